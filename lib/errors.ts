@@ -1,0 +1,94 @@
+// Named error classes with stable codes and the numbers that caused them.
+
+/** Base class of every error rxnet raises itself; `code` is stable across versions. */
+export class RxnetError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A write was attempted after `end()` or `destroy()` on that connection. */
+export class WriteAfterEndError extends RxnetError {
+  constructor(readonly connectionId: number) {
+    super('ERR_WRITE_AFTER_END', `write after end on connection ${connectionId}`);
+  }
+}
+
+/** The connection closed while a sink still had values to write or to flush. */
+export class ConnectionClosedError extends RxnetError {
+  constructor(
+    readonly connectionId: number,
+    readonly unwritten: number,
+  ) {
+    super(
+      'ERR_CONNECTION_CLOSED',
+      `connection ${connectionId} closed with ${unwritten} value(s) not yet flushed`,
+    );
+  }
+}
+
+/** `connect()` did not establish the connection within `timeout` ms. */
+export class ConnectTimeoutError extends RxnetError {
+  constructor(
+    readonly timeout: number,
+    readonly address: string,
+  ) {
+    super('ERR_CONNECT_TIMEOUT', `connect to ${address} timed out after ${timeout} ms`);
+  }
+}
+
+/** A sink's queue was full (`highWaterMark` values) and its overflow policy is `error`. */
+export class QueueOverflowError extends RxnetError {
+  constructor(readonly highWaterMark: number) {
+    super('ERR_QUEUE_OVERFLOW', `sink queue overflow: more than ${highWaterMark} value(s) waiting for drain`);
+  }
+}
+
+/** An argument given to an rxnet factory is out of range or of the wrong kind. */
+export class InvalidArgumentError extends RxnetError {
+  constructor(
+    readonly argument: string,
+    detail: string,
+  ) {
+    super('ERR_INVALID_ARGUMENT', `invalid ${argument}: ${detail}`);
+  }
+}
+
+/** A frame is longer than the framer's limit; raised before the body is buffered. */
+export class FrameTooLongError extends RxnetError {
+  constructor(
+    readonly limit: number,
+    readonly length: number,
+  ) {
+    super('ERR_FRAME_TOO_LONG', `frame of ${length} byte(s) exceeds the limit of ${limit}`);
+  }
+}
+
+/** A length field announced a length that cannot be right (negative, or shorter than its header). */
+export class CorruptedFrameError extends RxnetError {
+  constructor(
+    readonly length: number,
+    reason: string,
+  ) {
+    super('ERR_CORRUPTED_FRAME', `corrupted frame: ${reason} (length ${length})`);
+  }
+}
+
+/** The source completed in the middle of a frame and truncation was not allowed. */
+export class TruncatedFrameError extends RxnetError {
+  constructor(readonly buffered: number) {
+    super('ERR_TRUNCATED_FRAME', `stream ended inside a frame with ${buffered} byte(s) buffered`);
+  }
+}
+
+/** Checks that `value` is an integer in [min, max]; throws InvalidArgumentError otherwise. */
+export function checkInteger(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(name, `expected an integer in [${min}, ${max}], got ${String(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,6 @@
+// Public entry point of rxnet: re-exports only.
+export * from './types';
+export * from './errors';
+// core
+// framing
+// time

@@ -1,0 +1,2 @@
+// Public entry point of rxnet/testing: the in-memory test kit.
+export {};

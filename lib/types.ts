@@ -1,0 +1,98 @@
+// The Connection contract shared by real sockets and the in-memory test kit.
+import type { Observable } from 'rxjs';
+import type { Socket } from 'net';
+
+/** What may be written to a connection. Strings are encoded as UTF-8. */
+export type Chunk = Buffer | Uint8Array | string;
+
+/**
+ * Every event a `net.Socket` emits, as a discriminated union on `type`.
+ * `data` carries the chunk; `close` carries `hadError`; `error` carries the error.
+ */
+export type ConnectionEvent =
+  | { readonly type: 'connect' }
+  | { readonly type: 'ready' }
+  | {
+      readonly type: 'lookup';
+      readonly error: Error | null;
+      readonly address: string;
+      readonly family: string | number | null;
+      readonly host: string;
+    }
+  | { readonly type: 'data'; readonly chunk: Buffer }
+  | { readonly type: 'end' }
+  | { readonly type: 'finish' }
+  | { readonly type: 'timeout' }
+  | { readonly type: 'drain' }
+  | { readonly type: 'error'; readonly error: Error }
+  | { readonly type: 'close'; readonly hadError: boolean };
+
+/** The type tags of {@link ConnectionEvent}. */
+export type ConnectionEventType = ConnectionEvent['type'];
+
+/**
+ * One duplex byte stream: a TCP (or unix, or in-memory) connection.
+ *
+ * Reading: `data$` emits chunks in arrival order, completes on the peer's FIN and errors on a
+ * socket error. Nothing is read from the peer until `data$` has a subscriber, so no byte is
+ * lost between accept and subscribe; when the last subscriber leaves, reading pauses again.
+ *
+ * Writing: `write()` returns what `net.Socket#write` returns; `writable$` tells when the
+ * connection accepts writes without buffering. Prefer the flow-controlled sink `sendTo()`.
+ */
+export interface Connection {
+  /** Process-unique id, for logs and hubs. */
+  readonly id: number;
+  /** Chunks from the peer; see the interface summary for the pause rules. */
+  readonly data$: Observable<Buffer>;
+  /** Every socket event as a value; completes after `close`. */
+  readonly events$: Observable<ConnectionEvent>;
+  /** Current writability, replayed to each subscriber; false after a `write()` returned false, true again on drain. Completes on close. */
+  readonly writable$: Observable<boolean>;
+  /** Current writability, synchronously. */
+  readonly writable: boolean;
+  /** True once `end()` or `destroy()` was called or the socket closed: `write()` would throw. */
+  readonly writeEnded: boolean;
+  /** True once the connection has fully closed. */
+  readonly closed: boolean;
+
+  /**
+   * Writes a chunk; returns false when the chunk was buffered beyond the high-water mark
+   * (wait for drain). `callback` runs once the chunk was handed to the kernel, or with an error.
+   * @throws WriteAfterEndError after `end()`, `destroy()` or close.
+   */
+  write(chunk: Chunk, callback?: (error?: Error | null) => void): boolean;
+  /** Flushes what was written, then sends FIN. `callback` runs once flushed. Idempotent. */
+  end(chunk?: Chunk, callback?: () => void): void;
+  /** Closes at once, dropping unflushed data; with `error`, the streams error with it. */
+  destroy(error?: Error): void;
+  /** Batches writes until `uncork()`, like `net.Socket#cork`. */
+  cork(): void;
+  uncork(): void;
+
+  /** Stops reading from the peer until `resume()` (the peer is held back by TCP flow control). */
+  pause(): void;
+  /** Undoes `pause()`. Reading happens only while `data$` has a subscriber and nothing holds it. */
+  resume(): void;
+  /**
+   * Holds reading paused until the returned function is called (idempotent). Sinks use it to
+   * hold back a source while their destination is not writable; holds from several parties add up.
+   */
+  holdReading(): () => void;
+
+  setNoDelay(noDelay?: boolean): this;
+  setKeepAlive(enable?: boolean, initialDelay?: number): this;
+  /** Node's socket inactivity timeout; the `timeout` event shows on `events$`. 0 disables it. */
+  setTimeout(ms: number): this;
+
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  readonly remoteFamily: string | undefined;
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+
+  /** The underlying `net.Socket`, as an escape hatch; undefined for in-memory connections. */
+  readonly socket: Socket | undefined;
+}
