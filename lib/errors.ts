@@ -92,3 +92,20 @@ export function checkInteger(name: string, value: unknown, min: number, max = Nu
   }
   return value;
 }
+
+/** An NDJSON line is not valid JSON; `lineNumber` counts from 1, blank lines included. */
+export class NdjsonParseError extends RxnetError {
+  constructor(
+    readonly lineNumber: number,
+    readonly reason: string,
+  ) {
+    super('ERR_NDJSON_PARSE', `malformed JSON on line ${lineNumber}: ${reason}`);
+  }
+}
+
+/** An encoder was given a value it cannot encode without breaking the framing or the layout. */
+export class EncodeError extends RxnetError {
+  constructor(readonly reason: string) {
+    super('ERR_ENCODE', `cannot encode: ${reason}`);
+  }
+}

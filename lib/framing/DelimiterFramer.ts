@@ -1,0 +1,97 @@
+// Splits bytes at a delimiter (any byte sequence), with a limit checked before bytes pile up.
+import { FrameTooLongError, TruncatedFrameError } from '../errors';
+import { ChunkQueue } from './ChunkQueue';
+import type { Framer, Truncation } from './Framer';
+
+const CR = 0x0d;
+
+/** The resolved settings of a {@link DelimiterFramer}. */
+export interface DelimiterFramerConfig {
+  /** The byte sequence ending each frame; not empty. */
+  readonly delimiter: Buffer;
+  /** Longest frame allowed, delimiter (and a stripped `\r`) not counted. */
+  readonly maxLength: number;
+  /** Whether frames keep their delimiter (and `\r`). */
+  readonly includeDelimiter: boolean;
+  /** What to do with bytes left without a delimiter at the end. */
+  readonly truncation: Truncation;
+  /** Lines mode: a `\r` right before the delimiter belongs to the delimiter. */
+  readonly stripCarriageReturn: boolean;
+}
+
+/**
+ * Frames ended by a delimiter. The search resumes where the last one stopped (a delimiter split
+ * across chunks is still found) and a frame is cut out of its chunk without copying unless it
+ * spans chunks.
+ */
+export class DelimiterFramer implements Framer<Buffer> {
+  private readonly queue = new ChunkQueue();
+  /** Position before which no delimiter can start. */
+  private searchFrom = 0;
+  private ended = false;
+
+  constructor(private readonly config: DelimiterFramerConfig) {}
+
+  /** Bytes held. */
+  get buffered(): number {
+    return this.queue.length;
+  }
+
+  push(chunk: Buffer): void {
+    this.queue.push(chunk);
+  }
+
+  end(): void {
+    this.ended = true;
+  }
+
+  clear(): void {
+    this.queue.clear();
+    this.searchFrom = 0;
+  }
+
+  read(): Buffer | undefined {
+    const queue = this.queue;
+    const { delimiter, maxLength } = this.config;
+    const index = queue.indexOf(delimiter, this.searchFrom);
+    if (index < 0) {
+      const held = queue.length;
+      if (held === 0) return undefined;
+      if (this.ended) {
+        if (held > maxLength) throw new FrameTooLongError(maxLength, held);
+        return this.finish(held);
+      }
+      // A tail that could still be the start of a delimiter is not counted yet.
+      const known = this.config.stripCarriageReturn
+        ? held - (queue.lastByte() === CR ? 1 : 0)
+        : held - (delimiter.length - 1);
+      if (known > maxLength) throw new FrameTooLongError(maxLength, known);
+      this.searchFrom = Math.max(this.searchFrom, held - delimiter.length + 1);
+      return undefined;
+    }
+    this.searchFrom = 0;
+    let length = index;
+    let delimiterLength = delimiter.length;
+    if (this.config.stripCarriageReturn && index > 0 && queue.byteAt(index - 1) === CR) {
+      length--;
+      delimiterLength++;
+    }
+    if (length > maxLength) throw new FrameTooLongError(maxLength, length);
+    if (this.config.includeDelimiter) return queue.consume(length + delimiterLength);
+    const frame = queue.consume(length);
+    queue.skip(delimiterLength);
+    return frame;
+  }
+
+  private finish(held: number): Buffer | undefined {
+    switch (this.config.truncation) {
+      case 'emit':
+        return this.queue.consume(held);
+      case 'discard':
+        this.queue.clear();
+        return undefined;
+      default:
+        throw new TruncatedFrameError(held);
+    }
+  }
+}

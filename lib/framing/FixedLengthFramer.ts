@@ -1,0 +1,44 @@
+// Frames of one fixed size.
+import { TruncatedFrameError } from '../errors';
+import { ChunkQueue } from './ChunkQueue';
+import type { Framer, Truncation } from './Framer';
+
+/** Cuts the byte stream into frames of `frameLength` bytes each (views unless a frame spans chunks). */
+export class FixedLengthFramer implements Framer<Buffer> {
+  private readonly queue = new ChunkQueue();
+  private ended = false;
+
+  constructor(
+    private readonly frameLength: number,
+    private readonly truncation: Truncation = 'error',
+  ) {}
+
+  /** Bytes held. */
+  get buffered(): number {
+    return this.queue.length;
+  }
+
+  push(chunk: Buffer): void {
+    this.queue.push(chunk);
+  }
+
+  end(): void {
+    this.ended = true;
+  }
+
+  clear(): void {
+    this.queue.clear();
+  }
+
+  read(): Buffer | undefined {
+    const held = this.queue.length;
+    if (held >= this.frameLength) return this.queue.consume(this.frameLength);
+    if (!this.ended || held === 0) return undefined;
+    if (this.truncation === 'emit') return this.queue.consume(held);
+    if (this.truncation === 'discard') {
+      this.queue.clear();
+      return undefined;
+    }
+    throw new TruncatedFrameError(held);
+  }
+}

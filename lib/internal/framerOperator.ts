@@ -1,0 +1,96 @@
+// Adapts a pull framer (lib/framing) to an RxJS operator: one subscriber object per subscription, no closures per chunk.
+import { Observable, Subscription } from 'rxjs';
+import type { Observer, OperatorFunction, Subscriber } from 'rxjs';
+import type { Framer } from '../framing/Framer';
+
+/**
+ * The observer given to the source. It is also a `Subscription` added to the downstream
+ * subscriber before the source is subscribed: RxJS 7's `Observable#subscribe` then uses it as the
+ * source's subscriber as it is, so when downstream unsubscribes (say `take(1)` is satisfied)
+ * while a synchronous source is still looping, the source sees `closed` and stops.
+ */
+class FramerSubscriber<T> extends Subscription implements Observer<Buffer> {
+  private framer: Framer<T> | null;
+
+  constructor(
+    private readonly destination: Subscriber<T>,
+    framer: Framer<T>,
+  ) {
+    super();
+    this.framer = framer;
+  }
+
+  next(chunk: Buffer): void {
+    const framer = this.framer;
+    if (framer === null) return;
+    try {
+      framer.push(chunk);
+      this.drain(framer);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  error(error: unknown): void {
+    if (this.framer === null) return;
+    this.release();
+    this.destination.error(error);
+  }
+
+  complete(): void {
+    const framer = this.framer;
+    if (framer === null) return;
+    try {
+      framer.end();
+      this.drain(framer);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (this.framer === null) return;
+    this.release();
+    this.destination.complete();
+  }
+
+  override unsubscribe(): void {
+    this.release();
+    super.unsubscribe();
+  }
+
+  private drain(framer: Framer<T>): void {
+    const destination = this.destination;
+    let frame: T | undefined;
+    while ((frame = framer.read()) !== undefined) {
+      destination.next(frame);
+      if (this.framer === null) return;
+    }
+  }
+
+  private fail(error: unknown): void {
+    if (this.framer === null) return;
+    this.release();
+    this.destination.error(error);
+  }
+
+  /** Drops the bytes held; later notifications from the source are ignored. */
+  private release(): void {
+    const framer = this.framer;
+    if (framer === null) return;
+    this.framer = null;
+    framer.clear();
+  }
+}
+
+/**
+ * Builds an operator that runs a fresh framer per subscription: chunks are pushed in, frames
+ * read out and emitted in order. A framer's throw becomes the error notification and the source
+ * is unsubscribed; on completion the framer deals with its leftover, then the output completes.
+ */
+export function framerOperator<T>(createFramer: () => Framer<T>): OperatorFunction<Buffer, T> {
+  return (source) =>
+    new Observable<T>((subscriber) => {
+      const inner = new FramerSubscriber(subscriber, createFramer());
+      subscriber.add(inner);
+      source.subscribe(inner);
+    });
+}

@@ -1,0 +1,81 @@
+// delimited(): frames ended by any byte sequence.
+import type { OperatorFunction } from 'rxjs';
+import { InvalidArgumentError } from '../errors';
+import { DelimiterFramer, type DelimiterFramerConfig } from '../framing/DelimiterFramer';
+import {
+  DEFAULT_MAX_LENGTH,
+  checkBoolean,
+  checkLimit,
+  checkTruncation,
+  toBuffer,
+  type Truncation,
+} from '../framing/Framer';
+import { framerOperator } from '../internal/framerOperator';
+
+/** Options of {@link delimited}. */
+export interface DelimitedConfig {
+  /**
+   * Longest frame allowed, in bytes, the delimiter not counted. Default 65536 (64 KiB);
+   * `Infinity` turns the limit off (then a peer that never sends a delimiter fills memory).
+   */
+  readonly maxLength?: number;
+  /** Keep the delimiter at the end of each frame. Default false. */
+  readonly includeDelimiter?: boolean;
+  /**
+   * Bytes left without a delimiter when the source completes: `'error'` (default) raises
+   * `TruncatedFrameError`, `'emit'` emits them as a last frame, `'discard'` drops them.
+   */
+  readonly truncation?: Truncation;
+}
+
+/**
+ * Splits a byte stream into the frames between occurrences of `delimiter` (any non-empty byte
+ * sequence, found even when it is split across chunks).
+ *
+ * ```
+ * source:  -[ab,c]-[d,ef,]-[g]-|            delimited(',')
+ * output:  -ab-----cd-ef---------#          TruncatedFrameError (truncation 'error')
+ * output:  -ab-----cd-ef------------(g|)    truncation 'emit'
+ * ```
+ *
+ * A frame lying inside one chunk is emitted as a view of it (no copy); one that spans chunks is
+ * copied once. An empty frame (two delimiters in a row) is emitted as an empty Buffer.
+ *
+ * Limits: a frame longer than `maxLength` errors with `FrameTooLongError` (`limit`, and in
+ * `length` the length seen so far) as soon as that many bytes without a delimiter are held, so
+ * at most `maxLength + delimiter.length - 1` bytes plus one chunk are ever buffered.
+ *
+ * End of stream: completes after the last frame; leftover bytes follow `truncation` (a leftover
+ * longer than `maxLength` is a `FrameTooLongError` whatever `truncation` says). A source error
+ * is passed on at once and the bytes held are dropped.
+ *
+ * @throws InvalidArgumentError at creation for an empty delimiter or a bad option.
+ * @example
+ * ```ts
+ * import { of } from 'rxjs';
+ * import { delimited } from 'rxnet';
+ *
+ * of(Buffer.from('one\0tw'), Buffer.from('o\0'))
+ *   .pipe(delimited('\0', { maxLength: 1024 }))
+ *   .subscribe((frame) => console.log(frame.toString())); // one, two
+ * ```
+ */
+export function delimited(
+  delimiter: Buffer | Uint8Array | string,
+  config: DelimitedConfig = {},
+): OperatorFunction<Buffer, Buffer> {
+  if (typeof delimiter !== 'string' && !(delimiter instanceof Uint8Array)) {
+    throw new InvalidArgumentError('delimiter', 'expected a Buffer, Uint8Array or string');
+  }
+  // Copied so that a caller mutating its Buffer later cannot change the framing.
+  const bytes = Buffer.from(toBuffer(delimiter));
+  if (bytes.length === 0) throw new InvalidArgumentError('delimiter', 'must not be empty');
+  const resolved: DelimiterFramerConfig = {
+    delimiter: bytes,
+    maxLength: checkLimit('maxLength', config.maxLength, DEFAULT_MAX_LENGTH),
+    includeDelimiter: checkBoolean('includeDelimiter', config.includeDelimiter, false),
+    truncation: checkTruncation(config.truncation, ['error', 'emit', 'discard'], 'error'),
+    stripCarriageReturn: false,
+  };
+  return framerOperator(() => new DelimiterFramer(resolved));
+}

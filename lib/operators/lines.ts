@@ -1,0 +1,71 @@
+// lines(): frames ended by \n or \r\n.
+import type { OperatorFunction } from 'rxjs';
+import { DelimiterFramer, type DelimiterFramerConfig } from '../framing/DelimiterFramer';
+import {
+  DEFAULT_MAX_LENGTH,
+  checkBoolean,
+  checkLimit,
+  checkTruncation,
+  type Truncation,
+} from '../framing/Framer';
+import { framerOperator } from '../internal/framerOperator';
+
+const LF = Buffer.from('\n');
+
+/** Options of {@link lines}. */
+export interface LinesConfig {
+  /**
+   * Longest line allowed, in bytes, the line ending not counted. Default 65536 (64 KiB);
+   * `Infinity` turns the limit off.
+   */
+  readonly maxLength?: number;
+  /** Keep the line ending (`\n` or `\r\n`, as received) at the end of each line. Default false. */
+  readonly includeDelimiter?: boolean;
+  /**
+   * A last line without a line ending when the source completes: `'emit'` (default, like
+   * `readline` and `split2`) emits it, `'error'` raises `TruncatedFrameError`, `'discard'` drops it.
+   */
+  readonly truncation?: Truncation;
+}
+
+/**
+ * Splits a byte stream into lines ended by `\n` or `\r\n`, as Buffers without the ending; the
+ * reactive twin of reading lines from a socket. Decode them to text with
+ * `map((line) => line.toString('utf8'))` (a line is never cut inside a character).
+ *
+ * ```
+ * source:  -[ab\r]-[\ncd\n\n]-[ef]-|
+ * output:  --------(ab,cd,'')-------(ef|)      '' is an empty line
+ * ```
+ *
+ * Only `\n` ends a line; a `\r` not followed by `\n` is part of the line.
+ *
+ * Limits: a line longer than `maxLength` errors with `FrameTooLongError` as soon as more than
+ * `maxLength` bytes (plus a possible trailing `\r`) without `\n` are held, so at most
+ * `maxLength + 1` bytes plus one chunk are ever buffered.
+ *
+ * End of stream: a last line without ending follows `truncation` (default `'emit'`), then the
+ * output completes. A source error is passed on at once.
+ *
+ * @throws InvalidArgumentError at creation for a bad option.
+ * @example
+ * ```ts
+ * import { map } from 'rxjs';
+ * import { lines, type Connection } from 'rxnet';
+ *
+ * declare const connection: Connection;
+ * connection.data$
+ *   .pipe(lines({ maxLength: 4096 }), map((line) => line.toString('utf8')))
+ *   .subscribe((text) => console.log('>', text));
+ * ```
+ */
+export function lines(config: LinesConfig = {}): OperatorFunction<Buffer, Buffer> {
+  const resolved: DelimiterFramerConfig = {
+    delimiter: LF,
+    maxLength: checkLimit('maxLength', config.maxLength, DEFAULT_MAX_LENGTH),
+    includeDelimiter: checkBoolean('includeDelimiter', config.includeDelimiter, false),
+    truncation: checkTruncation(config.truncation, ['error', 'emit', 'discard'], 'emit'),
+    stripCarriageReturn: true,
+  };
+  return framerOperator(() => new DelimiterFramer(resolved));
+}
