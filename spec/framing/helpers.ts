@@ -41,9 +41,9 @@ export interface Run<T> {
   completed: boolean;
 }
 
-/** Subscribes `op` to the chunks synchronously and records every notification. */
-export function run<T>(op: OperatorFunction<Buffer, T>, chunks: Buffer[]): Run<T> {
-  return runObservable(from(chunks).pipe(op));
+/** Subscribes `op` to the inputs (chunks, for a decoder) synchronously and records every notification. */
+export function run<T, I = Buffer>(op: OperatorFunction<I, T>, inputs: I[]): Run<T> {
+  return runObservable(from(inputs).pipe(op));
 }
 
 export function runObservable<T>(source: Observable<T>): Run<T> {

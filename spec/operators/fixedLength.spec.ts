@@ -1,0 +1,74 @@
+// fixedLength(): equal-sized frames whatever the chunking; the short remainder at the end.
+import fc from 'fast-check';
+import { InvalidArgumentError, TruncatedFrameError } from '../../lib/errors';
+import type { Truncation } from '../../lib/framing/Framer';
+import { encodeFixedLength } from '../../lib/operators/encodeFixedLength';
+import { fixedLength } from '../../lib/operators/fixedLength';
+import { bufferValues, chunkingsOf, errorData, hex, marbles, outcome, run, texts } from '../framing/helpers';
+import { behavesAsOperator } from './contract';
+
+describe('fixedLength', () => {
+  behavesAsOperator(() => fixedLength(2), Buffer.from('ab'));
+
+  it('cuts the stream into frames of the given size', () => {
+    expect(texts(run(fixedLength(3), [Buffer.from('abcd'), Buffer.from('ef'), Buffer.from('ghi')]).values)).toEqual(['abc', 'def', 'ghi']);
+  });
+
+  it('yields the same frames and error as cutting the whole input, however it is chunked', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 100 }).map((a) => Buffer.from(a)).chain((bytes) => fc.tuple(fc.constant(bytes), chunkingsOf(bytes))),
+        fc.integer({ min: 1, max: 9 }),
+        fc.constantFrom<Truncation>('error', 'emit', 'discard'),
+        ([bytes, chunks], n, truncation) => {
+          const frames: string[] = [];
+          for (let i = 0; i + n <= bytes.length; i += n) frames.push(bytes.subarray(i, i + n).toString('hex'));
+          const rest = bytes.length % n;
+          if (rest > 0 && truncation === 'emit') frames.push(bytes.subarray(bytes.length - rest).toString('hex'));
+          const expected = rest > 0 && truncation === 'error' ? { frames, error: 'TruncatedFrameError' } : { frames };
+          expect(outcome(run(fixedLength(n, { truncation }), chunks))).toEqual(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('decodes what encodeFixedLength padded', () => {
+    const values = run(encodeFixedLength(4, { pad: 0 }), ['ab', 'abcd', ''] as never).values as Buffer[];
+    expect(hex(run(fixedLength(4), [Buffer.concat(values)]).values)).toEqual(['61620000', '61626364', '00000000']);
+  });
+
+  it('raises TruncatedFrameError for a short remainder by default, with the bytes held', () => {
+    const result = run(fixedLength(4), [Buffer.from('abcdef')]);
+    expect(texts(result.values)).toEqual(['abcd']);
+    expect(errorData(result.error)).toEqual({ name: 'TruncatedFrameError', code: 'ERR_TRUNCATED_FRAME', buffered: 2 });
+  });
+
+  it('refuses a frame length below 1 or not an integer when created', () => {
+    for (const n of [0, -1, 1.5, NaN, '4']) expect(() => fixedLength(n as number)).toThrow(InvalidArgumentError);
+    expect(() => fixedLength(2, { truncation: 'x' as never })).toThrow(InvalidArgumentError);
+  });
+
+  describe('in marbles', () => {
+    it('emits frames as they fill up and completes with the source', () => {
+      marbles().run(({ cold, expectObservable }) => {
+        const v = bufferValues({ a: 'abcd', b: 'ef', c: 'ghi', x: 'abc', y: 'def', z: 'ghi' });
+        expectObservable(cold('-a-b-c-|', v).pipe(fixedLength(3))).toBe('-x-y-z-|', v);
+      });
+    });
+
+    it('errors with TruncatedFrameError when the source completes mid-frame', () => {
+      marbles().run(({ cold, expectObservable }) => {
+        const v = bufferValues({ a: 'abcd', x: 'abc' });
+        expectObservable(cold('-a-|', v).pipe(fixedLength(3))).toBe('-x-#', v, new TruncatedFrameError(1));
+      });
+    });
+
+    it('passes a source error on', () => {
+      marbles().run(({ cold, expectObservable }) => {
+        const v = bufferValues({ a: 'abcd', x: 'abc' });
+        expectObservable(cold('-a-#', v).pipe(fixedLength(3))).toBe('-x-#', v);
+      });
+    });
+  });
+});
