@@ -1,7 +1,14 @@
 // Public entry point of rxnet: re-exports only.
-export * from './types';
+export type { Chunk, Connection, ConnectionEvent, ConnectionEventType } from './types';
 export * from './errors';
 // core
+export { SocketConnection } from './connection';
+export { listen } from './server';
+export type { ListenOptions, BoundAddress } from './server';
+export { connect, backoff } from './client';
+export type { ConnectOptions, BackoffOptions } from './client';
+export { sendTo } from './operators/sendTo';
+export type { SendOptions, SendStats, OverflowPolicy } from './operators/sendTo';
 // framing
 export * from './operators/delimited';
 export * from './operators/lines';

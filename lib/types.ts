@@ -47,7 +47,10 @@ export interface Connection {
   readonly data$: Observable<Buffer>;
   /** Every socket event as a value; completes after `close`. */
   readonly events$: Observable<ConnectionEvent>;
-  /** Current writability, replayed to each subscriber; false after a `write()` returned false, true again on drain. Completes on close. */
+  /**
+   * Current writability, replayed to each subscriber: false after a `write()` returned false, true
+   * again on drain. Completes when the connection closes, or errors with the socket error that closed it.
+   */
   readonly writable$: Observable<boolean>;
   /** Current writability, synchronously. */
   readonly writable: boolean;
@@ -63,7 +66,7 @@ export interface Connection {
    */
   write(chunk: Chunk, callback?: (error?: Error | null) => void): boolean;
   /** Flushes what was written, then sends FIN. `callback` runs once flushed. Idempotent. */
-  end(chunk?: Chunk, callback?: () => void): void;
+  end(chunk?: Chunk, callback?: (error?: Error | null) => void): void;
   /** Closes at once, dropping unflushed data; with `error`, the streams error with it. */
   destroy(error?: Error): void;
   /** Batches writes until `uncork()`, like `net.Socket#cork`. */

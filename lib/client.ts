@@ -1,0 +1,184 @@
+// connect(): a cold Observable of one client connection; backoff(): a retry delay policy.
+import * as net from 'net';
+import { Observable, asyncScheduler, timer, throwError } from 'rxjs';
+import type { SchedulerLike } from 'rxjs';
+import { SocketConnection } from './connection';
+import { ConnectTimeoutError, InvalidArgumentError, checkInteger } from './errors';
+import { addListeners } from './internal/listeners';
+import type { Connection } from './types';
+
+/** Options of {@link connect}. Give `port` (and optionally `host`) or `path`. */
+export interface ConnectOptions {
+  port?: number;
+  /** Host name or address; Node's default (`localhost`) when omitted. */
+  host?: string;
+  /** Unix domain socket path instead of a TCP address. */
+  path?: string;
+  /** 4 or 6 to force an address family for `host`. */
+  family?: number;
+  localAddress?: string;
+  localPort?: number;
+  /** Fail with ConnectTimeoutError when not connected within this many ms (runs on `scheduler`). */
+  timeout?: number;
+  /** Keep our write side open after the peer's FIN (default true). */
+  allowHalfOpen?: boolean;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
+  /** Scheduler for the connect timeout; `asyncScheduler` by default. */
+  scheduler?: SchedulerLike;
+}
+
+/**
+ * Opens a client connection on subscribe, emits it once connected, and completes when it closes.
+ *
+ * ```
+ * subscribe ──connecting──conn─────────────────close|
+ * refused   ──connecting──#  (ECONNREFUSED, with Node's `code`)
+ * timeout   ──connecting──── timeout ms ──#  (ConnectTimeoutError)
+ * ```
+ *
+ * Unsubscribing destroys the socket. Errors after the connection was emitted belong to that
+ * connection (its `data$` errors); this Observable then still just completes on close, so
+ * `retry` reconnects only when connecting fails, and `repeat` reconnects after a close.
+ *
+ * @example
+ * ```ts
+ * import { connect, backoff } from 'rxnet';
+ * import { retry, mergeMap } from 'rxjs';
+ *
+ * connect({ port: 8107, host: '127.0.0.1', timeout: 2000 })
+ *   .pipe(
+ *     retry({ count: 10, delay: backoff({ initialDelay: 100, maxDelay: 5000 }) }),
+ *     mergeMap((conn) => { conn.write('hello'); return conn.data$; }),
+ *   )
+ *   .subscribe((chunk) => console.log(chunk.toString()));
+ * ```
+ */
+export function connect(options: ConnectOptions): Observable<Connection> {
+  const { port, host, path, timeout } = options;
+  if (path === undefined) checkInteger('port', port, 1, 65535);
+  else if (typeof path !== 'string' || path.length === 0) {
+    throw new InvalidArgumentError('path', 'expected a non-empty string');
+  }
+  if (timeout !== undefined) checkInteger('timeout', timeout, 1);
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const allowHalfOpen = options.allowHalfOpen ?? true;
+  const target = path ?? `${host ?? 'localhost'}:${port}`;
+
+  return new Observable<Connection>((subscriber) => {
+    const socket =
+      path !== undefined
+        ? net.connect({ path, allowHalfOpen })
+        : net.connect({
+            port: port!,
+            host,
+            family: options.family,
+            localAddress: options.localAddress,
+            localPort: options.localPort,
+            allowHalfOpen,
+            noDelay: options.noDelay,
+            keepAlive: options.keepAlive,
+            keepAliveInitialDelay: options.keepAliveInitialDelay,
+          });
+    // Wrap at once: the wrapper pauses the socket and owns its 'error' listener from the start.
+    const connection = new SocketConnection(socket);
+
+    let connected = false;
+    const removeListeners = addListeners(socket, {
+      connect: () => {
+        connected = true;
+        timeoutAction?.unsubscribe();
+        subscriber.next(connection);
+      },
+      error: (error: Error) => {
+        // Before connect, a socket error is the connect failure; afterwards it is the connection's.
+        if (!connected) subscriber.error(error);
+      },
+      close: () => subscriber.complete(),
+    });
+
+    const timeoutAction =
+      timeout === undefined
+        ? undefined
+        : scheduler.schedule(() => {
+            if (socket.connecting) subscriber.error(new ConnectTimeoutError(timeout, target));
+          }, timeout);
+
+    return () => {
+      timeoutAction?.unsubscribe();
+      removeListeners();
+      connection.destroy();
+    };
+  });
+}
+
+/** Options of {@link backoff}. */
+export interface BackoffOptions {
+  /** Delay before the first retry, in ms (default 100). */
+  initialDelay?: number;
+  /** Upper bound of any delay, in ms (default 30 000). */
+  maxDelay?: number;
+  /** Growth per retry (default 2). */
+  factor?: number;
+  /**
+   * Fraction of each delay that is random (default 0.5): the delay is drawn uniformly from
+   * `[d * (1 - jitter), d]`. 0 gives exact exponential delays; 1 gives "full jitter".
+   */
+  jitter?: number;
+  /** Give up after this many retries with the last error (default: never). */
+  maxRetries?: number;
+  /** Random source in [0, 1), for tests. */
+  random?: () => number;
+  scheduler?: SchedulerLike;
+}
+
+/**
+ * A delay policy for RxJS `retry({ delay })`: exponential, capped and jittered.
+ *
+ * ```
+ * retry 1: initialDelay    retry 2: initialDelay*factor    …    capped at maxDelay
+ * each delay d is drawn from [d*(1-jitter), d]
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { connect, backoff } from 'rxnet';
+ * import { retry } from 'rxjs';
+ *
+ * const conn$ = connect({ port: 8107, host: '127.0.0.1' }).pipe(
+ *   retry({ delay: backoff({ initialDelay: 50, maxDelay: 2000, maxRetries: 20 }) }),
+ * );
+ * ```
+ */
+export function backoff(options: BackoffOptions = {}): (error: unknown, retryCount: number) => Observable<number> {
+  const initialDelay = options.initialDelay ?? 100;
+  const maxDelay = options.maxDelay ?? 30_000;
+  const factor = options.factor ?? 2;
+  const jitter = options.jitter ?? 0.5;
+  checkInteger('initialDelay', initialDelay, 0);
+  checkInteger('maxDelay', maxDelay, initialDelay);
+  if (!(factor >= 1)) throw new InvalidArgumentError('factor', `expected a number >= 1, got ${factor}`);
+  if (!(jitter >= 0 && jitter <= 1)) throw new InvalidArgumentError('jitter', `expected a number in [0, 1], got ${jitter}`);
+  if (options.maxRetries !== undefined) checkInteger('maxRetries', options.maxRetries, 0);
+  const random = options.random ?? Math.random;
+  const scheduler = options.scheduler ?? asyncScheduler;
+
+  return (error: unknown, retryCount: number) => {
+    if (options.maxRetries !== undefined && retryCount > options.maxRetries) return throwError(() => error);
+    return timer(backoffDelay(retryCount, initialDelay, maxDelay, factor, jitter, random), scheduler);
+  };
+}
+
+/** The delay before retry number `retryCount` (1-based). */
+export function backoffDelay(
+  retryCount: number,
+  initialDelay: number,
+  maxDelay: number,
+  factor: number,
+  jitter: number,
+  random: () => number,
+): number {
+  const exponential = Math.min(maxDelay, initialDelay * Math.pow(factor, Math.max(0, retryCount - 1)));
+  return Math.round(exponential * (1 - jitter * random()));
+}

@@ -1,0 +1,71 @@
+// Test helpers for real loopback sockets: start a server on port 0, connect plain net clients.
+import * as net from 'net';
+import { Observable, Subscription, firstValueFrom, mergeMap, ReplaySubject } from 'rxjs';
+import { listen } from '../../lib/server';
+import type { ListenOptions } from '../../lib/server';
+import type { Connection } from '../../lib/types';
+
+export interface Started {
+  port: number;
+  subscription: Subscription;
+  /** Errors the server Observable delivered (a test expects none unless it says so). */
+  errors: unknown[];
+}
+
+/** Listens on 127.0.0.1:0, runs `handle` for each connection, resolves once bound. */
+export async function startServer(
+  handle: (connection: Connection) => Observable<unknown>,
+  options: Partial<ListenOptions> = {},
+): Promise<Started> {
+  const bound = new ReplaySubject<number>(1);
+  const errors: unknown[] = [];
+  const subscription = listen({
+    port: 0,
+    host: '127.0.0.1',
+    ...options,
+    listening: (address) => {
+      if (typeof address !== 'string') bound.next(address.port);
+    },
+  })
+    .pipe(mergeMap(handle))
+    .subscribe({ error: (e) => { errors.push(e); bound.error(e); } });
+  const port = await firstValueFrom(bound);
+  return { port, subscription, errors };
+}
+
+/** Opens a plain net socket to 127.0.0.1:port and resolves once connected. */
+export function plainConnect(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host: '127.0.0.1' }, () => {
+      socket.removeListener('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** Reads everything until the peer's FIN; resolves with the bytes. */
+export function readAll(socket: net.Socket): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.once('end', () => resolve(Buffer.concat(chunks)));
+    socket.once('error', reject);
+  });
+}
+
+/** Resolves once the socket has closed. */
+export function closed(socket: net.Socket): Promise<void> {
+  if (socket.closed) return Promise.resolve();
+  return new Promise((resolve) => socket.once('close', () => resolve()));
+}
+
+/** Resolves on the next event of `name` from `emitter`. */
+export function once<T = unknown>(emitter: NodeJS.EventEmitter, name: string): Promise<T> {
+  return new Promise((resolve) => emitter.once(name, (value: T) => resolve(value)));
+}
+
+/** Handles of kinds that matter for leaks (TCP servers and sockets, pipes, timers). */
+export function openNetHandles(): string[] {
+  return process.getActiveResourcesInfo().filter((r) => /TCP|Pipe/.test(r));
+}
