@@ -113,7 +113,8 @@ export class SocketConnection implements Connection {
 
   write(chunk: Chunk, callback?: (error?: Error | null) => void): boolean {
     if (this.writeEnded) throw new WriteAfterEndError(this.id);
-    const ok = this.socket.write(chunk, callback);
+    // Report flushed writes only when someone watches events$ (an idle watch): no closure otherwise.
+    const ok = this.socket.write(chunk, this.events.observed ? this.onWritten(chunk, callback) : callback);
     if (!ok) this.setWritable(false);
     return ok;
   }
@@ -204,6 +205,13 @@ export class SocketConnection implements Connection {
   }
   get bytesWritten(): number {
     return this.socket.bytesWritten;
+  }
+
+  private onWritten(chunk: Chunk, callback?: (error?: Error | null) => void): (error?: Error | null) => void {
+    return (error) => {
+      if (!error) this.emit({ type: 'written', bytes: typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length });
+      if (callback) callback(error);
+    };
   }
 
   private emit(event: ConnectionEvent): void {

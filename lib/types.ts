@@ -7,7 +7,8 @@ export type Chunk = Buffer | Uint8Array | string;
 
 /**
  * Every event a `net.Socket` emits, as a discriminated union on `type`.
- * `data` carries the chunk; `close` carries `hadError`; `error` carries the error.
+ * `data` carries the chunk; `close` carries `hadError`; `error` carries the error; `written`
+ * (not a Node event) tells that a write was flushed, which write-idle detection needs.
  */
 export type ConnectionEvent =
   | { readonly type: 'connect' }
@@ -22,6 +23,8 @@ export type ConnectionEvent =
   | { readonly type: 'data'; readonly chunk: Buffer }
   | { readonly type: 'end' }
   | { readonly type: 'finish' }
+  /** A write was flushed to the kernel (emitted only while `events$` is observed; rxnet's own, not Node's). */
+  | { readonly type: 'written'; readonly bytes: number }
   | { readonly type: 'timeout' }
   | { readonly type: 'drain' }
   | { readonly type: 'error'; readonly error: Error }
