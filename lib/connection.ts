@@ -41,6 +41,8 @@ export class SocketConnection implements Connection {
   private isClosed = false;
   private userHold: (() => void) | undefined = undefined;
   private failure: Error | undefined = undefined;
+  // Node forgets the addresses once the handle is gone; keep them for logs after close.
+  private addresses: Addresses | undefined = undefined;
 
   constructor(readonly socket: Socket) {
     // Stop the stream from flowing before the 'data' listener below would start it.
@@ -85,12 +87,16 @@ export class SocketConnection implements Connection {
         this.events.complete();
       },
       timeout: () => this.emit({ type: 'timeout' }),
-      connect: () => this.emit({ type: 'connect' }),
+      connect: () => {
+        this.rememberAddresses();
+        this.emit({ type: 'connect' });
+      },
       ready: () => this.emit({ type: 'ready' }),
       lookup: (error: Error | null, address: string, family: string | number | null, host: string) =>
         this.emit({ type: 'lookup', error, address, family, host }),
     });
 
+    if (!socket.connecting) this.rememberAddresses();
     this.data$ = new Observable<Buffer>((subscriber) => this.gate.subscribe(subscriber));
     this.events$ = this.events.observable;
     this.writable$ = new Observable<boolean>((subscriber) => {
@@ -138,9 +144,10 @@ export class SocketConnection implements Connection {
       }
       return;
     }
+    // The last chunk goes through write() so it counts like any other (and reports 'written').
+    if (chunk !== undefined) this.write(chunk);
     this.ended = true;
-    if (chunk !== undefined) this.socket.end(chunk, callback);
-    else this.socket.end(callback);
+    this.socket.end(callback);
   }
 
   destroy(error?: Error): void {
@@ -186,19 +193,30 @@ export class SocketConnection implements Connection {
   }
 
   get localAddress(): string | undefined {
-    return this.socket.localAddress;
+    return this.addresses?.localAddress;
   }
   get localPort(): number | undefined {
-    return this.socket.localPort;
+    return this.addresses?.localPort;
   }
   get remoteAddress(): string | undefined {
-    return this.socket.remoteAddress;
+    return this.addresses?.remoteAddress;
   }
   get remotePort(): number | undefined {
-    return this.socket.remotePort;
+    return this.addresses?.remotePort;
   }
   get remoteFamily(): string | undefined {
-    return this.socket.remoteFamily;
+    return this.addresses?.remoteFamily;
+  }
+
+  private rememberAddresses(): void {
+    const s = this.socket;
+    this.addresses = {
+      localAddress: s.localAddress,
+      localPort: s.localPort,
+      remoteAddress: s.remoteAddress,
+      remotePort: s.remotePort,
+      remoteFamily: s.remoteFamily,
+    };
   }
   get bytesRead(): number {
     return this.socket.bytesRead;
@@ -223,6 +241,14 @@ export class SocketConnection implements Connection {
     this.isWritable = writable;
     this.writability.next(writable);
   }
+}
+
+interface Addresses {
+  localAddress: string | undefined;
+  localPort: number | undefined;
+  remoteAddress: string | undefined;
+  remotePort: number | undefined;
+  remoteFamily: string | undefined;
 }
 
 function noop(): void {}
