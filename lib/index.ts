@@ -1,5 +1,5 @@
 // Public entry point of rxnet: re-exports only.
-export type { Chunk, Connection, ConnectionEvent, ConnectionEventType } from './types';
+export type { Chunk, Connection, ConnectionEvent, ConnectionEventType, Holdable } from './types';
 export * from './errors';
 // core
 export { SocketConnection } from './connection';
@@ -7,8 +7,10 @@ export { listen } from './server';
 export type { ListenOptions, BoundAddress } from './server';
 export { connect, backoff } from './client';
 export type { ConnectOptions, BackoffOptions } from './client';
-export { sendTo } from './operators/sendTo';
+export { sendTo, sendStats } from './operators/sendTo';
 export type { SendOptions, SendStats, OverflowPolicy } from './operators/sendTo';
+export { fromReadable } from './streams';
+export type { ReadableSource } from './streams';
 // framing
 export * from './operators/delimited';
 export * from './operators/lines';

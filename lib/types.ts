@@ -33,6 +33,12 @@ export type ConnectionEvent =
 /** The type tags of {@link ConnectionEvent}. */
 export type ConnectionEventType = ConnectionEvent['type'];
 
+/** Anything whose reading can be held back: a {@link Connection}, or an adapter over a Node stream. */
+export interface Holdable {
+  /** Holds reading paused until the returned function is called (idempotent); holds add up. */
+  holdReading(): () => void;
+}
+
 /**
  * One duplex byte stream: a TCP (or unix, or in-memory) connection.
  *
@@ -43,7 +49,7 @@ export type ConnectionEventType = ConnectionEvent['type'];
  * Writing: `write()` returns what `net.Socket#write` returns; `writable$` tells when the
  * connection accepts writes without buffering. Prefer the flow-controlled sink `sendTo()`.
  */
-export interface Connection {
+export interface Connection extends Holdable {
   /** Process-unique id, for logs and hubs. */
   readonly id: number;
   /** Chunks from the peer; see the interface summary for the pause rules. */

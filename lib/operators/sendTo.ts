@@ -2,7 +2,7 @@
 import { Observable } from 'rxjs';
 import type { OperatorFunction, Subscription } from 'rxjs';
 import { ConnectionClosedError, InvalidArgumentError, QueueOverflowError, checkInteger } from '../errors';
-import type { Chunk, Connection } from '../types';
+import type { Chunk, Connection, Holdable } from '../types';
 
 /** What a sink does with a value that arrives while its queue holds `highWaterMark` values. */
 export type OverflowPolicy = 'error' | 'drop-oldest' | 'drop-newest';
@@ -37,7 +37,7 @@ export interface SendOptions {
    * released when it has caught up: an echo or proxy then runs in bounded memory whatever the
    * peers' speeds. Usually the connection the values come from.
    */
-  pauseSource?: Connection;
+  pauseSource?: Holdable;
   /** End the connection (FIN after the last byte) when the source completes (default true). */
   end?: boolean;
   /** Counters to keep up to date, e.g. from {@link sendStats}. */
