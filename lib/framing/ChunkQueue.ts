@@ -71,6 +71,36 @@ export class ChunkQueue {
     return out;
   }
 
+  /**
+   * Removes `before + n + after` bytes and returns the middle `n` of them: the same as
+   * `skip(before); consume(n); skip(after)` in one call, for a frame between a header and a
+   * delimiter. A view when the frame lies in one chunk, one copy otherwise.
+   */
+  extract(before: number, n: number, after: number): Buffer {
+    const total = before + n + after;
+    const head = this.chunks[this.first];
+    const start = this.offset + before;
+    if (head !== undefined && this.offset + total < head.length) {
+      // The common case of many frames in one chunk: one view, no bookkeeping beyond the offset.
+      this.offset += total;
+      this.total -= total;
+      return head.subarray(start, start + n);
+    }
+    if (before > 0) this.skip(before);
+    const frame = this.consume(n);
+    if (after > 0) this.skip(after);
+    return frame;
+  }
+
+  /** Position of the first byte equal to `byte` at or after position `from`, or -1. */
+  indexOfByte(byte: number, from: number): number {
+    if (this.chunks.length - this.first === 1) {
+      const index = this.chunks[this.first].indexOf(byte, this.offset + from);
+      return index < 0 ? -1 : index - this.offset;
+    }
+    return this.indexOf(Buffer.of(byte), from);
+  }
+
   /** Discards the next `n` bytes (`0 <= n <= length`) without copying them. */
   skip(n: number): void {
     if (n > this.total) throw new RangeError(`skip(${n}) with only ${this.total} byte(s) held`);

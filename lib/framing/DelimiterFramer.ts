@@ -30,7 +30,23 @@ export class DelimiterFramer implements Framer<Buffer> {
   private searchFrom = 0;
   private ended = false;
 
-  constructor(private readonly config: DelimiterFramerConfig) {}
+  // The settings, copied into fields of this class so that the hot path reads them directly.
+  private readonly delimiter: Buffer;
+  /** The delimiter's byte when it is one byte long (the common, faster case), else -1. */
+  private readonly single: number;
+  private readonly maxLength: number;
+  private readonly stripCR: boolean;
+  private readonly includeDelimiter: boolean;
+  private readonly truncation: DelimiterFramerConfig['truncation'];
+
+  constructor(config: DelimiterFramerConfig) {
+    this.delimiter = config.delimiter;
+    this.single = config.delimiter.length === 1 ? config.delimiter[0] : -1;
+    this.maxLength = config.maxLength;
+    this.stripCR = config.stripCarriageReturn;
+    this.includeDelimiter = config.includeDelimiter;
+    this.truncation = config.truncation;
+  }
 
   /** Bytes held. */
   get buffered(): number {
@@ -52,8 +68,10 @@ export class DelimiterFramer implements Framer<Buffer> {
 
   read(): Buffer | undefined {
     const queue = this.queue;
-    const { delimiter, maxLength } = this.config;
-    const index = queue.indexOf(delimiter, this.searchFrom);
+    const delimiter = this.delimiter;
+    const maxLength = this.maxLength;
+    const index =
+      this.single >= 0 ? queue.indexOfByte(this.single, this.searchFrom) : queue.indexOf(delimiter, this.searchFrom);
     if (index < 0) {
       const held = queue.length;
       if (held === 0) return undefined;
@@ -62,7 +80,7 @@ export class DelimiterFramer implements Framer<Buffer> {
         return this.finish(held);
       }
       // A tail that could still be the start of a delimiter is not counted yet.
-      const known = this.config.stripCarriageReturn
+      const known = this.stripCR
         ? held - (queue.lastByte() === CR ? 1 : 0)
         : held - (delimiter.length - 1);
       if (known > maxLength) throw new FrameTooLongError(maxLength, known);
@@ -72,19 +90,17 @@ export class DelimiterFramer implements Framer<Buffer> {
     this.searchFrom = 0;
     let length = index;
     let delimiterLength = delimiter.length;
-    if (this.config.stripCarriageReturn && index > 0 && queue.byteAt(index - 1) === CR) {
+    if (this.stripCR && index > 0 && queue.byteAt(index - 1) === CR) {
       length--;
       delimiterLength++;
     }
     if (length > maxLength) throw new FrameTooLongError(maxLength, length);
-    if (this.config.includeDelimiter) return queue.consume(length + delimiterLength);
-    const frame = queue.consume(length);
-    queue.skip(delimiterLength);
-    return frame;
+    if (this.includeDelimiter) return queue.extract(0, length + delimiterLength, 0);
+    return queue.extract(0, length, delimiterLength);
   }
 
   private finish(held: number): Buffer | undefined {
-    switch (this.config.truncation) {
+    switch (this.truncation) {
       case 'emit':
         return this.queue.consume(held);
       case 'discard':

@@ -32,7 +32,7 @@ export class FixedLengthFramer implements Framer<Buffer> {
 
   read(): Buffer | undefined {
     const held = this.queue.length;
-    if (held >= this.frameLength) return this.queue.consume(this.frameLength);
+    if (held >= this.frameLength) return this.queue.extract(0, this.frameLength, 0);
     if (!this.ended || held === 0) return undefined;
     if (this.truncation === 'emit') return this.queue.consume(held);
     if (this.truncation === 'discard') {

@@ -85,8 +85,7 @@ export class LengthFieldFramer implements Framer<Buffer> {
     if (queue.length < frameLength) return this.ended ? this.finish() : undefined;
     this.frameLength = -1;
     const strip = config.initialBytesToStrip;
-    if (strip > 0) queue.skip(strip);
-    return queue.consume(frameLength - strip);
+    return queue.extract(strip, frameLength - strip, 0);
   }
 
   /** Reads the length field and adjusts it to the length of the whole frame. */

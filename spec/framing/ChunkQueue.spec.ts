@@ -132,6 +132,27 @@ describe('ChunkQueue', () => {
     );
   });
 
+  it('extracts the middle of before + n + after bytes, as skip, consume, skip would', () => {
+    fc.assert(
+      fc.property(chunked, fc.nat({ max: 8 }), fc.nat({ max: 30 }), fc.nat({ max: 8 }), ({ bytes, chunks }, before, n, after) => {
+        if (before + n + after > bytes.length) return;
+        const queue = queueOf(chunks);
+        expect(queue.extract(before, n, after)).toEqual(bytes.subarray(before, before + n));
+        expect(queue.length).toBe(bytes.length - before - n - after);
+        if (queue.length > 0) expect(queue.byteAt(0)).toBe(bytes[before + n + after]);
+      }),
+    );
+  });
+
+  it('finds a single byte at or after a position, in one chunk or several', () => {
+    fc.assert(
+      fc.property(chunked, fc.nat({ max: 255 }), fc.nat({ max: 64 }), ({ bytes, chunks }, byte, from) => {
+        const start = Math.min(from, bytes.length);
+        expect(queueOf(chunks).indexOfByte(byte, start)).toBe(bytes.indexOf(byte, start));
+      }),
+    );
+  });
+
   it('drops everything on clear', () => {
     const queue = queueOf([Buffer.from('abc'), Buffer.from('def')]);
     queue.clear();

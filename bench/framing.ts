@@ -1,0 +1,317 @@
+// Framing throughput: each rxnet decoder against a hand-written loop over the same in-memory chunks (and split2 for lines).
+import { Observable, map, type OperatorFunction } from 'rxjs';
+import split2 from 'split2';
+import { delimited } from '../lib/operators/delimited';
+import { fixedLength } from '../lib/operators/fixedLength';
+import { lengthField } from '../lib/operators/lengthField';
+import { lines } from '../lib/operators/lines';
+
+/** Bytes decoded per measured pass. */
+const PASS_BYTES = 16 * 1024 * 1024;
+const FRAME_SIZES = [64, 1024, 64 * 1024];
+/** Chunk sizes that do not divide the frame sizes, so frames straddle chunks: about one TCP segment, and about a socket read. */
+const CHUNK_SIZES = [1461, 65521];
+
+type Emit = (frame: Buffer) => void;
+/** A hand-written decoder: fed chunk by chunk, calls `emit` per frame. */
+type HandDecoder = (emit: Emit) => { push(chunk: Buffer): void; end(): void };
+
+interface Case {
+  name: string;
+  frame: (size: number) => Buffer;
+  rxnet: (size: number) => OperatorFunction<Buffer, unknown>;
+  hand: (size: number) => HandDecoder;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hand-written loops, written as a careful programmer would: search only new bytes, slice inside
+// a chunk, concatenate the pieces of a frame once when it spans chunks.
+
+/** Frames ended by one byte, held pieces concatenated once per spanning frame; `stripCR` for lines. */
+function handDelimited(byte: number, stripCR: boolean): HandDecoder {
+  return (emit) => {
+    let parts: Buffer[] = [];
+    let held = 0;
+    return {
+      push(chunk) {
+        let start = 0;
+        let index: number;
+        while ((index = chunk.indexOf(byte, start)) !== -1) {
+          let frame: Buffer;
+          if (held > 0) {
+            parts.push(chunk.subarray(start, index));
+            frame = Buffer.concat(parts, held + index - start);
+            parts = [];
+            held = 0;
+          } else frame = chunk.subarray(start, index);
+          if (stripCR && frame.length > 0 && frame[frame.length - 1] === 13) frame = frame.subarray(0, frame.length - 1);
+          emit(frame);
+          start = index + 1;
+        }
+        if (start < chunk.length) {
+          parts.push(start === 0 ? chunk : chunk.subarray(start));
+          held += chunk.length - start;
+        }
+      },
+      end() {
+        if (held > 0) emit(Buffer.concat(parts, held));
+      },
+    };
+  };
+}
+
+/** [uint32 BE length][payload], header stripped; waits until a frame is complete before concatenating. */
+const handLengthField: HandDecoder = (emit) => {
+  let parts: Buffer[] = [];
+  let held = 0;
+  let need = 4;
+  return {
+    push(chunk) {
+      let buffer = chunk;
+      if (held > 0) {
+        parts.push(chunk);
+        held += chunk.length;
+        if (held < need) return;
+        buffer = Buffer.concat(parts, held);
+        parts = [];
+        held = 0;
+      }
+      let offset = 0;
+      while (buffer.length - offset >= 4) {
+        const length = buffer.readUInt32BE(offset);
+        if (buffer.length - offset - 4 < length) break;
+        emit(buffer.subarray(offset + 4, offset + 4 + length));
+        offset += 4 + length;
+      }
+      if (offset < buffer.length) {
+        parts = [offset === 0 ? buffer : buffer.subarray(offset)];
+        held = buffer.length - offset;
+        need = held >= 4 ? 4 + buffer.readUInt32BE(offset) : 4;
+      }
+    },
+    end() {},
+  };
+};
+
+function handFixedLength(size: number): HandDecoder {
+  return (emit) => {
+    let parts: Buffer[] = [];
+    let held = 0;
+    return {
+      push(chunk) {
+        let buffer = chunk;
+        if (held > 0) {
+          parts.push(chunk);
+          held += chunk.length;
+          if (held < size) return;
+          buffer = Buffer.concat(parts, held);
+          parts = [];
+          held = 0;
+        }
+        let offset = 0;
+        while (buffer.length - offset >= size) {
+          emit(buffer.subarray(offset, offset + size));
+          offset += size;
+        }
+        if (offset < buffer.length) {
+          parts = [buffer.subarray(offset)];
+          held = buffer.length - offset;
+        }
+      },
+      end() {},
+    };
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const cases: Case[] = [
+  {
+    name: 'lines',
+    frame: (size) => Buffer.concat([Buffer.alloc(size - 1, 0x78), Buffer.from('\n')]),
+    rxnet: (size) => lines({ maxLength: size }),
+    hand: () => handDelimited(0x0a, true),
+  },
+  {
+    name: 'delimited',
+    frame: (size) => Buffer.concat([Buffer.alloc(size - 1, 0x78), Buffer.from([0])]),
+    rxnet: (size) => delimited(Buffer.from([0]), { maxLength: size }),
+    hand: () => handDelimited(0x00, false),
+  },
+  {
+    name: 'lengthField',
+    frame: (size) => {
+      const frame = Buffer.alloc(size, 0x78);
+      frame.writeUInt32BE(size - 4, 0);
+      return frame;
+    },
+    rxnet: (size) => lengthField({ maxFrameLength: size, lengthFieldLength: 4, initialBytesToStrip: 4 }),
+    hand: () => handLengthField,
+  },
+  {
+    name: 'fixedLength',
+    frame: (size) => Buffer.alloc(size, 0x78),
+    rxnet: (size) => fixedLength(size),
+    hand: (size) => handFixedLength(size),
+  },
+];
+
+/** The pass's bytes, cut into chunks of `chunkSize`. */
+function chunksOf(frame: Buffer, chunkSize: number): Buffer[] {
+  const count = Math.max(1, Math.floor(PASS_BYTES / frame.length));
+  const all = Buffer.alloc(count * frame.length);
+  for (let i = 0; i < count; i++) frame.copy(all, i * frame.length);
+  const chunks: Buffer[] = [];
+  for (let offset = 0; offset < all.length; offset += chunkSize) {
+    chunks.push(Buffer.from(all.subarray(offset, offset + chunkSize)));
+  }
+  return chunks;
+}
+
+interface Sample {
+  seconds: number;
+  frames: number;
+  bytes: number;
+}
+
+/** Runs `pass` repeatedly for about `budgetMs` after a warm-up; returns the fastest pass. */
+async function measure(pass: () => Promise<Sample> | Sample, budgetMs: number): Promise<Sample> {
+  await pass();
+  let best: Sample | undefined;
+  const until = Date.now() + budgetMs;
+  let runs = 0;
+  while (runs < 3 || Date.now() < until) {
+    const sample = await pass();
+    if (best === undefined || sample.seconds < best.seconds) best = sample;
+    runs++;
+    if (runs >= 200) break;
+  }
+  return best!;
+}
+
+function timed(work: (count: (frame: { length: number }) => void) => void): Sample {
+  let frames = 0;
+  let bytes = 0;
+  const count = (frame: { length: number }) => {
+    frames++;
+    bytes += frame.length;
+  };
+  const started = process.hrtime.bigint();
+  work(count);
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, frames, bytes };
+}
+
+function rxnetPass(chunks: Buffer[], op: OperatorFunction<Buffer, { length: number }>): Sample {
+  return timed((count) => {
+    new Observable<Buffer>((subscriber) => {
+      for (let i = 0; i < chunks.length; i++) subscriber.next(chunks[i]);
+      subscriber.complete();
+    })
+      .pipe(op)
+      .subscribe(count);
+  });
+}
+
+function handPass(chunks: Buffer[], hand: HandDecoder): Sample {
+  return timed((count) => {
+    const decoder = hand(count);
+    for (let i = 0; i < chunks.length; i++) decoder.push(chunks[i]);
+    decoder.end();
+  });
+}
+
+async function split2Pass(chunks: Buffer[], maxLength: number): Promise<Sample> {
+  let frames = 0;
+  let bytes = 0;
+  const started = process.hrtime.bigint();
+  await new Promise<void>((resolve, reject) => {
+    const stream = split2({ maxLength });
+    stream.on('data', (line: string) => {
+      frames++;
+      bytes += line.length;
+    });
+    stream.on('end', resolve);
+    stream.on('error', reject);
+    for (const chunk of chunks) stream.write(chunk);
+    stream.end();
+  });
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, frames, bytes };
+}
+
+const mbps = (s: Sample, passBytes: number) => passBytes / s.seconds / 1e6;
+const kfps = (s: Sample) => s.frames / s.seconds / 1e3;
+const pad = (text: string | number, width: number) => String(text).padStart(width);
+
+/** Prints one table per decoder; `--quick` shortens the runs, `--only NAME` picks one decoder. */
+export async function main(argv: string[]): Promise<void> {
+  const quick = argv.includes('--quick');
+  const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
+  const budgetMs = quick ? 80 : 400;
+  console.log(`framing bench: ${PASS_BYTES / 1024 / 1024} MiB per pass, best of ~${budgetMs} ms, node ${process.version}`);
+  console.log('ratio = rxnet MB/s ÷ hand-written loop MB/s (1.00 = as fast)\n');
+  const header = `${'decoder'.padEnd(12)}${pad('frame', 7)}${pad('chunk', 7)}${pad('rxnet MB/s', 12)}${pad('kframes/s', 11)}${pad('hand MB/s', 11)}${pad('ratio', 7)}`;
+  const ratios: number[] = [];
+  const linesVsSplit2: string[] = [];
+  for (const c of cases) {
+    if (only !== undefined && c.name !== only) continue;
+    console.log(header);
+    for (const size of FRAME_SIZES) {
+      for (const chunkSize of CHUNK_SIZES) {
+        const frame = c.frame(size);
+        const chunks = chunksOf(frame, chunkSize);
+        const passBytes = chunks.reduce((n, ch) => n + ch.length, 0);
+        const op = c.rxnet(size) as OperatorFunction<Buffer, { length: number }>;
+        // Alternate the two, first one then the other, so neither always runs right after the set-up.
+        let rx: Sample | undefined;
+        let hand: Sample | undefined;
+        for (let round = 0; round < 4; round++) {
+          const runRx = async () => {
+            const r = await measure(() => rxnetPass(chunks, op), budgetMs / 4);
+            if (rx === undefined || r.seconds < rx.seconds) rx = r;
+          };
+          const runHand = async () => {
+            const h = await measure(() => handPass(chunks, c.hand(size)), budgetMs / 4);
+            if (hand === undefined || h.seconds < hand.seconds) hand = h;
+          };
+          if (round % 2 === 0) {
+            await runRx();
+            await runHand();
+          } else {
+            await runHand();
+            await runRx();
+          }
+        }
+        if (rx!.frames !== hand!.frames) throw new Error(`${c.name}: rxnet saw ${rx!.frames} frames, hand loop ${hand!.frames}`);
+        const ratio = mbps(rx!, passBytes) / mbps(hand!, passBytes);
+        ratios.push(ratio);
+        console.log(
+          `${c.name.padEnd(12)}${pad(size, 7)}${pad(chunkSize, 7)}${pad(mbps(rx!, passBytes).toFixed(0), 12)}${pad(kfps(rx!).toFixed(0), 11)}${pad(mbps(hand!, passBytes).toFixed(0), 11)}${pad(ratio.toFixed(2), 7)}`,
+        );
+        if (c.name === 'lines') {
+          const asText = (src: Observable<Buffer>) => src.pipe(lines({ maxLength: size }), map((line) => line.toString('utf8')));
+          const rxText = await measure(() => rxnetPass(chunks, asText), budgetMs);
+          const s2 = await measure(() => split2Pass(chunks, size + 1), budgetMs);
+          linesVsSplit2.push(
+            `${'lines'.padEnd(12)}${pad(size, 7)}${pad(chunkSize, 7)}${pad(mbps(rx!, passBytes).toFixed(0), 12)}${pad(mbps(rxText, passBytes).toFixed(0), 13)}${pad(mbps(s2, passBytes).toFixed(0), 12)}${pad((mbps(rx!, passBytes) / mbps(s2, passBytes)).toFixed(2), 9)}${pad((mbps(rxText, passBytes) / mbps(s2, passBytes)).toFixed(2), 9)}`,
+          );
+        }
+      }
+    }
+    console.log('');
+  }
+  if (linesVsSplit2.length > 0) {
+    console.log('lines() against split2 (split2 yields strings; "rxnet+text" decodes each line to a string too)');
+    console.log(`${'decoder'.padEnd(12)}${pad('frame', 7)}${pad('chunk', 7)}${pad('rxnet MB/s', 12)}${pad('rxnet+text', 13)}${pad('split2 MB/s', 12)}${pad('×split2', 9)}${pad('text×s2', 9)}`);
+    for (const line of linesVsSplit2) console.log(line);
+    console.log('');
+  }
+  const geo = Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length);
+  console.log(`rxnet ÷ hand-written loop: geometric mean ${geo.toFixed(2)}, min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)}`);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
