@@ -109,3 +109,10 @@ export class EncodeError extends RxnetError {
     super('ERR_ENCODE', `cannot encode: ${reason}`);
   }
 }
+
+/** Nothing arrived for `ms` milliseconds: raised by `idleTimeout(ms)`. */
+export class IdleTimeoutError extends RxnetError {
+  constructor(readonly ms: number) {
+    super('ERR_IDLE_TIMEOUT', `idle for ${ms} ms`);
+  }
+}

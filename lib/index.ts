@@ -28,3 +28,6 @@ export * from './operators/encodeStruct';
 export * from './codec/struct';
 export type { Truncation } from './framing/Framer';
 // time
+export * from './operators/idleTimeout';
+export * from './operators/idleWatch';
+export * from './operators/endOnIdle';
