@@ -1,0 +1,362 @@
+// connectionPair(): bytes across, chunking, latency, reading rules, half-close, writability, errors and resets, in virtual time.
+import { asyncScheduler, firstValueFrom, map, toArray } from 'rxjs';
+import { ConnectionClosedError, InvalidArgumentError, WriteAfterEndError } from '../../lib/errors';
+import { asText, bytes, comparable, connectionPair, createTestScheduler } from '../../lib/testing';
+import type { ConnectionEvent } from '../../lib/types';
+
+const marbles = () => createTestScheduler({ assertDeepEqual: (actual, expected) => expect(actual).toEqual(expected) });
+/** Runs `work` at `frame` of the current TestScheduler.run (asyncScheduler is virtual there). */
+const at = (frame: number, work: () => void) => asyncScheduler.schedule(work, frame);
+const types = (events: ConnectionEvent[]) => events.map((e) => e.type);
+
+describe('connectionPair', () => {
+  describe('bytes across', () => {
+    it('delivers each write to the other side as one chunk, in order, in the same frame', () => {
+      marbles().run(({ cold, expectObservable }) => {
+        const [client, server] = connectionPair();
+        cold('-a-b-|', bytes({ a: 'hel', b: 'lo' })).subscribe({
+          next: (chunk) => client.write(chunk),
+          complete: () => client.end(),
+        });
+        expectObservable(server.data$).toBe('-a-b-|', { a: 'hel', b: 'lo' });
+      });
+    });
+
+    it('carries both directions independently', () => {
+      marbles().run(({ expectObservable }) => {
+        const [client, server] = connectionPair();
+        at(1, () => client.write('ping'));
+        at(2, () => server.write('pong'));
+        expectObservable(server.data$.pipe(asText()), '^---!').toBe('-a', { a: 'ping' });
+        expectObservable(client.data$.pipe(asText()), '^---!').toBe('--b', { b: 'pong' });
+      });
+    });
+
+    it('cuts what arrived into n-byte chunks with chunking: n', () => {
+      marbles().run(({ expectObservable }) => {
+        const [client, server] = connectionPair({ chunking: 2 });
+        at(1, () => client.end('hello'));
+        expectObservable(server.data$).toBe('-(abc|)', { a: 'he', b: 'll', c: 'o' });
+      });
+    });
+
+    it("merges the writes of a frame into one chunk with chunking: 'merge'", () => {
+      marbles().run(({ expectObservable }) => {
+        const [client, server] = connectionPair({ chunking: 'merge' });
+        at(1, () => {
+          client.write('a');
+          client.write('b');
+        });
+        at(2, () => client.write('c'));
+        expectObservable(server.data$, '^--!').toBe('-xy', { x: 'ab', y: 'c' });
+      });
+    });
+
+    it('cuts with a chunking function, and rejects chunks that do not add up', () => {
+      marbles().run(({ expectObservable }) => {
+        const [client, server] = connectionPair({ chunking: (b) => [b.subarray(0, 1), b.subarray(1)] });
+        at(1, () => client.write('abc'));
+        expectObservable(server.data$, '^-!').toBe('-(xy)', { x: 'a', y: 'bc' });
+      });
+      expect(() =>
+        marbles().run(() => {
+          const [client, server] = connectionPair({ chunking: () => [Buffer.from('x')] });
+          server.data$.subscribe();
+          client.write('abc');
+        }),
+      ).toThrow(InvalidArgumentError);
+    });
+
+    it('delays arrival by latency frames; the FIN follows the data', () => {
+      marbles().run(({ expectObservable }) => {
+        const [client, server] = connectionPair({ latency: 3 });
+        at(1, () => client.write('a'));
+        at(2, () => client.end('b'));
+        expectObservable(server.data$).toBe('----a(b|)', { a: 'a', b: 'b' });
+      });
+    });
+
+    it('lets a test change one direction on its wire: client.outbound is what the client writes', () => {
+      marbles().run(({ expectObservable }) => {
+        const [client, server] = connectionPair();
+        client.outbound.latency = 2;
+        client.outbound.chunking = 1;
+        at(1, () => client.write('ab'));
+        at(1, () => server.write('cd'));
+        expectObservable(server.data$, '^----!').toBe('---(ab)', { a: 'a', b: 'b' });
+        expectObservable(client.data$, '^----!').toBe('-c', { c: 'cd' });
+      });
+    });
+  });
+
+  describe('reading', () => {
+    it('reads nothing before data$ is subscribed and loses no byte', () => {
+      marbles().run(({ expectObservable }) => {
+        const [client, server] = connectionPair();
+        at(1, () => client.write('early'));
+        at(2, () => client.end('late'));
+        at(3, () => expect(server.bytesRead).toBe(0));
+        expectObservable(server.data$, '----^').toBe('----(ab|)', { a: 'early', b: 'late' });
+      });
+    });
+
+    it('replays the end of data$ to a subscriber that comes after it', () => {
+      marbles().run(({ expectObservable }) => {
+        const [client, server] = connectionPair();
+        server.data$.subscribe();
+        at(1, () => client.end('x'));
+        expectObservable(server.data$, '---^').toBe('---|');
+      });
+    });
+
+    it('stops reading while paused: bytes wait and arrive on resume', () => {
+      marbles().run(({ expectObservable }) => {
+        const [client, server] = connectionPair();
+        at(1, () => server.pause());
+        at(2, () => client.write('held'));
+        at(5, () => server.resume());
+        expectObservable(server.data$, '^------!').toBe('-----h', { h: 'held' });
+      });
+    });
+
+    it('counts bytesRead and bytesWritten', () => {
+      marbles().run(() => {
+        const [client, server] = connectionPair();
+        server.data$.subscribe();
+        at(1, () => client.write('four'));
+        at(1, () => client.write(Uint8Array.from([1, 2])));
+        at(2, () => {
+          expect(client.bytesWritten).toBe(6);
+          expect(server.bytesRead).toBe(6);
+        });
+      });
+    });
+  });
+
+  describe('half-close and close', () => {
+    it('keeps the peer writable after our FIN, and closes both sides once both have ended', () => {
+      marbles().run(({ expectObservable }) => {
+        const [client, server] = connectionPair();
+        client.data$.subscribe();
+        server.data$.subscribe((chunk) => server.end(`Sending: ${chunk}`));
+        at(1, () => client.end('More Axes'));
+        expectObservable(client.events$.pipe(asEventText()), '^').toBe('-(wfdec|)', {
+          w: 'written', f: 'finish', d: 'data Sending: More Axes', e: 'end', c: 'close false',
+        });
+        expectObservable(server.writable$).toBe('t|', { t: true });
+      });
+    });
+
+    it('ends a side by itself on the peer FIN with allowHalfOpen: false', () => {
+      marbles().run(({ expectObservable }) => {
+        const [client, server] = connectionPair({ allowHalfOpen: false });
+        server.data$.subscribe();
+        at(2, () => client.end());
+        expectObservable(server.events$.pipe(asEventText())).toBe('--(efc|)', { e: 'end', f: 'finish', c: 'close false' });
+      });
+    });
+
+    it('throws WriteAfterEndError on a write after end()', () => {
+      const [client] = connectionPair();
+      client.end();
+      expect(client.writeEnded).toBe(true);
+      expect(() => client.write('x')).toThrow(WriteAfterEndError);
+    });
+
+    it('calls the end callback once our FIN went through, also for a second end()', () => {
+      marbles().run(() => {
+        const [client] = connectionPair();
+        const calls: string[] = [];
+        client.end('bye', (e) => calls.push(`first ${e ?? 'ok'}`));
+        client.end(undefined, (e) => calls.push(`second ${e ?? 'ok'}`));
+        expect(calls).toEqual([]);
+        at(1, () => expect(calls).toEqual(['first ok', 'second ok']));
+      });
+    });
+
+    it('fails the end callback with ConnectionClosedError when the side is destroyed before its FIN went through', () => {
+      marbles().run(() => {
+        const [client] = connectionPair();
+        client.outbound.stall();
+        let error: unknown;
+        client.end('never', (e) => (error = e));
+        client.destroy();
+        at(1, () => expect(error).toBeInstanceOf(ConnectionClosedError));
+      });
+    });
+  });
+
+  describe('writability', () => {
+    it('makes write() return false on a stalled wire, then drains after resume', () => {
+      marbles().run(({ expectObservable }) => {
+        const [client, server] = connectionPair();
+        const results: boolean[] = [];
+        at(1, () => client.outbound.stall());
+        at(2, () => results.push(client.write('a')));
+        at(3, () => results.push(client.write('b')));
+        at(6, () => client.outbound.resume());
+        expectObservable(client.writable$, '^------!').toBe('t-f---t', { t: true, f: false });
+        expectObservable(server.data$, '^------!').toBe('------(ab)', { a: 'a', b: 'b' });
+        expectObservable(client.events$.pipe(asEventText()), '^------!').toBe('------(wwx)', {
+          w: 'written', x: 'drain',
+        });
+        at(7, () => expect(results).toEqual([false, false]));
+      });
+    });
+
+    it('backs writes up to the writer when the reader stops reading: write() false at highWaterMark, drain on resume', () => {
+      marbles().run(({ expectObservable }) => {
+        const [client, server] = connectionPair({ receiveBuffer: 4, highWaterMark: 8 });
+        server.pause();
+        server.data$.subscribe();
+        const results: boolean[] = [];
+        // 4 bytes fit the reader's buffer; the next 8 stay with the writer, whose write() then says false.
+        at(1, () => results.push(client.write('1234')));
+        at(2, () => results.push(client.write('5678')));
+        at(3, () => results.push(client.write('9abc')));
+        at(4, () => {
+          expect(results).toEqual([true, true, false]);
+          expect(client.outbound.buffered).toBe(8);
+          expect(client.outbound.unread).toBe(4);
+        });
+        at(6, () => server.resume());
+        expectObservable(client.writable$, '^------!').toBe('t--f--t', { t: true, f: false });
+      });
+    });
+
+    it('holds writes while corked and lets them go on uncork', () => {
+      marbles().run(({ expectObservable }) => {
+        const [client, server] = connectionPair({ chunking: 'merge' });
+        at(1, () => {
+          client.cork();
+          client.write('a');
+        });
+        at(2, () => client.write('b'));
+        at(3, () => client.uncork());
+        expectObservable(server.data$, '^---!').toBe('---x', { x: 'ab' });
+      });
+    });
+  });
+
+  describe('errors and resets', () => {
+    it('lets the peer of a destroyed side read what had arrived, then the end', () => {
+      marbles().run(({ expectObservable }) => {
+        const [client, server] = connectionPair();
+        at(1, () => {
+          client.write('last words');
+          // Flushed in this frame's later action: destroy in the next frame.
+        });
+        at(2, () => client.destroy());
+        expectObservable(server.data$.pipe(asText()), '---^').toBe('---(a|)', { a: 'last words' });
+        expectObservable(client.events$.pipe(asEventText())).toBe('-w(c|)', { w: 'written', c: 'close false' });
+      });
+    });
+
+    it('drops what a destroyed side had not flushed: its callbacks get ERR_STREAM_DESTROYED', () => {
+      marbles().run(() => {
+        const [client] = connectionPair();
+        let error: unknown;
+        client.write('unsent', (e) => (error = e));
+        client.destroy();
+        at(1, () => expect(comparable(error)).toEqual({ name: 'Error', code: 'ERR_STREAM_DESTROYED' }));
+      });
+    });
+
+    it('fails a side with an injected error: data$ errors, then error and close events; writable$ errors', () => {
+      marbles().run(({ expectObservable }) => {
+        const [, server] = connectionPair();
+        const failure = Object.assign(new Error('read ETIMEDOUT'), { code: 'ETIMEDOUT' });
+        at(2, () => server.fail(failure));
+        expectObservable(server.data$).toBe('--#', undefined, failure);
+        expectObservable(server.events$.pipe(asEventText())).toBe('--(ec|)', { e: 'error ETIMEDOUT', c: 'close true' });
+        expectObservable(server.writable$).toBe('t-#', { t: true }, failure);
+      });
+    });
+
+    it('resets: the peer gets ECONNRESET and drops what it had not read, the resetting side closes cleanly', () => {
+      marbles().run(({ expectObservable }) => {
+        const [client, server] = connectionPair();
+        at(1, () => client.write('unread'));
+        at(3, () => client.reset());
+        expectObservable(server.data$, '------^').toBe('------#', undefined, {
+          name: 'Error', code: 'ECONNRESET', errno: -104, syscall: 'read',
+        });
+        expectObservable(client.events$.pipe(asEventText())).toBe('-w-(c|)', { w: 'written', c: 'close false' });
+        expectObservable(client.data$).toBe('---|');
+      });
+    });
+
+    it('breaks a writer that writes to a peer that was destroyed (EPIPE)', () => {
+      marbles().run(({ expectObservable }) => {
+        const [client, server] = connectionPair();
+        at(1, () => server.destroy());
+        at(2, () => client.write('anyone?'));
+        expectObservable(client.events$.pipe(asEventText())).toBe('--(ec|)', { e: 'error EPIPE', c: 'close true' });
+      });
+    });
+  });
+
+  describe('socket options', () => {
+    it("fires 'timeout' after setTimeout ms of inactivity, once per silence", () => {
+      marbles().run(({ expectObservable }) => {
+        const [client, server] = connectionPair();
+        server.data$.subscribe();
+        server.setTimeout(3);
+        at(5, () => client.write('wake'));
+        const timeouts = server.events$.pipe(asEventText());
+        expectObservable(timeouts, '^-----------!').toBe('---t-d--t', { t: 'timeout', d: 'data wake' });
+      });
+    });
+
+    it('records noDelay and keep-alive for assertions', () => {
+      const [client] = connectionPair();
+      client.setNoDelay(true).setKeepAlive(true, 10000);
+      expect([client.noDelay, client.keepAlive, client.keepAliveInitialDelay]).toEqual([true, true, 10000]);
+      expect(client.socket).toBeUndefined();
+    });
+
+    it('reports memory addresses, each side seeing the other port', () => {
+      const [client, server] = connectionPair();
+      expect(client.remotePort).toBe(server.localPort);
+      expect(server.remotePort).toBe(client.localPort);
+      expect(client.remoteAddress).toBe('memory');
+    });
+  });
+
+  it('runs in real time outside TestScheduler.run', async () => {
+    const [client, server] = connectionPair({ latency: 5 });
+    client.end('real time');
+    const chunks = await firstValueFrom(server.data$.pipe(asText(), toArray()));
+    expect(chunks).toEqual(['real time']);
+    server.end();
+    await firstValueFrom(client.events$.pipe(toArray()));
+    expect([client.closed, server.closed]).toEqual([true, true]);
+  });
+
+  it('rejects bad wire options', () => {
+    expect(() => connectionPair({ latency: -1 })).toThrow(InvalidArgumentError);
+    expect(() => connectionPair({ chunking: 0 })).toThrow(InvalidArgumentError);
+    expect(() => connectionPair({ highWaterMark: 1.5 })).toThrow(InvalidArgumentError);
+  });
+
+  it('keeps events$ silent for an unobserved side and collects them for an observed one', () => {
+    marbles().run(() => {
+      const [client, server] = connectionPair();
+      const seen: ConnectionEvent[] = [];
+      server.events$.subscribe((e) => seen.push(e));
+      server.data$.subscribe();
+      at(1, () => client.end('x'));
+      at(2, () => expect(types(seen)).toEqual(['data', 'end']));
+    });
+  });
+});
+
+/** Events as short strings: the type, and the chunk text, `hadError` or error code where there is one. */
+function eventText(e: ConnectionEvent): string {
+  if (e.type === 'data') return `data ${e.chunk.toString()}`;
+  if (e.type === 'close') return `close ${e.hadError}`;
+  if (e.type === 'error') return `error ${(e.error as NodeJS.ErrnoException).code}`;
+  return e.type;
+}
+
+const asEventText = () => map(eventText);
