@@ -4,7 +4,7 @@ export * from './errors';
 // core
 export { SocketConnection } from './connection';
 export { listen } from './server';
-export type { ListenOptions, BoundAddress } from './server';
+export type { ListenOptions, BoundAddress, ServerEvent } from './server';
 export { connect, backoff } from './client';
 export type { ConnectOptions, BackoffOptions } from './client';
 export { sendTo, sendStats } from './operators/sendTo';

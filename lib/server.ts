@@ -1,7 +1,7 @@
 // listen(): a cold Observable of accepted connections; unsubscribing closes the server and them.
 import * as net from 'net';
-import { Observable } from 'rxjs';
-import type { NextObserver } from 'rxjs';
+import { Observable, asyncScheduler, from, take } from 'rxjs';
+import type { NextObserver, ObservableInput, SchedulerLike, Subscription } from 'rxjs';
 import { SocketConnection } from './connection';
 import { InvalidArgumentError, checkInteger } from './errors';
 import { addListeners } from './internal/listeners';
@@ -9,6 +9,24 @@ import type { Connection } from './types';
 
 /** Where a server is bound: a TCP address or a unix socket path. */
 export type BoundAddress = net.AddressInfo | string;
+
+/**
+ * What happens to a server, told through `listen({ events })`.
+ * `open` is the number of connections open after the event.
+ */
+export type ServerEvent =
+  | { readonly type: 'listening'; readonly address: BoundAddress }
+  | { readonly type: 'connection'; readonly connection: Connection; readonly open: number }
+  | { readonly type: 'disconnect'; readonly connection: Connection; readonly hadError: boolean; readonly open: number }
+  | {
+      readonly type: 'drop';
+      readonly remoteAddress: string | undefined;
+      readonly remotePort: number | undefined;
+      readonly open: number;
+    }
+  | { readonly type: 'shutdown'; readonly open: number }
+  | { readonly type: 'close' }
+  | { readonly type: 'error'; readonly error: Error };
 
 /** Options of {@link listen}. Give `port` (and optionally `host`) or `path`. */
 export interface ListenOptions {
@@ -33,6 +51,25 @@ export interface ListenOptions {
   /** `setKeepAlive(true, keepAliveInitialDelay)` on every accepted socket. */
   keepAlive?: boolean;
   keepAliveInitialDelay?: number;
+  /**
+   * At most this many open connections; a connection over the limit is closed at once by Node
+   * and reported as a `drop` event.
+   */
+  maxConnections?: number;
+  /** Told every {@link ServerEvent}: a function or an observer with `next` (a Subject works). */
+  events?: ((event: ServerEvent) => void) | NextObserver<ServerEvent>;
+  /**
+   * Graceful shutdown: when this emits (or the signal aborts), the server stops accepting, calls
+   * `onShutdown` for each open connection, and the Observable completes once the last one has
+   * closed; connections still open after `gracePeriod` ms are destroyed.
+   */
+  shutdown?: ObservableInput<unknown> | AbortSignal;
+  /** Milliseconds open connections get to finish after `shutdown` (default 10 000), on `scheduler`. */
+  gracePeriod?: number;
+  /** Called for each connection open at shutdown, e.g. to say goodbye or end it. */
+  onShutdown?: (connection: Connection) => void;
+  /** Scheduler of the grace period timer; `asyncScheduler` by default. */
+  scheduler?: SchedulerLike;
 }
 
 /**
@@ -68,9 +105,21 @@ export function listen(options: ListenOptions): Observable<Connection> {
     throw new InvalidArgumentError('options', 'give either port or path, not both');
   }
   const allowHalfOpen = options.allowHalfOpen ?? true;
-  const listening = options.listening;
+  const { listening, events, shutdown, onShutdown } = options;
+  if (options.maxConnections !== undefined) checkInteger('maxConnections', options.maxConnections, 0);
+  const gracePeriod = checkInteger('gracePeriod', options.gracePeriod ?? 10_000, 0);
+  const scheduler = options.scheduler ?? asyncScheduler;
 
   return new Observable<Connection>((subscriber) => {
+    const tell = (event: ServerEvent) => {
+      if (!events) return;
+      try {
+        if (typeof events === 'function') events(event);
+        else events.next(event);
+      } catch (error) {
+        subscriber.error(error);
+      }
+    };
     const server = net.createServer({
       allowHalfOpen,
       pauseOnConnect: true,
@@ -78,19 +127,34 @@ export function listen(options: ListenOptions): Observable<Connection> {
       keepAlive: options.keepAlive ?? false,
       keepAliveInitialDelay: options.keepAliveInitialDelay ?? 0,
     });
+    if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
     const open = new Set<Connection>();
+    let shuttingDown = false;
+    let serverClosed = false;
+    let graceTimer: Subscription | undefined;
+    let shutdownSub: Subscription | undefined;
+    let removeAbortListener: (() => void) | undefined;
 
     const removeListeners = addListeners(server, {
       connection: (socket: net.Socket) => {
         const connection = new SocketConnection(socket);
         open.add(connection);
-        socket.once('close', () => open.delete(connection));
+        socket.once('close', (hadError: boolean) => {
+          open.delete(connection);
+          tell({ type: 'disconnect', connection, hadError, open: open.size });
+          if (shuttingDown) finishShutdown();
+        });
+        tell({ type: 'connection', connection, open: open.size });
         subscriber.next(connection);
       },
+      drop: (data?: { remoteAddress?: string; remotePort?: number }) => {
+        tell({ type: 'drop', remoteAddress: data?.remoteAddress, remotePort: data?.remotePort, open: open.size });
+      },
       listening: () => {
-        if (!listening) return;
         const address = server.address();
         if (address === null) return;
+        tell({ type: 'listening', address });
+        if (!listening) return;
         try {
           if (typeof listening === 'function') listening(address);
           else listening.next(address);
@@ -98,21 +162,79 @@ export function listen(options: ListenOptions): Observable<Connection> {
           subscriber.error(error);
         }
       },
-      error: (error: Error) => subscriber.error(error),
+      error: (error: Error) => {
+        tell({ type: 'error', error });
+        subscriber.error(error);
+      },
     });
+
+    const finishShutdown = () => {
+      if (!serverClosed || open.size > 0 || subscriber.closed) return;
+      graceTimer?.unsubscribe();
+      tell({ type: 'close' });
+      subscriber.complete();
+    };
+
+    const beginShutdown = () => {
+      if (shuttingDown || subscriber.closed) return;
+      shuttingDown = true;
+      tell({ type: 'shutdown', open: open.size });
+      // Stop accepting; the Observable completes once the server and every connection closed.
+      server.close(() => {
+        serverClosed = true;
+        finishShutdown();
+      });
+      for (const connection of [...open]) {
+        if (subscriber.closed) return;
+        try {
+          onShutdown?.(connection);
+        } catch (error) {
+          subscriber.error(error);
+          return;
+        }
+      }
+      if (open.size > 0) {
+        graceTimer = scheduler.schedule(() => {
+          for (const connection of [...open]) connection.destroy();
+        }, gracePeriod);
+      }
+    };
 
     if (path !== undefined) server.listen({ path, backlog });
     else server.listen({ port: port ?? 0, host, backlog, ipv6Only });
 
+    if (shutdown !== undefined) {
+      if (isAbortSignal(shutdown)) {
+        if (shutdown.aborted) beginShutdown();
+        else {
+          shutdown.addEventListener('abort', beginShutdown, { once: true });
+          removeAbortListener = () => shutdown.removeEventListener('abort', beginShutdown);
+        }
+      } else {
+        shutdownSub = from(shutdown)
+          .pipe(take(1))
+          .subscribe({ next: beginShutdown, error: (error) => subscriber.error(error) });
+      }
+    }
+
     return () => {
+      shutdownSub?.unsubscribe();
+      removeAbortListener?.();
+      graceTimer?.unsubscribe();
       removeListeners();
       // A late error from a closing server must not become unhandled.
       server.on('error', noop);
-      server.close();
+      // Not bound yet (a host name still being looked up): close as soon as it is.
+      if (server.listening) server.close();
+      else server.once('listening', () => server.close());
       for (const connection of open) connection.destroy();
       open.clear();
     };
   });
+}
+
+function isAbortSignal(value: unknown): value is AbortSignal {
+  return typeof AbortSignal !== 'undefined' && value instanceof AbortSignal;
 }
 
 function noop(): void {}

@@ -69,3 +69,9 @@ export function once<T = unknown>(emitter: NodeJS.EventEmitter, name: string): P
 export function openNetHandles(): string[] {
   return process.getActiveResourcesInfo().filter((r) => /TCP|Pipe/.test(r));
 }
+
+/** Resolves after libuv's close phase has run: two turns of the event loop's check phase. */
+export async function afterClosePhase(): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+}
