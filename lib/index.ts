@@ -31,3 +31,6 @@ export type { Truncation } from './framing/Framer';
 export * from './operators/idleTimeout';
 export * from './operators/idleWatch';
 export * from './operators/endOnIdle';
+// many connections
+export { Hub, SlowMemberError } from './hub';
+export type { HubEvent, HubEventType, HubLeaveReason, HubMember, HubOptions, JoinOptions, SlowMemberPolicy } from './hub';
