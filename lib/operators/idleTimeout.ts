@@ -46,7 +46,7 @@ export interface IdleTimeoutConfig {
  * import { mergeMap } from 'rxjs';
  * import { idleTimeout, lines, listen, sendTo } from 'rxnet';
  *
- * // Answer each line; say goodbye (end) to a client that sends no whole line for 30 s.
+ * // Echo lines; end (FIN) the connection of a client that sends no whole line for 30 s.
  * listen({ port: 8108 })
  *   .pipe(
  *     mergeMap((conn) =>

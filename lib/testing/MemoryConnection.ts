@@ -386,7 +386,6 @@ export class MemoryConnection implements Connection {
  * @throws InvalidArgumentError for a bad option.
  * @example
  * ```ts
- * import { TestScheduler } from 'rxjs/testing';
  * import { lines, sendTo } from 'rxnet';
  * import { asText, bytes, connectionPair, createTestScheduler } from 'rxnet/testing';
  *

@@ -21,8 +21,8 @@ export type BytesAs = BufferEncoding | 'text';
  * @example
  * ```ts
  * import { bytes } from 'rxnet/testing';
- * const values = bytes({ a: 'hello\n', b: '0a0b', }, 'utf8');
- * const frames = bytes({ h: '00000002abcd' }, 'hex');
+ * const values = bytes({ a: 'hello\n', b: [0xff, 0x00] });   // UTF-8 text, raw bytes
+ * const frames = bytes({ h: '00000002abcd' }, 'hex');      // a hex fixture
  * ```
  */
 export function bytes(
