@@ -1,6 +1,6 @@
 // Real loopback sockets: the idle watch and its goodbye policy end an idle connection and leave a busy one alone.
-import type * as net from 'net';
-import { filter, ignoreElements, interval, merge, takeWhile, tap } from 'rxjs';
+import * as net from 'net';
+import { filter, finalize, ignoreElements, interval, merge, takeWhile, tap } from 'rxjs';
 import { endOnIdle } from '../../lib/operators/endOnIdle';
 import { idleWatch } from '../../lib/operators/idleWatch';
 import type { IdleEvent } from '../../lib/operators/idleWatch';
@@ -106,5 +106,39 @@ describe('idle watch over loopback', () => {
     }
     expect(seen.map((e) => e.state)).toEqual(['readIdle']);
     expect(server.errors).toEqual([]);
+  });
+
+  it('destroys a connection whose peer never answers the goodbye FIN, after closeTimeout', async () => {
+    let serverSide: Connection | undefined;
+    let policyDone!: () => void;
+    const done = new Promise<void>((resolve) => (policyDone = resolve));
+    const server = await startServer((conn) => {
+      serverSide = conn;
+      return conn.events$.pipe(
+        idleWatch({ allIdle: 100 }),
+        endOnIdle(conn, { goodbye: 'bye', closeTimeout: 150 }),
+        finalize(() => policyDone()),
+      );
+    });
+    // A half-open peer: it reads our goodbye and FIN but keeps its own side open.
+    const client = net.connect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true });
+    try {
+      const heard = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        client.setEncoding('utf8');
+        client.on('data', (d: string) => (text += d));
+        client.once('end', () => resolve(text));
+        client.once('error', reject);
+      });
+      expect(heard).toBe('bye');
+      const finAt = performance.now();
+      await done;
+      expect(serverSide!.closed).toBe(true);
+      expect(performance.now() - finAt).toBeGreaterThanOrEqual(100);
+    } finally {
+      client.destroy();
+      await closed(client);
+      server.subscription.unsubscribe();
+    }
   });
 });
