@@ -21,6 +21,8 @@ export interface ConnectionSnapshot {
   readonly framesOut: number;
   /** Times the socket's buffer reached its high-water mark (`writable$` went false). */
   readonly notWritable: number;
+  /** Values the sink handed to `write()` (from `send`). */
+  readonly written: number;
   /** Values waiting in the sink's queue now (from `send`). */
   readonly queued: number;
   /** The longest the sink's queue has been (from `send`). */
@@ -53,6 +55,8 @@ export interface ServerSnapshot {
   readonly framesIn: number;
   readonly framesOut: number;
   readonly notWritable: number;
+  /** Values the connections' sinks wrote, in all. */
+  readonly written: number;
   /** Values dropped by the connections' sinks, in all. */
   readonly messagesDropped: number;
   /** The longest any connection's sink queue has been. */
@@ -187,6 +191,7 @@ class ConnectionMeter implements ConnectionMetrics {
       framesIn: this.framesIn,
       framesOut: this.framesOut,
       notWritable: this.notWritable,
+      written: s.written,
       queued: s.queued,
       peakQueued: s.peakQueued,
       dropped: s.dropped,
@@ -232,7 +237,7 @@ function counter<T>(count: () => void): MonoTypeOperatorFunction<T> {
 }
 
 type Totals = {
-  -readonly [K in 'bytesRead' | 'bytesWritten' | 'framesIn' | 'framesOut' | 'notWritable' | 'dropped']: number;
+  -readonly [K in 'bytesRead' | 'bytesWritten' | 'framesIn' | 'framesOut' | 'notWritable' | 'written' | 'dropped']: number;
 };
 
 /**
@@ -272,7 +277,15 @@ class ServerMeter implements ServerMetrics {
   readonly events: NextObserver<ServerEvent>;
   readonly metrics$: Observable<ServerSnapshot>;
   private readonly open = new Map<number, ConnectionMeter>();
-  private readonly closed: Totals = { bytesRead: 0, bytesWritten: 0, framesIn: 0, framesOut: 0, notWritable: 0, dropped: 0 };
+  private readonly closed: Totals = {
+    bytesRead: 0,
+    bytesWritten: 0,
+    framesIn: 0,
+    framesOut: 0,
+    notWritable: 0,
+    written: 0,
+    dropped: 0,
+  };
   private closedPeakQueued = 0;
   private address: BoundAddress | undefined = undefined;
   private shuttingDown = false;
@@ -301,6 +314,7 @@ class ServerMeter implements ServerMetrics {
       c.framesIn += final.framesIn;
       c.framesOut += final.framesOut;
       c.notWritable += final.notWritable;
+      c.written += final.written;
       c.dropped += final.dropped;
       this.closedPeakQueued = Math.max(this.closedPeakQueued, final.peakQueued);
     });
@@ -317,6 +331,7 @@ class ServerMeter implements ServerMetrics {
       t.framesIn += s.framesIn;
       t.framesOut += s.framesOut;
       t.notWritable += s.notWritable;
+      t.written += s.written;
       t.dropped += s.dropped;
       if (s.peakQueued > peakQueued) peakQueued = s.peakQueued;
     }
@@ -334,6 +349,7 @@ class ServerMeter implements ServerMetrics {
       framesIn: t.framesIn,
       framesOut: t.framesOut,
       notWritable: t.notWritable,
+      written: t.written,
       messagesDropped: t.dropped,
       peakQueued,
     };

@@ -35,6 +35,7 @@ describe('connectionMetrics', () => {
         framesIn: 3,
         framesOut: 3,
         notWritable: 0,
+        written: 3,
         queued: 0,
         peakQueued: 0,
         dropped: 0,
@@ -53,7 +54,7 @@ describe('connectionMetrics', () => {
         .subscribe();
       at(6, () => expect(m.snapshot()).toMatchObject({ notWritable: 1, queued: 2, peakQueued: 2, dropped: 2 }));
       flush();
-      expect(m.snapshot()).toMatchObject({ notWritable: 1, queued: 0, peakQueued: 2, dropped: 2 });
+      expect(m.snapshot()).toMatchObject({ notWritable: 1, written: 3, queued: 0, peakQueued: 2, dropped: 2 });
     });
   });
 
@@ -161,7 +162,7 @@ describe('serverMetrics', () => {
       flush();
       expect(s1.closed).toBe(true);
       expect(s2.closed).toBe(false);
-      expect(m.snapshot()).toMatchObject({ bytesRead: 6, bytesWritten: 6, framesIn: 3, framesOut: 3, peakQueued: 0 });
+      expect(m.snapshot()).toMatchObject({ bytesRead: 6, bytesWritten: 6, framesIn: 3, framesOut: 3, written: 3, peakQueued: 0 });
     });
   });
 
