@@ -51,6 +51,8 @@ export interface IdleWatchConfig {
  *
  * Timers start at subscription; each state has one action that reschedules itself for the
  * time left when activity came meanwhile, so a busy connection costs a clock read per event.
+ * After the peer's FIN nothing more can be read, so `readIdle` goes on firing until the
+ * connection closes (as in Netty): end the connection then, or watch `allIdle` instead.
  * End of stream: completes when `events$` completes (after `close`), errors with its error;
  * unsubscribing stops every timer. Inside `TestScheduler.run()` a watch on a connection that
  * never closes fires forever: end it (`take`, an unsubscription marble, or close the connection).
