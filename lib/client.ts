@@ -1,9 +1,10 @@
 // connect(): a cold Observable of one client connection; backoff(): a retry delay policy.
 import * as net from 'net';
+import * as tls from 'tls';
 import { Observable, asyncScheduler, timer, throwError } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import { SocketConnection } from './connection';
-import { ConnectTimeoutError, InvalidArgumentError, checkInteger } from './errors';
+import { ConnectTimeoutError, InvalidArgumentError, TlsHandshakeError, checkInteger } from './errors';
 import { addListeners } from './internal/listeners';
 import type { Connection } from './types';
 
@@ -27,6 +28,11 @@ export interface ConnectOptions {
   keepAliveInitialDelay?: number;
   /** Scheduler for the connect timeout; `asyncScheduler` by default. */
   scheduler?: SchedulerLike;
+  /**
+   * Connect over TLS with these `tls.connect` options (`ca`, `servername`, `cert`, `key`, ...).
+   * The connection is emitted after the handshake; a failed handshake is a TlsHandshakeError.
+   */
+  tls?: tls.ConnectionOptions;
 }
 
 /**
@@ -67,10 +73,10 @@ export function connect(options: ConnectOptions): Observable<Connection> {
   const target = path ?? `${host ?? 'localhost'}:${port}`;
 
   return new Observable<Connection>((subscriber) => {
-    const socket =
+    const tcp: net.NetConnectOpts =
       path !== undefined
-        ? net.connect({ path, allowHalfOpen })
-        : net.connect({
+        ? { path, allowHalfOpen }
+        : {
             port: port!,
             host,
             family: options.family,
@@ -80,20 +86,34 @@ export function connect(options: ConnectOptions): Observable<Connection> {
             noDelay: options.noDelay,
             keepAlive: options.keepAlive,
             keepAliveInitialDelay: options.keepAliveInitialDelay,
-          });
+          };
+    const secure = options.tls !== undefined;
+    const socket = secure
+      ? tls.connect({ ...(tcp as tls.ConnectionOptions), ...options.tls, servername: options.tls?.servername ?? sni(host) })
+      : net.connect(tcp);
     // Wrap at once: the wrapper pauses the socket and owns its 'error' listener from the start.
     const connection = new SocketConnection(socket);
 
     let connected = false;
+    let tcpConnected = false;
+    const ready = () => {
+      connected = true;
+      timeoutAction?.unsubscribe();
+      subscriber.next(connection);
+    };
     const removeListeners = addListeners(socket, {
       connect: () => {
-        connected = true;
-        timeoutAction?.unsubscribe();
-        subscriber.next(connection);
+        tcpConnected = true;
+        if (!secure) ready();
       },
+      secureConnect: ready,
       error: (error: Error) => {
         // Before connect, a socket error is the connect failure; afterwards it is the connection's.
-        if (!connected) subscriber.error(error);
+        if (connected) return;
+        if (secure && tcpConnected) {
+          const reason = (error as NodeJS.ErrnoException).code ?? 'UNKNOWN';
+          subscriber.error(new TlsHandshakeError(reason, error));
+        } else subscriber.error(error);
       },
       close: () => subscriber.complete(),
     });
@@ -102,7 +122,7 @@ export function connect(options: ConnectOptions): Observable<Connection> {
       timeout === undefined
         ? undefined
         : scheduler.schedule(() => {
-            if (socket.connecting) subscriber.error(new ConnectTimeoutError(timeout, target));
+            if (!connected) subscriber.error(new ConnectTimeoutError(timeout, target));
           }, timeout);
 
     return () => {
@@ -111,6 +131,12 @@ export function connect(options: ConnectOptions): Observable<Connection> {
       connection.destroy();
     };
   });
+}
+
+/** The SNI server name for `host`: none for an IP address, as Node requires. */
+function sni(host: string | undefined): string | undefined {
+  if (host === undefined) return 'localhost';
+  return net.isIP(host) === 0 ? host : undefined;
 }
 
 /** Options of {@link backoff}. */

@@ -85,6 +85,19 @@ export class TruncatedFrameError extends RxnetError {
   }
 }
 
+/**
+ * The TLS handshake failed (e.g. the peer's certificate is not signed by a trusted CA).
+ * `reason` is OpenSSL's or Node's code (`DEPTH_ZERO_SELF_SIGNED_CERT`, `ERR_SSL_...`); `cause` the original error.
+ */
+export class TlsHandshakeError extends RxnetError {
+  constructor(
+    readonly reason: string,
+    override readonly cause: Error,
+  ) {
+    super('ERR_TLS_HANDSHAKE', `TLS handshake failed: ${reason} (${cause.message})`);
+  }
+}
+
 /** Checks that `value` is an integer in [min, max]; throws InvalidArgumentError otherwise. */
 export function checkInteger(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {

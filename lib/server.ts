@@ -1,5 +1,6 @@
 // listen(): a cold Observable of accepted connections; unsubscribing closes the server and them.
 import * as net from 'net';
+import * as tls from 'tls';
 import { Observable, asyncScheduler, from, take } from 'rxjs';
 import type { NextObserver, ObservableInput, SchedulerLike, Subscription } from 'rxjs';
 import { SocketConnection } from './connection';
@@ -25,6 +26,8 @@ export type ServerEvent =
       readonly open: number;
     }
   | { readonly type: 'shutdown'; readonly open: number }
+  /** TLS only: a client failed the handshake; the server goes on. */
+  | { readonly type: 'tlsClientError'; readonly error: Error; readonly remoteAddress: string | undefined }
   | { readonly type: 'close' }
   | { readonly type: 'error'; readonly error: Error };
 
@@ -70,6 +73,12 @@ export interface ListenOptions {
   onShutdown?: (connection: Connection) => void;
   /** Scheduler of the grace period timer; `asyncScheduler` by default. */
   scheduler?: SchedulerLike;
+  /**
+   * Serve TLS with these `tls.createServer` options (`key`, `cert`, `ca`, `requestCert`, ...):
+   * connections are emitted after their handshake, as the same {@link Connection} over a
+   * `tls.TLSSocket` (see `connection.tls`); failed handshakes are `tlsClientError` events.
+   */
+  tls?: tls.TlsOptions;
 }
 
 /**
@@ -109,6 +118,7 @@ export function listen(options: ListenOptions): Observable<Connection> {
   if (options.maxConnections !== undefined) checkInteger('maxConnections', options.maxConnections, 0);
   const gracePeriod = checkInteger('gracePeriod', options.gracePeriod ?? 10_000, 0);
   const scheduler = options.scheduler ?? asyncScheduler;
+  const secure = options.tls !== undefined;
 
   return new Observable<Connection>((subscriber) => {
     const tell = (event: ServerEvent) => {
@@ -120,13 +130,17 @@ export function listen(options: ListenOptions): Observable<Connection> {
         subscriber.error(error);
       }
     };
-    const server = net.createServer({
+    const socketOptions = {
       allowHalfOpen,
-      pauseOnConnect: true,
       noDelay: options.noDelay ?? false,
       keepAlive: options.keepAlive ?? false,
       keepAliveInitialDelay: options.keepAliveInitialDelay ?? 0,
-    });
+    };
+    // A TLS server must read to handshake, so only plain sockets start paused at the kernel;
+    // both kinds are paused by SocketConnection before the application sees them.
+    const server: net.Server = secure
+      ? tls.createServer({ ...options.tls, ...socketOptions })
+      : net.createServer({ ...socketOptions, pauseOnConnect: true });
     if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
     const open = new Set<Connection>();
     let shuttingDown = false;
@@ -136,7 +150,7 @@ export function listen(options: ListenOptions): Observable<Connection> {
     let removeAbortListener: (() => void) | undefined;
 
     const removeListeners = addListeners(server, {
-      connection: (socket: net.Socket) => {
+      [secure ? 'secureConnection' : 'connection']: (socket: net.Socket) => {
         const connection = new SocketConnection(socket);
         open.add(connection);
         socket.once('close', (hadError: boolean) => {
@@ -146,6 +160,9 @@ export function listen(options: ListenOptions): Observable<Connection> {
         });
         tell({ type: 'connection', connection, open: open.size });
         subscriber.next(connection);
+      },
+      tlsClientError: (error: Error, socket: tls.TLSSocket) => {
+        tell({ type: 'tlsClientError', error, remoteAddress: socket.remoteAddress });
       },
       drop: (data?: { remoteAddress?: string; remotePort?: number }) => {
         tell({ type: 'drop', remoteAddress: data?.remoteAddress, remotePort: data?.remotePort, open: open.size });

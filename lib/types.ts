@@ -1,6 +1,7 @@
 // The Connection contract shared by real sockets and the in-memory test kit.
 import type { Observable } from 'rxjs';
 import type { Socket } from 'net';
+import type { PeerCertificate } from 'tls';
 
 /** What may be written to a connection. Strings are encoded as UTF-8. */
 export type Chunk = Buffer | Uint8Array | string;
@@ -12,6 +13,8 @@ export type Chunk = Buffer | Uint8Array | string;
  */
 export type ConnectionEvent =
   | { readonly type: 'connect' }
+  /** TLS only: the handshake completed (client side). */
+  | { readonly type: 'secureConnect' }
   | { readonly type: 'ready' }
   | {
       readonly type: 'lookup';
@@ -32,6 +35,20 @@ export type ConnectionEvent =
 
 /** The type tags of {@link ConnectionEvent}. */
 export type ConnectionEventType = ConnectionEvent['type'];
+
+/** What a TLS connection tells about its session. */
+export interface TlsInfo {
+  /** Whether the peer's certificate was verified against the trusted CAs. */
+  readonly authorized: boolean;
+  /** Why it was not, if it was not. */
+  readonly authorizationError: Error | undefined;
+  /** The peer's certificate (`{}`-like when the peer sent none). */
+  readonly peerCertificate: PeerCertificate;
+  /** Negotiated protocol, e.g. `TLSv1.3`. */
+  readonly protocol: string | null;
+  /** Negotiated ALPN protocol, or false. */
+  readonly alpnProtocol: string | false | null;
+}
 
 /** Anything whose reading can be held back: a {@link Connection}, or an adapter over a Node stream. */
 export interface Holdable {
@@ -104,6 +121,9 @@ export interface Connection extends Holdable {
   readonly remoteFamily: string | undefined;
   readonly bytesRead: number;
   readonly bytesWritten: number;
+
+  /** TLS details when the connection runs over TLS (after the handshake); undefined otherwise. */
+  readonly tls?: TlsInfo;
 
   /** The underlying `net.Socket`, as an escape hatch; undefined for in-memory connections. */
   readonly socket: Socket | undefined;

@@ -1,0 +1,113 @@
+// TLS through the same listen/connect API: echo, framing, handshake failure, certificate details.
+import { createHash, randomBytes } from 'crypto';
+import { ReplaySubject, catchError, firstValueFrom, map, mergeMap, of, toArray } from 'rxjs';
+import { connect } from '../../lib/client';
+import { TlsHandshakeError } from '../../lib/errors';
+import { lengthField } from '../../lib/operators/lengthField';
+import { encodeLengthField } from '../../lib/operators/encodeLengthField';
+import { sendTo } from '../../lib/operators/sendTo';
+import { listen } from '../../lib/server';
+import type { ServerEvent } from '../../lib/server';
+import type { Connection } from '../../lib/types';
+import { makeTestCerts } from '../support/certs';
+import { closed, plainConnect } from '../support/net';
+
+const certs = makeTestCerts();
+
+async function tlsServer(handle: (c: Connection) => import('rxjs').Observable<unknown>) {
+  const port$ = new ReplaySubject<number>(1);
+  const events: ServerEvent[] = [];
+  const subscription = listen({
+    port: 0,
+    host: '127.0.0.1',
+    tls: { key: certs.key, cert: certs.cert },
+    listening: (a) => typeof a !== 'string' && port$.next(a.port),
+    events: (e) => events.push(e),
+  })
+    .pipe(mergeMap(handle))
+    .subscribe();
+  return { port: await firstValueFrom(port$), subscription, events };
+}
+
+describe('TLS', () => {
+  it('echoes 4 MiB over TLS with an intact SHA-256', async () => {
+    const server = await tlsServer((conn) => conn.data$.pipe(sendTo(conn, { pauseSource: conn })));
+    try {
+      const payload = randomBytes(4 * 1024 * 1024);
+      const result = await firstValueFrom(
+        connect({ port: server.port, host: '127.0.0.1', tls: { ca: certs.ca } }).pipe(
+          mergeMap((conn) => {
+            const info = undefined;
+            of(payload).pipe(sendTo(conn)).subscribe();
+            return conn.data$.pipe(
+              toArray(),
+              map((chunks) => ({ info, digest: createHash('sha256').update(Buffer.concat(chunks)).digest('hex') })),
+            );
+          }),
+        ),
+      );
+      expect(result.digest).toBe(createHash('sha256').update(payload).digest('hex'));
+    } finally {
+      server.subscription.unsubscribe();
+    }
+  });
+
+  it('carries length-prefixed frames over TLS unchanged', async () => {
+    const server = await tlsServer((conn) =>
+      conn.data$.pipe(lengthField({ lengthFieldLength: 4, initialBytesToStrip: 4, maxFrameLength: 1 << 20 }), encodeLengthField({ lengthFieldLength: 4 }), sendTo(conn)),
+    );
+    try {
+      const frames = ['one', 'two', 'x'.repeat(70_000)].map((s) => Buffer.from(s));
+      const echoed = await firstValueFrom(
+        connect({ port: server.port, host: 'localhost', tls: { ca: certs.ca } }).pipe(
+          mergeMap((conn) => {
+            of(...frames).pipe(encodeLengthField({ lengthFieldLength: 4 }), sendTo(conn)).subscribe();
+            return conn.data$.pipe(lengthField({ lengthFieldLength: 4, initialBytesToStrip: 4, maxFrameLength: 1 << 20 }), toArray());
+          }),
+        ),
+      );
+      expect(echoed.map(String)).toEqual(frames.map(String));
+    } finally {
+      server.subscription.unsubscribe();
+    }
+  });
+
+  it('fails with a typed TlsHandshakeError when the server certificate is not from a trusted CA', async () => {
+    const server = await tlsServer((conn) => conn.data$.pipe(sendTo(conn)));
+    try {
+      const error = await firstValueFrom(
+        connect({ port: server.port, host: '127.0.0.1', tls: { ca: certs.otherCa } }).pipe(catchError((e) => of(e))),
+      );
+      expect(error).toBeInstanceOf(TlsHandshakeError);
+      expect(error).toMatchObject({ name: 'TlsHandshakeError', code: 'ERR_TLS_HANDSHAKE' });
+      expect(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY']).toContain(error.reason);
+      // The server goes on serving.
+      const ok = await firstValueFrom(
+        connect({ port: server.port, host: '127.0.0.1', tls: { ca: certs.ca } }).pipe(
+          mergeMap((conn) => {
+            conn.end('still serving');
+            return conn.data$.pipe(toArray());
+          }),
+        ),
+      );
+      expect(Buffer.concat(ok).toString()).toBe('still serving');
+    } finally {
+      server.subscription.unsubscribe();
+    }
+  });
+
+  it('reports a client that fails the handshake as a tlsClientError event and goes on', async () => {
+    const server = await tlsServer((conn) => conn.data$.pipe(sendTo(conn)));
+    try {
+      const garbage = await plainConnect(server.port);
+      garbage.on('error', () => undefined);
+      garbage.end('this is not a TLS ClientHello\r\n\r\n');
+      await closed(garbage);
+      while (!server.events.some((e) => e.type === 'tlsClientError')) await new Promise((r) => setImmediate(r));
+      expect(server.events.find((e) => e.type === 'tlsClientError')).toMatchObject({ remoteAddress: '127.0.0.1' });
+      expect(server.events.some((e) => e.type === 'error')).toBe(false);
+    } finally {
+      server.subscription.unsubscribe();
+    }
+  });
+});
