@@ -116,7 +116,7 @@ interface Entry<T> {
  *
  * @example
  * ```ts
- * import { map, mergeMap } from 'rxjs';
+ * import { mergeMap } from 'rxjs';
  * import { Hub, lines, listen } from 'rxnet';
  *
  * // The seed's chat: every line a client sends goes to every other client.
@@ -292,6 +292,14 @@ export class Hub<T extends Chunk = Chunk> {
    * ```
    * broadcast(m, b.id):   to a: m   to b: -   to c: m
    * ```
+   *
+   * @example
+   * ```ts
+   * import { Hub } from 'rxnet';
+   *
+   * const hub = new Hub<string>();
+   * hub.broadcast('* the server restarts in 5 minutes\n');
+   * ```
    */
   broadcast(message: T, except?: number | Connection): number {
     const skip = typeof except === 'number' ? except : except?.id;
@@ -305,7 +313,23 @@ export class Hub<T extends Chunk = Chunk> {
     return count;
   }
 
-  /** Queues `message` for the member with this id; false when no such member is in the hub. */
+  /**
+   * Queues `message` for the member with this id, under that member's policy; false when no
+   * such member is in the hub.
+   *
+   * ```
+   * send(b.id, m):   to a: -   to b: m   to c: -
+   * ```
+   *
+   * @example
+   * ```ts
+   * import { Hub, type Connection } from 'rxnet';
+   *
+   * declare const hub: Hub<string>;
+   * declare const conn: Connection;
+   * hub.send(conn.id, `* ${hub.size} online\n`);
+   * ```
+   */
   send(id: number, message: T): boolean {
     const entry = this.entries.get(id);
     if (!entry) return false;
@@ -316,6 +340,21 @@ export class Hub<T extends Chunk = Chunk> {
   /**
    * Ends one member: it leaves at once (`'kicked'`) and its connection is ended after what it
    * was sent, then `goodbye`, has been flushed. False when no such member is in the hub.
+   *
+   * ```
+   * kick(a.id, 'bye'):   to a: …queued…, 'bye', FIN      events$: leave (kicked)
+   * ```
+   *
+   * A peer that never reads keeps the connection open until it closes or the server ends it.
+   *
+   * @example
+   * ```ts
+   * import { Hub, type Connection } from 'rxnet';
+   *
+   * declare const hub: Hub<string>;
+   * declare const conn: Connection;
+   * hub.kick(conn.id, '* bye\n');
+   * ```
    */
   kick(id: number, goodbye?: T): boolean {
     const entry = this.entries.get(id);
@@ -327,6 +366,24 @@ export class Hub<T extends Chunk = Chunk> {
   /**
    * Kicks every member (say, on graceful shutdown): each leaves at once and its connection is
    * ended after its queue, then `goodbye`, has been flushed. Returns how many were kicked.
+   *
+   * ```
+   * kickAll('bye'):   to each member: …queued…, 'bye', FIN      events$: leave (kicked) ×n
+   * ```
+   *
+   * @example
+   * ```ts
+   * import { mergeMap } from 'rxjs';
+   * import { Hub, listen } from 'rxnet';
+   *
+   * // Ctrl-C: stop accepting, say goodbye to every member, complete once all have closed.
+   * const hub = new Hub<Buffer>();
+   * const stop = new AbortController();
+   * process.once('SIGINT', () => stop.abort());
+   * listen({ port: 1337, shutdown: stop.signal, onShutdown: (conn) => hub.kick(conn.id, Buffer.from('bye\n')) })
+   *   .pipe(mergeMap((conn) => hub.join(conn, conn.data$)))
+   *   .subscribe();
+   * ```
    */
   kickAll(goodbye?: T): number {
     let count = 0;
@@ -341,7 +398,9 @@ export class Hub<T extends Chunk = Chunk> {
     const stats = entry.member.stats;
     const before = stats.dropped;
     entry.outbound.next(message);
-    if (stats.dropped !== before && this.events.observed) this.events.next({ type: 'dropped', member: entry.member, dropped: stats.dropped });
+    if (stats.dropped !== before && this.events.observed) {
+      this.events.next({ type: 'dropped', member: entry.member, dropped: stats.dropped });
+    }
   }
 
   private emit(event: HubEvent): void {

@@ -236,9 +236,8 @@ function counter<T>(count: () => void): MonoTypeOperatorFunction<T> {
   return tap(count);
 }
 
-type Totals = {
-  -readonly [K in 'bytesRead' | 'bytesWritten' | 'framesIn' | 'framesOut' | 'notWritable' | 'written' | 'dropped']: number;
-};
+type Summed = 'bytesRead' | 'bytesWritten' | 'framesIn' | 'framesOut' | 'notWritable' | 'written' | 'dropped';
+type Totals = { -readonly [K in Summed]: number };
 
 /**
  * Keeps the figures of a server: connections open, at peak, accepted and dropped, and the

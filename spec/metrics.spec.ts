@@ -156,13 +156,22 @@ describe('serverMetrics', () => {
       ] as const) {
         m.events.next({ type: 'connection', connection: server, open: 1 });
         const cm = m.connection(server);
-        server.data$.pipe(lines(), cm.countFramesIn(), cm.countFramesOut(), map((l) => `${l}\n`), sendTo(server, { stats: cm.send })).subscribe();
+        server.data$
+          .pipe(lines(), cm.countFramesIn(), cm.countFramesOut(), map((l) => `${l}\n`), sendTo(server, { stats: cm.send }))
+          .subscribe();
         cold('-a|', { a: Buffer.from(text) }).pipe(sendTo(client, { end: client === c1 })).subscribe();
       }
       flush();
       expect(s1.closed).toBe(true);
       expect(s2.closed).toBe(false);
-      expect(m.snapshot()).toMatchObject({ bytesRead: 6, bytesWritten: 6, framesIn: 3, framesOut: 3, written: 3, peakQueued: 0 });
+      expect(m.snapshot()).toMatchObject({
+        bytesRead: 6,
+        bytesWritten: 6,
+        framesIn: 3,
+        framesOut: 3,
+        written: 3,
+        peakQueued: 0,
+      });
     });
   });
 
@@ -170,12 +179,24 @@ describe('serverMetrics', () => {
     const m = serverMetrics();
     const bound = new ReplaySubject<number>(1);
     const first = new ReplaySubject<Connection>(1);
-    const subscription = listen({ port: 0, host: '127.0.0.1', maxConnections: 1, events: m.events, listening: (a) => typeof a !== 'string' && bound.next(a.port) })
+    const subscription = listen({
+      port: 0,
+      host: '127.0.0.1',
+      maxConnections: 1,
+      events: m.events,
+      listening: (a) => typeof a !== 'string' && bound.next(a.port),
+    })
       .pipe(
         mergeMap((conn) => {
           first.next(conn);
           const cm = m.connection(conn);
-          return conn.data$.pipe(lines(), cm.countFramesIn(), map((l) => `got ${l}\n`), cm.countFramesOut(), sendTo(conn, { stats: cm.send }));
+          return conn.data$.pipe(
+            lines(),
+            cm.countFramesIn(),
+            map((l) => `got ${l}\n`),
+            cm.countFramesOut(),
+            sendTo(conn, { stats: cm.send }),
+          );
         }),
       )
       .subscribe();

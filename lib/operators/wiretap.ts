@@ -99,6 +99,16 @@ export function wiretap<T extends Chunk>(
  * 00000000  68 65 6c 6c 6f 20 72 78  6e 65 74 0d 0a 00 ff 41  |hello rxnet....A|
  * 00000010  42 43                                             |BC|
  * ```
+ *
+ * Limits: shows the first `maxBytes` bytes (all by default), then `… N more byte(s)`; an empty
+ * chunk is the heading alone.
+ *
+ * @example
+ * ```ts
+ * import { hexDump } from 'rxnet';
+ *
+ * console.error(hexDump('frame 1', Buffer.from('hello\r\n')));
+ * ```
  */
 export function hexDump(heading: string, bytes: Uint8Array, maxBytes = bytes.length): string {
   const shown = Math.min(bytes.length, maxBytes);
