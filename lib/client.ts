@@ -33,6 +33,11 @@ export interface ConnectOptions {
    * The connection is emitted after the handshake; a failed handshake is a TlsHandshakeError.
    */
   tls?: tls.ConnectionOptions;
+  /**
+   * Aborting it destroys the socket: before the connection is made the Observable errors with
+   * the signal's reason (an `AbortError` by default); afterwards it completes once closed.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -125,7 +130,16 @@ export function connect(options: ConnectOptions): Observable<Connection> {
             if (!connected) subscriber.error(new ConnectTimeoutError(timeout, target));
           }, timeout);
 
+    const signal = options.signal;
+    const onAbort = () => {
+      if (!connected) subscriber.error(signal!.reason);
+      else connection.destroy();
+    };
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+
     return () => {
+      signal?.removeEventListener('abort', onAbort);
       timeoutAction?.unsubscribe();
       removeListeners();
       connection.destroy();

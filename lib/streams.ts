@@ -1,8 +1,10 @@
-// Node stream interop: a Readable as a holdable Observable source of chunks.
+// Node stream interop: a Readable as a holdable source, a Connection as a Duplex stream.
 import { Observable } from 'rxjs';
+import type { Subscription } from 'rxjs';
+import { Duplex } from 'stream';
 import type { Readable } from 'stream';
 import { addListeners } from './internal/listeners';
-import type { Holdable } from './types';
+import type { Connection, Holdable } from './types';
 
 /** A Node `Readable` seen as chunks plus the means to hold its reading back. */
 export interface ReadableSource extends Holdable {
@@ -66,4 +68,70 @@ export function fromReadable(readable: Readable): ReadableSource {
       };
     },
   };
+}
+
+/**
+ * A Node `Duplex` view of a connection, for `stream.pipeline()` with Node streams such as
+ * `zlib`, with backpressure both ways: the readable side holds the connection's reading while
+ * the consumer does not read (`push()` returned false), and the writable side completes each
+ * write only once the connection flushed it, so a fast producer waits.
+ *
+ * ```
+ * connection.data$ ──> duplex (readable side) ──> gunzip ──> …
+ * … ──> gzip ──> duplex (writable side) ──> connection.write(); end() on finish
+ * ```
+ *
+ * Ending the writable side ends the connection (FIN after the last byte); destroying the
+ * duplex destroys the connection. Use one view per connection.
+ *
+ * @example
+ * ```ts
+ * import { pipeline } from 'stream/promises';
+ * import { createGunzip } from 'zlib';
+ * import { createWriteStream } from 'fs';
+ * import { asDuplex, connect } from 'rxnet';
+ *
+ * connect({ port: 9000, host: '127.0.0.1' }).subscribe((conn) => {
+ *   void pipeline(asDuplex(conn), createGunzip(), createWriteStream('download.bin'));
+ * });
+ * ```
+ */
+export function asDuplex(connection: Connection): Duplex {
+  let subscription: Subscription | undefined;
+  let release: (() => void) | undefined;
+  const unhold = () => {
+    const r = release;
+    release = undefined;
+    if (r) r();
+  };
+  const duplex: Duplex = new Duplex({
+    read() {
+      unhold();
+      subscription ??= connection.data$.subscribe({
+        next: (chunk) => {
+          if (!duplex.push(chunk) && !release) release = connection.holdReading();
+        },
+        complete: () => duplex.push(null),
+        error: (error) => duplex.destroy(error),
+      });
+    },
+    write(chunk: Buffer, _encoding, callback) {
+      try {
+        connection.write(chunk, (error) => callback(error ?? null));
+      } catch (error) {
+        callback(error as Error);
+      }
+    },
+    final(callback) {
+      connection.end(undefined, (error) => callback(error ?? null));
+    },
+    destroy(error, callback) {
+      subscription?.unsubscribe();
+      unhold();
+      if (error) connection.destroy(error);
+      else if (!connection.closed) connection.destroy();
+      callback(error);
+    },
+  });
+  return duplex;
 }
