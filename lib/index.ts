@@ -9,7 +9,7 @@ export { connect, backoff } from './client';
 export type { ConnectOptions, BackoffOptions } from './client';
 export { sendTo, sendStats } from './operators/sendTo';
 export type { SendOptions, SendStats, OverflowPolicy } from './operators/sendTo';
-export { fromReadable } from './streams';
+export { asDuplex, fromReadable } from './streams';
 export type { ReadableSource } from './streams';
 // framing
 export * from './operators/delimited';
