@@ -1,11 +1,12 @@
 // Hub: membership, relaying, send to one or all, kicking, leave reasons and events, over loopback.
-import { EMPTY, NEVER, Observable, filter, firstValueFrom, mergeMap, throwError } from 'rxjs';
+import { EMPTY, NEVER, Observable, asyncScheduler, filter, firstValueFrom, map, mergeMap, of, throwError } from 'rxjs';
 import type { Subscription } from 'rxjs';
 import { FrameTooLongError, InvalidArgumentError } from '../lib/errors';
 import { Hub, SlowMemberError } from '../lib/hub';
 import type { HubEvent } from '../lib/hub';
 import { lines } from '../lib/operators/lines';
 import type { Connection } from '../lib/types';
+import { asText, connectionPair, createTestScheduler } from '../lib/testing';
 import { LineClient } from './support/lineClient';
 import { openNetHandles, startServer } from './support/net';
 
@@ -286,5 +287,93 @@ describe('Hub', () => {
     const error = new SlowMemberError(7, 16);
     expect(error).toMatchObject({ name: 'SlowMemberError', code: 'ERR_SLOW_MEMBER', memberId: 7, highWaterMark: 16 });
     expect(error.message).toBe('member 7 fell more than 16 message(s) behind');
+  });
+});
+
+describe('Hub in virtual time on the test kit', () => {
+  const marbles = () => createTestScheduler({ assertDeepEqual: (actual, expected) => expect(actual).toEqual(expected) });
+  /** Runs `work` at `frame` of the current TestScheduler.run. */
+  const at = (frame: number, work: () => void) => asyncScheduler.schedule(work, frame);
+
+  it("'drop-oldest': a stalled member gets its newest highWaterMark messages once it drains; the others get all at once", () => {
+    marbles().run(({ expectObservable }) => {
+      const hub = new Hub<string>({ highWaterMark: 2, overflow: 'drop-oldest' });
+      const [slowPeer, slow] = connectionPair();
+      const [fastPeer, fast] = connectionPair();
+      hub.join(slow, NEVER).subscribe();
+      hub.join(fast, NEVER).subscribe();
+      const dropped: number[] = [];
+      hub.events$.subscribe((e) => e.type === 'dropped' && dropped.push(e.dropped));
+      at(1, () => slow.outbound.stall());
+      for (const [frame, message] of [[2, 'a'], [3, 'b'], [4, 'c'], [5, 'd'], [6, 'e']] as const) {
+        at(frame, () => hub.broadcast(message));
+      }
+      at(9, () => slow.outbound.resume());
+      // 'a' went to the socket before the queue started; b and c were dropped for d and e.
+      expectObservable(slowPeer.data$.pipe(asText()), '^----------!').toBe('---------(ade)');
+      expectObservable(fastPeer.data$.pipe(asText()), '^----------!').toBe('--abcde');
+      at(10, () => {
+        expect(dropped).toEqual([1, 2]);
+        expect(hub.member(slow.id)!.stats).toMatchObject({ peakQueued: 2, dropped: 2, queued: 0, written: 3 });
+      });
+    });
+  });
+
+  it("'drop-newest': a stalled member keeps its oldest highWaterMark messages", () => {
+    marbles().run(({ expectObservable }) => {
+      const hub = new Hub<string>({ highWaterMark: 2, overflow: 'drop-newest' });
+      const [peer, member] = connectionPair();
+      hub.join(member, NEVER).subscribe();
+      at(1, () => member.outbound.stall());
+      at(2, () => ['a', 'b', 'c', 'd', 'e'].forEach((m) => hub.broadcast(m)));
+      at(4, () => member.outbound.resume());
+      expectObservable(peer.data$.pipe(asText()), '^------!').toBe('----(abc)');
+    });
+  });
+
+  it("'disconnect': the message past the high-water mark destroys the stalled member with SlowMemberError", () => {
+    marbles().run(({ expectObservable }) => {
+      const hub = new Hub<string>({ highWaterMark: 2 });
+      const [slowPeer, slow] = connectionPair();
+      const [fastPeer, fast] = connectionPair();
+      const types: string[] = [];
+      hub.events$.subscribe((e) => types.push(e.type === 'leave' ? `leave ${e.reason}` : e.type));
+      expectObservable(hub.join(slow, NEVER)).toBe('-----|');
+      hub.join(fast, NEVER).subscribe();
+      at(1, () => slow.outbound.stall());
+      // 'a' goes to the socket (write() returns false), b and c fill the queue, d is one too many.
+      for (const [frame, message] of [[2, 'a'], [3, 'b'], [4, 'c'], [5, 'd']] as const) {
+        at(frame, () => hub.broadcast(message));
+      }
+      expectObservable(fastPeer.data$.pipe(asText()), '^------!').toBe('--abcd');
+      const error = new SlowMemberError(slow.id, 2);
+      expectObservable(slow.writable$.pipe(map(String)), '^------!').toBe('t-f--#', { t: 'true', f: 'false' }, error);
+      // Destroyed: what waited is gone, and the peer sees the connection end.
+      expectObservable(slowPeer.data$.pipe(asText()), '^------!').toBe('-----|');
+      at(6, () => expect(types).toEqual(['join', 'join', 'disconnected-slow', 'leave slow']));
+    });
+  });
+
+  it('passes an unsubscription through mergeMap to the join, which leaves the hub', () => {
+    marbles().run(({ expectObservable }) => {
+      const hub = new Hub<string>();
+      const [, member] = connectionPair();
+      expectObservable(of(member).pipe(mergeMap((conn) => hub.join(conn, NEVER))), '^--!').toBe('');
+      at(1, () => expect(hub.size).toBe(1));
+      at(4, () => expect(hub.size).toBe(0));
+    });
+  });
+
+  it('relays a member message to the others in the frame it was read', () => {
+    marbles().run(({ cold, expectObservable }) => {
+      const hub = new Hub<Buffer>();
+      const [aPeer, a] = connectionPair();
+      const [bPeer, b] = connectionPair();
+      hub.join(a, a.data$).subscribe();
+      hub.join(b, b.data$).subscribe();
+      cold('-x--y', { x: 'from a', y: 'again' }).subscribe((m) => aPeer.write(m));
+      expectObservable(bPeer.data$.pipe(asText()), '^-----!').toBe('-x--y', { x: 'from a', y: 'again' });
+      expectObservable(aPeer.data$.pipe(asText()), '^-----!').toBe('');
+    });
   });
 });
