@@ -3,7 +3,6 @@ import { Observable } from 'rxjs';
 import type { Socket } from 'net';
 import { ConnectionClosedError, WriteAfterEndError } from './errors';
 import { EventHub } from './internal/EventHub';
-import { addListeners } from './internal/listeners';
 import { ReadGate } from './internal/ReadGate';
 import type { Chunk, Connection, ConnectionEvent } from './types';
 
@@ -26,83 +25,76 @@ export function nextConnectionId(): number {
  * data$:    --c------c------|
  * events$:  --data---data---end------close|
  * ```
+ *
+ * Writes made in one tick are corked and go to the kernel together (one `writev`) when the tick
+ * ends, so a pipeline writing message by message pays one syscall per batch, not per message.
+ *
+ * A server may hold tens of thousands of these, so a connection costs little until used: the
+ * socket's listeners are shared functions (no closures per connection), and `events$`,
+ * `writable$` and the listeners only they need are created on first use.
  */
 export class SocketConnection implements Connection {
   readonly id = nextConnectionId();
-  readonly data$: Observable<Buffer>;
-  readonly events$: Observable<ConnectionEvent>;
-  readonly writable$: Observable<boolean>;
 
-  private readonly gate: ReadGate;
-  private readonly events = new EventHub<ConnectionEvent>();
-  private readonly writability = new EventHub<boolean>();
+  private readonly gate: SocketGate;
+  private events: EventHub<ConnectionEvent> | undefined = undefined;
+  private writability: EventHub<boolean> | undefined = undefined;
+  private dataObservable: Observable<Buffer> | undefined = undefined;
+  private eventsObservable: Observable<ConnectionEvent> | undefined = undefined;
+  private writableObservable: Observable<boolean> | undefined = undefined;
   private isWritable = true;
   private ended = false;
   private isClosed = false;
+  /** True while the socket is corked for the writes of the current tick. */
+  private batching = false;
+  private listensForDrain = false;
   private userHold: (() => void) | undefined = undefined;
   private failure: Error | undefined = undefined;
   // Node forgets the addresses once the handle is gone; keep them for logs after close.
-  private addresses: Addresses | undefined = undefined;
+  private local: string | undefined = undefined;
+  private localPortNumber: number | undefined = undefined;
+  private remote: string | undefined = undefined;
+  private remotePortNumber: number | undefined = undefined;
+  private family: string | undefined = undefined;
 
   constructor(readonly socket: Socket) {
     // Stop the stream from flowing before the 'data' listener below would start it.
     socket.pause();
-    this.gate = new ReadGate((flowing) => {
-      if (flowing) socket.resume();
-      else socket.pause();
-    });
-    const removeListeners = addListeners(socket, {
-      data: (chunk: Buffer) => {
-        this.gate.push(chunk);
-        if (this.events.observed) this.events.next({ type: 'data', chunk });
-      },
-      end: () => {
-        this.gate.end();
-        this.emit({ type: 'end' });
-      },
-      error: (error: Error) => {
-        this.failure = error;
-        this.gate.fail(error);
-        this.emit({ type: 'error', error });
-      },
-      drain: () => {
-        this.setWritable(true);
-        this.emit({ type: 'drain' });
-      },
-      finish: () => {
-        // Our side is done: read on without a subscriber so the peer's FIN (and close) is seen.
-        this.gate.drainWhenUnobserved();
-        this.emit({ type: 'finish' });
-      },
-      close: (hadError: boolean) => {
-        this.isClosed = true;
-        this.ended = true;
-        removeListeners();
-        // Keep a listener: a late 'error' from a closed socket must still not be unhandled.
-        socket.on('error', noop);
-        this.gate.end();
-        if (this.failure) this.writability.error(this.failure);
-        else this.writability.complete();
-        this.emit({ type: 'close', hadError });
-        this.events.complete();
-      },
-      timeout: () => this.emit({ type: 'timeout' }),
-      connect: () => {
-        this.rememberAddresses();
-        this.emit({ type: 'connect' });
-      },
-      ready: () => this.emit({ type: 'ready' }),
-      lookup: (error: Error | null, address: string, family: string | number | null, host: string) =>
-        this.emit({ type: 'lookup', error, address, family, host }),
-    });
+    this.gate = new SocketGate(socket);
+    (socket as OwnedSocket)[kConnection] = this;
+    socket.on('data', SocketConnection.onData);
+    socket.on('end', SocketConnection.onEnd);
+    socket.on('error', SocketConnection.onError);
+    socket.on('finish', SocketConnection.onFinish);
+    socket.on('close', SocketConnection.onClose);
+    if (socket.connecting) socket.on('connect', SocketConnection.onConnect);
+    else this.rememberAddresses();
+  }
 
-    if (!socket.connecting) this.rememberAddresses();
-    this.data$ = new Observable<Buffer>((subscriber) => this.gate.subscribe(subscriber));
-    this.events$ = this.events.observable;
-    this.writable$ = new Observable<boolean>((subscriber) => {
+  get data$(): Observable<Buffer> {
+    return (this.dataObservable ??= new Observable<Buffer>((subscriber) => this.gate.subscribe(subscriber)));
+  }
+
+  get events$(): Observable<ConnectionEvent> {
+    if (this.eventsObservable === undefined) {
+      const socket = this.socket;
+      // The events only events$ reports: listened to from the first time someone asks.
+      socket.on('timeout', SocketConnection.onTimeout);
+      socket.on('ready', SocketConnection.onReady);
+      socket.on('lookup', SocketConnection.onLookup);
+      this.listenForDrain();
+      const hub = this.eventHub();
+      if (this.isClosed) hub.complete();
+      this.eventsObservable = hub.observable;
+    }
+    return this.eventsObservable;
+  }
+
+  get writable$(): Observable<boolean> {
+    return (this.writableObservable ??= new Observable<boolean>((subscriber) => {
       if (!this.isClosed) subscriber.next(this.isWritable);
-      return this.writability.observable.subscribe(subscriber);
-    });
+      return this.writabilityHub().observable.subscribe(subscriber);
+    }));
   }
 
   get writable(): boolean {
@@ -119,8 +111,14 @@ export class SocketConnection implements Connection {
 
   write(chunk: Chunk, callback?: (error?: Error | null) => void): boolean {
     if (this.writeEnded) throw new WriteAfterEndError(this.id);
+    if (!this.batching) {
+      this.batching = true;
+      this.socket.cork();
+      process.nextTick(endBatch, this);
+    }
     // Report flushed writes only when someone watches events$ (an idle watch): no closure otherwise.
-    const ok = this.socket.write(chunk, this.events.observed ? this.onWritten(chunk, callback) : callback);
+    const events = this.events;
+    const ok = this.socket.write(chunk, events !== undefined && events.observed ? this.onWritten(chunk, callback) : callback);
     if (!ok) this.setWritable(false);
     return ok;
   }
@@ -147,10 +145,14 @@ export class SocketConnection implements Connection {
     // The last chunk goes through write() so it counts like any other (and reports 'written').
     if (chunk !== undefined) this.write(chunk);
     this.ended = true;
+    // end() uncorks the socket itself; the batch's uncork at the end of the tick is then a no-op.
+    this.batching = false;
     this.socket.end(callback);
   }
 
   destroy(error?: Error): void {
+    // What was written in this tick goes out first, as it would have without batching.
+    this.flushBatch();
     this.ended = true;
     this.socket.destroy(error);
   }
@@ -193,36 +195,57 @@ export class SocketConnection implements Connection {
   }
 
   get localAddress(): string | undefined {
-    return this.addresses?.localAddress;
+    return this.local;
   }
   get localPort(): number | undefined {
-    return this.addresses?.localPort;
+    return this.localPortNumber;
   }
   get remoteAddress(): string | undefined {
-    return this.addresses?.remoteAddress;
+    return this.remote;
   }
   get remotePort(): number | undefined {
-    return this.addresses?.remotePort;
+    return this.remotePortNumber;
   }
   get remoteFamily(): string | undefined {
-    return this.addresses?.remoteFamily;
-  }
-
-  private rememberAddresses(): void {
-    const s = this.socket;
-    this.addresses = {
-      localAddress: s.localAddress,
-      localPort: s.localPort,
-      remoteAddress: s.remoteAddress,
-      remotePort: s.remotePort,
-      remoteFamily: s.remoteFamily,
-    };
+    return this.family;
   }
   get bytesRead(): number {
     return this.socket.bytesRead;
   }
   get bytesWritten(): number {
     return this.socket.bytesWritten;
+  }
+
+  /** Ends the current tick's batch now: everything corked since goes to the socket. */
+  private flushBatch(): void {
+    if (!this.batching) return;
+    this.batching = false;
+    this.socket.uncork();
+  }
+
+  private rememberAddresses(): void {
+    const s = this.socket;
+    this.local = s.localAddress;
+    this.localPortNumber = s.localPort;
+    this.remote = s.remoteAddress;
+    this.remotePortNumber = s.remotePort;
+    this.family = s.remoteFamily;
+  }
+
+  private eventHub(): EventHub<ConnectionEvent> {
+    return (this.events ??= new EventHub<ConnectionEvent>());
+  }
+
+  private writabilityHub(): EventHub<boolean> {
+    let hub = this.writability;
+    if (hub === undefined) {
+      hub = this.writability = new EventHub<boolean>();
+      if (this.isClosed) {
+        if (this.failure) hub.error(this.failure);
+        else hub.complete();
+      }
+    }
+    return hub;
   }
 
   private onWritten(chunk: Chunk, callback?: (error?: Error | null) => void): (error?: Error | null) => void {
@@ -233,22 +256,126 @@ export class SocketConnection implements Connection {
   }
 
   private emit(event: ConnectionEvent): void {
-    if (this.events.observed) this.events.next(event);
+    const events = this.events;
+    if (events !== undefined && events.observed) events.next(event);
   }
 
   private setWritable(writable: boolean): void {
     if (writable === this.isWritable) return;
     this.isWritable = writable;
-    this.writability.next(writable);
+    if (!writable) this.listenForDrain();
+    this.writability?.next(writable);
+  }
+
+  private listenForDrain(): void {
+    if (this.listensForDrain) return;
+    this.listensForDrain = true;
+    this.socket.on('drain', SocketConnection.onDrain);
+  }
+
+  // The socket's listeners: shared by every connection, `this` is the socket (as EventEmitter calls them).
+
+  private static onData(this: OwnedSocket, chunk: Buffer): void {
+    const c = this[kConnection];
+    c.gate.push(chunk);
+    const events = c.events;
+    if (events !== undefined && events.observed) events.next({ type: 'data', chunk });
+  }
+
+  private static onEnd(this: OwnedSocket): void {
+    const c = this[kConnection];
+    c.gate.end();
+    c.emit({ type: 'end' });
+  }
+
+  private static onError(this: OwnedSocket, error: Error): void {
+    const c = this[kConnection];
+    if (c.isClosed) return;
+    c.failure = error;
+    c.gate.fail(error);
+    c.emit({ type: 'error', error });
+  }
+
+  private static onDrain(this: OwnedSocket): void {
+    const c = this[kConnection];
+    c.setWritable(true);
+    c.emit({ type: 'drain' });
+  }
+
+  private static onFinish(this: OwnedSocket): void {
+    const c = this[kConnection];
+    // Our side is done: read on without a subscriber so the peer's FIN (and close) is seen.
+    c.gate.drainWhenUnobserved();
+    c.emit({ type: 'finish' });
+  }
+
+  private static onClose(this: OwnedSocket, hadError: boolean): void {
+    const c = this[kConnection];
+    c.isClosed = true;
+    c.ended = true;
+    c.batching = false;
+    c.gate.end();
+    const writability = c.writability;
+    if (writability !== undefined) {
+      if (c.failure) writability.error(c.failure);
+      else writability.complete();
+    }
+    const events = c.events;
+    if (events !== undefined) {
+      c.emit({ type: 'close', hadError });
+      events.complete();
+    }
+    // The 'error' listener stays: a late error from a closed socket must still not be unhandled.
+    this.removeListener('data', SocketConnection.onData);
+    this.removeListener('end', SocketConnection.onEnd);
+    this.removeListener('finish', SocketConnection.onFinish);
+    this.removeListener('close', SocketConnection.onClose);
+  }
+
+  private static onTimeout(this: OwnedSocket): void {
+    this[kConnection].emit({ type: 'timeout' });
+  }
+
+  private static onConnect(this: OwnedSocket): void {
+    const c = this[kConnection];
+    c.rememberAddresses();
+    c.emit({ type: 'connect' });
+  }
+
+  private static onReady(this: OwnedSocket): void {
+    this[kConnection].emit({ type: 'ready' });
+  }
+
+  private static onLookup(
+    this: OwnedSocket,
+    error: Error | null,
+    address: string,
+    family: string | number | null,
+    host: string,
+  ): void {
+    this[kConnection].emit({ type: 'lookup', error, address, family, host });
   }
 }
 
-interface Addresses {
-  localAddress: string | undefined;
-  localPort: number | undefined;
-  remoteAddress: string | undefined;
-  remotePort: number | undefined;
-  remoteFamily: string | undefined;
+/** Where a socket keeps its connection, for the shared listeners. */
+const kConnection = Symbol('rxnet.connection');
+
+type OwnedSocket = Socket & { [kConnection]: SocketConnection };
+
+/** The read gate of a socket: flowing means the socket reads. No closure per connection. */
+class SocketGate extends ReadGate {
+  constructor(readonly socket: Socket) {
+    super(setSocketFlowing);
+  }
 }
 
-function noop(): void {}
+// ReadGate calls it as its own method, so `this` is the gate.
+function setSocketFlowing(this: SocketGate, flowing: boolean): void {
+  if (flowing) this.socket.resume();
+  else this.socket.pause();
+}
+
+/** Ends the batch of one tick: the socket writes everything corked since, with one writev. */
+function endBatch(connection: SocketConnection): void {
+  connection['flushBatch']();
+}

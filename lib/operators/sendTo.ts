@@ -1,6 +1,6 @@
 // sendTo(): the flow-controlled sink that writes values to a connection, honouring 'drain'.
-import { Observable } from 'rxjs';
-import type { OperatorFunction, Subscription } from 'rxjs';
+import { Observable, Subscription } from 'rxjs';
+import type { Observer, OperatorFunction, Subscriber } from 'rxjs';
 import { ConnectionClosedError, InvalidArgumentError, QueueOverflowError, checkInteger } from '../errors';
 import type { Chunk, Connection, Holdable } from '../types';
 
@@ -79,126 +79,207 @@ export function sendTo<T extends Chunk>(connection: Connection, options: SendOpt
   if (overflow !== 'error' && overflow !== 'drop-oldest' && overflow !== 'drop-newest') {
     throw new InvalidArgumentError('overflow', `expected 'error', 'drop-oldest' or 'drop-newest', got ${String(overflow)}`);
   }
-  const end = options.end ?? true;
-  const pauseSource = options.pauseSource;
-  const stats = options.stats;
-
+  const config: SendConfig = {
+    connection,
+    highWaterMark,
+    overflow,
+    end: options.end ?? true,
+    pauseSource: options.pauseSource,
+    stats: options.stats,
+  };
   return (source) =>
     new Observable<never>((subscriber) => {
-      // A ring would save the occasional shift(); the queue is short because the source is held.
-      let queue: T[] = [];
-      let sourceDone = false;
-      let finishing = false;
-      let release: (() => void) | undefined;
-      let writabilitySub: Subscription | undefined;
-
-      const hold = () => {
-        if (pauseSource && !release) release = pauseSource.holdReading();
-      };
-      const unhold = () => {
-        const r = release;
-        release = undefined;
-        if (r) r();
-      };
-      const fail = (error: unknown) => {
-        unhold();
-        subscriber.error(error);
-      };
-      const write = (value: T): boolean => {
-        if (stats) stats.written++;
-        if (connection.write(value)) return true;
-        if (stats) stats.waits++;
-        hold();
-        return false;
-      };
-      const setQueued = () => {
-        if (!stats) return;
-        stats.queued = queue.length;
-        if (queue.length > stats.peakQueued) stats.peakQueued = queue.length;
-      };
-      const finish = () => {
-        if (finishing) return;
-        finishing = true;
-        unhold();
-        const done = (error?: Error | null) => (error ? subscriber.error(error) : subscriber.complete());
-        try {
-          if (end || connection.writeEnded) connection.end(undefined, done);
-          // An empty write's callback runs once every earlier write was flushed.
-          else connection.write(EMPTY, done);
-        } catch (error) {
-          subscriber.error(error);
-        }
-      };
-      const flush = () => {
-        try {
-          while (queue.length > 0 && connection.writable) {
-            const value = queue.shift()!;
-            setQueued();
-            write(value);
-          }
-        } catch (error) {
-          fail(error);
-          return;
-        }
-        if (queue.length === 0 && connection.writable) {
-          unhold();
-          if (sourceDone) finish();
-        }
-      };
-
-      writabilitySub = connection.writable$.subscribe({
-        next: (writable) => {
-          if (writable) flush();
-        },
-        error: (error) => fail(error),
-        complete: () => {
-          if (!subscriber.closed) fail(new ConnectionClosedError(connection.id, queue.length));
-        },
-      });
-
-      const sourceSub = source.subscribe({
-        next: (value) => {
-          if (finishing || subscriber.closed) return;
-          try {
-            if (queue.length === 0 && connection.writable) {
-              write(value);
-              return;
-            }
-            if (connection.writeEnded) {
-              write(value); // throws WriteAfterEndError
-              return;
-            }
-            if (queue.length >= highWaterMark) {
-              if (overflow === 'error') {
-                fail(new QueueOverflowError(highWaterMark));
-                return;
-              }
-              if (stats) stats.dropped++;
-              if (overflow === 'drop-newest') return;
-              queue.shift();
-            }
-            queue.push(value);
-            setQueued();
-            hold();
-          } catch (error) {
-            fail(error);
-          }
-        },
-        error: (error) => fail(error),
-        complete: () => {
-          sourceDone = true;
-          if (queue.length === 0 && (connection.writable || connection.writeEnded)) finish();
-        },
-      });
-
-      return () => {
-        sourceSub.unsubscribe();
-        writabilitySub?.unsubscribe();
-        writabilitySub = undefined;
-        unhold();
-        queue = [];
-      };
+      const sink = new SendSubscriber<T>(subscriber, config);
+      subscriber.add(sink);
+      source.subscribe(sink);
     });
+}
+
+/** The options of one sendTo(), resolved once and shared by its subscriptions. */
+interface SendConfig {
+  readonly connection: Connection;
+  readonly highWaterMark: number;
+  readonly overflow: OverflowPolicy;
+  readonly end: boolean;
+  readonly pauseSource: Holdable | undefined;
+  readonly stats: SendStats | undefined;
+}
+
+/**
+ * The observer given to the source: one object per subscription holding all its state, so an
+ * idle sink costs a few fields and a busy one allocates nothing per value. Like the framers'
+ * subscriber it is also a `Subscription` added to the downstream subscriber, so RxJS uses it as
+ * the source's subscriber as it is and unsubscribing downstream stops a synchronous source.
+ *
+ * Writability is watched (a `writable$` subscription) only from the first time the sink has to
+ * wait: until then `write()` returning true is all it needs to know.
+ */
+class SendSubscriber<T extends Chunk> extends Subscription implements Observer<T> {
+  /** Values waiting for the connection to become writable; created on first use. */
+  private queue: T[] | undefined = undefined;
+  private sourceDone = false;
+  private finishing = false;
+  private release: (() => void) | undefined = undefined;
+  private watching: Subscription | undefined = undefined;
+
+  constructor(
+    private readonly destination: Subscriber<never>,
+    private readonly config: SendConfig,
+  ) {
+    super();
+  }
+
+  next(value: T): void {
+    if (this.sourceDone || this.finishing || this.destination.closed) return;
+    const { connection } = this.config;
+    try {
+      const queue = this.queue;
+      if ((queue === undefined || queue.length === 0) && connection.writable) {
+        this.write(value);
+        return;
+      }
+      if (connection.writeEnded) {
+        this.write(value); // throws WriteAfterEndError
+        return;
+      }
+      this.enqueue(value);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  error(error: unknown): void {
+    if (this.sourceDone) return;
+    this.sourceDone = true;
+    this.fail(error);
+  }
+
+  complete(): void {
+    if (this.sourceDone || this.finishing || this.destination.closed) return;
+    this.sourceDone = true;
+    const { connection } = this.config;
+    if (this.queued === 0 && (connection.writable || connection.writeEnded)) this.finish();
+    else this.watch();
+  }
+
+  override unsubscribe(): void {
+    this.watching?.unsubscribe();
+    this.watching = undefined;
+    this.unhold();
+    this.queue = undefined;
+    super.unsubscribe();
+  }
+
+  private get queued(): number {
+    return this.queue === undefined ? 0 : this.queue.length;
+  }
+
+  private enqueue(value: T): void {
+    const { highWaterMark, overflow, stats } = this.config;
+    const queue = (this.queue ??= []);
+    if (queue.length >= highWaterMark) {
+      if (overflow === 'error') {
+        this.fail(new QueueOverflowError(highWaterMark));
+        return;
+      }
+      if (stats) stats.dropped++;
+      if (overflow === 'drop-newest') return;
+      queue.shift();
+    }
+    queue.push(value);
+    this.countQueued();
+    this.hold();
+    this.watch();
+  }
+
+  private write(value: T): boolean {
+    const { connection, stats } = this.config;
+    if (stats) stats.written++;
+    if (connection.write(value)) return true;
+    if (stats) stats.waits++;
+    this.hold();
+    this.watch();
+    return false;
+  }
+
+  /** Writes what waits while the connection takes it; finishes once all is written and the source is done. */
+  private flush(): void {
+    const { connection } = this.config;
+    const queue = this.queue;
+    try {
+      if (queue !== undefined) {
+        while (queue.length > 0 && connection.writable) {
+          const value = queue.shift()!;
+          this.countQueued();
+          this.write(value);
+        }
+      }
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (this.queued === 0 && connection.writable) {
+      this.unhold();
+      if (this.sourceDone) this.finish();
+    }
+  }
+
+  /** Subscribes to the connection's writability, once: drain resumes the flush, close fails the sink. */
+  private watch(): void {
+    if (this.watching !== undefined || this.destination.closed) return;
+    const { connection } = this.config;
+    this.watching = connection.writable$.subscribe({
+      next: (writable) => {
+        if (writable) this.flush();
+      },
+      error: (error) => this.fail(error),
+      complete: () => {
+        if (!this.destination.closed) this.fail(new ConnectionClosedError(connection.id, this.queued));
+      },
+    });
+    // Closed or failed at once (the connection was already gone): drop the finished subscription.
+    if (this.destination.closed) this.watching.unsubscribe();
+  }
+
+  private finish(): void {
+    if (this.finishing) return;
+    this.finishing = true;
+    this.unhold();
+    const { connection, end } = this.config;
+    const destination = this.destination;
+    const done = (error?: Error | null) => (error ? destination.error(error) : destination.complete());
+    try {
+      if (end || connection.writeEnded) connection.end(undefined, done);
+      // An empty write's callback runs once every earlier write was flushed.
+      else connection.write(EMPTY, done);
+    } catch (error) {
+      destination.error(error);
+    }
+  }
+
+  private fail(error: unknown): void {
+    this.unhold();
+    this.destination.error(error);
+  }
+
+  private hold(): void {
+    const pauseSource = this.config.pauseSource;
+    if (pauseSource && !this.release) this.release = pauseSource.holdReading();
+  }
+
+  private unhold(): void {
+    const release = this.release;
+    this.release = undefined;
+    if (release) release();
+  }
+
+  private countQueued(): void {
+    const stats = this.config.stats;
+    if (!stats) return;
+    const queued = this.queued;
+    stats.queued = queued;
+    if (queued > stats.peakQueued) stats.peakQueued = queued;
+  }
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -1,0 +1,694 @@
+// `npm run bench [-- WORKLOAD... --flags]`: rxnet against plain net and split2 in one run, servers and load generator in separate processes.
+import { spawn, type ChildProcess } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { buildForBench } from './build';
+import type { LoadMessage, LoadOptions, LoadResult } from './loadgen';
+import { summarizeProfile } from './profile';
+import type { MemorySample, ServerReply, ServerRequest } from './server';
+import { kindsFor, type ServerKind, type ServerWorkload } from './servers';
+import type { Framing } from './protocol';
+
+const USAGE = `usage: npm run bench [-- WORKLOAD... FLAGS]
+
+workloads (default: echo lines length conns slow)
+  echo | bulk   bulk echo, 64 KiB writes: socket.pipe(socket) vs rxnet
+  lines         line echo, 64 B and 1 KiB: plain, plain-cork, split2, rxnet
+  length        4-byte length-prefixed echo, 64 B and 1 KiB: plain, plain-cork, rxnet
+  conns         10,000 idle connections (memory per connection), then 1,000 active
+  slow          slow consumer: the server sends --slow-bytes to a reader at --slow-rate
+  framing       the in-memory framing bench (bench/framing.ts); other arguments go to it
+
+flags
+  --reps N          runs per server and setting, median reported (default 3)
+  --warmup MS       warm-up before each measured window (default 400)
+  --duration MS     measured window per run (default 1200)
+  --conns LIST      connection counts for echo/lines/length (default 1,100)
+  --sizes LIST      message sizes for lines/length (default 64,1024)
+  --inflight K      messages in flight per connection (default 16)
+  --client-writes M batch (default): the load generator writes the messages that replace those
+                    echoed with one write(); each: one write() per message
+  --servers LIST    only these server kinds (pipe, plain, plain-cork, split2, rxnet)
+  --idle N          connections in the conns run (default 10000), --active N of them active (default 1000)
+  --slow-bytes N    bytes sent in the slow run (default 1073741824 = 1 GiB)
+  --slow-rate N     reader speed in bytes/s (default 100e6; the issue's 10e6 takes ~107 s per server)
+  --profile         run servers under node --cpu-prof (written to bench/results/*.cpuprofile) and summarise
+  --quick           --reps 1 --warmup 200 --duration 500 --idle 2000 --active 200 --slow-bytes 128 MiB
+  --no-save         do not write bench/results/*.json
+`;
+
+interface Args {
+  workloads: string[];
+  reps: number;
+  warmupMs: number;
+  durationMs: number;
+  conns: number[];
+  sizes: number[];
+  inflight: number;
+  clientWrites: 'batch' | 'each';
+  servers: ServerKind[] | undefined;
+  idle: number;
+  active: number;
+  slowBytes: number;
+  slowRate: number;
+  profile: boolean;
+  save: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const quick = argv.includes('--quick');
+  const args: Args = {
+    workloads: [],
+    reps: quick ? 1 : 3,
+    warmupMs: quick ? 200 : 400,
+    durationMs: quick ? 500 : 1200,
+    conns: [1, 100],
+    sizes: [64, 1024],
+    inflight: 16,
+    clientWrites: 'batch',
+    servers: undefined,
+    idle: quick ? 2000 : 10_000,
+    active: quick ? 200 : 1000,
+    slowBytes: quick ? 128 * 1024 * 1024 : 1024 * 1024 * 1024,
+    slowRate: 100e6,
+    profile: false,
+    save: true,
+  };
+  const list = (s: string) => s.split(',').map((x) => Number(x.trim()));
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    switch (a) {
+      case '--quick':
+        break;
+      case '--reps':
+        args.reps = Number(value());
+        break;
+      case '--warmup':
+        args.warmupMs = Number(value());
+        break;
+      case '--duration':
+        args.durationMs = Number(value());
+        break;
+      case '--conns':
+        args.conns = list(value());
+        break;
+      case '--sizes':
+        args.sizes = list(value());
+        break;
+      case '--inflight':
+        args.inflight = Number(value());
+        break;
+      case '--client-writes': {
+        const v = value();
+        if (v !== 'batch' && v !== 'each') throw new Error('--client-writes is batch or each');
+        args.clientWrites = v;
+        break;
+      }
+      case '--servers':
+        args.servers = value().split(',') as ServerKind[];
+        break;
+      case '--idle':
+        args.idle = Number(value());
+        break;
+      case '--active':
+        args.active = Number(value());
+        break;
+      case '--slow-bytes':
+        args.slowBytes = Number(value());
+        break;
+      case '--slow-rate':
+        args.slowRate = Number(value());
+        break;
+      case '--profile':
+        args.profile = true;
+        break;
+      case '--no-save':
+        args.save = false;
+        break;
+      case '-h':
+      case '--help':
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      default:
+        if (a.startsWith('-')) throw new Error(`unknown flag ${a}\n${USAGE}`);
+        args.workloads.push(a === 'bulk' ? 'echo' : a);
+    }
+  }
+  if (args.workloads.length === 0) args.workloads = ['echo', 'lines', 'length', 'conns', 'slow'];
+  for (const w of args.workloads) {
+    if (!['echo', 'lines', 'length', 'conns', 'slow'].includes(w)) throw new Error(`unknown workload ${w}\n${USAGE}`);
+  }
+  if (!(args.reps >= 1)) throw new Error('--reps must be at least 1');
+  return args;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Children. Each is started through a shell that raises the open-file limit as far as allowed.
+
+const RESULTS_DIR = path.join(__dirname, 'results');
+let buildDir = '';
+/** Profiles written in this run, by file name. */
+const profileFiles: string[] = [];
+const runStamp = new Date().toISOString().replace(/[:.]/g, '-');
+
+function spawnNode(script: string, args: string[], nodeFlags: string[]): ChildProcess {
+  const quoted = [process.execPath, ...nodeFlags, path.join(buildDir, 'bench', script), ...args].map(shellQuote).join(' ');
+  return spawn('/bin/sh', ['-c', `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec ${quoted}`], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+class ServerChild {
+  private constructor(
+    readonly kind: ServerKind,
+    readonly workload: ServerWorkload,
+    private readonly child: ChildProcess,
+    readonly port: number,
+  ) {}
+
+  static start(kind: ServerKind, workload: ServerWorkload, profile: boolean, sourceBytes?: number): Promise<ServerChild> {
+    const flags = ['--expose-gc'];
+    if (profile) {
+      const name = `${runStamp}-${workload}-${kind}-${profileFiles.length}.cpuprofile`;
+      profileFiles.push(name);
+      flags.push('--cpu-prof', `--cpu-prof-dir=${RESULTS_DIR}`, `--cpu-prof-name=${name}`);
+    }
+    const args = [kind, workload, ...(sourceBytes === undefined ? [] : [String(sourceBytes)])];
+    const child = spawnNode('server.js', args, flags);
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`${kind} ${workload} server exited (${code})`));
+      child.once('exit', onExit);
+      child.once('message', (reply: ServerReply) => {
+        child.removeListener('exit', onExit);
+        if (reply.type === 'listening') resolve(new ServerChild(kind, workload, child, reply.port));
+        else reject(new Error(reply.type === 'error' ? reply.message : `unexpected ${reply.type}`));
+      });
+    });
+  }
+
+  mem(): Promise<MemorySample> {
+    return new Promise((resolve, reject) => {
+      const onExit = () => reject(new Error(`${this.kind} server died`));
+      this.child.once('exit', onExit);
+      const onMessage = (reply: ServerReply) => {
+        if (reply.type !== 'mem') return;
+        this.child.removeListener('message', onMessage);
+        this.child.removeListener('exit', onExit);
+        resolve(reply.mem);
+      };
+      this.child.on('message', onMessage);
+      this.child.send({ type: 'mem' } satisfies ServerRequest);
+    });
+  }
+
+  stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+      this.child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.child.send({ type: 'stop' } satisfies ServerRequest);
+    });
+  }
+}
+
+/** Runs one load in a child; `ready` runs once its connections are open and before traffic starts. */
+function runLoadChild(options: LoadOptions, ready?: () => Promise<void>): Promise<LoadResult> {
+  const child = spawnNode('loadgen.js', [JSON.stringify(options)], ['--max-old-space-size=2048']);
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    child.on('message', (m: LoadMessage) => {
+      if (m.type === 'ready') {
+        (ready ? ready() : Promise.resolve()).then(
+          () => child.send({ type: 'go' } satisfies LoadMessage),
+          (error) => {
+            settled = true;
+            child.kill();
+            reject(error);
+          },
+        );
+      } else if (m.type === 'result') {
+        settled = true;
+        resolve(m.result);
+      } else if (m.type === 'error') {
+        settled = true;
+        reject(new Error(m.message));
+      }
+    });
+    child.once('exit', (code) => {
+      if (!settled) reject(new Error(`load generator exited (${code}) without a result`));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records and summaries.
+
+interface RunRecord extends LoadResult {
+  workload: string;
+  server: ServerKind;
+  rep: number;
+}
+
+interface ConnsRecord {
+  server: ServerKind;
+  rep: number;
+  connections: number;
+  heapPerConn: number;
+  rssPerConn: number;
+  externalPerConn: number;
+  before: MemorySample;
+  idle: MemorySample;
+  after: MemorySample;
+  active: LoadResult;
+}
+
+interface SlowRecord {
+  server: ServerKind;
+  rep: number;
+  bytes: number;
+  rate: number;
+  baselineRss: number;
+  peakRss: number;
+  seconds: number;
+  mbPerSec: number;
+}
+
+const runs: RunRecord[] = [];
+const connsRecords: ConnsRecord[] = [];
+const slowRecords: SlowRecord[] = [];
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function logLine(record: object): void {
+  console.log(JSON.stringify(record));
+}
+
+function rotate<T>(items: T[], by: number): T[] {
+  const k = by % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workloads.
+
+/** Echo workloads: every server kind started once, runs interleaved (server order rotates per repetition). */
+async function echoWorkload(args: Args, framing: Framing): Promise<void> {
+  const workload = framing === 'bulk' ? 'echo' : framing;
+  const kinds = kindsFor(framing).filter((k) => !args.servers || args.servers.includes(k));
+  const servers: ServerChild[] = [];
+  try {
+    for (const kind of kinds) servers.push(await ServerChild.start(kind, framing, args.profile));
+    const sizes = framing === 'bulk' ? [64 * 1024] : args.sizes;
+    for (const size of sizes) {
+      for (const conns of args.conns) {
+        for (let rep = 0; rep < args.reps; rep++) {
+          for (const server of rotate(servers, rep)) {
+            const result = await runLoadChild({
+              port: server.port,
+              mode: framing,
+              size,
+              conns,
+              inflight: args.inflight,
+              warmupMs: args.warmupMs,
+              durationMs: args.durationMs,
+              clientWrites: args.clientWrites,
+            });
+            const record: RunRecord = { workload, server: server.kind, rep, ...result };
+            runs.push(record);
+            logLine(record);
+          }
+        }
+      }
+    }
+  } finally {
+    for (const s of servers) await s.stop();
+  }
+}
+
+/** Connection scale: memory per idle connection, then throughput with some of them active. */
+async function connsWorkload(args: Args): Promise<void> {
+  const kinds = (['plain', 'rxnet'] as ServerKind[]).filter((k) => !args.servers || args.servers.includes(k));
+  for (let rep = 0; rep < args.reps; rep++) {
+    for (const kind of rotate(kinds, rep)) {
+      const server = await ServerChild.start(kind, 'lines', args.profile);
+      try {
+        const before = await server.mem();
+        let idle: MemorySample | undefined;
+        const active = await runLoadChild(
+          {
+            port: server.port,
+            mode: 'lines',
+            size: 64,
+            conns: args.active,
+            idle: args.idle - args.active,
+            inflight: args.inflight,
+            warmupMs: args.warmupMs,
+            durationMs: args.durationMs,
+            clientWrites: args.clientWrites,
+            drainTimeoutMs: 30_000,
+          },
+          async () => {
+            // Let the server finish accepting: the last connects may still be in its backlog.
+            await new Promise((r) => setTimeout(r, 300));
+            idle = await server.mem();
+          },
+        );
+        const after = await server.mem();
+        const n = args.idle;
+        const record: ConnsRecord = {
+          server: kind,
+          rep,
+          connections: n,
+          heapPerConn: (idle!.heapUsed - before.heapUsed) / n,
+          rssPerConn: (idle!.rss - before.rss) / n,
+          externalPerConn: (idle!.external - before.external) / n,
+          before,
+          idle: idle!,
+          after,
+          active,
+        };
+        connsRecords.push(record);
+        logLine({
+          workload: 'conns',
+          server: kind,
+          rep,
+          connections: n,
+          heapPerConn: Math.round(record.heapPerConn),
+          rssPerConn: Math.round(record.rssPerConn),
+          externalPerConn: Math.round(record.externalPerConn),
+          peakRss: after.maxRss,
+          ...active,
+        });
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+}
+
+/** Slow consumer: the server sends `slowBytes` to a reader at `slowRate`; its peak RSS is what counts. */
+async function slowWorkload(args: Args): Promise<void> {
+  const kinds = (['pipe', 'rxnet'] as ServerKind[]).filter((k) => !args.servers || args.servers.includes(k));
+  const reps = Math.min(args.reps, 1);
+  for (let rep = 0; rep < reps; rep++) {
+    for (const kind of kinds) {
+      const server = await ServerChild.start(kind, 'source', args.profile, args.slowBytes);
+      try {
+        const before = await server.mem();
+        const result = await runLoadChild({
+          port: server.port,
+          mode: 'source',
+          size: 0,
+          conns: 1,
+          inflight: 0,
+          warmupMs: 0,
+          durationMs: 0,
+          sourceBytes: args.slowBytes,
+          readRate: args.slowRate,
+        });
+        const after = await server.mem();
+        const record: SlowRecord = {
+          server: kind,
+          rep,
+          bytes: args.slowBytes,
+          rate: args.slowRate,
+          baselineRss: before.rss,
+          peakRss: after.maxRss,
+          seconds: result.seconds,
+          mbPerSec: result.mbPerSec,
+        };
+        slowRecords.push(record);
+        logLine({ workload: 'slow', ...record });
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The ratio table.
+
+interface Row {
+  workload: string;
+  conns: number | string;
+  rxnet: string;
+  against: string;
+  baseline: string;
+  ratio: number;
+  target: string;
+  met: boolean | null;
+}
+
+function summarize(): { rows: Row[]; medians: object[] } {
+  const rows: Row[] = [];
+  const medians: object[] = [];
+  const groups = new Map<string, RunRecord[]>();
+  for (const r of runs) {
+    const key = `${r.workload}|${r.size}|${r.conns}|${r.server}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const med = new Map<string, { mps: number; mbps: number; p50: number; p99: number; n: number }>();
+  for (const [key, rs] of groups) {
+    const m = {
+      mps: median(rs.map((r) => r.messagesPerSec)),
+      mbps: median(rs.map((r) => r.mbPerSec)),
+      p50: median(rs.map((r) => r.p50us)),
+      p99: median(rs.map((r) => r.p99us)),
+      n: rs.length,
+    };
+    med.set(key, m);
+    const [workload, size, conns, server] = key.split('|');
+    medians.push({ workload, size: Number(size), conns: Number(conns), server, runs: m.n, messagesPerSec: Math.round(m.mps), mbPerSec: +m.mbps.toFixed(1), p50us: m.p50, p99us: m.p99 });
+  }
+  const settings = [...new Set(runs.map((r) => `${r.workload}|${r.size}|${r.conns}`))];
+  for (const setting of settings) {
+    const [workload, sizeText, connsText] = setting.split('|');
+    const size = Number(sizeText);
+    const conns = Number(connsText);
+    const get = (kind: ServerKind) => med.get(`${setting}|${kind}`);
+    const rx = get('rxnet');
+    if (!rx) continue;
+    const label = workload === 'echo' ? 'echo 64 KiB' : `${workload} ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`}`;
+    const fmt = (m: { mps: number; mbps: number; p99: number }) =>
+      workload === 'echo' ? `${m.mbps.toFixed(0)} MB/s p99 ${ms(m.p99)}` : `${kilo(m.mps)} msg/s p99 ${ms(m.p99)}`;
+    if (workload === 'echo') {
+      const pipe = get('pipe');
+      if (!pipe) continue;
+      const ratio = rx.mbps / pipe.mbps;
+      rows.push({ workload: label, conns, rxnet: fmt(rx), against: 'pipe', baseline: fmt(pipe), ratio, target: '>= 0.95', met: ratio >= 0.95 });
+      const p99 = rx.p99 / pipe.p99;
+      rows.push({ workload: `${label} p99`, conns, rxnet: ms(rx.p99), against: 'pipe', baseline: ms(pipe.p99), ratio: p99, target: '<= 1.2', met: p99 <= 1.2 });
+      continue;
+    }
+    const plain = get('plain');
+    const cork = get('plain-cork');
+    const candidates = [
+      ['plain', plain],
+      ['plain-cork', cork],
+    ].filter((c): c is [string, NonNullable<typeof plain>] => c[1] !== undefined);
+    if (candidates.length > 0) {
+      const [bestName, best] = candidates.reduce((a, b) => (b[1].mps > a[1].mps ? b : a));
+      const goal = conns === 1 ? 1.0 : 0.9;
+      const ratio = rx.mps / best.mps;
+      rows.push({ workload: label, conns, rxnet: fmt(rx), against: `best plain (${bestName})`, baseline: fmt(best), ratio, target: `>= ${goal.toFixed(1)}`, met: ratio >= goal });
+      for (const [name, m] of candidates) {
+        if (name === bestName) continue;
+        rows.push({ workload: label, conns, rxnet: '', against: name, baseline: fmt(m), ratio: rx.mps / m.mps, target: '', met: null });
+      }
+      const p99 = rx.p99 / best.p99;
+      rows.push({ workload: `${label} p99`, conns, rxnet: ms(rx.p99), against: bestName, baseline: ms(best.p99), ratio: p99, target: '<= 1.2', met: p99 <= 1.2 });
+    }
+    const s2 = get('split2');
+    if (s2) {
+      const ratio = rx.mps / s2.mps;
+      const targeted = conns >= 100;
+      rows.push({ workload: label, conns, rxnet: '', against: 'split2', baseline: fmt(s2), ratio, target: targeted ? '>= 1.5' : '', met: targeted ? ratio >= 1.5 : null });
+    }
+  }
+  const byKind = (kind: ServerKind) => connsRecords.filter((r) => r.server === kind);
+  const cPlain = byKind('plain');
+  const cRx = byKind('rxnet');
+  if (cPlain.length > 0 && cRx.length > 0) {
+    const n = cRx[0].connections;
+    const heap = (rs: ConnsRecord[]) => median(rs.map((r) => r.heapPerConn));
+    const rss = (rs: ConnsRecord[]) => median(rs.map((r) => r.rssPerConn));
+    const both = (rs: ConnsRecord[]) => median(rs.map((r) => r.heapPerConn + r.rssPerConn));
+    rows.push({ workload: `${n} idle: heap/conn`, conns: n, rxnet: bytes(heap(cRx)), against: 'plain', baseline: bytes(heap(cPlain)), ratio: heap(cRx) / heap(cPlain), target: '<= 1.5', met: heap(cRx) / heap(cPlain) <= 1.5 });
+    rows.push({ workload: `${n} idle: RSS/conn`, conns: n, rxnet: bytes(rss(cRx)), against: 'plain', baseline: bytes(rss(cPlain)), ratio: rss(cRx) / rss(cPlain), target: '<= 1.5', met: rss(cRx) / rss(cPlain) <= 1.5 });
+    rows.push({ workload: `${n} idle: heap+RSS/conn`, conns: n, rxnet: bytes(both(cRx)), against: 'plain', baseline: bytes(both(cPlain)), ratio: both(cRx) / both(cPlain), target: '<= 1.5', met: both(cRx) / both(cPlain) <= 1.5 });
+    const mps = (rs: ConnsRecord[]) => median(rs.map((r) => r.active.messagesPerSec));
+    const p99 = (rs: ConnsRecord[]) => median(rs.map((r) => r.active.p99us));
+    const a = cRx[0].active.conns;
+    rows.push({ workload: `lines 64 B, ${a} active of ${n}`, conns: a, rxnet: `${kilo(mps(cRx))} msg/s p99 ${ms(p99(cRx))}`, against: 'plain', baseline: `${kilo(mps(cPlain))} msg/s p99 ${ms(p99(cPlain))}`, ratio: mps(cRx) / mps(cPlain), target: '', met: null });
+  }
+  const sRx = slowRecords.filter((r) => r.server === 'rxnet');
+  const sPipe = slowRecords.filter((r) => r.server === 'pipe');
+  if (sRx.length > 0) {
+    const peak = median(sRx.map((r) => r.peakRss));
+    const pipePeak = sPipe.length > 0 ? median(sPipe.map((r) => r.peakRss)) : NaN;
+    const r0 = sRx[0];
+    rows.push({
+      workload: `slow: ${bytes(r0.bytes)} at ${(r0.rate / 1e6).toFixed(0)} MB/s, peak RSS`,
+      conns: 1,
+      rxnet: bytes(peak),
+      against: 'pipe',
+      baseline: bytes(pipePeak),
+      ratio: peak / pipePeak,
+      target: '< 150 MB',
+      met: peak < 150e6,
+    });
+  }
+  return { rows, medians };
+}
+
+interface MedianRow {
+  workload: string;
+  size: number;
+  conns: number;
+  server: string;
+  runs: number;
+  messagesPerSec: number;
+  mbPerSec: number;
+  p50us: number;
+  p99us: number;
+}
+
+function printMedians(medians: MedianRow[]): void {
+  if (medians.length === 0) return;
+  console.log('\nmedians per server');
+  const cells = medians.map((m) => [
+    m.workload,
+    String(m.size),
+    String(m.conns),
+    m.server,
+    kilo(m.messagesPerSec),
+    m.mbPerSec.toFixed(1),
+    ms(m.p50us),
+    ms(m.p99us),
+  ]);
+  printColumns(['workload', 'size', 'conns', 'server', 'msg/s', 'MB/s', 'p50', 'p99'], cells);
+}
+
+function printColumns(header: string[], cells: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c: string[]) => c.map((x, i) => x.padEnd(widths[i])).join('  ').trimEnd();
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const c of cells) console.log(line(c));
+}
+
+function printTable(rows: Row[]): void {
+  const header = ['workload', 'conns', 'rxnet', 'vs', 'baseline', 'ratio', 'target', 'met'];
+  const cells = rows.map((r) => [
+    r.workload,
+    String(r.conns),
+    r.rxnet,
+    r.against,
+    r.baseline,
+    Number.isFinite(r.ratio) ? r.ratio.toFixed(2) : '-',
+    r.target,
+    r.met === null ? '' : r.met ? 'yes' : 'NO',
+  ]);
+  printColumns(header, cells);
+}
+
+const kilo = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(1)}k`);
+const ms = (us: number) => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us} µs`);
+const bytes = (n: number) =>
+  !Number.isFinite(n) ? '-' : Math.abs(n) >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : Math.abs(n) >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n.toFixed(0)} B`;
+
+function machine(): object {
+  const cpus = os.cpus();
+  let fdLimit = 'unknown';
+  try {
+    fdLimit = require('child_process').execSync('sh -c "ulimit -n 65536 2>/dev/null; ulimit -n"').toString().trim();
+  } catch {
+    // keep 'unknown'
+  }
+  return {
+    cores: cpus.length,
+    cpu: cpus[0]?.model,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    memory: os.totalmem(),
+    fdLimit,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'framing') {
+    const framing = await import('./framing');
+    await framing.main(argv.slice(1));
+    return;
+  }
+  const args = parseArgs(argv);
+  const started = new Date();
+  const info = machine();
+  console.log(`rxnet bench ${started.toISOString()} ${JSON.stringify(info)}`);
+  console.log(`workloads ${args.workloads.join(' ')}; ${args.reps} run(s) each, ${args.warmupMs} ms warm-up + ${args.durationMs} ms measured; one JSON line per run:`);
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  buildDir = buildForBench();
+  for (const w of args.workloads) {
+    if (w === 'echo') await echoWorkload(args, 'bulk');
+    else if (w === 'lines') await echoWorkload(args, 'lines');
+    else if (w === 'length') await echoWorkload(args, 'length');
+    else if (w === 'conns') await connsWorkload(args);
+    else if (w === 'slow') await slowWorkload(args);
+  }
+  const { rows, medians } = summarize();
+  printMedians(medians as MedianRow[]);
+  console.log(`\nratios of medians of ${args.reps} run(s): rxnet / baseline (for p99 and memory, lower is better)`);
+  console.log(`machine: ${JSON.stringify(info)}`);
+  printTable(rows);
+  const profiles: Record<string, object[]> = {};
+  if (args.profile) {
+    for (const file of profileFiles.filter((f) => fs.existsSync(path.join(RESULTS_DIR, f)))) {
+      const top = summarizeProfile(path.join(RESULTS_DIR, file), 12);
+      profiles[file] = top;
+      console.log(`\nprofile ${file} (self time)`);
+      for (const e of top) console.log(`${(e.self * 100).toFixed(1).padStart(6)}%  ${e.name}  ${e.where}`);
+    }
+  }
+  if (args.save) {
+    const name = `${runStamp}-${args.workloads.join('-')}.json`;
+    const file = path.join(RESULTS_DIR, name);
+    const commit = (() => {
+      try {
+        return require('child_process').execSync('git rev-parse --short HEAD', { cwd: __dirname }).toString().trim();
+      } catch {
+        return undefined;
+      }
+    })();
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ started: started.toISOString(), commit, machine: info, args, ratios: rows, medians, runs, conns: connsRecords, slow: slowRecords, profiles }, null, 2) + '\n',
+    );
+    console.log(`\nsaved ${path.relative(process.cwd(), file)}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,68 @@
+// Child-process entry of one bench server: starts it, tells the runner its port, answers memory queries over IPC.
+import { startServer, type ServerKind, type ServerWorkload } from './servers';
+
+/** Messages the runner sends. */
+export type ServerRequest = { type: 'mem' } | { type: 'stop' };
+
+/** Messages this child sends back. */
+export type ServerReply =
+  | { type: 'listening'; port: number }
+  | { type: 'mem'; mem: MemorySample }
+  | { type: 'error'; message: string };
+
+export interface MemorySample {
+  /** After two full GCs (the child runs with --expose-gc). */
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  /** Peak resident set size of the process so far, in bytes. */
+  maxRss: number;
+}
+
+/** Measures this process's memory after collecting garbage. */
+export function sampleMemory(): MemorySample {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) {
+    gc();
+    gc();
+  }
+  const m = process.memoryUsage();
+  return {
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+    maxRss: process.resourceUsage().maxRSS * 1024,
+  };
+}
+
+async function main(): Promise<void> {
+  const [kind, workload, sourceBytes] = process.argv.slice(2);
+  const send = (reply: ServerReply) => process.send?.(reply);
+  const server = await startServer({
+    kind: kind as ServerKind,
+    workload: workload as ServerWorkload,
+    host: '127.0.0.1',
+    sourceBytes: sourceBytes === undefined ? undefined : Number(sourceBytes),
+  });
+  process.on('message', (request: ServerRequest) => {
+    if (request.type === 'mem') send({ type: 'mem', mem: sampleMemory() });
+    else if (request.type === 'stop') {
+      // Exit without waiting for peers: a normal exit still writes --cpu-prof output.
+      void server.close();
+      process.disconnect?.();
+      setImmediate(() => process.exit(0));
+    }
+  });
+  // The runner went away: do not linger.
+  process.on('disconnect', () => process.exit(0));
+  send({ type: 'listening', port: server.port });
+}
+
+main().catch((error: Error) => {
+  process.send?.({ type: 'error', message: String(error?.stack ?? error) });
+  process.exit(1);
+});

@@ -1,0 +1,173 @@
+// Same-tick write batching on real sockets: one writev per tick, order, backpressure, flush-completion, end and destroy.
+import * as net from 'net';
+import { filter, firstValueFrom, lastValueFrom, of, take, toArray } from 'rxjs';
+import { SocketConnection } from '../../lib/connection';
+import { lines } from '../../lib/operators/lines';
+import { sendTo } from '../../lib/operators/sendTo';
+import { closed, once, plainConnect, readAll } from '../support/net';
+
+interface Pair {
+  conn: SocketConnection;
+  socket: net.Socket;
+  peer: net.Socket;
+  /** Spies on the socket's `_writev` and `_write`: what reaches the handle, batch by batch. */
+  batches: string[][];
+}
+
+let servers: net.Server[] = [];
+let sockets: net.Socket[] = [];
+
+/** A SocketConnection on the accepting side of a loopback connection, and the plain peer. */
+async function pair(): Promise<Pair> {
+  const server = net.createServer({ allowHalfOpen: true });
+  servers.push(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const accepted = once<net.Socket>(server, 'connection');
+  const peer = await plainConnect((server.address() as net.AddressInfo).port);
+  const socket = await accepted;
+  sockets.push(peer, socket);
+  const batches: string[][] = [];
+  const text = (chunk: unknown) => Buffer.from(chunk as Buffer).toString();
+  const writev = (socket as unknown as { _writev: (chunks: { chunk: unknown }[], cb: () => void) => void })._writev;
+  const write = (socket as unknown as { _write: (chunk: unknown, enc: string, cb: () => void) => void })._write;
+  Object.assign(socket, {
+    _writev(chunks: { chunk: unknown }[], cb: () => void) {
+      batches.push(chunks.map((c) => text(c.chunk)));
+      return writev.call(this, chunks, cb);
+    },
+    _write(chunk: unknown, enc: string, cb: () => void) {
+      batches.push([text(chunk)]);
+      return write.call(this, chunk, enc, cb);
+    },
+  });
+  return { conn: new SocketConnection(socket), socket, peer, batches };
+}
+
+/** Resolves after the callbacks queued with process.nextTick so far (the batch's flush among them). */
+const tick = () => new Promise<void>((resolve) => process.nextTick(resolve));
+
+/** Reads from `peer` until `n` bytes came. */
+async function read(peer: net.Socket, n: number): Promise<string> {
+  let got = '';
+  while (got.length < n) got += String(await once<Buffer>(peer, 'data'));
+  return got;
+}
+
+afterEach(async () => {
+  for (const s of sockets) s.destroy();
+  await Promise.all(sockets.map((s) => closed(s)));
+  for (const s of servers) s.close();
+  servers = [];
+  sockets = [];
+});
+
+describe('same-tick write batching', () => {
+  it('corks the writes of one tick and hands them to the socket as one writev when the tick ends', async () => {
+    const { conn, socket, peer, batches } = await pair();
+    const received = read(peer, 3);
+    expect([conn.write('a'), conn.write('b'), conn.write('c')]).toEqual([true, true, true]);
+    expect(socket.writableCorked).toBe(1);
+    expect(batches).toEqual([]);
+    await tick();
+    expect(socket.writableCorked).toBe(0);
+    expect(batches).toEqual([['a', 'b', 'c']]);
+    expect(await received).toBe('abc');
+  });
+
+  it('starts a new batch in a later tick and keeps the order across batches', async () => {
+    const { conn, peer, batches } = await pair();
+    const received = read(peer, 5);
+    conn.write('a');
+    conn.write('b');
+    await tick();
+    conn.write('c');
+    conn.write('d');
+    conn.write('e');
+    await tick();
+    expect(batches).toEqual([['a', 'b'], ['c', 'd', 'e']]);
+    expect(await received).toBe('abcde');
+  });
+
+  it('leaves a user cork in place: the batch ends, the user uncork flushes', async () => {
+    const { conn, socket, batches } = await pair();
+    conn.cork();
+    conn.write('a');
+    await tick();
+    expect(socket.writableCorked).toBe(1);
+    expect(batches).toEqual([]);
+    conn.uncork();
+    expect(batches).toEqual([['a']]);
+  });
+
+  it('runs write callbacks after the flush, in order, and reports each write on events$', async () => {
+    const { conn, batches } = await pair();
+    const order: string[] = [];
+    const written = firstValueFrom(
+      conn.events$.pipe(
+        filter((e) => e.type === 'written'),
+        take(3),
+        toArray(),
+      ),
+    );
+    conn.write('x', () => order.push(`x after ${batches.length} batch(es)`));
+    conn.write('yy', () => order.push('yy'));
+    conn.write('zzz', () => order.push('zzz'));
+    expect(order).toEqual([]);
+    expect(await written).toEqual([
+      { type: 'written', bytes: 1 },
+      { type: 'written', bytes: 2 },
+      { type: 'written', bytes: 3 },
+    ]);
+    expect(order).toEqual(['x after 1 batch(es)', 'yy', 'zzz']);
+  });
+
+  it('still says write() false past the high-water mark within a batch, and writable again after drain', async () => {
+    const { conn, socket, peer } = await pair();
+    const size = socket.writableHighWaterMark;
+    const received = read(peer, size * 2);
+    expect(conn.write(Buffer.alloc(size - 1, 1))).toBe(true);
+    expect(conn.write(Buffer.alloc(size + 1, 2))).toBe(false);
+    expect(conn.writable).toBe(false);
+    await firstValueFrom(conn.writable$.pipe(filter((w) => w)));
+    expect(conn.writable).toBe(true);
+    expect((await received).length).toBe(size * 2);
+  });
+
+  it('sends the batch before the FIN when end() comes in the same tick', async () => {
+    const { conn, peer, batches } = await pair();
+    const received = readAll(peer);
+    conn.write('a');
+    conn.write('b');
+    conn.end('c');
+    expect((await received).toString()).toBe('abc');
+    expect(batches.flat().join('')).toBe('abc');
+  });
+
+  it('hands the batch to the socket before destroy() in the same tick', async () => {
+    const { conn, peer, batches } = await pair();
+    const received = readAll(peer);
+    conn.write('last ');
+    conn.write('words');
+    conn.destroy();
+    expect(batches).toEqual([['last ', 'words']]);
+    expect((await received).toString()).toBe('last words');
+  });
+
+  it('sendTo writes the frames of one chunk as one writev and completes only after they were flushed', async () => {
+    const { conn, peer, batches } = await pair();
+    const received = read(peer, 14);
+    const events: string[] = [];
+    const flushed = conn.events$.pipe(filter((e) => e.type === 'written')).subscribe(() => events.push('written'));
+    await lastValueFrom(
+      of(Buffer.from('one\ntwo\nthree\n')).pipe(lines({ includeDelimiter: true }), sendTo(conn, { end: false })),
+      { defaultValue: undefined },
+    ).then(() => events.push('complete'));
+    flushed.unsubscribe();
+    // The three frames and sendTo's empty flush marker went out together.
+    expect(batches.length).toBe(1);
+    expect(batches[0].join('')).toBe('one\ntwo\nthree\n');
+    expect(events.indexOf('complete')).toBeGreaterThan(events.lastIndexOf('written'));
+    expect(await received).toBe('one\ntwo\nthree\n');
+  });
+});
