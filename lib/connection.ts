@@ -1,10 +1,11 @@
 // SocketConnection: a net.Socket seen as data$, events$ and writable$, with a guarded write side.
 import { Observable } from 'rxjs';
 import type { Socket } from 'net';
+import { TLSSocket } from 'tls';
 import { ConnectionClosedError, WriteAfterEndError } from './errors';
 import { EventHub } from './internal/EventHub';
 import { ReadGate } from './internal/ReadGate';
-import type { Chunk, Connection, ConnectionEvent } from './types';
+import type { Chunk, Connection, ConnectionEvent, TlsInfo } from './types';
 
 let lastId = 0;
 
@@ -47,6 +48,8 @@ export class SocketConnection implements Connection {
   private isClosed = false;
   /** True while the socket is corked for the writes of the current tick. */
   private batching = false;
+  /** True while an end-of-tick flush is queued on process.nextTick. */
+  private flushScheduled = false;
   private listensForDrain = false;
   private userHold: (() => void) | undefined = undefined;
   private failure: Error | undefined = undefined;
@@ -67,8 +70,10 @@ export class SocketConnection implements Connection {
     socket.on('error', SocketConnection.onError);
     socket.on('finish', SocketConnection.onFinish);
     socket.on('close', SocketConnection.onClose);
-    if (socket.connecting) socket.on('connect', SocketConnection.onConnect);
-    else this.rememberAddresses();
+    if (socket.connecting) {
+      socket.on('connect', SocketConnection.onConnect);
+      if (socket instanceof TLSSocket) socket.on('secureConnect', SocketConnection.onSecureConnect);
+    } else this.rememberAddresses();
   }
 
   get data$(): Observable<Buffer> {
@@ -111,16 +116,26 @@ export class SocketConnection implements Connection {
 
   write(chunk: Chunk, callback?: (error?: Error | null) => void): boolean {
     if (this.writeEnded) throw new WriteAfterEndError(this.id);
+    const socket = this.socket;
     if (!this.batching) {
       this.batching = true;
-      this.socket.cork();
-      process.nextTick(endBatch, this);
+      socket.cork();
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        process.nextTick(endBatch, this);
+      }
     }
     // Report flushed writes only when someone watches events$ (an idle watch): no closure otherwise.
     const events = this.events;
-    const ok = this.socket.write(chunk, events !== undefined && events.observed ? this.onWritten(chunk, callback) : callback);
-    if (!ok) this.setWritable(false);
-    return ok;
+    if (socket.write(chunk, events !== undefined && events.observed ? this.onWritten(chunk, callback) : callback)) return true;
+    // The batch reached the high-water mark: hand it to the kernel now instead of at the end of the
+    // tick, and say false only if the socket still holds that much (the peer is slow to read).
+    // The batch then goes on, so a long burst costs one writev per high-water mark's worth.
+    this.batching = false;
+    socket.uncork();
+    if (socket.writableLength < socket.writableHighWaterMark) return true;
+    this.setWritable(false);
+    return false;
   }
 
   end(chunk?: Chunk, callback?: (error?: Error | null) => void): void {
@@ -209,6 +224,20 @@ export class SocketConnection implements Connection {
   get remoteFamily(): string | undefined {
     return this.family;
   }
+  get tls(): TlsInfo | undefined {
+    const socket = this.socket;
+    if (!(socket instanceof TLSSocket)) return undefined;
+    const error = socket.authorizationError as unknown;
+    return {
+      authorized: socket.authorized,
+      authorizationError:
+        error === undefined || error === null ? undefined : error instanceof Error ? error : new Error(String(error)),
+      peerCertificate: socket.getPeerCertificate(),
+      protocol: socket.getProtocol(),
+      alpnProtocol: socket.alpnProtocol,
+    };
+  }
+
   get bytesRead(): number {
     return this.socket.bytesRead;
   }
@@ -342,6 +371,10 @@ export class SocketConnection implements Connection {
     c.emit({ type: 'connect' });
   }
 
+  private static onSecureConnect(this: OwnedSocket): void {
+    this[kConnection].emit({ type: 'secureConnect' });
+  }
+
   private static onReady(this: OwnedSocket): void {
     this[kConnection].emit({ type: 'ready' });
   }
@@ -377,5 +410,6 @@ function setSocketFlowing(this: SocketGate, flowing: boolean): void {
 
 /** Ends the batch of one tick: the socket writes everything corked since, with one writev. */
 function endBatch(connection: SocketConnection): void {
+  connection['flushScheduled'] = false;
   connection['flushBatch']();
 }

@@ -30,14 +30,14 @@ async function tlsServer(handle: (c: Connection) => import('rxjs').Observable<un
 }
 
 describe('TLS', () => {
-  it('echoes 4 MiB over TLS with an intact SHA-256', async () => {
+  it('echoes 4 MiB over TLS with an intact SHA-256 and reports the session on connection.tls', async () => {
     const server = await tlsServer((conn) => conn.data$.pipe(sendTo(conn, { pauseSource: conn })));
     try {
       const payload = randomBytes(4 * 1024 * 1024);
       const result = await firstValueFrom(
         connect({ port: server.port, host: '127.0.0.1', tls: { ca: certs.ca } }).pipe(
           mergeMap((conn) => {
-            const info = undefined;
+            const info = conn.tls;
             of(payload).pipe(sendTo(conn)).subscribe();
             return conn.data$.pipe(
               toArray(),
@@ -47,6 +47,9 @@ describe('TLS', () => {
         ),
       );
       expect(result.digest).toBe(createHash('sha256').update(payload).digest('hex'));
+      expect(result.info).toMatchObject({ authorized: true, authorizationError: undefined });
+      expect(result.info?.protocol).toMatch(/^TLSv1\.[23]$/);
+      expect(result.info?.peerCertificate.subject.CN).toBe('localhost');
     } finally {
       server.subscription.unsubscribe();
     }
