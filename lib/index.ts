@@ -1,5 +1,5 @@
 // Public entry point of rxnet: re-exports only.
-export type { Chunk, Connection, ConnectionEvent, ConnectionEventType, Holdable } from './types';
+export type { Chunk, Connection, ConnectionEvent, ConnectionEventType, Holdable, TlsInfo } from './types';
 export * from './errors';
 // core
 export { SocketConnection } from './connection';

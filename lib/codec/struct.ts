@@ -12,23 +12,29 @@ export type ScalarType = NumberType | BigIntType;
 /** `char name[length]`: a C string, read up to its first NUL, written NUL-padded. */
 export interface CharField {
   readonly kind: 'char';
+  /** Bytes the array takes in the struct, its NUL (if any) included. */
   readonly length: number;
+  /** Encoding of the string (UTF-8 by default). */
   readonly encoding: BufferEncoding;
 }
 /** `uint8_t name[length]` as raw bytes (a Buffer). */
 export interface BytesField {
   readonly kind: 'bytes';
+  /** Bytes the array takes in the struct. */
   readonly length: number;
 }
 /** `type name[length]` of a scalar type, as an array of numbers (or bigints). */
 export interface ArrayField<T extends ScalarType = ScalarType> {
   readonly kind: 'array';
+  /** Type of each element. */
   readonly type: T;
+  /** Number of elements (not bytes). */
   readonly length: number;
 }
 /** Explicit unused bytes: skipped when decoding, zero when encoding, absent from the value. */
 export interface PaddingField {
   readonly kind: 'padding';
+  /** Bytes of padding. */
   readonly length: number;
 }
 
@@ -59,9 +65,13 @@ export type StructValue<S extends Record<string, FieldType>> = {
 
 /** Where a field ended up. */
 export interface FieldLayout {
+  /** The field's name, as given to {@link struct}. */
   readonly name: string;
+  /** `offsetof`: bytes from the start of the struct. */
   readonly offset: number;
+  /** `sizeof` the field, in bytes. */
   readonly size: number;
+  /** Alignment the field was placed at (its natural alignment, capped by `pack`). */
   readonly alignment: number;
 }
 
@@ -82,11 +92,13 @@ export interface StructOptions {
 
 /** A compiled struct layout that decodes Buffers to values and encodes values to Buffers. */
 export interface StructCodec<T> {
+  /** Tells a codec from the other field types. */
   readonly kind: 'struct';
   /** `sizeof`: the last field's end rounded up to the struct's alignment. */
   readonly size: number;
   /** `alignof`: the largest field alignment (capped by `pack`). */
   readonly alignment: number;
+  /** Byte order of every multi-byte field. */
   readonly byteOrder: 'BE' | 'LE';
   /** Fields in declaration order with their offsets (padding fields included). */
   readonly fields: readonly FieldLayout[];

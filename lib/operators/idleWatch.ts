@@ -9,6 +9,7 @@ export type IdleState = 'readIdle' | 'writeIdle' | 'allIdle';
 
 /** An idle state reached by a connection, like Netty's `IdleStateEvent`. */
 export interface IdleEvent {
+  /** Which silence was reached: nothing read, nothing written, or neither. */
   readonly state: IdleState;
   /**
    * True for the first event since the last activity of that kind (or since the watch began);

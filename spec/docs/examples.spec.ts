@@ -1,0 +1,121 @@
+// Every ```ts sample in docs/*.md and README.md, and every TSDoc @example in lib/, type-checks against the current API.
+import * as fs from 'fs';
+import * as path from 'path';
+import * as ts from 'typescript';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+interface Sample {
+  /** Where the sample comes from, for the failure message. */
+  origin: string;
+  code: string;
+}
+
+/** The ```ts blocks of a Markdown text, or of the @example tags of a TSDoc comment. */
+function tsBlocks(text: string): { line: number; code: string }[] {
+  const blocks: { line: number; code: string }[] = [];
+  const fence = /^```ts\s*$([\s\S]*?)^```\s*$/gm;
+  for (let m = fence.exec(text); m; m = fence.exec(text)) {
+    blocks.push({ line: text.slice(0, m.index).split('\n').length, code: m[1] });
+  }
+  return blocks;
+}
+
+function markdownSamples(file: string): Sample[] {
+  const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
+  return tsBlocks(text).map(({ line, code }) => ({ origin: `${file}:${line}`, code }));
+}
+
+function tsdocSamples(file: string): Sample[] {
+  const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
+  const samples: Sample[] = [];
+  const comment = /\/\*\*[\s\S]*?\*\//g;
+  for (let m = comment.exec(text); m; m = comment.exec(text)) {
+    const at = m[0].indexOf('@example');
+    if (at === -1) continue;
+    const body = m[0]
+      .slice(at)
+      .split('\n')
+      .map((l) => l.replace(/^\s*\*( |$)/, ''))
+      .join('\n');
+    const line = text.slice(0, m.index).split('\n').length;
+    for (const block of tsBlocks(body)) samples.push({ origin: `${file}:${line} @example`, code: block.code });
+  }
+  return samples;
+}
+
+function filesUnder(dir: string, suffix: string): string[] {
+  const abs = path.join(ROOT, dir);
+  if (!fs.existsSync(abs)) return [];
+  return fs
+    .readdirSync(abs, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith(suffix))
+    .map((f) => path.join(dir, f))
+    .sort();
+}
+
+/** Type-checks the samples as separate modules, `rxnet` and `rxnet/testing` resolving to lib/. */
+function typeCheck(samples: Sample[]): string[] {
+  const dir = path.join(ROOT, 'spec', 'docs', '.samples');
+  const virtual = new Map<string, string>();
+  samples.forEach((sample, i) => {
+    // `export {}` keeps each sample a module of its own, so their names never clash.
+    virtual.set(path.join(dir, `sample${i}.ts`), `${sample.code}\nexport {};\n`);
+  });
+  const options: ts.CompilerOptions = {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.CommonJS,
+    moduleResolution: ts.ModuleResolutionKind.Node10,
+    lib: ['lib.es2022.d.ts'],
+    types: ['node', 'jest'],
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    esModuleInterop: true,
+    baseUrl: ROOT,
+    paths: { rxnet: ['lib/index.ts'], 'rxnet/testing': ['lib/testing/index.ts'] },
+  };
+  const host = ts.createCompilerHost(options);
+  const { fileExists, readFile, getSourceFile } = host;
+  host.fileExists = (f) => virtual.has(f) || fileExists.call(host, f);
+  host.readFile = (f) => virtual.get(f) ?? readFile.call(host, f);
+  host.getSourceFile = (f, language, onError, create) => {
+    const text = virtual.get(f);
+    return text !== undefined ? ts.createSourceFile(f, text, language) : getSourceFile.call(host, f, language, onError, create);
+  };
+  const program = ts.createProgram([...virtual.keys()], options, host);
+  return ts
+    .getPreEmitDiagnostics(program)
+    .filter((d) => d.file && virtual.has(d.file.fileName))
+    .map((d) => {
+      const index = Number(/sample(\d+)\.ts$/.exec(d.file!.fileName)![1]);
+      const { line } = d.file!.getLineAndCharacterOfPosition(d.start ?? 0);
+      return `${samples[index].origin} (+${line}): ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+    });
+}
+
+describe('code samples', () => {
+  it('in docs/*.md and README.md type-check against the current API', () => {
+    const samples = ['README.md', ...filesUnder('docs', '.md')].flatMap(markdownSamples);
+    expect(samples.length).toBeGreaterThan(10);
+    expect(typeCheck(samples)).toEqual([]);
+  });
+
+  it('in docs/testing.md quote spec/docs/guide-testing.spec.ts, the spec that runs them, as it is', () => {
+    const spec = fs
+      .readFileSync(path.join(ROOT, 'spec/docs/guide-testing.spec.ts'), 'utf8')
+      .split('\n')
+      .slice(1) // the file's own summary line
+      .join('\n')
+      .replace(/from '\.\.\/\.\.\/lib\/testing'/g, "from 'rxnet/testing'")
+      .replace(/from '\.\.\/\.\.\/lib'/g, "from 'rxnet'");
+    const blocks = tsBlocks(fs.readFileSync(path.join(ROOT, 'docs/testing.md'), 'utf8')).map((b) => b.code.trim());
+    expect(blocks).toContain(spec.trim());
+  });
+
+  it('in the TSDoc @example tags of lib/ type-check against the current API', () => {
+    const samples = filesUnder('lib', '.ts').flatMap(tsdocSamples);
+    expect(samples.length).toBeGreaterThan(20);
+    expect(typeCheck(samples)).toEqual([]);
+  });
+});
