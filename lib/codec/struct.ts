@@ -112,25 +112,77 @@ export interface StructCodec<T> {
   encodeInto(value: T, target: Buffer, offset?: number): void;
 }
 
-/** `char name[length]` holding a string in `encoding` (default UTF-8). */
+/**
+ * `char name[length]`: a field holding a string in `encoding` (default UTF-8), `length` bytes
+ * long in the struct, aligned to 1.
+ *
+ * Decoding reads up to the first NUL (or all `length` bytes when there is none); encoding writes
+ * the string NUL-padded and refuses one longer than `length` bytes with `EncodeError`.
+ *
+ * @throws InvalidArgumentError unless `length` ≥ 1 and `encoding` is one Node knows.
+ * @example
+ * ```ts
+ * import { struct, char } from 'rxnet';
+ *
+ * const Named = struct({ name: char(16), initial: char(1, 'latin1') });
+ * Named.decode(Named.encode({ name: 'Ada', initial: 'L' })).name; // 'Ada'
+ * ```
+ */
 export function char(length: number, encoding: BufferEncoding = 'utf8'): CharField {
   checkInteger('length', length, 1);
   if (!Buffer.isEncoding(encoding)) throw new InvalidArgumentError('encoding', `unknown encoding ${String(encoding)}`);
   return { kind: 'char', length, encoding };
 }
 
-/** `uint8_t name[length]` as a Buffer. */
+/**
+ * `uint8_t name[length]`: raw bytes, decoded as a view of the frame (copy it to keep it long),
+ * encoded from a Buffer or Uint8Array of at most `length` bytes (zero-filled after).
+ *
+ * @throws InvalidArgumentError unless `length` ≥ 1.
+ * @example
+ * ```ts
+ * import { struct, bytes } from 'rxnet';
+ *
+ * const Packet = struct({ id: 'uint16', mac: bytes(6) }, { byteOrder: 'BE' });
+ * Packet.size; // 8
+ * ```
+ */
 export function bytes(length: number): BytesField {
   return { kind: 'bytes', length: checkInteger('length', length, 1) };
 }
 
-/** `type name[length]` of a scalar type, e.g. `arrayOf('int32', 4)` for `int32_t v[4]`. */
+/**
+ * `type name[length]` of a scalar type: an array of numbers (bigints for 64-bit types) with the
+ * element's alignment; encoding needs exactly `length` items.
+ *
+ * @throws InvalidArgumentError for an unknown type or `length` < 1.
+ * @example
+ * ```ts
+ * import { struct, arrayOf } from 'rxnet';
+ *
+ * // struct Sample { uint8_t channel; int16_t values[3]; };  sizeof 8, values at 2
+ * const Sample = struct({ channel: 'uint8', values: arrayOf('int16', 3) });
+ * Sample.offsetOf('values'); // 2
+ * ```
+ */
 export function arrayOf<T extends ScalarType>(type: T, length: number): ArrayField<T> {
   if (!(type in SCALARS)) throw new InvalidArgumentError('type', `unknown scalar type ${String(type)}`);
   return { kind: 'array', type, length: checkInteger('length', length, 1) };
 }
 
-/** `length` bytes of explicit padding (reserved bytes). */
+/**
+ * `length` bytes of explicit padding or reserved space: skipped when decoding, zero when
+ * encoding, absent from the value's type.
+ *
+ * @throws InvalidArgumentError unless `length` ≥ 1.
+ * @example
+ * ```ts
+ * import { struct, padding } from 'rxnet';
+ *
+ * const Header = struct({ version: 'uint8', reserved: padding(3), length: 'uint32' });
+ * Object.keys(Header.decode(Buffer.alloc(Header.size))); // ['version', 'length']
+ * ```
+ */
 export function padding(length: number): PaddingField {
   return { kind: 'padding', length: checkInteger('length', length, 1) };
 }
