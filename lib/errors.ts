@@ -129,3 +129,55 @@ export class IdleTimeoutError extends RxnetError {
     super('ERR_IDLE_TIMEOUT', `idle for ${ms} ms`);
   }
 }
+
+// scale out: the PROXY protocol
+
+/**
+ * A PROXY protocol header (v1 text or v2 binary) is malformed: a bad field, an unknown
+ * command, family or protocol, an address that does not parse, or a TLV that overruns the header.
+ * `version` is 1 or 2 once the signature was recognised.
+ */
+export class ProxyProtocolError extends RxnetError {
+  constructor(
+    readonly version: 1 | 2,
+    readonly reason: string,
+  ) {
+    super('ERR_PROXY_PROTOCOL', `malformed PROXY protocol v${version} header: ${reason}`);
+  }
+}
+
+/**
+ * A PROXY protocol header was required but the connection did not start with the v1
+ * (`PROXY `) or v2 signature; `received` holds, in hex, the bytes examined up to the first that fits
+ * no signature (at most 16).
+ */
+export class ProxyHeaderMissingError extends RxnetError {
+  constructor(readonly received: string) {
+    super('ERR_PROXY_HEADER_MISSING', `no PROXY protocol header: connection starts with 0x${received || '(nothing)'}`);
+  }
+}
+
+/**
+ * A PROXY protocol header is longer than allowed: v1 lines are at most 107 bytes with their
+ * CRLF; a v2 header's announced length is checked against `maxHeaderLength` before its body is
+ * buffered. `length` is the length announced (v2), or 108 for a v1 line with no CRLF in 107 bytes.
+ */
+export class ProxyHeaderTooLongError extends RxnetError {
+  constructor(
+    readonly version: 1 | 2,
+    readonly limit: number,
+    readonly length: number,
+  ) {
+    super('ERR_PROXY_HEADER_TOO_LONG', `PROXY protocol v${version} header of ${length} byte(s) exceeds the limit of ${limit}`);
+  }
+}
+
+/** No complete PROXY protocol header arrived within `timeout` ms; `received` bytes were held. */
+export class ProxyProtocolTimeoutError extends RxnetError {
+  constructor(
+    readonly timeout: number,
+    readonly received: number,
+  ) {
+    super('ERR_PROXY_PROTOCOL_TIMEOUT', `no complete PROXY protocol header within ${timeout} ms (${received} byte(s) received)`);
+  }
+}
