@@ -6,6 +6,8 @@ import type { NextObserver, ObservableInput, SchedulerLike, Subscription } from 
 import { SocketConnection } from './connection';
 import { InvalidArgumentError, checkInteger } from './errors';
 import { addListeners } from './internal/listeners';
+import { proxyAcceptor } from './proxyProtocol';
+import type { ProxyProtocolOptions } from './proxyProtocol';
 import type { Connection } from './types';
 
 /** Where a server is bound: a TCP address or a unix socket path. */
@@ -79,6 +81,14 @@ export interface ListenOptions {
    * `tls.TLSSocket` (see `connection.tls`); failed handshakes are `tlsClientError` events.
    */
   tls?: tls.TlsOptions;
+  /**
+   * Read a PROXY protocol header (v1 or v2, as HAProxy and nginx send it) off each connection
+   * before emitting it, as a `ProxiedConnection` reporting the client's address (see
+   * `acceptProxyProtocol`). A connection whose header is bad, missing (when `required`, the
+   * default) or late (`timeout`) is destroyed with the typed error and never emitted. Not with
+   * `tls`: the header comes before the handshake.
+   */
+  proxyProtocol?: boolean | ProxyProtocolOptions;
 }
 
 /**
@@ -119,6 +129,7 @@ export function listen(options: ListenOptions): Observable<Connection> {
   const gracePeriod = checkInteger('gracePeriod', options.gracePeriod ?? 10_000, 0);
   const scheduler = options.scheduler ?? asyncScheduler;
   const secure = options.tls !== undefined;
+  const acceptProxy = options.proxyProtocol ? proxyAcceptor(options.proxyProtocol, secure) : undefined;
 
   return new Observable<Connection>((subscriber) => {
     const tell = (event: ServerEvent) => {
@@ -159,7 +170,8 @@ export function listen(options: ListenOptions): Observable<Connection> {
           if (shuttingDown) finishShutdown();
         });
         tell({ type: 'connection', connection, open: open.size });
-        subscriber.next(connection);
+        if (acceptProxy) acceptProxy(connection, (view) => subscriber.next(view));
+        else subscriber.next(connection);
       },
       tlsClientError: (error: Error, socket: tls.TLSSocket) => {
         tell({ type: 'tlsClientError', error, remoteAddress: socket.remoteAddress });
