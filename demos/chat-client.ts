@@ -1,5 +1,18 @@
 // A reactive chat client for the chat demo (and the seed's chat server): stdin lines go out, received lines are printed.
-import { EMPTY, Observable, Subject, concat, finalize, ignoreElements, map, merge, mergeMap, of, takeUntil, tap } from 'rxjs';
+import {
+  EMPTY,
+  Observable,
+  Subject,
+  concat,
+  finalize,
+  ignoreElements,
+  map,
+  merge,
+  mergeMap,
+  of,
+  takeUntil,
+  tap,
+} from 'rxjs';
 import type { Readable } from 'stream';
 import { connect, fromReadable, lines, sendTo } from '../lib';
 import { DEFAULT_CHAT_PORT } from './chat';

@@ -116,7 +116,10 @@ export function chatServer(options: ChatServerOptions): Observable<never> {
         const nick = `guest${conn.id}`;
         members.set(conn.id, { nick });
         log(`${nick} joined from ${peer}`);
-        hub.send(conn.id, line(`* welcome, ${nick}! ${members.size} online. /nick NAME to change your name, /help for more`));
+        hub.send(
+          conn.id,
+          line(`* welcome, ${nick}! ${members.size} online. /nick NAME to change your name, /help for more`),
+        );
         hub.broadcast(line(`* ${nick} joined`), conn.id);
         return conn.data$.pipe(
           wiretap(conn, 'in', { enabled: options.wiretap }),
@@ -127,7 +130,8 @@ export function chatServer(options: ChatServerOptions): Observable<never> {
           mergeMap((text) => handle(conn, text)),
           catchError((error: unknown) => {
             if (error instanceof IdleTimeoutError) bye(conn, 'idle', `* idle for ${idle / 1000} s, disconnecting`);
-            else if (error instanceof FrameTooLongError) bye(conn, 'line too long', `* line longer than ${maxLength} bytes, disconnecting`);
+            else if (error instanceof FrameTooLongError)
+              bye(conn, 'line too long', `* line longer than ${maxLength} bytes, disconnecting`);
             else return throwError(() => error);
             return EMPTY;
           }),
@@ -159,7 +163,8 @@ export function chatServer(options: ChatServerOptions): Observable<never> {
       const m = members.get(event.member.id);
       if (!m) return;
       members.delete(event.member.id);
-      const why = m.why ?? (event.reason === 'slow' ? 'too slow' : event.reason === 'error' ? 'connection lost' : undefined);
+      const why =
+        m.why ?? (event.reason === 'slow' ? 'too slow' : event.reason === 'error' ? 'connection lost' : undefined);
       const notice = `${m.nick} left${why ? ` (${why})` : ''}`;
       log(notice);
       if (!shuttingDown) hub.broadcast(line(`* ${notice}`));
@@ -184,7 +189,8 @@ export async function main(argv: string[]): Promise<void> {
     wiretap: { type: 'boolean' },
   });
   const idle = values.idle === undefined ? DEFAULT_IDLE_MS : Number(values.idle);
-  if (!Number.isInteger(idle) || idle < 1) throw new Error(`--idle must be a positive integer (ms), got ${String(values.idle)}`);
+  if (!Number.isInteger(idle) || idle < 1)
+    throw new Error(`--idle must be a positive integer (ms), got ${String(values.idle)}`);
   const shutdown = new AbortController();
   const subscription = chatServer({
     port,

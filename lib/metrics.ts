@@ -297,7 +297,12 @@ class ServerMeter implements ServerMetrics {
 
   constructor() {
     this.events = { next: (event) => this.onEvent(event) };
-    this.metrics$ = defer(() => this.changes.pipe(startWith(undefined), map(() => this.snapshot())));
+    this.metrics$ = defer(() =>
+      this.changes.pipe(
+        startWith(undefined),
+        map(() => this.snapshot()),
+      ),
+    );
   }
 
   connection(connection: Connection): ConnectionMetrics {

@@ -13,8 +13,7 @@ import { openNetHandles, startServer } from './support/net';
 /** A hub of line-framed members on a loopback server; `clients` joined and `hub.size` counted them. */
 async function hubServer(
   options: ConstructorParameters<typeof Hub>[0] = {},
-  inbound: (conn: Connection) => Observable<Buffer> = (conn) =>
-    conn.data$.pipe(lines({ includeDelimiter: true })),
+  inbound: (conn: Connection) => Observable<Buffer> = (conn) => conn.data$.pipe(lines({ includeDelimiter: true })),
 ) {
   const hub = new Hub<Buffer>(options);
   const events: HubEvent[] = [];
@@ -291,7 +290,8 @@ describe('Hub', () => {
 });
 
 describe('Hub in virtual time on the test kit', () => {
-  const marbles = () => createTestScheduler({ assertDeepEqual: (actual, expected) => expect(actual).toEqual(expected) });
+  const marbles = () =>
+    createTestScheduler({ assertDeepEqual: (actual, expected) => expect(actual).toEqual(expected) });
   /** Runs `work` at `frame` of the current TestScheduler.run. */
   const at = (frame: number, work: () => void) => asyncScheduler.schedule(work, frame);
 
@@ -305,7 +305,13 @@ describe('Hub in virtual time on the test kit', () => {
       const dropped: number[] = [];
       hub.events$.subscribe((e) => e.type === 'dropped' && dropped.push(e.dropped));
       at(1, () => slow.outbound.stall());
-      for (const [frame, message] of [[2, 'a'], [3, 'b'], [4, 'c'], [5, 'd'], [6, 'e']] as const) {
+      for (const [frame, message] of [
+        [2, 'a'],
+        [3, 'b'],
+        [4, 'c'],
+        [5, 'd'],
+        [6, 'e'],
+      ] as const) {
         at(frame, () => hub.broadcast(message));
       }
       at(9, () => slow.outbound.resume());
@@ -342,7 +348,12 @@ describe('Hub in virtual time on the test kit', () => {
       hub.join(fast, NEVER).subscribe();
       at(1, () => slow.outbound.stall());
       // 'a' goes to the socket (write() returns false), b and c fill the queue, d is one too many.
-      for (const [frame, message] of [[2, 'a'], [3, 'b'], [4, 'c'], [5, 'd']] as const) {
+      for (const [frame, message] of [
+        [2, 'a'],
+        [3, 'b'],
+        [4, 'c'],
+        [5, 'd'],
+      ] as const) {
         at(frame, () => hub.broadcast(message));
       }
       expectObservable(fastPeer.data$.pipe(asText()), '^------!').toBe('--abcd');

@@ -22,9 +22,17 @@ describe('connectionMetrics', () => {
     marbles().run(({ cold, flush }) => {
       const [client, server] = connectionPair();
       const m = connectionMetrics(server);
-      cold('-a-b|', bytes({ a: 'one\ntw', b: 'o\nthree\n' })).pipe(sendTo(client, { end: false })).subscribe();
+      cold('-a-b|', bytes({ a: 'one\ntw', b: 'o\nthree\n' }))
+        .pipe(sendTo(client, { end: false }))
+        .subscribe();
       server.data$
-        .pipe(lines(), m.countFramesIn(), map((line) => `${line.length}\n`), m.countFramesOut(), sendTo(server, { stats: m.send }))
+        .pipe(
+          lines(),
+          m.countFramesIn(),
+          map((line) => `${line.length}\n`),
+          m.countFramesOut(),
+          sendTo(server, { stats: m.send }),
+        )
         .subscribe();
       flush();
       expect(m.snapshot()).toEqual<ConnectionSnapshot>({
@@ -63,7 +71,9 @@ describe('connectionMetrics', () => {
       const [client, server] = connectionPair();
       const m = connectionMetrics(server);
       server.data$.pipe(sendTo(server)).subscribe();
-      cold('--a--b|', bytes({ a: 'hi', b: 'there' })).pipe(sendTo(client)).subscribe();
+      cold('--a--b|', bytes({ a: 'hi', b: 'there' }))
+        .pipe(sendTo(client))
+        .subscribe();
       const figures = m.metrics$.pipe(map((s) => `${s.bytesRead}/${s.bytesWritten}${s.open ? '' : ' closed'}`));
       // At 2 'hi' is read and echoed at once, at 5 'there'; at 6 both FINs went through: closed.
       expectObservable(figures.pipe(distinctUntilChanged())).toBe('a-b--c(d|)', {
@@ -157,9 +167,17 @@ describe('serverMetrics', () => {
         m.events.next({ type: 'connection', connection: server, open: 1 });
         const cm = m.connection(server);
         server.data$
-          .pipe(lines(), cm.countFramesIn(), cm.countFramesOut(), map((l) => `${l}\n`), sendTo(server, { stats: cm.send }))
+          .pipe(
+            lines(),
+            cm.countFramesIn(),
+            cm.countFramesOut(),
+            map((l) => `${l}\n`),
+            sendTo(server, { stats: cm.send }),
+          )
           .subscribe();
-        cold('-a|', { a: Buffer.from(text) }).pipe(sendTo(client, { end: client === c1 })).subscribe();
+        cold('-a|', { a: Buffer.from(text) })
+          .pipe(sendTo(client, { end: client === c1 }))
+          .subscribe();
       }
       flush();
       expect(s1.closed).toBe(true);
@@ -229,7 +247,8 @@ describe('serverMetrics', () => {
     } finally {
       subscription.unsubscribe();
     }
-    for (let i = 0; i < 100 && openNetHandles().some((h) => h.startsWith('TCP')); i++) await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 100 && openNetHandles().some((h) => h.startsWith('TCP')); i++)
+      await new Promise((r) => setImmediate(r));
     expect(openNetHandles().filter((h) => h.startsWith('TCP'))).toEqual([]);
   });
 });

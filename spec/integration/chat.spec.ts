@@ -210,7 +210,13 @@ describe('chat-client demo', () => {
     const printed: string[] = [];
     const seen = new Subject<string>();
     const done = lastValueFrom(
-      chatClient({ port: chat.port, host: '127.0.0.1', input, nick: 'bob', log: (l) => (printed.push(l), seen.next(l)) }).pipe(toArray()),
+      chatClient({
+        port: chat.port,
+        host: '127.0.0.1',
+        input,
+        nick: 'bob',
+        log: (l) => (printed.push(l), seen.next(l)),
+      }).pipe(toArray()),
     );
     try {
       await alice.next(/^\* guest\d+ is now bob$/);
@@ -237,9 +243,12 @@ describe('chat-client demo', () => {
     const printer = () => ({ input: new PassThrough(), printed: [] as string[], seen: new Subject<string>() });
     const run = (c: ReturnType<typeof printer>) =>
       lastValueFrom(
-        chatClient({ port: seed.port, host: '127.0.0.1', input: c.input, log: (l) => (c.printed.push(l), c.seen.next(l)) }).pipe(
-          toArray(),
-        ),
+        chatClient({
+          port: seed.port,
+          host: '127.0.0.1',
+          input: c.input,
+          log: (l) => (c.printed.push(l), c.seen.next(l)),
+        }).pipe(toArray()),
       );
     try {
       // One after the other: the seed then accepts (registers) a before it reads b's first line,
@@ -273,10 +282,14 @@ async function printedLine(c: { printed: string[]; seen: Subject<string> }, line
 
 describe('chat demo as a process', () => {
   it('npm run demo -- chat --port 0 tells its members goodbye on Ctrl-C and exits 0', async () => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'demos/run.ts', 'chat', '--port', '0'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', 'demos/run.ts', 'chat', '--port', '0'],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout!.on('data', (c) => (out += c));
     child.stderr!.on('data', (c) => (out += c));

@@ -77,7 +77,10 @@ interface Outcome {
  * for MIN_ROUNDS rounds and until the stalled member was handled by the policy. Resolves once
  * every reader has received every line of the others; closes everything before resolving.
  */
-async function run(overflow: SlowMemberPolicy, handled: (stalled: HubMember, events: HubEvent[]) => boolean): Promise<Outcome> {
+async function run(
+  overflow: SlowMemberPolicy,
+  handled: (stalled: HubMember, events: HubEvent[]) => boolean,
+): Promise<Outcome> {
   const hub = new Hub<Buffer>({ highWaterMark: HIGH_WATER_MARK, overflow });
   const events: HubEvent[] = [];
   const eventsSub = hub.events$.subscribe((e) => events.push(e));
@@ -86,7 +89,8 @@ async function run(overflow: SlowMemberPolicy, handled: (stalled: HubMember, eve
   let stalledSocket: net.Socket | undefined;
   try {
     let progress = () => {};
-    for (let i = 0; i < MEMBERS - 1; i++) readers.push(new Reader(i, await plainConnect(server.port), () => progress()));
+    for (let i = 0; i < MEMBERS - 1; i++)
+      readers.push(new Reader(i, await plainConnect(server.port), () => progress()));
     // Never reads: no 'data' listener, so Node reads one buffer's worth and stops.
     stalledSocket = await plainConnect(server.port);
     stalledSocket.on('error', () => {});
@@ -140,7 +144,9 @@ function expectReadersServed(outcome: Outcome): void {
     expect(r.received).toBe((MEMBERS - 2) * rounds);
     for (const other of readers) if (other !== r) expect(r.next.get(other.index)).toBe(rounds);
   }
-  const readerIds = new Set(events.filter((e) => e.type === 'join' && e.member.id !== outcome.stalled.id).map((e) => e.member.id));
+  const readerIds = new Set(
+    events.filter((e) => e.type === 'join' && e.member.id !== outcome.stalled.id).map((e) => e.member.id),
+  );
   expect(readerIds.size).toBe(MEMBERS - 1);
   for (const e of events) {
     if (e.type === 'dropped' || e.type === 'disconnected-slow') expect(e.member.id).toBe(outcome.stalled.id);

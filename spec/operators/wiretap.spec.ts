@@ -47,7 +47,9 @@ describe('wiretap', () => {
     marbles().run(({ cold, flush }) => {
       const [client, server] = connectionPair();
       const logs: string[] = [];
-      cold('-a|', { a: 'é!' }).pipe(wiretap(client, 'out', { enabled: true, log: (t) => logs.push(t) }), sendTo(client)).subscribe();
+      cold('-a|', { a: 'é!' })
+        .pipe(wiretap(client, 'out', { enabled: true, log: (t) => logs.push(t) }), sendTo(client))
+        .subscribe();
       server.data$.pipe(asText(), wiretap(server, 'in', { enabled: true, log: (t) => logs.push(t) })).subscribe();
       flush();
       expect(logs).toEqual([
@@ -82,7 +84,14 @@ describe('wiretap', () => {
     expect(logs).toEqual(['conn 3 in error: ECONNRESET']);
     expect(received).toBe(failure);
     throwError(() => failure)
-      .pipe(wiretap(3, 'in', { enabled: true, log: () => { throw new Error('log full'); } }))
+      .pipe(
+        wiretap(3, 'in', {
+          enabled: true,
+          log: () => {
+            throw new Error('log full');
+          },
+        }),
+      )
       .subscribe({ error: (e) => (received = e) });
     expect(received).toBe(failure);
   });
@@ -91,7 +100,14 @@ describe('wiretap', () => {
     const broken = new Error('log full');
     let received: unknown;
     of(Buffer.from('x'))
-      .pipe(wiretap(3, 'in', { enabled: true, log: () => { throw broken; } }))
+      .pipe(
+        wiretap(3, 'in', {
+          enabled: true,
+          log: () => {
+            throw broken;
+          },
+        }),
+      )
       .subscribe({ error: (e) => (received = e) });
     expect(received).toBe(broken);
   });
@@ -108,7 +124,13 @@ describe('wiretap', () => {
 
   it('is on when RXNET_WIRETAP is set (other than 0 or false) at creation, unless enabled says otherwise', () => {
     const source = new Subject<Buffer>();
-    for (const [value, on] of [['1', true], ['yes', true], ['0', false], ['false', false], ['', false]] as const) {
+    for (const [value, on] of [
+      ['1', true],
+      ['yes', true],
+      ['0', false],
+      ['false', false],
+      ['', false],
+    ] as const) {
       withEnv(value, () => expect(wiretap(1, 'in', { log: () => {} })(source) !== source).toBe(on));
     }
     withEnv('1', () => expect(wiretap(1, 'in', { enabled: false })(source)).toBe(source));
@@ -130,7 +152,10 @@ describe('wiretap', () => {
       const values = bytes({ a: 'ab', b: 'cd' });
       const logs: string[] = [];
       expectObservable(
-        cold('-a-b|', values).pipe(wiretap(1, 'in', { enabled: true, log: (t) => logs.push(t) }), map((c) => c.toString())),
+        cold('-a-b|', values).pipe(
+          wiretap(1, 'in', { enabled: true, log: (t) => logs.push(t) }),
+          map((c) => c.toString()),
+        ),
       ).toBe('-a-b|', { a: 'ab', b: 'cd' });
     });
   });

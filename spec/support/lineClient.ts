@@ -69,7 +69,11 @@ export class LineClient {
    */
   next(match: string | RegExp | ((line: string) => boolean) = () => true): Promise<string> {
     const test =
-      typeof match === 'string' ? (l: string) => l === match : match instanceof RegExp ? (l: string) => match.test(l) : match;
+      typeof match === 'string'
+        ? (l: string) => l === match
+        : match instanceof RegExp
+          ? (l: string) => match.test(l)
+          : match;
     const what = typeof match === 'function' ? 'matching' : `like ${String(match)}`;
     for (let i = this.cursor; i < this.lines.length; i++) {
       if (test(this.lines[i])) {
