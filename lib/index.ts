@@ -38,3 +38,24 @@ export { connectionMetrics, serverMetrics } from './metrics';
 export type { ConnectionMetrics, ConnectionSnapshot, ServerMetrics, ServerSnapshot } from './metrics';
 export { WIRETAP_ENV, hexDump, wiretap } from './operators/wiretap';
 export type { WiretapConfig, WiretapDirection } from './operators/wiretap';
+// scale out
+export { acceptProxyProtocol, ProxiedConnection } from './proxyProtocol';
+export type { ProxyInfo, ProxyProtocolOptions } from './proxyProtocol';
+export {
+  DEFAULT_PROXY_V2_MAX_LENGTH,
+  PROXY_TLV,
+  PROXY_V1_MAX_LENGTH,
+  PROXY_V1_SIGNATURE,
+  PROXY_V2_MAX_LENGTH,
+  PROXY_V2_SIGNATURE,
+  ProxyProtocolDecoder,
+} from './framing/ProxyProtocolDecoder';
+export type {
+  ProxyDecodeResult,
+  ProxyEndpoint,
+  ProxyHeader,
+  ProxyProtocolDecoderOptions,
+  ProxyTlv,
+} from './framing/ProxyProtocolDecoder';
+export { encodeProxyHeader } from './framing/encodeProxyHeader';
+export type { ProxyHeaderInit } from './framing/encodeProxyHeader';
