@@ -19,6 +19,8 @@ export class ChunkQueue {
   /** Bytes already consumed from the head chunk. */
   private offset = 0;
   private total = 0;
+  /** Start position of the chunk `locate()` found last (a second return value, without allocating). */
+  private located = 0;
 
   /** Number of bytes held. */
   get length(): number {
@@ -98,8 +100,20 @@ export class ChunkQueue {
       const index = this.chunks[this.first].indexOf(byte, this.offset + from);
       return index < 0 ? -1 : index - this.offset;
     }
-    return this.indexOf(Buffer.of(byte), from);
+    if (from >= this.total) return -1;
+    const chunks = this.chunks;
+    let k = this.locate(from);
+    let start = this.located;
+    for (; k < chunks.length; k++) {
+      const chunk = chunks[k];
+      const i = chunk.indexOf(byte, from - start);
+      if (i >= 0) return start + i;
+      start += chunk.length;
+      from = start;
+    }
+    return -1;
   }
+
 
   /** Discards the next `n` bytes (`0 <= n <= length`) without copying them. */
   skip(n: number): void {
@@ -172,35 +186,39 @@ export class ChunkQueue {
   indexOf(needle: Buffer, from: number): number {
     const d = needle.length;
     if (from + d > this.total) return -1;
+    if (d === 1) return this.indexOfByte(needle[0], from);
     const chunks = this.chunks;
-    // Walk back from the last chunk: a resumed search starts near the end.
-    let k = chunks.length - 1;
-    let start = this.total - chunks[k].length;
-    const headStart = -this.offset;
-    while (start > from) {
-      k--;
-      start -= chunks[k].length;
-    }
-    if (k === this.first) start = headStart;
-    const single = d === 1 ? needle[0] : -1;
+    let k = this.locate(from);
+    let start = this.located;
     for (; k < chunks.length; k++) {
       const chunk = chunks[k];
       const local = from - start;
-      if (single >= 0) {
-        const i = chunk.indexOf(single, local);
-        if (i >= 0) return start + i;
-      } else {
-        const i = chunk.indexOf(needle, local);
-        if (i >= 0) return start + i;
-        // In-chunk matches start at or before length - d; later starts spill into the next chunk.
-        for (let p = Math.max(local, chunk.length - d + 1); p < chunk.length; p++) {
-          if (chunk[p] === needle[0] && this.matchesAt(start + p, needle)) return start + p;
-        }
+      const i = chunk.indexOf(needle, local);
+      if (i >= 0) return start + i;
+      // In-chunk matches start at or before length - d; later starts spill into the next chunk.
+      for (let p = Math.max(local, chunk.length - d + 1); p < chunk.length; p++) {
+        if (chunk[p] === needle[0] && this.matchesAt(start + p, needle)) return start + p;
       }
       start += chunk.length;
       from = start;
     }
     return -1;
+  }
+
+  /**
+   * Index of the chunk holding position `from` (`0 <= from < length`); its start position is
+   * left in `located`. Walks back from the last chunk, since a resumed search starts near the end.
+   */
+  private locate(from: number): number {
+    const chunks = this.chunks;
+    let k = chunks.length - 1;
+    let start = this.total - chunks[k].length;
+    while (start > from) {
+      k--;
+      start -= chunks[k].length;
+    }
+    this.located = start;
+    return k;
   }
 
   /** Drops every chunk held. */
