@@ -52,6 +52,17 @@ export interface LoadResult {
   /** CPU time the load generator itself used during the window, as a share of one core. */
   loadgenCpu: number;
   connectMs: number;
+  /** Fewest and most messages one active connection completed in the window (fairness). */
+  perConnMin: number;
+  perConnMax: number;
+}
+
+/** Calls a runner makes into a run: before traffic starts, and at both ends of the measured window. */
+export interface LoadHooks {
+  /** Connections are open, no traffic yet (the runner measures the server's memory here). */
+  ready?: () => Promise<void>;
+  windowStart?: () => void;
+  windowEnd?: () => void;
 }
 
 /** RTT histogram: 1 µs buckets up to 1 s, the last bucket catches everything longer. */
@@ -109,6 +120,8 @@ class Run {
 
 /** One active connection: sends messages from the pattern, verifies what comes back, times each message. */
 class Pipeline {
+  /** Messages completed in the measured window. */
+  measured = 0;
   private sent = 0;
   private done = 0;
   private received = 0;
@@ -181,6 +194,7 @@ class Pipeline {
       const inflight = run.inflight;
       for (let i = this.done; i < completed; i++) run.histogram.record((now - times[i % inflight]) * 1000);
       run.measured += fresh;
+      this.measured += fresh;
     }
     this.done = completed;
     if (run.phase === 'drain') {
@@ -232,7 +246,8 @@ export async function connectAll(host: string, port: number, count: number, conc
  * `warmupMs + durationMs`, stops sending, waits for every echo and closes. Rejects if any byte
  * differs or goes missing.
  */
-export async function runLoad(options: LoadOptions, ready?: () => Promise<void>): Promise<LoadResult> {
+export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Promise<LoadResult> {
+  const { ready } = hooks;
   if (options.mode === 'source') return readSource(options, ready);
   const host = options.host ?? '127.0.0.1';
   const concurrency = options.connectConcurrency ?? 256;
@@ -257,10 +272,12 @@ export async function runLoad(options: LoadOptions, ready?: () => Promise<void>)
     run.phase = 'measure';
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
+    hooks.windowStart?.();
     await sleep(options.durationMs);
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     run.phase = 'drain';
+    hooks.windowEnd?.();
     for (const p of pipelines) p.stop();
 
     const drainTimeout = options.drainTimeoutMs ?? 15_000;
@@ -289,6 +306,8 @@ export async function runLoad(options: LoadOptions, ready?: () => Promise<void>)
       verifiedBytes: run.verifiedBytes,
       loadgenCpu: (cpu.user + cpu.system) / 1e6 / seconds,
       connectMs: Math.round(connectMs),
+      perConnMin: Math.min(...pipelines.map((p) => p.measured)),
+      perConnMax: Math.max(...pipelines.map((p) => p.measured)),
     };
   } finally {
     await closeAll([...idle, ...active]);
@@ -361,6 +380,8 @@ async function readSource(options: LoadOptions, ready?: () => Promise<void>): Pr
       verifiedBytes: received,
       loadgenCpu: (cpu.user + cpu.system) / 1e6 / seconds,
       connectMs: Math.round(connectMs),
+      perConnMin: 1,
+      perConnMax: 1,
     };
   } finally {
     await closeAll([socket]);
@@ -402,6 +423,7 @@ function noop(): void {}
 /** Messages between the runner and a load-generator child. */
 export type LoadMessage =
   | { type: 'ready' }
+  | { type: 'window'; phase: 'start' | 'end' }
   | { type: 'go' }
   | { type: 'result'; result: LoadResult }
   | { type: 'error'; message: string };
@@ -416,7 +438,10 @@ if (require.main === module) {
           send({ type: 'ready' });
         })
     : undefined;
-  runLoad(options, ready).then(
+  const hooks: LoadHooks = process.send
+    ? { ready, windowStart: () => send({ type: 'window', phase: 'start' }), windowEnd: () => send({ type: 'window', phase: 'end' }) }
+    : {};
+  runLoad(options, hooks).then(
     (result) => {
       if (process.send) send({ type: 'result', result });
       else console.log(JSON.stringify(result));

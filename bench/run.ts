@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { buildForBench } from './build';
+import { BUILD_DIR, buildForBench } from './build';
 import type { LoadMessage, LoadOptions, LoadResult } from './loadgen';
 import { summarizeProfile } from './profile';
 import type { MemorySample, ServerReply, ServerRequest } from './server';
@@ -212,6 +212,19 @@ class ServerChild {
     });
   }
 
+  /** The server process's CPU time so far, user + system, in microseconds. */
+  cpu(): Promise<number> {
+    return new Promise((resolve) => {
+      const onMessage = (reply: ServerReply) => {
+        if (reply.type !== 'cpu') return;
+        this.child.removeListener('message', onMessage);
+        resolve(reply.user + reply.system);
+      };
+      this.child.on('message', onMessage);
+      this.child.send({ type: 'cpu' } satisfies ServerRequest);
+    });
+  }
+
   stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
     return new Promise((resolve) => {
@@ -225,13 +238,28 @@ class ServerChild {
   }
 }
 
-/** Runs one load in a child; `ready` runs once its connections are open and before traffic starts. */
-function runLoadChild(options: LoadOptions, ready?: () => Promise<void>): Promise<LoadResult> {
+/** What the runner adds to a load result: the server's CPU time per echoed message in the window. */
+interface ServerCost {
+  serverCpuUsPerMsg: number | undefined;
+  /** Server CPU time in the window as a share of one core. */
+  serverCpu: number | undefined;
+}
+
+/**
+ * Runs one load in a child; `ready` runs once its connections are open and before traffic starts.
+ * With `server`, its CPU time over the measured window is taken too.
+ */
+function runLoadChild(options: LoadOptions, ready?: () => Promise<void>, server?: ServerChild): Promise<LoadResult & ServerCost> {
   const child = spawnNode('loadgen.js', [JSON.stringify(options)], ['--max-old-space-size=2048']);
-  return new Promise((resolve, reject) => {
+  let cpuStart: Promise<number> | undefined;
+  let cpuEnd: Promise<number> | undefined;
+  return new Promise<LoadResult>((resolve, reject) => {
     let settled = false;
     child.on('message', (m: LoadMessage) => {
-      if (m.type === 'ready') {
+      if (m.type === 'window') {
+        if (server && m.phase === 'start') cpuStart = server.cpu();
+        if (server && m.phase === 'end') cpuEnd = server.cpu();
+      } else if (m.type === 'ready') {
         (ready ? ready() : Promise.resolve()).then(
           () => child.send({ type: 'go' } satisfies LoadMessage),
           (error) => {
@@ -251,13 +279,21 @@ function runLoadChild(options: LoadOptions, ready?: () => Promise<void>): Promis
     child.once('exit', (code) => {
       if (!settled) reject(new Error(`load generator exited (${code}) without a result`));
     });
+  }).then(async (result) => {
+    if (!cpuStart || !cpuEnd) return { ...result, serverCpuUsPerMsg: undefined, serverCpu: undefined };
+    const used = (await cpuEnd) - (await cpuStart);
+    return {
+      ...result,
+      serverCpuUsPerMsg: result.messages > 0 ? +(used / result.messages).toFixed(3) : undefined,
+      serverCpu: +(used / 1e6 / result.seconds).toFixed(3),
+    };
   });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Records and summaries.
 
-interface RunRecord extends LoadResult {
+interface RunRecord extends LoadResult, ServerCost {
   workload: string;
   server: ServerKind;
   rep: number;
@@ -330,7 +366,7 @@ async function echoWorkload(args: Args, framing: Framing): Promise<void> {
               warmupMs: args.warmupMs,
               durationMs: args.durationMs,
               clientWrites: args.clientWrites,
-            });
+            }, undefined, server);
             const record: RunRecord = { workload, server: server.kind, rep, ...result };
             runs.push(record);
             logLine(record);
@@ -456,6 +492,8 @@ interface Row {
   ratio: number;
   target: string;
   met: boolean | null;
+  /** rxnet's server CPU time per message ÷ the baseline's: efficiency, less sensitive to scheduling noise. */
+  cpuRatio?: number;
 }
 
 function summarize(): { rows: Row[]; medians: object[] } {
@@ -466,9 +504,11 @@ function summarize(): { rows: Row[]; medians: object[] } {
     const key = `${r.workload}|${r.size}|${r.conns}|${r.server}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  const med = new Map<string, { mps: number; mbps: number; p50: number; p99: number; n: number }>();
+  const med = new Map<string, { mps: number; mbps: number; p50: number; p99: number; n: number; cpu: number }>();
   for (const [key, rs] of groups) {
+    const cpus = rs.map((r) => r.serverCpuUsPerMsg).filter((c): c is number => c !== undefined);
     const m = {
+      cpu: cpus.length > 0 ? median(cpus) : NaN,
       mps: median(rs.map((r) => r.messagesPerSec)),
       mbps: median(rs.map((r) => r.mbPerSec)),
       p50: median(rs.map((r) => r.p50us)),
@@ -477,7 +517,7 @@ function summarize(): { rows: Row[]; medians: object[] } {
     };
     med.set(key, m);
     const [workload, size, conns, server] = key.split('|');
-    medians.push({ workload, size: Number(size), conns: Number(conns), server, runs: m.n, messagesPerSec: Math.round(m.mps), mbPerSec: +m.mbps.toFixed(1), p50us: m.p50, p99us: m.p99 });
+    medians.push({ workload, size: Number(size), conns: Number(conns), server, runs: m.n, messagesPerSec: Math.round(m.mps), mbPerSec: +m.mbps.toFixed(1), p50us: m.p50, p99us: m.p99, serverCpuUsPerMsg: m.cpu });
   }
   const settings = [...new Set(runs.map((r) => `${r.workload}|${r.size}|${r.conns}`))];
   for (const setting of settings) {
@@ -494,7 +534,7 @@ function summarize(): { rows: Row[]; medians: object[] } {
       const pipe = get('pipe');
       if (!pipe) continue;
       const ratio = rx.mbps / pipe.mbps;
-      rows.push({ workload: label, conns, rxnet: fmt(rx), against: 'pipe', baseline: fmt(pipe), ratio, target: '>= 0.95', met: ratio >= 0.95 });
+      rows.push({ workload: label, conns, rxnet: fmt(rx), against: 'pipe', baseline: fmt(pipe), ratio, target: '>= 0.95', met: ratio >= 0.95, cpuRatio: rx.cpu / pipe.cpu });
       const p99 = rx.p99 / pipe.p99;
       rows.push({ workload: `${label} p99`, conns, rxnet: ms(rx.p99), against: 'pipe', baseline: ms(pipe.p99), ratio: p99, target: '<= 1.2', met: p99 <= 1.2 });
       continue;
@@ -509,10 +549,10 @@ function summarize(): { rows: Row[]; medians: object[] } {
       const [bestName, best] = candidates.reduce((a, b) => (b[1].mps > a[1].mps ? b : a));
       const goal = conns === 1 ? 1.0 : 0.9;
       const ratio = rx.mps / best.mps;
-      rows.push({ workload: label, conns, rxnet: fmt(rx), against: `best plain (${bestName})`, baseline: fmt(best), ratio, target: `>= ${goal.toFixed(1)}`, met: ratio >= goal });
+      rows.push({ workload: label, conns, rxnet: fmt(rx), against: `best plain (${bestName})`, baseline: fmt(best), ratio, target: `>= ${goal.toFixed(1)}`, met: ratio >= goal, cpuRatio: rx.cpu / best.cpu });
       for (const [name, m] of candidates) {
         if (name === bestName) continue;
-        rows.push({ workload: label, conns, rxnet: '', against: name, baseline: fmt(m), ratio: rx.mps / m.mps, target: '', met: null });
+        rows.push({ workload: label, conns, rxnet: '', against: name, baseline: fmt(m), ratio: rx.mps / m.mps, target: '', met: null, cpuRatio: rx.cpu / m.cpu });
       }
       const p99 = rx.p99 / best.p99;
       rows.push({ workload: `${label} p99`, conns, rxnet: ms(rx.p99), against: bestName, baseline: ms(best.p99), ratio: p99, target: '<= 1.2', met: p99 <= 1.2 });
@@ -521,7 +561,7 @@ function summarize(): { rows: Row[]; medians: object[] } {
     if (s2) {
       const ratio = rx.mps / s2.mps;
       const targeted = conns >= 100;
-      rows.push({ workload: label, conns, rxnet: '', against: 'split2', baseline: fmt(s2), ratio, target: targeted ? '>= 1.5' : '', met: targeted ? ratio >= 1.5 : null });
+      rows.push({ workload: label, conns, rxnet: '', against: 'split2', baseline: fmt(s2), ratio, target: targeted ? '>= 1.5' : '', met: targeted ? ratio >= 1.5 : null, cpuRatio: rx.cpu / s2.cpu });
     }
   }
   const byKind = (kind: ServerKind) => connsRecords.filter((r) => r.server === kind);
@@ -570,6 +610,7 @@ interface MedianRow {
   mbPerSec: number;
   p50us: number;
   p99us: number;
+  serverCpuUsPerMsg: number;
 }
 
 function printMedians(medians: MedianRow[]): void {
@@ -584,8 +625,9 @@ function printMedians(medians: MedianRow[]): void {
     m.mbPerSec.toFixed(1),
     ms(m.p50us),
     ms(m.p99us),
+    Number.isFinite(m.serverCpuUsPerMsg) ? m.serverCpuUsPerMsg.toFixed(2) : '-',
   ]);
-  printColumns(['workload', 'size', 'conns', 'server', 'msg/s', 'MB/s', 'p50', 'p99'], cells);
+  printColumns(['workload', 'size', 'conns', 'server', 'msg/s', 'MB/s', 'p50', 'p99', 'server CPU µs/msg'], cells);
 }
 
 function printColumns(header: string[], cells: string[][]): void {
@@ -597,7 +639,7 @@ function printColumns(header: string[], cells: string[][]): void {
 }
 
 function printTable(rows: Row[]): void {
-  const header = ['workload', 'conns', 'rxnet', 'vs', 'baseline', 'ratio', 'target', 'met'];
+  const header = ['workload', 'conns', 'rxnet', 'vs', 'baseline', 'ratio', 'target', 'met', 'CPU/msg ratio'];
   const cells = rows.map((r) => [
     r.workload,
     String(r.conns),
@@ -607,6 +649,7 @@ function printTable(rows: Row[]): void {
     Number.isFinite(r.ratio) ? r.ratio.toFixed(2) : '-',
     r.target,
     r.met === null ? '' : r.met ? 'yes' : 'NO',
+    r.cpuRatio !== undefined && Number.isFinite(r.cpuRatio) ? r.cpuRatio.toFixed(2) : '',
   ]);
   printColumns(header, cells);
 }
@@ -648,7 +691,8 @@ async function main(argv: string[]): Promise<void> {
   console.log(`rxnet bench ${started.toISOString()} ${JSON.stringify(info)}`);
   console.log(`workloads ${args.workloads.join(' ')}; ${args.reps} run(s) each, ${args.warmupMs} ms warm-up + ${args.durationMs} ms measured; one JSON line per run:`);
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
-  buildDir = buildForBench();
+  // RXNET_BENCH_NO_BUILD=1 reuses the last transpiled copy (to try a patch on it by hand).
+  buildDir = process.env.RXNET_BENCH_NO_BUILD === '1' ? BUILD_DIR : buildForBench();
   for (const w of args.workloads) {
     if (w === 'echo') await echoWorkload(args, 'bulk');
     else if (w === 'lines') await echoWorkload(args, 'lines');

@@ -2,12 +2,14 @@
 import { startServer, type ServerKind, type ServerWorkload } from './servers';
 
 /** Messages the runner sends. */
-export type ServerRequest = { type: 'mem' } | { type: 'stop' };
+export type ServerRequest = { type: 'mem' } | { type: 'cpu' } | { type: 'stop' };
 
 /** Messages this child sends back. */
 export type ServerReply =
   | { type: 'listening'; port: number }
   | { type: 'mem'; mem: MemorySample }
+  /** process.cpuUsage() in microseconds. */
+  | { type: 'cpu'; user: number; system: number }
   | { type: 'error'; message: string };
 
 export interface MemorySample {
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
   });
   process.on('message', (request: ServerRequest) => {
     if (request.type === 'mem') send({ type: 'mem', mem: sampleMemory() });
+    else if (request.type === 'cpu') send({ type: 'cpu', ...process.cpuUsage() });
     else if (request.type === 'stop') {
       // Exit without waiting for peers: a normal exit still writes --cpu-prof output.
       void server.close();

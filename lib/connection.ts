@@ -50,6 +50,8 @@ export class SocketConnection implements Connection {
   private batching = false;
   /** True while an end-of-tick flush is queued on process.nextTick. */
   private flushScheduled = false;
+  /** True while a chunk read from this socket goes through data$ (the batch ends after it). */
+  private dispatching = false;
   private listensForDrain = false;
   private userHold: (() => void) | undefined = undefined;
   private failure: Error | undefined = undefined;
@@ -120,7 +122,9 @@ export class SocketConnection implements Connection {
     if (!this.batching) {
       this.batching = true;
       socket.cork();
-      if (!this.flushScheduled) {
+      // Writes made while this connection's data is dispatched end with that dispatch; any
+      // others at the end of the tick.
+      if (!this.dispatching && !this.flushScheduled) {
         this.flushScheduled = true;
         process.nextTick(endBatch, this);
       }
@@ -306,9 +310,17 @@ export class SocketConnection implements Connection {
 
   private static onData(this: OwnedSocket, chunk: Buffer): void {
     const c = this[kConnection];
-    c.gate.push(chunk);
-    const events = c.events;
-    if (events !== undefined && events.observed) events.next({ type: 'data', chunk });
+    // What the pipeline writes in reply to this chunk goes out in one batch as soon as it is
+    // through (as hand-written code corks around its 'data' handler), with no tick scheduled.
+    c.dispatching = true;
+    try {
+      c.gate.push(chunk);
+      const events = c.events;
+      if (events !== undefined && events.observed) events.next({ type: 'data', chunk });
+    } finally {
+      c.dispatching = false;
+      if (c.batching && !c.flushScheduled) c.flushBatch();
+    }
   }
 
   private static onEnd(this: OwnedSocket): void {

@@ -57,7 +57,7 @@ async function read(peer: net.Socket, n: number): Promise<string> {
 afterEach(async () => {
   for (const s of sockets) s.destroy();
   await Promise.all(sockets.map((s) => closed(s)));
-  for (const s of servers) s.close();
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
   servers = [];
   sockets = [];
 });
@@ -122,16 +122,42 @@ describe('same-tick write batching', () => {
     expect(order).toEqual(['x after 1 batch(es)', 'yy', 'zzz']);
   });
 
-  it('still says write() false past the high-water mark within a batch, and writable again after drain', async () => {
-    const { conn, socket, peer } = await pair();
+  it('hands a batch that reaches the high-water mark to the kernel at once, and goes on saying true while it takes it', async () => {
+    const { conn, socket, peer, batches } = await pair();
     const size = socket.writableHighWaterMark;
-    const received = read(peer, size * 2);
-    expect(conn.write(Buffer.alloc(size - 1, 1))).toBe(true);
-    expect(conn.write(Buffer.alloc(size + 1, 2))).toBe(false);
+    const received = read(peer, size * 2 + 2);
+    expect(conn.write('a')).toBe(true);
+    expect(conn.write(Buffer.alloc(size, 0x62))).toBe(true);
+    // The first two went out together, mid-tick; the next write starts a new batch.
+    expect(batches.map((b) => b.length)).toEqual([2]);
+    expect(conn.write('c')).toBe(true);
+    expect(conn.write(Buffer.alloc(size, 0x64))).toBe(true);
+    expect(batches.map((b) => b.length)).toEqual([2, 2]);
+    await tick();
+    expect(conn.writable).toBe(true);
+    expect(await received).toBe('a' + 'b'.repeat(size) + 'c' + 'd'.repeat(size));
+  });
+
+  it('says write() false once the socket holds a high-water mark the peer does not read, and writable again after drain', async () => {
+    const { conn, socket, peer } = await pair();
+    peer.pause();
+    const chunk = Buffer.alloc(64 * 1024, 0x7a);
+    let writes = 0;
+    let ok = true;
+    // Loopback takes a few MiB before the kernel buffers are full.
+    while (ok && writes < 2000) {
+      ok = conn.write(chunk);
+      writes++;
+    }
+    expect(ok).toBe(false);
     expect(conn.writable).toBe(false);
+    expect(socket.writableLength).toBeGreaterThanOrEqual(socket.writableHighWaterMark);
+    const total = writes * chunk.length;
+    const received = read(peer, total);
+    peer.resume();
     await firstValueFrom(conn.writable$.pipe(filter((w) => w)));
     expect(conn.writable).toBe(true);
-    expect((await received).length).toBe(size * 2);
+    expect((await received).length).toBe(total);
   });
 
   it('sends the batch before the FIN when end() comes in the same tick', async () => {
