@@ -1,0 +1,134 @@
+// A real nginx stream proxy (proxy_protocol on) in front of two rxnet servers: each sees its clients' own addresses.
+import * as net from 'net';
+import { map, type Observable } from 'rxjs';
+import { lines } from '../../lib/operators/lines';
+import { sendTo } from '../../lib/operators/sendTo';
+import { ProxiedConnection } from '../../lib/proxyProtocol';
+import type { Connection } from '../../lib/types';
+import { findNginx, freePort, hasIPv6Loopback, startNginx, type RunningNginx } from '../support/proxies';
+import { startServer, type Started } from '../support/net';
+
+const nginx = findNginx();
+
+/** What a server reports about a connection, as JSON, one line per line received. */
+function reportAs(name: string) {
+  return (conn: Connection): Observable<unknown> =>
+    conn.data$.pipe(
+      lines(),
+      map((line) => {
+        const proxied = conn instanceof ProxiedConnection ? conn : undefined;
+        return `${JSON.stringify({
+          server: name,
+          line: line.toString(),
+          remoteAddress: conn.remoteAddress,
+          remotePort: conn.remotePort,
+          remoteFamily: conn.remoteFamily,
+          localPort: conn.localPort,
+          proxyAddress: proxied?.proxy.address,
+          proxyPort: proxied?.proxy.port,
+          version: proxied?.proxy.header?.version,
+        })}\n`;
+      }),
+      sendTo(conn),
+    );
+}
+
+interface Report {
+  server: string;
+  line: string;
+  remoteAddress: string;
+  remotePort: number;
+  remoteFamily: string;
+  localPort: number;
+  proxyAddress: string;
+  proxyPort: number;
+  version: number;
+}
+
+/** Connects (from `localAddress`), sends one line, reads the one-line report, closes. */
+function ask(host: string, port: number, localAddress: string, line: string): Promise<{ clientPort: number; report: Report }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port, localAddress });
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.once('error', reject);
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      if (!text.includes('\n')) return;
+      const clientPort = socket.localPort!;
+      socket.end();
+      socket.once('close', () => resolve({ clientPort, report: JSON.parse(text) as Report }));
+    });
+    socket.once('connect', () => socket.write(`${line}\n`));
+  });
+}
+
+describe('behind a real nginx stream proxy with proxy_protocol on', () => {
+  it(
+    nginx.found
+      ? `nginx ${nginx.version}: each of two rxnet servers sees its own clients' addresses, not nginx's`
+      : 'nginx is not installed here: the lookup says why, and the proxy test cannot run',
+    nginx.found
+      ? async () => {
+          let a: Started | undefined;
+          let b: Started | undefined;
+          let proxy: RunningNginx | undefined;
+          try {
+            a = await startServer(reportAs('A'), { proxyProtocol: { timeout: 5000 } });
+            b = await startServer(reportAs('B'), { proxyProtocol: { timeout: 5000 } });
+            const frontA = await freePort();
+            const frontB = await freePort();
+            const ipv6 = await hasIPv6Loopback();
+            const frontA6 = ipv6 ? await freePort('::1') : 0;
+            proxy = await startNginx(nginx, [
+              { listen: `127.0.0.1:${frontA}`, upstream: `127.0.0.1:${a.port}` },
+              { listen: `127.0.0.1:${frontB}`, upstream: `127.0.0.1:${b.port}` },
+              ...(ipv6 ? [{ listen: `[::1]:${frontA6}`, upstream: `127.0.0.1:${a.port}` }] : []),
+            ]);
+
+            // Clients from other loopback addresses than nginx's own 127.0.0.1, three per server, at once.
+            const asks = [
+              ...[1, 2, 3].map((i) => ask('127.0.0.1', frontA, '127.0.0.2', `a${i}`)),
+              ...[1, 2, 3].map((i) => ask('127.0.0.1', frontB, '127.0.0.3', `b${i}`)),
+            ];
+            const answers = await Promise.all(asks);
+            for (const { clientPort, report } of answers) {
+              const toA = report.line.startsWith('a');
+              expect(report).toEqual({
+                server: toA ? 'A' : 'B',
+                line: report.line,
+                remoteAddress: toA ? '127.0.0.2' : '127.0.0.3',
+                remotePort: clientPort,
+                remoteFamily: 'IPv4',
+                // The header's destination: the nginx front end the client connected to.
+                localPort: toA ? frontA : frontB,
+                // The TCP peer is nginx itself, from its own ephemeral port.
+                proxyAddress: '127.0.0.1',
+                proxyPort: expect.any(Number),
+                version: 1,
+              });
+              expect(report.proxyPort).not.toBe(clientPort);
+            }
+            expect(answers.map((x) => x.report.line).sort()).toEqual(['a1', 'a2', 'a3', 'b1', 'b2', 'b3']);
+
+            if (ipv6) {
+              const { clientPort, report } = await ask('::1', frontA6, '::1', 'six');
+              expect(report).toMatchObject({ server: 'A', remoteAddress: '::1', remotePort: clientPort, remoteFamily: 'IPv6', proxyAddress: '127.0.0.1' });
+            } else {
+              console.warn('nginx-proxy spec: no IPv6 loopback here, the TCP6 header case was not exercised');
+            }
+            expect(a.errors).toEqual([]);
+            expect(b.errors).toEqual([]);
+          } finally {
+            await proxy?.stop();
+            a?.subscription.unsubscribe();
+            b?.subscription.unsubscribe();
+          }
+        }
+      : () => {
+          console.warn(`nginx-proxy spec: ${nginx.reason}; the real-proxy check did not run (.ci/run installs nginx)`);
+          expect(nginx.reason).toMatch(/not installed|stream module/);
+        },
+    60_000,
+  );
+});
