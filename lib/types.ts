@@ -97,6 +97,7 @@ export interface Connection extends Holdable {
   destroy(error?: Error): void;
   /** Batches writes until `uncork()`, like `net.Socket#cork`. */
   cork(): void;
+  /** Sends what was written since `cork()` (one `writev` for the batch). */
   uncork(): void;
 
   /** Stops reading from the peer until `resume()` (the peer is held back by TCP flow control). */
@@ -109,17 +110,26 @@ export interface Connection extends Holdable {
    */
   holdReading(): () => void;
 
+  /** Disables Nagle's algorithm (default true): small writes leave at once. */
   setNoDelay(noDelay?: boolean): this;
+  /** TCP keep-alive probes after `initialDelay` ms of idleness (the seed's `setKeepAlive(true, 10000)`). */
   setKeepAlive(enable?: boolean, initialDelay?: number): this;
   /** Node's socket inactivity timeout; the `timeout` event shows on `events$`. 0 disables it. */
   setTimeout(ms: number): this;
 
+  /** Our address; kept after close (Node forgets it with the handle). */
   readonly localAddress: string | undefined;
+  /** Our port; kept after close. */
   readonly localPort: number | undefined;
+  /** The peer's address (behind a PROXY protocol header: the client's); kept after close. */
   readonly remoteAddress: string | undefined;
+  /** The peer's port; kept after close. */
   readonly remotePort: number | undefined;
+  /** `IPv4` or `IPv6`; kept after close. */
   readonly remoteFamily: string | undefined;
+  /** Bytes received so far. */
   readonly bytesRead: number;
+  /** Bytes written so far, including those still buffered. */
   readonly bytesWritten: number;
 
   /** TLS details when the connection runs over TLS (after the handshake); undefined otherwise. */
