@@ -4,6 +4,7 @@ import { InvalidArgumentError, QueueOverflowError, RxnetError, checkInteger } fr
 import { sendStats, sendTo } from './operators/sendTo';
 import type { SendStats } from './operators/sendTo';
 import type { Chunk, Connection } from './types';
+import type { Backplane } from './backplane';
 
 /**
  * What a hub does with a member whose queue already holds `highWaterMark` messages:
@@ -18,6 +19,12 @@ export interface HubOptions {
   readonly highWaterMark?: number;
   /** What happens past `highWaterMark` (default `'disconnect'`: no message is lost silently). */
   readonly overflow?: SlowMemberPolicy;
+  /**
+   * Makes this hub one room with the hubs of other servers: members' messages are also published
+   * on it, and what other servers publish goes to every member here (see `Backplane`; its
+   * `events$` tell degraded/back). Without it, the hub is in-process only.
+   */
+  readonly backplane?: Backplane;
 }
 
 /** Options of {@link Hub.join}. */
@@ -137,6 +144,7 @@ export class Hub<T extends Chunk = Chunk> {
   private readonly overflow: SlowMemberPolicy;
   private readonly entries = new Map<number, Entry<T>>();
   private readonly events = new Subject<HubEvent>();
+  private readonly backplane: Backplane | undefined;
 
   constructor(options: HubOptions = {}) {
     this.highWaterMark = checkInteger('highWaterMark', options.highWaterMark ?? 1024, 1);
@@ -149,6 +157,11 @@ export class Hub<T extends Chunk = Chunk> {
     }
     this.overflow = overflow;
     this.events$ = this.events.asObservable();
+    const backplane = (this.backplane = options.backplane);
+    if (backplane !== undefined) {
+      // Lives as long as the backplane: its close() completes it.
+      backplane.messages$.subscribe((message) => this.broadcast(message.payload as unknown as T));
+    }
     this.size$ = defer(() =>
       this.events$.pipe(
         filter((e) => e.type === 'join' || e.type === 'leave'),
@@ -271,7 +284,9 @@ export class Hub<T extends Chunk = Chunk> {
       inboundSub.add(
         inbound.subscribe({
           next: (message) => {
-            if (!left) this.broadcast(message, id);
+            if (left) return;
+            this.broadcast(message, id);
+            this.backplane?.publish(message);
           },
           error: (error) => entry.leave('error', error),
           complete: () => entry.leave('ended'),

@@ -59,3 +59,7 @@ export type {
 } from './framing/ProxyProtocolDecoder';
 export { encodeProxyHeader } from './framing/encodeProxyHeader';
 export type { ProxyHeaderInit } from './framing/encodeProxyHeader';
+export { InProcessBus } from './backplane';
+export type { Backplane, BackplaneEvent, BackplaneEventType, BackplaneMessage, BackplaneOptions, BackplaneOverflow } from './backplane';
+export { redisBackplane } from './redisBackplane';
+export type { RedisBackplaneOptions } from './redisBackplane';

@@ -141,3 +141,55 @@ export async function startNginx(lookup: Extract<NginxLookup, { found: true }>, 
   }
   return { dir, process: child, stop };
 }
+
+/** A redis-server binary on PATH (or /usr/bin), or undefined. */
+export function findRedisServer(): string | undefined {
+  const fromPath = (process.env.PATH ?? '').split(path.delimiter).map((dir) => path.join(dir, 'redis-server'));
+  return [...fromPath, '/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((file) => isExecutable(file));
+}
+
+/** A running redis-server on loopback, without persistence. */
+export interface RunningRedis {
+  readonly port: number;
+  readonly url: string;
+  /** Stops it (SIGTERM, SIGKILL after 5 s) and waits for its exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `redis-server --port P --bind 127.0.0.1 --save '' --appendonly no` in the foreground and
+ * resolves once it says it is ready to accept connections; rejects with its output if it exits first.
+ */
+export async function startRedis(binary: string, port: number): Promise<RunningRedis> {
+  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(force);
+    }
+  };
+  let output = '';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.setEncoding('utf8');
+      child.stdout!.on('data', (text: string) => {
+        output += text;
+        if (output.includes('Ready to accept connections')) resolve();
+      });
+      child.stderr!.on('data', (text: Buffer) => (output += text.toString()));
+      child.once('error', reject);
+      child.once('exit', (code, signal) => reject(new Error(`redis-server exited (${code ?? signal}) before it was ready:\n${output}`)));
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  // Keep reading its output so the pipe never fills.
+  child.stdout!.resume();
+  return { port, url: `redis://127.0.0.1:${port}`, stop };
+}
