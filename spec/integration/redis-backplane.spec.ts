@@ -1,5 +1,7 @@
 // Three hubs, each on its own rxnet server and Redis backplane, as one room over a real redis-server; Redis restarted mid-run.
+import { spawn, type ChildProcess } from 'child_process';
 import * as net from 'net';
+import * as path from 'path';
 import { filter, firstValueFrom } from 'rxjs';
 import type { Backplane, BackplaneEvent } from '../../lib/backplane';
 import { Hub } from '../../lib/hub';
@@ -167,5 +169,98 @@ describe('Redis backplane: hubs in three servers are one room', () => {
           expect(findRedisServer()).toBeUndefined();
         },
     60_000,
+  );
+
+  it(
+    redisServer
+      ? 'three server processes: one killed mid-run, its clients see the close, the others lose nothing among themselves'
+      : 'redis-server is not installed here: the multi-process backplane test cannot run',
+    redisServer
+      ? async () => {
+          let redis: RunningRedis | undefined;
+          const processes: ChildProcess[] = [];
+          const clients: LineClient[] = [];
+          try {
+            redis = await startRedis(redisServer, await freePort());
+            const channel = `rxnet:spec:procs:${process.pid}`;
+            const ports: number[] = [];
+            const outputs: string[] = [];
+            const outputWaiters: Array<() => void> = [];
+            /** Resolves once server k has printed `text`. */
+            const printed = (k: number, text: string) =>
+              new Promise<void>((resolve) => {
+                const check = () => (outputs[k].includes(text) ? (resolve(), true) : false);
+                if (!check()) outputWaiters.push(() => void check());
+              });
+            for (const [k, name] of SERVERS.entries()) {
+              const child = spawn(
+                process.execPath,
+                ['-r', 'ts-node/register/transpile-only', path.join(__dirname, '../support/hubServer.ts'), redis.url, channel, name],
+                { stdio: ['ignore', 'pipe', 'inherit'], cwd: path.join(__dirname, '../..') },
+              );
+              processes.push(child);
+              outputs.push('');
+              child.stdout!.setEncoding('utf8');
+              child.stdout!.on('data', (text: string) => {
+                outputs[k] += text;
+                for (const w of outputWaiters.slice()) w();
+              });
+              ports.push(
+                await Promise.race([
+                  printed(k, 'READY').then(() => Number(/READY (\d+)/.exec(outputs[k])![1])),
+                  new Promise<number>((_, reject) => child.once('exit', (code) => reject(new Error(`server ${name} exited (${code}) before it was ready`)))),
+                ]),
+              );
+            }
+            for (const [k, name] of SERVERS.entries()) {
+              for (let i = 0; i < CLIENTS_PER_SERVER; i++) clients.push(await LineClient.connect(`${name}${i}`, name, ports[k]));
+            }
+            // Every client is a member of its server's hub before anyone speaks.
+            await Promise.all(SERVERS.map((_, k) => printed(k, `SIZE ${CLIENTS_PER_SERVER}\n`)));
+            const start = new Map(clients.map((c) => [c.name, c.sent]));
+            for (const c of clients) c.send(ROUND);
+            const heardRound = (c: LineClient, group: LineClient[], last: (o: LineClient) => number) => () =>
+              group.every((o) => o === c || c.from(o.name).includes(last(o)));
+            await Promise.all(clients.map((c) => c.until(heardRound(c, clients, (o) => start.get(o.name)! + ROUND - 1))));
+
+            // Server C crashes: its clients see their connections close; A and B go on.
+            const victims = clients.filter((c) => c.server === 'C');
+            const survivors = clients.filter((c) => c.server !== 'C');
+            const closedAll = Promise.all(victims.map((c) => new Promise((resolve) => c.socket.once('close', resolve))));
+            for (const c of victims) c.socket.on('error', () => undefined);
+            processes[2].kill('SIGKILL');
+            await closedAll;
+            const before = new Map(survivors.map((c) => [c.name, c.sent]));
+            for (const c of survivors) c.send(ROUND);
+            await Promise.all(survivors.map((c) => c.until(heardRound(c, survivors, (o) => before.get(o.name)! + ROUND - 1))));
+            for (const c of survivors) {
+              for (const o of survivors) {
+                if (o === c) continue;
+                const got = c.from(o.name);
+                // Once each, in order, and nothing lost among the survivors, before or after the crash.
+                expect(inOrderOnce(got)).toBe(true);
+                expect(got).toEqual([...Array(2 * ROUND).keys()]);
+              }
+            }
+          } finally {
+            for (const c of clients) c.socket.destroy();
+            await Promise.all(
+              processes.map((child) =>
+                child.exitCode !== null || child.signalCode !== null
+                  ? Promise.resolve()
+                  : new Promise((resolve) => {
+                      child.once('exit', resolve);
+                      child.kill('SIGTERM');
+                    }),
+              ),
+            );
+            await redis?.stop();
+          }
+        }
+      : () => {
+          console.warn('redis-backplane spec: redis-server is not installed here; the multi-process test did not run');
+          expect(findRedisServer()).toBeUndefined();
+        },
+    90_000,
   );
 });
