@@ -38,7 +38,7 @@ export interface RedisBackplaneOptions extends BackplaneOptions {
  * ```
  *
  * Two connections (Redis needs one for subscribing), reconnecting with the `backoff()` policy
- * (exponential, capped, jittered). Order per sender holds because one connection publishes,
+ * (exponential, capped, jittered); while either is down the backplane is degraded and queues. Order per sender holds because one connection publishes,
  * in order, and the queue is flushed before anything newer. Limits: at most `highWaterMark`
  * messages wait while Redis is away or slow (past `maxInFlight` unacknowledged publishes), then
  * `overflow` drops one and tells `dropped`; messages in flight when a connection fails, or
@@ -162,9 +162,12 @@ class RedisBackplane implements Backplane {
     return this.closing;
   }
 
-  /** Writes queued frames while the publisher is ready and not too far ahead of Redis. */
+  /**
+   * Writes queued frames while both connections are up (a half-connected backplane is degraded
+   * and queues) and the publisher is not too far ahead of Redis.
+   */
   private flush(): void {
-    while (this.queue.length > 0 && this.pubReady && this.inFlight < this.maxInFlight) {
+    while (this.queue.length > 0 && this.connected && this.inFlight < this.maxInFlight) {
       const frame = this.queue.shift()!;
       this.inFlight++;
       const settled = () => {
@@ -203,9 +206,8 @@ class RedisBackplane implements Backplane {
       this.flush();
       this.events.next({ type: 'back', downtime, flushed });
     } else if (!was && this.connected) {
-      this.events.next({ type: 'connected' });
-    } else if (which === 'pub' && ready) {
       this.flush();
+      this.events.next({ type: 'connected' });
     }
   }
 }

@@ -263,4 +263,43 @@ describe('Redis backplane: hubs in three servers are one room', () => {
         },
     90_000,
   );
+
+  it(
+    redisServer
+      ? 'while Redis is away, publishes wait in a bounded queue (drop-oldest past highWaterMark) and are flushed when it is back'
+      : 'redis-server is not installed here: the queue test cannot run',
+    redisServer
+      ? async () => {
+          const port = await freePort();
+          let redis: RunningRedis | undefined = await startRedis(redisServer, port);
+          const backplane = redisBackplane({
+            url: redis.url,
+            channel: `rxnet:spec:queue:${process.pid}`,
+            serverId: 'Q',
+            highWaterMark: 3,
+            backoff: { initialDelay: 20, maxDelay: 200 },
+          });
+          const events: BackplaneEvent[] = [];
+          backplane.events$.subscribe((e) => events.push(e));
+          try {
+            if (!backplane.connected) await event(backplane, 'connected');
+            const degraded = event(backplane, 'degraded');
+            await redis.stop();
+            await degraded;
+            for (const word of ['m1', 'm2', 'm3', 'm4', 'm5']) backplane.publish(word);
+            expect(events.filter((e) => e.type === 'dropped')).toEqual([
+              { type: 'dropped', dropped: 1 },
+              { type: 'dropped', dropped: 2 },
+            ]);
+            const back = event(backplane, 'back');
+            redis = await startRedis(redisServer, port);
+            expect(await back).toMatchObject({ type: 'back', flushed: 3 });
+          } finally {
+            await backplane.close();
+            await redis?.stop();
+          }
+        }
+      : () => expect(findRedisServer()).toBeUndefined(),
+    60_000,
+  );
 });
