@@ -66,7 +66,10 @@ export interface BackplaneOptions {
 }
 
 /** Checks {@link BackplaneOptions}; returns them with defaults. */
-export function checkBackplaneOptions(options: BackplaneOptions): { highWaterMark: number; overflow: BackplaneOverflow } {
+export function checkBackplaneOptions(options: BackplaneOptions): {
+  highWaterMark: number;
+  overflow: BackplaneOverflow;
+} {
   const highWaterMark = checkInteger('highWaterMark', options.highWaterMark ?? 1024, 1);
   const overflow = options.overflow ?? 'drop-oldest';
   if (overflow !== 'drop-oldest' && overflow !== 'drop-newest') {

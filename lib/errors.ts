@@ -168,7 +168,10 @@ export class ProxyHeaderTooLongError extends RxnetError {
     readonly limit: number,
     readonly length: number,
   ) {
-    super('ERR_PROXY_HEADER_TOO_LONG', `PROXY protocol v${version} header of ${length} byte(s) exceeds the limit of ${limit}`);
+    super(
+      'ERR_PROXY_HEADER_TOO_LONG',
+      `PROXY protocol v${version} header of ${length} byte(s) exceeds the limit of ${limit}`,
+    );
   }
 }
 
@@ -178,6 +181,9 @@ export class ProxyProtocolTimeoutError extends RxnetError {
     readonly timeout: number,
     readonly received: number,
   ) {
-    super('ERR_PROXY_PROTOCOL_TIMEOUT', `no complete PROXY protocol header within ${timeout} ms (${received} byte(s) received)`);
+    super(
+      'ERR_PROXY_PROTOCOL_TIMEOUT',
+      `no complete PROXY protocol header within ${timeout} ms (${received} byte(s) received)`,
+    );
   }
 }

@@ -60,6 +60,13 @@ export type {
 export { encodeProxyHeader } from './framing/encodeProxyHeader';
 export type { ProxyHeaderInit } from './framing/encodeProxyHeader';
 export { InProcessBus } from './backplane';
-export type { Backplane, BackplaneEvent, BackplaneEventType, BackplaneMessage, BackplaneOptions, BackplaneOverflow } from './backplane';
+export type {
+  Backplane,
+  BackplaneEvent,
+  BackplaneEventType,
+  BackplaneMessage,
+  BackplaneOptions,
+  BackplaneOverflow,
+} from './backplane';
 export { redisBackplane } from './redisBackplane';
 export type { RedisBackplaneOptions } from './redisBackplane';

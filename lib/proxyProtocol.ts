@@ -55,7 +55,12 @@ export class ProxiedConnection implements Connection {
     readonly inner: Connection,
     result: ProxyDecodeResult,
   ) {
-    this.proxy = { header: result.header, address: inner.remoteAddress, port: inner.remotePort, family: inner.remoteFamily };
+    this.proxy = {
+      header: result.header,
+      address: inner.remoteAddress,
+      port: inner.remotePort,
+      family: inner.remoteFamily,
+    };
     this.rest = result.rest.length > 0 ? result.rest : undefined;
     // The bytes after the header go to the first subscriber, as a connection keeps early chunks for it.
     this.dataObservable = new Observable<Buffer>((subscriber) => {
@@ -188,7 +193,10 @@ export class ProxiedConnection implements Connection {
  * // listen({ port: 8107, proxyProtocol: true }) does the same for every connection.
  * ```
  */
-export function acceptProxyProtocol(connection: Connection, options: ProxyProtocolOptions = {}): Observable<ProxiedConnection> {
+export function acceptProxyProtocol(
+  connection: Connection,
+  options: ProxyProtocolOptions = {},
+): Observable<ProxiedConnection> {
   const { timeout, scheduler, decoderOptions } = checkOptions(options);
 
   return new Observable<ProxiedConnection>((subscriber) => {

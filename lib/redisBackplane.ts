@@ -92,7 +92,8 @@ class RedisBackplane implements Backplane {
     this.channel = options.channel ?? 'rxnet:hub';
     this.serverId = options.serverId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     this.id = Buffer.from(this.serverId, 'utf8');
-    if (this.id.length === 0 || this.id.length > 255) throw new InvalidArgumentError('serverId', 'expected 1 to 255 bytes of UTF-8');
+    if (this.id.length === 0 || this.id.length > 255)
+      throw new InvalidArgumentError('serverId', 'expected 1 to 255 bytes of UTF-8');
     if (this.channel.length === 0) throw new InvalidArgumentError('channel', 'expected a non-empty string');
     const b = options.backoff ?? {};
     const initialDelay = b.initialDelay ?? 100;
@@ -116,7 +117,10 @@ class RedisBackplane implements Backplane {
         () => undefined,
       );
     });
-    for (const [name, client] of [['pub', this.pub], ['sub', this.sub]] as const) {
+    for (const [name, client] of [
+      ['pub', this.pub],
+      ['sub', this.sub],
+    ] as const) {
       client.on('close', () => this.setReady(name, false));
       // ioredis reports every failed attempt here; the degraded/back events say what matters.
       client.on('error', noop);
@@ -153,7 +157,12 @@ class RedisBackplane implements Backplane {
   close(): Promise<void> {
     if (this.closing) return this.closing;
     const quit = (client: RedisClient) =>
-      client.status === 'end' ? Promise.resolve() : client.quit().then(() => undefined, () => client.disconnect());
+      client.status === 'end'
+        ? Promise.resolve()
+        : client.quit().then(
+            () => undefined,
+            () => client.disconnect(),
+          );
     this.closing = Promise.all([quit(this.pub), quit(this.sub)]).then(() => {
       this.queue.length = 0;
       this.messages.complete();
@@ -198,7 +207,10 @@ class RedisBackplane implements Backplane {
     if (this.closing) return;
     if (was && !this.connected) {
       this.degradedSince = Date.now();
-      this.events.next({ type: 'degraded', reason: `lost the ${which === 'pub' ? 'publishing' : 'subscribing'} connection to Redis` });
+      this.events.next({
+        type: 'degraded',
+        reason: `lost the ${which === 'pub' ? 'publishing' : 'subscribing'} connection to Redis`,
+      });
     } else if (!was && this.connected && this.degradedSince !== undefined) {
       const downtime = Date.now() - this.degradedSince;
       this.degradedSince = undefined;

@@ -19,7 +19,11 @@ describe('InProcessBus', () => {
     const bus = new InProcessBus();
     const [a, b, c] = ['A', 'B', 'C'].map((id) => bus.backplane(id));
     const seen: Record<string, string[]> = { A: [], B: [], C: [] };
-    for (const [id, bp] of [['A', a], ['B', b], ['C', c]] as const) {
+    for (const [id, bp] of [
+      ['A', a],
+      ['B', b],
+      ['C', c],
+    ] as const) {
       bp.messages$.subscribe((m: BackplaneMessage) => seen[id].push(`${m.origin}${m.seq}:${m.payload}`));
     }
     a.publish('x');

@@ -69,7 +69,12 @@ describe('acceptProxyProtocol', () => {
       expect(view).toBeInstanceOf(ProxiedConnection);
       expect([view.remoteAddress, view.remotePort, view.remoteFamily]).toEqual(['203.0.113.7', 40000, 'IPv4']);
       expect([view.localAddress, view.localPort]).toEqual(['198.51.100.1', 443]);
-      expect(view.proxy).toEqual({ header: view.proxy.header, address: 'memory', port: server.remotePort, family: server.remoteFamily });
+      expect(view.proxy).toEqual({
+        header: view.proxy.header,
+        address: 'memory',
+        port: server.remotePort,
+        family: server.remoteFamily,
+      });
       expect(view.proxy.header).toMatchObject({ version: 1, source: { address: '203.0.113.7', port: 40000 } });
       expect(view.id).toBe(server.id);
       expect(view.inner).toBe(server);
@@ -113,7 +118,11 @@ describe('acceptProxyProtocol', () => {
       flush();
       const data = collect(accepted.view!);
       flush();
-      expect([accepted.view!.remoteAddress, accepted.view!.remotePort, accepted.view!.remoteFamily]).toEqual(['2001:db8::7', 5000, 'IPv6']);
+      expect([accepted.view!.remoteAddress, accepted.view!.remotePort, accepted.view!.remoteFamily]).toEqual([
+        '2001:db8::7',
+        5000,
+        'IPv6',
+      ]);
       expect(accepted.view!.proxy.header!.tlvs[0].value.toString()).toBe('example.com');
       expect(data).toEqual({ text: 'GET / HTTP/1.0\r\n\r\n', done: true });
     });
@@ -127,14 +136,22 @@ describe('acceptProxyProtocol', () => {
         client.write(header);
         flush();
         const view = accepted.view!;
-        expect([view.remoteAddress, view.remotePort, view.localPort]).toEqual([server.remoteAddress, server.remotePort, server.localPort]);
+        expect([view.remoteAddress, view.remotePort, view.localPort]).toEqual([
+          server.remoteAddress,
+          server.remotePort,
+          server.localPort,
+        ]);
         expect(view.proxy.header).toBeDefined();
       }
     });
   });
 
   it.each([
-    ['a malformed v1 header', 'PROXY TCP4 1.2.3.4 5.6.7.8 1 99999\r\nhello', new ProxyProtocolError(1, 'bad destination port "99999"')],
+    [
+      'a malformed v1 header',
+      'PROXY TCP4 1.2.3.4 5.6.7.8 1 99999\r\nhello',
+      new ProxyProtocolError(1, 'bad destination port "99999"'),
+    ],
     ['a missing header', 'GET / HTTP/1.1\r\n', new ProxyHeaderMissingError('47')],
     ['a v1 line without CRLF', `PROXY UNKNOWN ${'x'.repeat(120)}`, new ProxyHeaderTooLongError(1, 107, 108)],
   ])('errors with the typed error and destroys only that connection on %s', (_, bytes, expected) => {
@@ -262,7 +279,9 @@ describe('acceptProxyProtocol', () => {
         .pipe(mergeMap((conn) => acceptProxyProtocol(conn, { timeout: 10 })))
         .subscribe({ next: (v) => seen.push(v), error: (e) => seen.push(e) });
       const outer = new Subject<MemoryConnection>();
-      const sub2 = outer.pipe(mergeMap((conn) => acceptProxyProtocol(conn, { timeout: 10 }))).subscribe({ error: (e) => seen.push(e) });
+      const sub2 = outer
+        .pipe(mergeMap((conn) => acceptProxyProtocol(conn, { timeout: 10 })))
+        .subscribe({ error: (e) => seen.push(e) });
       outer.next(server);
       sub2.unsubscribe();
       subscription.unsubscribe();
@@ -279,7 +298,9 @@ describe('acceptProxyProtocol', () => {
       client.write(V1);
       flush();
       const views: ProxiedConnection[] = [];
-      acceptProxyProtocol(server).pipe(take(1)).subscribe((v) => views.push(v));
+      acceptProxyProtocol(server)
+        .pipe(take(1))
+        .subscribe((v) => views.push(v));
       flush();
       expect(views.map((v) => v.remoteAddress)).toEqual(['203.0.113.7']);
     });
@@ -327,7 +348,12 @@ describe('listen({ proxyProtocol }) on loopback', () => {
       const v1 = await plainConnect(server.port);
       v1.end(`${V1}one\ntwo\n`);
       const v2 = await plainConnect(server.port);
-      v2.write(encodeProxyHeader({ source: { address: '2001:db8::42', port: 6000 }, destination: { address: '2001:db8::1', port: 443 } }));
+      v2.write(
+        encodeProxyHeader({
+          source: { address: '2001:db8::42', port: 6000 },
+          destination: { address: '2001:db8::1', port: 443 },
+        }),
+      );
       v2.end('three\n');
       expect((await readAll(v1)).toString()).toBe('203.0.113.7:40000 one\n203.0.113.7:40000 two\n');
       expect((await readAll(v2)).toString()).toBe('2001:db8::42:6000 three\n');
@@ -348,7 +374,9 @@ describe('listen({ proxyProtocol }) on loopback', () => {
       const good = await plainConnect(server.port);
       good.end(`${V1}still here\n`);
       expect((await readAll(good)).toString()).toBe('203.0.113.7:40000 still here\n');
-      const disconnects = events.filter((e): e is Extract<ServerEvent, { type: 'disconnect' }> => e.type === 'disconnect');
+      const disconnects = events.filter(
+        (e): e is Extract<ServerEvent, { type: 'disconnect' }> => e.type === 'disconnect',
+      );
       expect(disconnects[0].hadError).toBe(true);
       expect(server.errors).toEqual([]);
     } finally {
@@ -363,7 +391,9 @@ describe('listen({ proxyProtocol }) on loopback', () => {
       if (event.type !== 'connection') return;
       failures.push(
         new Promise((resolve) =>
-          event.connection.events$.pipe(filter((e) => e.type === 'error')).subscribe((e) => resolve((e as { error: Error }).error)),
+          event.connection.events$
+            .pipe(filter((e) => e.type === 'error'))
+            .subscribe((e) => resolve((e as { error: Error }).error)),
         ),
       );
     };

@@ -1,16 +1,13 @@
 // The PROXY protocol (v1 text, v2 binary) header decoder: a pure, synchronous state machine over a ChunkQueue.
 import { isIPv4, isIPv6 } from 'net';
-import {
-  ProxyHeaderMissingError,
-  ProxyHeaderTooLongError,
-  ProxyProtocolError,
-  checkInteger,
-} from '../errors';
+import { ProxyHeaderMissingError, ProxyHeaderTooLongError, ProxyProtocolError, checkInteger } from '../errors';
 import { ChunkQueue } from './ChunkQueue';
 import { checkBoolean } from './Framer';
 
 /** The 12 bytes every v2 header starts with: `\r\n\r\n\0\r\nQUIT\n`. */
-export const PROXY_V2_SIGNATURE: Buffer = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
+export const PROXY_V2_SIGNATURE: Buffer = Buffer.from([
+  0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a,
+]);
 
 /** The 6 bytes every v1 header starts with: `PROXY ` (with its space). */
 export const PROXY_V1_SIGNATURE: Buffer = Buffer.from('PROXY ', 'latin1');
@@ -150,7 +147,12 @@ export class ProxyProtocolDecoder {
 
   constructor(options: ProxyProtocolDecoderOptions = {}) {
     this.required = checkBoolean('required', options.required, true);
-    this.maxHeaderLength = checkInteger('maxHeaderLength', options.maxHeaderLength ?? DEFAULT_PROXY_V2_MAX_LENGTH, 16, PROXY_V2_MAX_LENGTH);
+    this.maxHeaderLength = checkInteger(
+      'maxHeaderLength',
+      options.maxHeaderLength ?? DEFAULT_PROXY_V2_MAX_LENGTH,
+      16,
+      PROXY_V2_MAX_LENGTH,
+    );
   }
 
   /** Bytes held and not yet decided about. */
@@ -263,7 +265,8 @@ export class ProxyProtocolDecoder {
     if (lf < 0) {
       this.scanned = limit;
       // No LF among the first 107 bytes: the line is at least 108 long, however many more are held.
-      if (queue.length >= PROXY_V1_MAX_LENGTH) throw new ProxyHeaderTooLongError(1, PROXY_V1_MAX_LENGTH, PROXY_V1_MAX_LENGTH + 1);
+      if (queue.length >= PROXY_V1_MAX_LENGTH)
+        throw new ProxyHeaderTooLongError(1, PROXY_V1_MAX_LENGTH, PROXY_V1_MAX_LENGTH + 1);
       if (this.ended) throw new ProxyProtocolError(1, `stream ended after ${queue.length} byte(s), before the CRLF`);
       return undefined;
     }
@@ -277,11 +280,13 @@ export class ProxyProtocolDecoder {
   private readV2(): ProxyDecodeResult | undefined {
     const queue = this.queue;
     if (queue.length < 16) {
-      if (this.ended) throw new ProxyProtocolError(2, `stream ended after ${queue.length} byte(s), inside the fixed header`);
+      if (this.ended)
+        throw new ProxyProtocolError(2, `stream ended after ${queue.length} byte(s), inside the fixed header`);
       return undefined;
     }
     const versionCommand = queue.byteAt(12);
-    if (versionCommand >> 4 !== 2) throw new ProxyProtocolError(2, `version nibble is ${versionCommand >> 4}, expected 2`);
+    if (versionCommand >> 4 !== 2)
+      throw new ProxyProtocolError(2, `version nibble is ${versionCommand >> 4}, expected 2`);
     const command = versionCommand & 0x0f;
     if (command > 1) throw new ProxyProtocolError(2, `unknown command 0x${command.toString(16)}`);
     const familyTransport = queue.byteAt(13);
@@ -310,9 +315,19 @@ function parseV1(line: string, length: number): ProxyHeader {
   const fields = line.split(' ');
   const protocol = fields[0];
   if (protocol === 'UNKNOWN') {
-    return { version: 1, command: 'proxy', family: 'unspec', transport: 'unspec', source: undefined, destination: undefined, tlvs: [], length };
+    return {
+      version: 1,
+      command: 'proxy',
+      family: 'unspec',
+      transport: 'unspec',
+      source: undefined,
+      destination: undefined,
+      tlvs: [],
+      length,
+    };
   }
-  if (protocol !== 'TCP4' && protocol !== 'TCP6') throw new ProxyProtocolError(1, `unknown protocol ${JSON.stringify(protocol)}`);
+  if (protocol !== 'TCP4' && protocol !== 'TCP6')
+    throw new ProxyProtocolError(1, `unknown protocol ${JSON.stringify(protocol)}`);
   if (fields.length !== 5) throw new ProxyProtocolError(1, `expected 5 fields after PROXY, got ${fields.length}`);
   const isIP = protocol === 'TCP4' ? isIPv4 : isIPv6;
   const [, src, dst, srcPort, dstPort] = fields;
@@ -331,7 +346,8 @@ function parseV1(line: string, length: number): ProxyHeader {
 }
 
 function parsePort(text: string, which: string): number {
-  if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65535) throw new ProxyProtocolError(1, `bad ${which} port ${JSON.stringify(text)}`);
+  if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65535)
+    throw new ProxyProtocolError(1, `bad ${which} port ${JSON.stringify(text)}`);
   return Number(text);
 }
 
@@ -339,11 +355,23 @@ function parseV2(bytes: Buffer, command: number, family: number, transport: numb
   const length = bytes.length;
   if (command === 0) {
     // LOCAL: the proxy speaks for itself; the specification says to discard the whole block.
-    return { version: 2, command: 'local', family: FAMILIES[family], transport: TRANSPORTS[transport], source: undefined, destination: undefined, tlvs: [], length };
+    return {
+      version: 2,
+      command: 'local',
+      family: FAMILIES[family],
+      transport: TRANSPORTS[transport],
+      source: undefined,
+      destination: undefined,
+      tlvs: [],
+      length,
+    };
   }
   const addressBytes = ADDRESS_BYTES[family];
   if (length - 16 < addressBytes) {
-    throw new ProxyProtocolError(2, `${FAMILIES[family]} addresses need ${addressBytes} byte(s), the header has ${length - 16}`);
+    throw new ProxyProtocolError(
+      2,
+      `${FAMILIES[family]} addresses need ${addressBytes} byte(s), the header has ${length - 16}`,
+    );
   }
   let source: ProxyEndpoint | undefined;
   let destination: ProxyEndpoint | undefined;
@@ -366,12 +394,25 @@ function parseV2(bytes: Buffer, command: number, family: number, transport: numb
       if (length - p < 3) throw new ProxyProtocolError(2, `${length - p} stray byte(s) after the last TLV`);
       const type = bytes[p];
       const n = bytes.readUInt16BE(p + 1);
-      if (p + 3 + n > length) throw new ProxyProtocolError(2, `TLV 0x${type.toString(16)} of ${n} byte(s) overruns the header by ${p + 3 + n - length}`);
+      if (p + 3 + n > length)
+        throw new ProxyProtocolError(
+          2,
+          `TLV 0x${type.toString(16)} of ${n} byte(s) overruns the header by ${p + 3 + n - length}`,
+        );
       tlvs.push({ type, value: Buffer.from(bytes.subarray(p + 3, p + 3 + n)) });
       p += 3 + n;
     }
   }
-  return { version: 2, command: 'proxy', family: FAMILIES[family], transport: TRANSPORTS[transport], source, destination, tlvs, length };
+  return {
+    version: 2,
+    command: 'proxy',
+    family: FAMILIES[family],
+    transport: TRANSPORTS[transport],
+    source,
+    destination,
+    tlvs,
+    length,
+  };
 }
 
 function formatIPv4(b: Buffer, at: number): string {
@@ -387,7 +428,7 @@ export function formatIPv6(b: Buffer, at: number): string {
   for (let i = 0; i < 8; i++) groups.push(b.readUInt16BE(at + 2 * i));
   let bestStart = -1;
   let bestLength = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -400,7 +441,11 @@ export function formatIPv6(b: Buffer, at: number): string {
     }
     i = j;
   }
-  const hex = (from: number, to: number) => groups.slice(from, to).map((g) => g.toString(16)).join(':');
+  const hex = (from: number, to: number) =>
+    groups
+      .slice(from, to)
+      .map((g) => g.toString(16))
+      .join(':');
   if (bestStart < 0) return hex(0, 8);
   return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
 }

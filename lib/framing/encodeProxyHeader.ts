@@ -1,7 +1,12 @@
 // Writes PROXY protocol headers (v1 text, v2 binary): for a proxy written with rxnet, and for tests.
 import { isIPv4, isIPv6 } from 'net';
 import { EncodeError, InvalidArgumentError } from '../errors';
-import { PROXY_V1_MAX_LENGTH, PROXY_V1_SIGNATURE, PROXY_V2_MAX_LENGTH, PROXY_V2_SIGNATURE } from './ProxyProtocolDecoder';
+import {
+  PROXY_V1_MAX_LENGTH,
+  PROXY_V1_SIGNATURE,
+  PROXY_V2_MAX_LENGTH,
+  PROXY_V2_SIGNATURE,
+} from './ProxyProtocolDecoder';
 import type { ProxyEndpoint, ProxyTlv } from './ProxyProtocolDecoder';
 
 /** What {@link encodeProxyHeader} writes. */
@@ -47,7 +52,8 @@ export interface ProxyHeaderInit {
  */
 export function encodeProxyHeader(init: ProxyHeaderInit): Buffer {
   const version = init.version ?? 2;
-  if (version !== 1 && version !== 2) throw new InvalidArgumentError('version', `expected 1 or 2, got ${String(version)}`);
+  if (version !== 1 && version !== 2)
+    throw new InvalidArgumentError('version', `expected 1 or 2, got ${String(version)}`);
   const { source, destination } = init;
   if ((source === undefined) !== (destination === undefined)) {
     throw new InvalidArgumentError('source', 'give both source and destination, or neither');
@@ -57,7 +63,8 @@ export function encodeProxyHeader(init: ProxyHeaderInit): Buffer {
     const isIP = family === 'IPv4' ? isIPv4 : isIPv6;
     for (const end of [source, destination]) {
       if (!isIP(end.address)) throw new EncodeError(`${String(end.address)} is not an ${family} address`);
-      if (!Number.isInteger(end.port) || end.port! < 0 || end.port! > 65535) throw new EncodeError(`bad port ${String(end.port)}`);
+      if (!Number.isInteger(end.port) || end.port! < 0 || end.port! > 65535)
+        throw new EncodeError(`bad port ${String(end.port)}`);
     }
   }
   return version === 1 ? encodeV1(init, family) : encodeV2(init, family);
@@ -78,7 +85,8 @@ function encodeV1(init: ProxyHeaderInit, family: 'IPv4' | 'IPv6' | 'unix' | unde
     family === undefined
       ? `${PROXY_V1_SIGNATURE}UNKNOWN\r\n`
       : `${PROXY_V1_SIGNATURE}${family === 'IPv4' ? 'TCP4' : 'TCP6'} ${source!.address} ${destination!.address} ${source!.port} ${destination!.port}\r\n`;
-  if (text.length > PROXY_V1_MAX_LENGTH) throw new EncodeError(`v1 header of ${text.length} bytes exceeds ${PROXY_V1_MAX_LENGTH}`);
+  if (text.length > PROXY_V1_MAX_LENGTH)
+    throw new EncodeError(`v1 header of ${text.length} bytes exceeds ${PROXY_V1_MAX_LENGTH}`);
   return Buffer.from(text, 'latin1');
 }
 
@@ -90,11 +98,13 @@ function encodeV2(init: ProxyHeaderInit, family: 'IPv4' | 'IPv6' | 'unix' | unde
   const tlvs = init.tlvs ?? [];
   let tlvBytes = 0;
   for (const tlv of tlvs) {
-    if (!Number.isInteger(tlv.type) || tlv.type < 0 || tlv.type > 255) throw new EncodeError(`bad TLV type ${String(tlv.type)}`);
+    if (!Number.isInteger(tlv.type) || tlv.type < 0 || tlv.type > 255)
+      throw new EncodeError(`bad TLV type ${String(tlv.type)}`);
     tlvBytes += 3 + tlv.value.length;
   }
   const length = 16 + addressBytes + tlvBytes;
-  if (length > PROXY_V2_MAX_LENGTH) throw new EncodeError(`v2 header of ${length} bytes exceeds ${PROXY_V2_MAX_LENGTH}`);
+  if (length > PROXY_V2_MAX_LENGTH)
+    throw new EncodeError(`v2 header of ${length} bytes exceeds ${PROXY_V2_MAX_LENGTH}`);
   const out = Buffer.alloc(length);
   PROXY_V2_SIGNATURE.copy(out, 0);
   out[12] = local ? 0x20 : 0x21;
@@ -113,7 +123,10 @@ function encodeV2(init: ProxyHeaderInit, family: 'IPv4' | 'IPv6' | 'unix' | unde
     out.writeUInt16BE(src!.port!, 48);
     out.writeUInt16BE(dst!.port!, 50);
   } else if (familyCode === 3) {
-    for (const [end, at] of [[src!, 16], [dst!, 124]] as const) {
+    for (const [end, at] of [
+      [src!, 16],
+      [dst!, 124],
+    ] as const) {
       const path = Buffer.from(end.address, 'utf8');
       if (path.length > 107) throw new EncodeError(`unix path of ${path.length} bytes exceeds 107`);
       path.copy(out, at);
@@ -146,6 +159,7 @@ function writeIPv6(out: Buffer, at: number, address: string): void {
   const [head, rest] = text.includes('::') ? text.split('::') : [text, undefined];
   const left = head === '' ? [] : head.split(':');
   const right = rest === undefined || rest === '' ? [] : rest.split(':');
-  const groups = rest === undefined ? left : [...left, ...new Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  const groups =
+    rest === undefined ? left : [...left, ...new Array<string>(8 - left.length - right.length).fill('0'), ...right];
   for (let i = 0; i < 8; i++) out.writeUInt16BE(parseInt(groups[i], 16), at + 2 * i);
 }

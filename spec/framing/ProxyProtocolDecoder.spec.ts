@@ -87,7 +87,10 @@ describe('ProxyProtocolDecoder', () => {
 
     it('decodes the longest TCP4 header of the specification', () => {
       const line = 'PROXY TCP4 255.255.255.255 255.255.255.255 65535 65535\r\n';
-      expect(whole(line)).toEqual({ header: tcp4('255.255.255.255', 65535, '255.255.255.255', 65535, 56), payload: '' });
+      expect(whole(line)).toEqual({
+        header: tcp4('255.255.255.255', 65535, '255.255.255.255', 65535, 56),
+        payload: '',
+      });
     });
 
     it('decodes a TCP6 header, the longest one included', () => {
@@ -217,7 +220,11 @@ describe('ProxyProtocolDecoder', () => {
     });
 
     it('decodes LOCAL (a health check) and ignores its address block and TLVs', () => {
-      const local = (family: ProxyHeader['family'], transport: ProxyHeader['transport'], length: number): ProxyHeader => ({
+      const local = (
+        family: ProxyHeader['family'],
+        transport: ProxyHeader['transport'],
+        length: number,
+      ): ProxyHeader => ({
         version: 2,
         command: 'local',
         family,
@@ -266,15 +273,31 @@ describe('ProxyProtocolDecoder', () => {
       ['an unknown family', '21 41 000c c0a80001 c0a8000b dc04 01bb', 'unknown address family 0x4'],
       ['an unknown transport', '21 13 000c c0a80001 c0a8000b dc04 01bb', 'unknown transport protocol 0x3'],
       ['a block too short for IPv4', '21 11 0004 c0a80001', 'IPv4 addresses need 12 byte(s), the header has 4'],
-      ['a block too short for IPv6', '21 21 000c c0a80001 c0a8000b dc04 01bb', 'IPv6 addresses need 36 byte(s), the header has 12'],
-      ['a TLV that overruns the header', '21 11 0011 c0a80001 c0a8000b dc04 01bb 01 0005 6832', 'TLV 0x1 of 5 byte(s) overruns the header by 3'],
-      ['stray bytes after the TLVs', '21 11 000e c0a80001 c0a8000b dc04 01bb 0101', '2 stray byte(s) after the last TLV'],
+      [
+        'a block too short for IPv6',
+        '21 21 000c c0a80001 c0a8000b dc04 01bb',
+        'IPv6 addresses need 36 byte(s), the header has 12',
+      ],
+      [
+        'a TLV that overruns the header',
+        '21 11 0011 c0a80001 c0a8000b dc04 01bb 01 0005 6832',
+        'TLV 0x1 of 5 byte(s) overruns the header by 3',
+      ],
+      [
+        'stray bytes after the TLVs',
+        '21 11 000e c0a80001 c0a8000b dc04 01bb 0101',
+        '2 stray byte(s) after the last TLV',
+      ],
     ])('raises ProxyProtocolError on %s', (_, hex, reason) => {
-      expect(whole(Buffer.concat([v2(hex), Buffer.from('payload')])).error).toEqual(errorData(new ProxyProtocolError(2, reason)));
+      expect(whole(Buffer.concat([v2(hex), Buffer.from('payload')])).error).toEqual(
+        errorData(new ProxyProtocolError(2, reason)),
+      );
     });
 
     it('raises ProxyHeaderTooLongError from the announced length, before the body is buffered', () => {
-      expect(decode([v2('21 11 ffff')], {}, false).error).toEqual(errorData(new ProxyHeaderTooLongError(2, 4096, 16 + 0xffff)));
+      expect(decode([v2('21 11 ffff')], {}, false).error).toEqual(
+        errorData(new ProxyHeaderTooLongError(2, 4096, 16 + 0xffff)),
+      );
       expect(decode([v2('21 11 0100')], { maxHeaderLength: 100 }, false).error).toEqual(
         errorData(new ProxyHeaderTooLongError(2, 100, 16 + 0x100)),
       );
@@ -286,7 +309,9 @@ describe('ProxyProtocolDecoder', () => {
 
     it('raises ProxyProtocolError when the stream ends inside the header', () => {
       const full = v2('21 11 000c c0a80001 c0a8000b dc04 01bb');
-      expect(whole(full.subarray(0, -1)).error).toEqual(errorData(new ProxyProtocolError(2, 'stream ended after 27 of 28 header byte(s)')));
+      expect(whole(full.subarray(0, -1)).error).toEqual(
+        errorData(new ProxyProtocolError(2, 'stream ended after 27 of 28 header byte(s)')),
+      );
       expect(whole(full.subarray(0, 14)).error).toEqual(
         errorData(new ProxyProtocolError(2, 'stream ended after 14 byte(s), inside the fixed header')),
       );
@@ -301,7 +326,9 @@ describe('ProxyProtocolDecoder', () => {
       );
       expect(whole('PROXZ TCP4').error).toEqual(errorData(new ProxyHeaderMissingError('50524f585a')));
       expect(whole('').error).toEqual(errorData(new ProxyHeaderMissingError('')));
-      expect(whole('\r\n\r\n\0\r\nQUIT').error).toEqual(errorData(new ProxyHeaderMissingError('0d0a0d0a000d0a51554954')));
+      expect(whole('\r\n\r\n\0\r\nQUIT').error).toEqual(
+        errorData(new ProxyHeaderMissingError('0d0a0d0a000d0a51554954')),
+      );
     });
 
     it('waits while the bytes are a prefix of a signature', () => {
@@ -311,13 +338,18 @@ describe('ProxyProtocolDecoder', () => {
 
     it('passes every byte through when the header is optional', () => {
       expect(whole('GET / HTTP/1.1\r\n', { required: false })).toEqual({ payload: 'GET / HTTP/1.1\r\n' });
-      expect(decode([Buffer.from('PROX'), Buffer.from('IMA'), Buffer.from('TE')], { required: false })).toEqual({ payload: 'PROXIMATE' });
+      expect(decode([Buffer.from('PROX'), Buffer.from('IMA'), Buffer.from('TE')], { required: false })).toEqual({
+        payload: 'PROXIMATE',
+      });
       // A partial signature at the end of the stream is data, not a truncated header.
       expect(whole('PRO', { required: false })).toEqual({ payload: 'PRO' });
       expect(whole('', { required: false })).toEqual({ payload: '' });
       // A header is still decoded, and must be valid once its signature is complete.
       expect(whole('PROXY UNKNOWN\r\nz', { required: false })).toMatchObject({ header: { version: 1 }, payload: 'z' });
-      expect(whole('PROXY TCP9\r\n', { required: false }).error).toMatchObject({ name: 'ProxyProtocolError', code: 'ERR_PROXY_PROTOCOL' });
+      expect(whole('PROXY TCP9\r\n', { required: false }).error).toMatchObject({
+        name: 'ProxyProtocolError',
+        code: 'ERR_PROXY_PROTOCOL',
+      });
     });
   });
 
@@ -351,7 +383,11 @@ describe('ProxyProtocolDecoder', () => {
       ['v1 TCP6', Buffer.from('PROXY TCP6 2001:db8::1 ::1 65535 1\r\nbody'), {}],
       ['v1 UNKNOWN', Buffer.from('PROXY UNKNOWN whatever\r\n'), {}],
       ['v2 TCP4', Buffer.concat([v2('21 11 000c c0a80001 c0a8000b dc04 01bb'), Buffer.from('hello')]), {}],
-      ['v2 TLVs', Buffer.concat([v2('21 11 0013 c0a80001 c0a8000b dc04 01bb 01 0002 6832 04 0000'), Buffer.from('x')]), {}],
+      [
+        'v2 TLVs',
+        Buffer.concat([v2('21 11 0013 c0a80001 c0a8000b dc04 01bb 01 0002 6832 04 0000'), Buffer.from('x')]),
+        {},
+      ],
       ['v2 LOCAL', Buffer.concat([v2('20 00 0000'), Buffer.from('ping')]), {}],
       ['v1 bad port', Buffer.from('PROXY TCP4 1.2.3.4 5.6.7.8 99999 2\r\nxx'), {}],
       ['v1 too long', Buffer.from(`PROXY UNKNOWN ${'x'.repeat(200)}\r\n`), {}],
@@ -386,9 +422,15 @@ describe('ProxyProtocolDecoder', () => {
         version: fc.constant<2>(2),
         source: fc.oneof(endpoint4),
         destination: endpoint4,
-        tlvs: fc.array(fc.record({ type: fc.integer({ min: 0, max: 255 }), value: fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)) }), {
-          maxLength: 5,
-        }),
+        tlvs: fc.array(
+          fc.record({
+            type: fc.integer({ min: 0, max: 255 }),
+            value: fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)),
+          }),
+          {
+            maxLength: 5,
+          },
+        ),
       }),
       fc.constant<ProxyHeaderInit>({ version: 1 }),
       fc.constant<ProxyHeaderInit>({ version: 2, command: 'local' }),
@@ -401,7 +443,12 @@ describe('ProxyProtocolDecoder', () => {
             const payload = fc.uint8Array({ maxLength: 64 }).map((p) => Buffer.from(p));
             return payload.chain((p) => {
               const bytes = Buffer.concat([encodeProxyHeader(h), p]);
-              return fc.tuple(fc.constant(h), fc.constant(p), fc.constant(bytes), fc.array(fc.nat({ max: bytes.length }), { maxLength: 12 }));
+              return fc.tuple(
+                fc.constant(h),
+                fc.constant(p),
+                fc.constant(bytes),
+                fc.array(fc.nat({ max: bytes.length }), { maxLength: 12 }),
+              );
             });
           }),
           ([h, payload, bytes, cuts]) => {
@@ -412,13 +459,28 @@ describe('ProxyProtocolDecoder', () => {
             expect(header.version).toBe(h.version);
             if (h.source !== undefined && h.command !== 'local') {
               // Addresses come back in canonical form (v1 keeps the text as sent).
-              const canonical = (a: string) => (a.includes(':') ? formatIPv6(encodeProxyHeader({ version: 2, source: { address: a, port: 0 }, destination: { address: a, port: 0 } }), 16) : a);
-              expect(header.source).toEqual({ address: h.version === 1 ? h.source.address : canonical(h.source.address), port: h.source.port });
+              const canonical = (a: string) =>
+                a.includes(':')
+                  ? formatIPv6(
+                      encodeProxyHeader({
+                        version: 2,
+                        source: { address: a, port: 0 },
+                        destination: { address: a, port: 0 },
+                      }),
+                      16,
+                    )
+                  : a;
+              expect(header.source).toEqual({
+                address: h.version === 1 ? h.source.address : canonical(h.source.address),
+                port: h.source.port,
+              });
               expect(header.destination).toEqual({
                 address: h.version === 1 ? h.destination!.address : canonical(h.destination!.address),
                 port: h.destination!.port,
               });
-              expect(header.tlvs.map((t) => [t.type, t.value.toString('hex')])).toEqual((h.tlvs ?? []).map((t) => [t.type, Buffer.from(t.value).toString('hex')]));
+              expect(header.tlvs.map((t) => [t.type, t.value.toString('hex')])).toEqual(
+                (h.tlvs ?? []).map((t) => [t.type, Buffer.from(t.value).toString('hex')]),
+              );
             } else {
               expect(header.source).toBeUndefined();
             }
@@ -430,7 +492,10 @@ describe('ProxyProtocolDecoder', () => {
 
     it('one chunk holding the header and thousands of messages keeps them all, uncopied', () => {
       const payload = Buffer.from('line\n'.repeat(5000));
-      const header = encodeProxyHeader({ source: { address: '10.0.0.1', port: 1 }, destination: { address: '10.0.0.2', port: 2 } });
+      const header = encodeProxyHeader({
+        source: { address: '10.0.0.1', port: 1 },
+        destination: { address: '10.0.0.2', port: 2 },
+      });
       const decoded = decode([Buffer.concat([header, payload])]);
       expect(decoded.payload).toBe(payload.toString('latin1'));
     });

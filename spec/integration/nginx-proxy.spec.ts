@@ -46,7 +46,12 @@ interface Report {
 }
 
 /** Connects (from `localAddress`), sends one line, reads the one-line report, closes. */
-function ask(host: string, port: number, localAddress: string, line: string): Promise<{ clientPort: number; report: Report }> {
+function ask(
+  host: string,
+  port: number,
+  localAddress: string,
+  line: string,
+): Promise<{ clientPort: number; report: Report }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port, localAddress });
     let text = '';
@@ -113,7 +118,13 @@ describe('behind a real nginx stream proxy with proxy_protocol on', () => {
 
             if (ipv6) {
               const { clientPort, report } = await ask('::1', frontA6, '::1', 'six');
-              expect(report).toMatchObject({ server: 'A', remoteAddress: '::1', remotePort: clientPort, remoteFamily: 'IPv6', proxyAddress: '127.0.0.1' });
+              expect(report).toMatchObject({
+                server: 'A',
+                remoteAddress: '::1',
+                remotePort: clientPort,
+                remoteFamily: 'IPv6',
+                proxyAddress: '127.0.0.1',
+              });
             } else {
               console.warn('nginx-proxy spec: no IPv6 loopback here, the TCP6 header case was not exercised');
             }

@@ -98,11 +98,18 @@ describe('Redis backplane: hubs in three servers are one room', () => {
             redis = await startRedis(redisServer, port);
             const channel = `rxnet:spec:${process.pid}`;
             for (const name of SERVERS) {
-              const backplane = redisBackplane({ url: redis.url, channel, serverId: name, backoff: { initialDelay: 20, maxDelay: 200 } });
+              const backplane = redisBackplane({
+                url: redis.url,
+                channel,
+                serverId: name,
+                backoff: { initialDelay: 20, maxDelay: 200 },
+              });
               const connected = backplane.connected ? Promise.resolve() : event(backplane, 'connected');
               backplanes.push(backplane);
               const hub = new Hub<Buffer>({ backplane });
-              servers.push(await startServer((conn) => hub.join(conn, conn.data$.pipe(lines({ includeDelimiter: true })))));
+              servers.push(
+                await startServer((conn) => hub.join(conn, conn.data$.pipe(lines({ includeDelimiter: true })))),
+              );
               await connected;
               const joined = firstValueFrom(hub.size$.pipe(filter((n) => n === CLIENTS_PER_SERVER)));
               for (let i = 0; i < CLIENTS_PER_SERVER; i++) {
@@ -131,7 +138,9 @@ describe('Redis backplane: hubs in three servers are one room', () => {
             for (const c of clients) c.send(5);
             await Promise.all(
               clients.map((c) =>
-                c.until(() => clients.every((o) => o === c || o.server !== c.server || c.from(o.name).length >= ROUND + 5)),
+                c.until(() =>
+                  clients.every((o) => o === c || o.server !== c.server || c.from(o.name).length >= ROUND + 5),
+                ),
               ),
             );
 
@@ -165,7 +174,9 @@ describe('Redis backplane: hubs in three servers are one room', () => {
           }
         }
       : () => {
-          console.warn('redis-backplane spec: redis-server is not installed here (apt-get install redis-server); the test did not run');
+          console.warn(
+            'redis-backplane spec: redis-server is not installed here (apt-get install redis-server); the test did not run',
+          );
           expect(findRedisServer()).toBeUndefined();
         },
     60_000,
@@ -195,7 +206,14 @@ describe('Redis backplane: hubs in three servers are one room', () => {
             for (const [k, name] of SERVERS.entries()) {
               const child = spawn(
                 process.execPath,
-                ['-r', 'ts-node/register/transpile-only', path.join(__dirname, '../support/hubServer.ts'), redis.url, channel, name],
+                [
+                  '-r',
+                  'ts-node/register/transpile-only',
+                  path.join(__dirname, '../support/hubServer.ts'),
+                  redis.url,
+                  channel,
+                  name,
+                ],
                 { stdio: ['ignore', 'pipe', 'inherit'], cwd: path.join(__dirname, '../..') },
               );
               processes.push(child);
@@ -208,12 +226,17 @@ describe('Redis backplane: hubs in three servers are one room', () => {
               ports.push(
                 await Promise.race([
                   printed(k, 'READY').then(() => Number(/READY (\d+)/.exec(outputs[k])![1])),
-                  new Promise<number>((_, reject) => child.once('exit', (code) => reject(new Error(`server ${name} exited (${code}) before it was ready`)))),
+                  new Promise<number>((_, reject) =>
+                    child.once('exit', (code) =>
+                      reject(new Error(`server ${name} exited (${code}) before it was ready`)),
+                    ),
+                  ),
                 ]),
               );
             }
             for (const [k, name] of SERVERS.entries()) {
-              for (let i = 0; i < CLIENTS_PER_SERVER; i++) clients.push(await LineClient.connect(`${name}${i}`, name, ports[k]));
+              for (let i = 0; i < CLIENTS_PER_SERVER; i++)
+                clients.push(await LineClient.connect(`${name}${i}`, name, ports[k]));
             }
             // Every client is a member of its server's hub before anyone speaks.
             await Promise.all(SERVERS.map((_, k) => printed(k, `SIZE ${CLIENTS_PER_SERVER}\n`)));
@@ -221,18 +244,24 @@ describe('Redis backplane: hubs in three servers are one room', () => {
             for (const c of clients) c.send(ROUND);
             const heardRound = (c: LineClient, group: LineClient[], last: (o: LineClient) => number) => () =>
               group.every((o) => o === c || c.from(o.name).includes(last(o)));
-            await Promise.all(clients.map((c) => c.until(heardRound(c, clients, (o) => start.get(o.name)! + ROUND - 1))));
+            await Promise.all(
+              clients.map((c) => c.until(heardRound(c, clients, (o) => start.get(o.name)! + ROUND - 1))),
+            );
 
             // Server C crashes: its clients see their connections close; A and B go on.
             const victims = clients.filter((c) => c.server === 'C');
             const survivors = clients.filter((c) => c.server !== 'C');
-            const closedAll = Promise.all(victims.map((c) => new Promise((resolve) => c.socket.once('close', resolve))));
+            const closedAll = Promise.all(
+              victims.map((c) => new Promise((resolve) => c.socket.once('close', resolve))),
+            );
             for (const c of victims) c.socket.on('error', () => undefined);
             processes[2].kill('SIGKILL');
             await closedAll;
             const before = new Map(survivors.map((c) => [c.name, c.sent]));
             for (const c of survivors) c.send(ROUND);
-            await Promise.all(survivors.map((c) => c.until(heardRound(c, survivors, (o) => before.get(o.name)! + ROUND - 1))));
+            await Promise.all(
+              survivors.map((c) => c.until(heardRound(c, survivors, (o) => before.get(o.name)! + ROUND - 1))),
+            );
             for (const c of survivors) {
               for (const o of survivors) {
                 if (o === c) continue;

@@ -9,7 +9,9 @@ const [url, channel, serverId] = process.argv.slice(2);
 const backplane = redisBackplane({ url, channel, serverId, backoff: { initialDelay: 20, maxDelay: 200 } });
 const hub = new Hub<Buffer>({ backplane });
 hub.size$.subscribe((n) => process.stdout.write(`SIZE ${n}\n`));
-const connected = backplane.connected ? Promise.resolve() : firstValueFrom(backplane.events$.pipe(filter((e) => e.type === 'connected')));
+const connected = backplane.connected
+  ? Promise.resolve()
+  : firstValueFrom(backplane.events$.pipe(filter((e) => e.type === 'connected')));
 const subscription = listen({
   port: 0,
   host: '127.0.0.1',

@@ -19,7 +19,8 @@ export function findNginx(): NginxLookup {
   const override = process.env.RXNET_NGINX;
   const fromPath = (process.env.PATH ?? '').split(path.delimiter).map((dir) => path.join(dir, 'nginx'));
   const binary = (override ? [override] : [...fromPath, ...NGINX_PATHS]).find((file) => isExecutable(file));
-  if (binary === undefined) return { found: false, reason: 'nginx is not installed (apt-get install nginx libnginx-mod-stream)' };
+  if (binary === undefined)
+    return { found: false, reason: 'nginx is not installed (apt-get install nginx libnginx-mod-stream)' };
   const probe = spawnSync(binary, ['-V'], { encoding: 'utf8', timeout: 10_000 });
   const configure = `${probe.stderr ?? ''}${probe.stdout ?? ''}`;
   const version = /nginx\/(\S+)/.exec(configure)?.[1] ?? 'unknown';
@@ -27,7 +28,10 @@ export function findNginx(): NginxLookup {
   if (/--with-stream=dynamic/.test(configure)) {
     const module = STREAM_MODULES.find((file) => fs.existsSync(file));
     if (module === undefined) {
-      return { found: false, reason: `nginx ${version} is installed but its stream module is not (apt-get install libnginx-mod-stream)` };
+      return {
+        found: false,
+        reason: `nginx ${version} is installed but its stream module is not (apt-get install libnginx-mod-stream)`,
+      };
     }
     return { found: true, binary, version, loadModule: module };
   }
@@ -86,7 +90,10 @@ export interface RunningNginx {
  * that directory. Resolves once nginx says it started its workers (its listening sockets are
  * bound by then); rejects with what nginx printed if it exits first.
  */
-export async function startNginx(lookup: Extract<NginxLookup, { found: true }>, routes: readonly NginxStreamRoute[]): Promise<RunningNginx> {
+export async function startNginx(
+  lookup: Extract<NginxLookup, { found: true }>,
+  routes: readonly NginxStreamRoute[],
+): Promise<RunningNginx> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxnet-nginx-'));
   const conf = path.join(dir, 'nginx.conf');
   fs.writeFileSync(
@@ -131,7 +138,9 @@ export async function startNginx(lookup: Extract<NginxLookup, { found: true }>, 
       });
       child.once('error', reject);
       child.once('exit', (code, signal) => {
-        const log = fs.existsSync(path.join(dir, 'startup.log')) ? fs.readFileSync(path.join(dir, 'startup.log'), 'utf8') : '';
+        const log = fs.existsSync(path.join(dir, 'startup.log'))
+          ? fs.readFileSync(path.join(dir, 'startup.log'), 'utf8')
+          : '';
         reject(new Error(`nginx exited (${code ?? signal}) before starting:\n${stderr}${log}`));
       });
     });
@@ -183,7 +192,9 @@ export async function startRedis(binary: string, port: number): Promise<RunningR
       });
       child.stderr!.on('data', (text: Buffer) => (output += text.toString()));
       child.once('error', reject);
-      child.once('exit', (code, signal) => reject(new Error(`redis-server exited (${code ?? signal}) before it was ready:\n${output}`)));
+      child.once('exit', (code, signal) =>
+        reject(new Error(`redis-server exited (${code ?? signal}) before it was ready:\n${output}`)),
+      );
     });
   } catch (error) {
     await stop();
