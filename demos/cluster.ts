@@ -82,6 +82,7 @@ function worker(argv: string[]): void {
   const { port, values } = demoArgs(argv, 8107, FLAGS);
   const id = cluster.worker?.id ?? 0;
   const log = (line: string) => consoleLog(`[worker ${id}] ${line}`);
+  // eslint-disable-next-line prefer-const -- stop() may run (from the error callback) before the assignment below
   let subscription: Subscription | undefined;
   const stop = () => {
     process.removeListener('SIGINT', stop);

@@ -1,6 +1,6 @@
 // encodeDelimited(): frames followed by a delimiter, and the frames it refuses.
 import type { OperatorFunction } from 'rxjs';
-import { EncodeError, FrameTooLongError, InvalidArgumentError } from '../../lib/errors';
+import { EncodeError, InvalidArgumentError } from '../../lib/errors';
 import { encodeDelimited } from '../../lib/operators/encodeDelimited';
 import { errorData, hex, run } from '../framing/helpers';
 import { behavesAsOperator } from './contract';
