@@ -109,7 +109,9 @@ export class SocketConnection implements Connection {
   }
 
   get writeEnded(): boolean {
-    return this.ended || this.socket.destroyed || this.socket.writableEnded;
+    // The socket's own `writable` is false once it was ended, destroyed or errored (by us, by
+    // Node, or through the escape hatch): one getter on the write path instead of two.
+    return this.ended || !this.socket.writable;
   }
 
   get closed(): boolean {

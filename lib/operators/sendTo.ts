@@ -127,16 +127,22 @@ class SendSubscriber<T extends Chunk> extends Subscription implements Observer<T
    */
   private sourceTeardown: Exclude<TeardownLogic, void> | undefined = undefined;
 
+  // Read on every value: kept here rather than behind `config`.
+  private readonly connection: Connection;
+  private readonly stats: SendStats | undefined;
+
   constructor(
     private readonly destination: Subscriber<never>,
     private readonly config: SendConfig,
   ) {
     super();
+    this.connection = config.connection;
+    this.stats = config.stats;
   }
 
   next(value: T): void {
-    if (this.sourceDone || this.finishing || this.destination.closed) return;
-    const { connection } = this.config;
+    if (this.sourceDone || this.finishing || this.closed) return;
+    const connection = this.connection;
     try {
       const queue = this.queue;
       if ((queue === undefined || queue.length === 0) && connection.writable) {
@@ -218,9 +224,9 @@ class SendSubscriber<T extends Chunk> extends Subscription implements Observer<T
   }
 
   private write(value: T): boolean {
-    const { connection, stats } = this.config;
-    if (stats) stats.written++;
-    if (connection.write(value)) return true;
+    const stats = this.stats;
+    if (stats !== undefined) stats.written++;
+    if (this.connection.write(value)) return true;
     if (stats) stats.waits++;
     this.hold();
     this.watch();
