@@ -1,8 +1,18 @@
 // Reactive twin of the seed's broadcast chat server (003) on 1337: lines, nicknames, join/leave notices, idle disconnect.
 import { EMPTY, Observable, catchError, defer, finalize, map, mergeMap, throwError } from 'rxjs';
 import type { ObservableInput, SchedulerLike } from 'rxjs';
-import { FrameTooLongError, Hub, IdleTimeoutError, idleTimeout, lines, listen, serverMetrics, wiretap } from '../lib';
-import type { BoundAddress, Connection, ServerMetrics } from '../lib';
+import {
+  FrameTooLongError,
+  Hub,
+  IdleTimeoutError,
+  idleTimeout,
+  lines,
+  listen,
+  redisBackplane,
+  serverMetrics,
+  wiretap,
+} from '../lib';
+import type { Backplane, BoundAddress, Connection, RedisBackplaneOptions, ServerMetrics } from '../lib';
 import { consoleLog, demoArgs } from './support';
 import type { Log } from './support';
 
@@ -12,6 +22,8 @@ export const DEFAULT_IDLE_MS = 300_000;
 export const MAX_LINE_BYTES = 1024;
 /** Messages that may wait for one member before it is disconnected as too slow. */
 export const MEMBER_QUEUE = 256;
+/** The Redis pub/sub channel of the shared room when `--redis` is given without one. */
+export const DEFAULT_CHAT_CHANNEL = 'rxnet:chat';
 
 const NICK = /^[A-Za-z0-9_-]{1,20}$/;
 const HELP = '* commands: /nick NAME, /who, /me ACTION, /quit, /help';
@@ -38,6 +50,14 @@ export interface ChatServerOptions {
   metrics?: ServerMetrics;
   /** Hex-dump what members send (`wiretap`); by default as `RXNET_WIRETAP` says. */
   wiretap?: boolean;
+  /**
+   * Join the room shared by every chat server on this Redis: a URL (`redis://127.0.0.1:6379`,
+   * channel `rxnet:chat`) or `redisBackplane` options. The backplane is built per subscription and
+   * closed when the server ends. Members' lines cross servers; notices and nicknames stay local.
+   */
+  redis?: string | RedisBackplaneOptions;
+  /** A backplane of your own (the caller closes it); `redis` wins when both are given. Neither: in-process. */
+  backplane?: Backplane;
 }
 
 /** A text line as the bytes every member is sent. */
@@ -58,7 +78,27 @@ export function chatServer(options: ChatServerOptions): Observable<never> {
   const idle = options.idle ?? DEFAULT_IDLE_MS;
   const maxLength = options.maxLineLength ?? MAX_LINE_BYTES;
   return defer(() => {
-    const hub = new Hub<Buffer>({ highWaterMark: options.memberQueue ?? MEMBER_QUEUE, overflow: 'disconnect' });
+    const owned =
+      options.redis === undefined
+        ? undefined
+        : redisBackplane(
+            typeof options.redis === 'string'
+              ? { url: options.redis, channel: DEFAULT_CHAT_CHANNEL }
+              : { channel: DEFAULT_CHAT_CHANNEL, ...options.redis },
+          );
+    const backplane = owned ?? options.backplane;
+    const hub = new Hub<Buffer>({
+      highWaterMark: options.memberQueue ?? MEMBER_QUEUE,
+      overflow: 'disconnect',
+      backplane,
+    });
+    // What happens to the shared room: reached, degraded (lines queue), back, drops and gaps.
+    const backplaneEvents = backplane?.events$.subscribe((event) => {
+      const { type, ...details } = event;
+      log(
+        `backplane ${backplane.serverId}: ${type}${Object.keys(details).length ? ' ' + JSON.stringify(details) : ''}`,
+      );
+    });
     const metrics = options.metrics ?? serverMetrics();
     /** Nickname of each member, and why we are ending it (told to the others when it leaves). */
     const members = new Map<number, { nick: string; why?: string }>();
@@ -174,6 +214,13 @@ export function chatServer(options: ChatServerOptions): Observable<never> {
       mergeMap(member),
       finalize(() => {
         notices.unsubscribe();
+        backplaneEvents?.unsubscribe();
+        // Our own Redis connections go with the server, so the process can exit.
+        if (owned !== undefined)
+          owned.close().then(
+            () => log(`backplane ${owned.serverId}: closed`),
+            (error: Error) => log(`backplane ${owned.serverId}: close failed: ${error.message}`),
+          );
         const s = metrics.snapshot();
         log(`chat server closed: ${s.accepted} connection(s), ${s.framesIn} line(s) in, ${s.written} line(s) out`);
       }),
@@ -181,13 +228,23 @@ export function chatServer(options: ChatServerOptions): Observable<never> {
   });
 }
 
-/** `npm run demo -- chat [--port 1337] [--host H] [--idle MS] [--wiretap]`: Ctrl-C shuts down gracefully, twice forces. */
+/**
+ * `npm run demo -- chat [--port 1337] [--host H] [--idle MS] [--wiretap] [--redis URL [--channel NAME]]`:
+ * with `--redis`, every chat server on that Redis (and channel) is one room. Ctrl-C shuts down
+ * gracefully (the backplane is closed with the server), twice forces.
+ */
 export async function main(argv: string[]): Promise<void> {
   const { port, values } = demoArgs(argv, DEFAULT_CHAT_PORT, {
     host: { type: 'string' },
     idle: { type: 'string' },
     wiretap: { type: 'boolean' },
+    redis: { type: 'string' },
+    channel: { type: 'string' },
   });
+  const redis = values.redis as string | undefined;
+  if (redis !== undefined && !/^rediss?:\/\//.test(redis))
+    throw new Error(`--redis must be a redis:// URL, got ${redis}`);
+  if (values.channel !== undefined && redis === undefined) throw new Error('--channel needs --redis');
   const idle = values.idle === undefined ? DEFAULT_IDLE_MS : Number(values.idle);
   if (!Number.isInteger(idle) || idle < 1)
     throw new Error(`--idle must be a positive integer (ms), got ${String(values.idle)}`);
@@ -198,6 +255,8 @@ export async function main(argv: string[]): Promise<void> {
     idle,
     shutdown: shutdown.signal,
     wiretap: values.wiretap === true ? true : undefined,
+    redis:
+      redis === undefined ? undefined : { url: redis, channel: (values.channel as string) ?? DEFAULT_CHAT_CHANNEL },
   }).subscribe({
     error: (error) => {
       console.error('chat server error:', error.code ?? '', error.message);
