@@ -28,16 +28,18 @@ export function namedClient(name: string, message: string, port: number, host: s
         }),
       );
       const write = of(message).pipe(sendTo(conn, { end: false }), ignoreElements());
-      return concat(write, reply).pipe(
-        tap({ complete: () => log(name + ' Client disconnected') }),
-      );
+      return concat(write, reply).pipe(tap({ complete: () => log(name + ' Client disconnected') }));
     }),
     tap({ complete: () => log('Socket Closed') }),
   );
 }
 
 /** The three named clients at once; emits their replies by name when all three have closed. */
-export function namedClients(port: number, host = 'localhost', log: Log = consoleLog): Observable<Record<string, string>> {
+export function namedClients(
+  port: number,
+  host = 'localhost',
+  log: Log = consoleLog,
+): Observable<Record<string, string>> {
   return forkJoin(
     Object.fromEntries(NAMED_MESSAGES.map(([name, message]) => [name, namedClient(name, message, port, host, log)])),
   );

@@ -31,13 +31,15 @@ export async function main(argv: string[]): Promise<void> {
 function primary(argv: string[]): void {
   const { values } = demoArgs(argv, 8107, FLAGS);
   const count = values.workers === undefined ? os.availableParallelism() : Number(values.workers);
-  if (!Number.isInteger(count) || count < 1) throw new Error(`--workers must be a positive integer, got ${String(values.workers)}`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(`--workers must be a positive integer, got ${String(values.workers)}`);
 
   // Workers run this file with the same flags; a .ts file needs ts-node in them too, as in the primary.
   const tsNode = ['-r', 'ts-node/register/transpile-only'];
-  const execArgv = __filename.endsWith('.ts') && !process.execArgv.includes('ts-node/register/transpile-only')
-    ? [...process.execArgv, ...tsNode]
-    : process.execArgv;
+  const execArgv =
+    __filename.endsWith('.ts') && !process.execArgv.includes('ts-node/register/transpile-only')
+      ? [...process.execArgv, ...tsNode]
+      : process.execArgv;
   cluster.setupPrimary({ exec: __filename, args: argv, execArgv });
 
   const workers = new Set<Worker>();
@@ -62,7 +64,8 @@ function primary(argv: string[]): void {
     w.on('message', (message: WorkerMessage) => {
       if (message.type !== 'listening') return;
       console.log(`worker ${w.id} (pid ${w.process.pid}) listening`);
-      if (++listening === count) console.log(`Cluster listening: ${JSON.stringify(message.address)} (${count} workers)`);
+      if (++listening === count)
+        console.log(`Cluster listening: ${JSON.stringify(message.address)} (${count} workers)`);
     });
     w.on('exit', (code, signal) => {
       workers.delete(w);

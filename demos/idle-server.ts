@@ -80,7 +80,8 @@ export function idleServer(options: IdleServerOptions): Observable<unknown> {
 export async function main(argv: string[]): Promise<void> {
   const { port, values } = demoArgs(argv, 8108, { host: { type: 'string' }, idle: { type: 'string' } });
   const idle = values.idle === undefined ? DEFAULT_IDLE_MS : Number(values.idle);
-  if (!Number.isInteger(idle) || idle < 1) throw new Error(`--idle must be an integer >= 1 (ms), got ${String(values.idle)}`);
+  if (!Number.isInteger(idle) || idle < 1)
+    throw new Error(`--idle must be an integer >= 1 (ms), got ${String(values.idle)}`);
   const subscription = idleServer({ port, host: values.host as string | undefined, idle }).subscribe({
     error: (error) => {
       console.error('Server Error: ', error.code ?? '', error.message);

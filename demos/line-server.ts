@@ -1,5 +1,17 @@
 // A line protocol with lines() and text decoding: numbers each line and answers it; a line over the limit ends that connection.
-import { EMPTY, Observable, catchError, concatWith, defer, ignoreElements, map, mergeMap, of, tap, throwError } from 'rxjs';
+import {
+  EMPTY,
+  Observable,
+  catchError,
+  concatWith,
+  defer,
+  ignoreElements,
+  map,
+  mergeMap,
+  of,
+  tap,
+  throwError,
+} from 'rxjs';
 import { FrameTooLongError, checkInteger, encodeLines, lines, listen, sendTo } from '../lib';
 import type { BoundAddress, Connection } from '../lib';
 import { Log, consoleLog, demoArgs, stopOnSignal } from './support';
@@ -28,7 +40,8 @@ export function lineServer(options: LineServerOptions): Observable<never> {
   const log = options.log ?? consoleLog;
   const maxLine = options.maxLine ?? 1024;
   const encoding = options.encoding ?? 'utf8';
-  if (!LINE_SAFE_ENCODINGS.includes(encoding)) throw new Error(`--encoding must be one of ${LINE_SAFE_ENCODINGS.join(', ')}`);
+  if (!LINE_SAFE_ENCODINGS.includes(encoding))
+    throw new Error(`--encoding must be one of ${LINE_SAFE_ENCODINGS.join(', ')}`);
   return listen({
     port: options.port,
     host: options.host,
@@ -41,7 +54,12 @@ export function lineServer(options: LineServerOptions): Observable<never> {
       const who = `${conn.remoteAddress}:${conn.remotePort}`;
       log(`${who} connected`);
       let count = 0;
-      const dropUntilClosed = defer(() => conn.data$.pipe(ignoreElements(), catchError(() => EMPTY)));
+      const dropUntilClosed = defer(() =>
+        conn.data$.pipe(
+          ignoreElements(),
+          catchError(() => EMPTY),
+        ),
+      );
       const replies = conn.data$.pipe(
         lines({ maxLength: maxLine }),
         map((line) => line.toString(encoding)),

@@ -27,7 +27,9 @@ export function structClient(options: StructClientOptions): Observable<never> {
       conn.setNoDelay(true);
       log(`connected to ${conn.remoteAddress}:${conn.remotePort}`);
       const outbound = range(0, options.count).pipe(
-        tap((i) => log(`sending { a: '${options.a}', b: ${options.b + i}, c: '${options.c}' } (${CTestData.size} bytes)`)),
+        tap((i) =>
+          log(`sending { a: '${options.a}', b: ${options.b + i}, c: '${options.c}' } (${CTestData.size} bytes)`),
+        ),
         concatMap((i) => from([{ a: options.a, b: options.b + i, c: options.c }]).pipe(encodeStruct(CTestData))),
         concatMap((bytes) => (options.split > 0 ? pieces(bytes, options.split) : [bytes])),
         concatMap((piece) => (options.split > 0 ? of(piece).pipe(delay(options.pause ?? 20)) : of(piece))),

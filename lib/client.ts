@@ -94,7 +94,11 @@ export function connect(options: ConnectOptions): Observable<Connection> {
           };
     const secure = options.tls !== undefined;
     const socket = secure
-      ? tls.connect({ ...(tcp as tls.ConnectionOptions), ...options.tls, servername: options.tls?.servername ?? sni(host) })
+      ? tls.connect({
+          ...(tcp as tls.ConnectionOptions),
+          ...options.tls,
+          servername: options.tls?.servername ?? sni(host),
+        })
       : net.connect(tcp);
     // Wrap at once: the wrapper pauses the socket and owns its 'error' listener from the start.
     const connection = new SocketConnection(socket);
@@ -199,7 +203,8 @@ export function backoff(options: BackoffOptions = {}): (error: unknown, retryCou
   checkInteger('initialDelay', initialDelay, 0);
   checkInteger('maxDelay', maxDelay, initialDelay);
   if (!(factor >= 1)) throw new InvalidArgumentError('factor', `expected a number >= 1, got ${factor}`);
-  if (!(jitter >= 0 && jitter <= 1)) throw new InvalidArgumentError('jitter', `expected a number in [0, 1], got ${jitter}`);
+  if (!(jitter >= 0 && jitter <= 1))
+    throw new InvalidArgumentError('jitter', `expected a number in [0, 1], got ${jitter}`);
   if (options.maxRetries !== undefined) checkInteger('maxRetries', options.maxRetries, 0);
   const random = options.random ?? Math.random;
   const scheduler = options.scheduler ?? asyncScheduler;

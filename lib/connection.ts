@@ -133,7 +133,8 @@ export class SocketConnection implements Connection {
     }
     // Report flushed writes only when someone watches events$ (an idle watch): no closure otherwise.
     const events = this.events;
-    if (socket.write(chunk, events !== undefined && events.observed ? this.onWritten(chunk, callback) : callback)) return true;
+    if (socket.write(chunk, events !== undefined && events.observed ? this.onWritten(chunk, callback) : callback))
+      return true;
     // The batch reached the high-water mark: hand it to the kernel now instead of at the end of the
     // tick, and say false only if the socket still holds that much (the peer is slow to read).
     // The batch then goes on, so a long burst costs one writev per high-water mark's worth.
@@ -285,7 +286,8 @@ export class SocketConnection implements Connection {
 
   private onWritten(chunk: Chunk, callback?: (error?: Error | null) => void): (error?: Error | null) => void {
     return (error) => {
-      if (!error) this.emit({ type: 'written', bytes: typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length });
+      if (!error)
+        this.emit({ type: 'written', bytes: typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length });
       if (callback) callback(error);
     };
   }

@@ -24,10 +24,7 @@ export class ConnectionClosedError extends RxnetError {
     readonly connectionId: number,
     readonly unwritten: number,
   ) {
-    super(
-      'ERR_CONNECTION_CLOSED',
-      `connection ${connectionId} closed with ${unwritten} value(s) not yet flushed`,
-    );
+    super('ERR_CONNECTION_CLOSED', `connection ${connectionId} closed with ${unwritten} value(s) not yet flushed`);
   }
 }
 

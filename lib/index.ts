@@ -33,7 +33,15 @@ export * from './operators/idleWatch';
 export * from './operators/endOnIdle';
 // many connections
 export { Hub, SlowMemberError } from './hub';
-export type { HubEvent, HubEventType, HubLeaveReason, HubMember, HubOptions, JoinOptions, SlowMemberPolicy } from './hub';
+export type {
+  HubEvent,
+  HubEventType,
+  HubLeaveReason,
+  HubMember,
+  HubOptions,
+  JoinOptions,
+  SlowMemberPolicy,
+} from './hub';
 export { connectionMetrics, serverMetrics } from './metrics';
 export type { ConnectionMetrics, ConnectionSnapshot, ServerMetrics, ServerSnapshot } from './metrics';
 export { WIRETAP_ENV, hexDump, wiretap } from './operators/wiretap';

@@ -3,7 +3,8 @@ import { EncodeError, InvalidArgumentError, checkInteger } from '../errors';
 import { checkByteOrder } from '../framing/Framer';
 
 /** Integer and floating-point field types read as `number`. `float`/`double` are aliases of `float32`/`float64`. */
-export type NumberType = 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'float64' | 'float' | 'double';
+export type NumberType =
+  'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'float64' | 'float' | 'double';
 /** 64-bit integer field types, read as `bigint`. */
 export type BigIntType = 'int64' | 'uint64';
 /** Every scalar field type. */
@@ -261,7 +262,8 @@ function writeScalar(buffer: Buffer, type: ScalarType, at: number, le: boolean, 
     else buffer.writeBigUInt64BE(big, at);
     return;
   }
-  if (typeof value !== 'number') throw new EncodeError(`field ${name}: expected a number for ${type}, got ${describe(value)}`);
+  if (typeof value !== 'number')
+    throw new EncodeError(`field ${name}: expected a number for ${type}, got ${describe(value)}`);
   if (info.float) {
     if (info.size === 4) {
       if (le) buffer.writeFloatLE(value, at);
@@ -288,7 +290,8 @@ function writeScalar(buffer: Buffer, type: ScalarType, at: number, le: boolean, 
 }
 
 function describe(value: unknown): string {
-  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 20 ? value.slice(0, 20) + '…' : value)}`;
+  if (typeof value === 'string')
+    return `string ${JSON.stringify(value.length > 20 ? value.slice(0, 20) + '…' : value)}`;
   if (typeof value === 'bigint') return `bigint ${value}`;
   if (value === null) return 'null';
   return `${typeof value}${typeof value === 'number' ? ' ' + String(value) : ''}`;
@@ -306,7 +309,8 @@ function measure(name: string, field: FieldType): { size: number; alignment: num
     return { size: info.size, alignment: info.size };
   }
   if (isStruct(field)) return { size: field.size, alignment: field.alignment };
-  if (typeof field !== 'object' || field === null) throw new InvalidArgumentError(`field ${name}`, `not a field type: ${String(field)}`);
+  if (typeof field !== 'object' || field === null)
+    throw new InvalidArgumentError(`field ${name}`, `not a field type: ${String(field)}`);
   switch (field.kind) {
     case 'char':
     case 'bytes':
@@ -352,8 +356,12 @@ function measure(name: string, field: FieldType): { size: number; alignment: num
  * CTestData.decode(bytes); // { a: 'A', b: 42, c: 'hello' }
  * ```
  */
-export function struct<S extends Record<string, FieldType>>(fields: S, options: StructOptions = {}): StructCodec<StructValue<S>> {
-  if (fields === null || typeof fields !== 'object') throw new InvalidArgumentError('fields', 'expected an object of field types');
+export function struct<S extends Record<string, FieldType>>(
+  fields: S,
+  options: StructOptions = {},
+): StructCodec<StructValue<S>> {
+  if (fields === null || typeof fields !== 'object')
+    throw new InvalidArgumentError('fields', 'expected an object of field types');
   const byteOrder = checkByteOrder(options.byteOrder, 'LE');
   const pack = options.pack === undefined ? Infinity : options.pack;
   if (pack !== Infinity && ![1, 2, 4, 8].includes(pack)) {
@@ -396,7 +404,12 @@ class CompiledStruct<T> implements StructCodec<T> {
     readonly byteOrder: 'BE' | 'LE',
   ) {
     this.le = byteOrder === 'LE';
-    this.fields = slots.map(({ name, offset, size: fieldSize, alignment: a }) => ({ name, offset, size: fieldSize, alignment: a }));
+    this.fields = slots.map(({ name, offset, size: fieldSize, alignment: a }) => ({
+      name,
+      offset,
+      size: fieldSize,
+      alignment: a,
+    }));
   }
 
   offsetOf(name: keyof T & string): number {
@@ -407,7 +420,10 @@ class CompiledStruct<T> implements StructCodec<T> {
 
   decode(buffer: Buffer, offset = 0): T {
     if (offset + this.size > buffer.length) {
-      throw new InvalidArgumentError('buffer', `${this.size} byte(s) needed at offset ${offset}, ${buffer.length} held`);
+      throw new InvalidArgumentError(
+        'buffer',
+        `${this.size} byte(s) needed at offset ${offset}, ${buffer.length} held`,
+      );
     }
     const value: Record<string, unknown> = {};
     const le = this.le;
@@ -452,9 +468,13 @@ class CompiledStruct<T> implements StructCodec<T> {
   }
 
   encodeInto(value: T, target: Buffer, offset = 0): void {
-    if (value === null || typeof value !== 'object') throw new EncodeError(`expected an object, got ${describe(value)}`);
+    if (value === null || typeof value !== 'object')
+      throw new EncodeError(`expected an object, got ${describe(value)}`);
     if (offset + this.size > target.length) {
-      throw new InvalidArgumentError('target', `${this.size} byte(s) needed at offset ${offset}, ${target.length} available`);
+      throw new InvalidArgumentError(
+        'target',
+        `${this.size} byte(s) needed at offset ${offset}, ${target.length} available`,
+      );
     }
     target.fill(0, offset, offset + this.size);
     const record = value as Record<string, unknown>;
@@ -477,17 +497,22 @@ class CompiledStruct<T> implements StructCodec<T> {
           break;
         }
         case 'bytes': {
-          if (!(v instanceof Uint8Array)) throw new EncodeError(`field ${slot.name}: expected a Buffer or Uint8Array, got ${describe(v)}`);
-          if (v.length > slot.size) throw new EncodeError(`field ${slot.name}: ${v.length} byte(s) do not fit uint8_t[${slot.size}]`);
+          if (!(v instanceof Uint8Array))
+            throw new EncodeError(`field ${slot.name}: expected a Buffer or Uint8Array, got ${describe(v)}`);
+          if (v.length > slot.size)
+            throw new EncodeError(`field ${slot.name}: ${v.length} byte(s) do not fit uint8_t[${slot.size}]`);
           target.set(v, at);
           break;
         }
         case 'array': {
           if (!Array.isArray(v) || v.length !== field.length) {
-            throw new EncodeError(`field ${slot.name}: expected an array of ${field.length} ${field.type}, got ${Array.isArray(v) ? `${v.length} item(s)` : describe(v)}`);
+            throw new EncodeError(
+              `field ${slot.name}: expected an array of ${field.length} ${field.type}, got ${Array.isArray(v) ? `${v.length} item(s)` : describe(v)}`,
+            );
           }
           const step = SCALARS[field.type].size;
-          for (let i = 0; i < field.length; i++) writeScalar(target, field.type, at + i * step, le, v[i], `${slot.name}[${i}]`);
+          for (let i = 0; i < field.length; i++)
+            writeScalar(target, field.type, at + i * step, le, v[i], `${slot.name}[${i}]`);
           break;
         }
         case 'struct':

@@ -114,7 +114,6 @@ export class ChunkQueue {
     return -1;
   }
 
-
   /** Discards the next `n` bytes (`0 <= n <= length`) without copying them. */
   skip(n: number): void {
     if (n > this.total) throw new RangeError(`skip(${n}) with only ${this.total} byte(s) held`);

@@ -80,9 +80,7 @@ export class DelimiterFramer implements Framer<Buffer> {
         return this.finish(held);
       }
       // A tail that could still be the start of a delimiter is not counted yet.
-      const known = this.stripCR
-        ? held - (queue.lastByte() === CR ? 1 : 0)
-        : held - (delimiter.length - 1);
+      const known = this.stripCR ? held - (queue.lastByte() === CR ? 1 : 0) : held - (delimiter.length - 1);
       if (known > maxLength) throw new FrameTooLongError(maxLength, known);
       this.searchFrom = Math.max(this.searchFrom, held - delimiter.length + 1);
       return undefined;

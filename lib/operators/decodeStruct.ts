@@ -43,5 +43,9 @@ export function decodeStruct<T>(codec: StructCodec<T>, config: DecodeStructConfi
   }
   const truncation = checkTruncation(config.truncation, ['error', 'discard'], 'error');
   const frames = fixedLength(codec.size, { truncation });
-  return (source) => source.pipe(frames, map((frame) => codec.decode(frame)));
+  return (source) =>
+    source.pipe(
+      frames,
+      map((frame) => codec.decode(frame)),
+    );
 }

@@ -37,7 +37,10 @@ export interface EncodeFixedLengthConfig {
  * of('ab').pipe(encodeFixedLength(4, { pad: 0x20 })).subscribe((b) => console.log(b.toString())); // 'ab  '
  * ```
  */
-export function encodeFixedLength(frameLength: number, config: EncodeFixedLengthConfig = {}): OperatorFunction<Chunk, Buffer> {
+export function encodeFixedLength(
+  frameLength: number,
+  config: EncodeFixedLengthConfig = {},
+): OperatorFunction<Chunk, Buffer> {
   const length = checkInteger('frameLength', frameLength, 1);
   if (config === null || typeof config !== 'object') throw new InvalidArgumentError('config', 'expected an object');
   const pad = config.pad === undefined ? undefined : checkInteger('pad', config.pad, 0, 255);
@@ -45,7 +48,8 @@ export function encodeFixedLength(frameLength: number, config: EncodeFixedLength
     const frame = toBuffer(value);
     if (frame.length === length) return frame;
     if (frame.length > length) throw new FrameTooLongError(length, frame.length);
-    if (pad === undefined) throw new EncodeError(`frame of ${frame.length} byte(s) is shorter than ${length} and no pad was given`);
+    if (pad === undefined)
+      throw new EncodeError(`frame of ${frame.length} byte(s) is shorter than ${length} and no pad was given`);
     const out = Buffer.alloc(length, pad);
     frame.copy(out, 0);
     return out;

@@ -56,7 +56,10 @@ export interface IdleTimeoutConfig {
  *   .subscribe();
  * ```
  */
-export function idleTimeout<T>(ms: number, config: IdleTimeoutConfig | SchedulerLike = {}): MonoTypeOperatorFunction<T> {
+export function idleTimeout<T>(
+  ms: number,
+  config: IdleTimeoutConfig | SchedulerLike = {},
+): MonoTypeOperatorFunction<T> {
   checkInteger('ms', ms, 1);
   const options: IdleTimeoutConfig = isScheduler(config) ? { scheduler: config } : config;
   const onIdle = options.onIdle ?? 'error';

@@ -90,17 +90,10 @@ function resolveLengthFieldConfig(config: LengthFieldConfig): LengthFieldFramerC
   const maxFrameLength = checkInteger('maxFrameLength', config.maxFrameLength, 1);
   const lengthFieldLength = config.lengthFieldLength;
   if (![1, 2, 3, 4, 8].includes(lengthFieldLength)) {
-    throw new InvalidArgumentError(
-      'lengthFieldLength',
-      `expected 1, 2, 3, 4 or 8, got ${String(lengthFieldLength)}`,
-    );
+    throw new InvalidArgumentError('lengthFieldLength', `expected 1, 2, 3, 4 or 8, got ${String(lengthFieldLength)}`);
   }
   const lengthFieldOffset = checkInteger('lengthFieldOffset', config.lengthFieldOffset ?? 0, 0);
-  const lengthAdjustment = checkInteger(
-    'lengthAdjustment',
-    config.lengthAdjustment ?? 0,
-    Number.MIN_SAFE_INTEGER,
-  );
+  const lengthAdjustment = checkInteger('lengthAdjustment', config.lengthAdjustment ?? 0, Number.MIN_SAFE_INTEGER);
   const initialBytesToStrip = checkInteger('initialBytesToStrip', config.initialBytesToStrip ?? 0, 0);
   if (lengthFieldOffset > maxFrameLength - lengthFieldLength) {
     throw new InvalidArgumentError(

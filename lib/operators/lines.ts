@@ -1,13 +1,7 @@
 // lines(): frames ended by \n or \r\n.
 import type { OperatorFunction } from 'rxjs';
 import { DelimiterFramer, type DelimiterFramerConfig } from '../framing/DelimiterFramer';
-import {
-  DEFAULT_MAX_LENGTH,
-  checkBoolean,
-  checkLimit,
-  checkTruncation,
-  type Truncation,
-} from '../framing/Framer';
+import { DEFAULT_MAX_LENGTH, checkBoolean, checkLimit, checkTruncation, type Truncation } from '../framing/Framer';
 import { framerOperator } from '../internal/framerOperator';
 
 const LF = Buffer.from('\n');

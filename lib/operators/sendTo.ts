@@ -77,7 +77,10 @@ export function sendTo<T extends Chunk>(connection: Connection, options: SendOpt
   const highWaterMark = checkInteger('highWaterMark', options.highWaterMark ?? 1024, 1);
   const overflow = options.overflow ?? 'error';
   if (overflow !== 'error' && overflow !== 'drop-oldest' && overflow !== 'drop-newest') {
-    throw new InvalidArgumentError('overflow', `expected 'error', 'drop-oldest' or 'drop-newest', got ${String(overflow)}`);
+    throw new InvalidArgumentError(
+      'overflow',
+      `expected 'error', 'drop-oldest' or 'drop-newest', got ${String(overflow)}`,
+    );
   }
   const config: SendConfig = {
     connection,

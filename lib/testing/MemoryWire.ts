@@ -264,11 +264,14 @@ export class MemoryWire {
     if (this.action !== undefined && this.actionDue <= due) return;
     this.action?.unsubscribe();
     this.actionDue = due;
-    this.action = this.scheduler.schedule(() => {
-      this.action = undefined;
-      this.actionDue = Infinity;
-      this.pump();
-    }, Math.max(0, delay));
+    this.action = this.scheduler.schedule(
+      () => {
+        this.action = undefined;
+        this.actionDue = Infinity;
+        this.pump();
+      },
+      Math.max(0, delay),
+    );
   }
 
   private pump(): void {
@@ -373,7 +376,10 @@ export class MemoryWire {
       pieces = policy(bytes);
       const total = pieces.reduce((sum, p) => sum + p.length, 0);
       if (total !== bytes.length || !Buffer.concat(pieces as Buffer[]).equals(bytes)) {
-        throw new InvalidArgumentError('chunking', `the chunks returned do not add up to the ${bytes.length} byte(s) given`);
+        throw new InvalidArgumentError(
+          'chunking',
+          `the chunks returned do not add up to the ${bytes.length} byte(s) given`,
+        );
       }
     }
     const cut: Arrived[] = [];

@@ -31,7 +31,10 @@ export function connectionRefusedError(address: string, port: number): NetError 
 
 /** `listen EADDRINUSE`: something already listens there. */
 export function addressInUseError(address: string, port: number): NetError {
-  return netError('EADDRINUSE', 'listen', `listen EADDRINUSE: address already in use ${address}:${port}`, { address, port });
+  return netError('EADDRINUSE', 'listen', `listen EADDRINUSE: address already in use ${address}:${port}`, {
+    address,
+    port,
+  });
 }
 
 /** What Node gives the callbacks of writes a destroyed stream never flushed. */

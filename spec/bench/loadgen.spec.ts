@@ -8,7 +8,15 @@ describe('bench load generator', () => {
   it('runs a short bounded line echo against the plain server and verifies what came back', async () => {
     const server = await startServer({ kind: 'plain', workload: 'lines', host: '127.0.0.1' });
     try {
-      const result = await runLoad({ port: server.port, mode: 'lines', size: 64, conns: 2, inflight: 4, warmupMs: 50, durationMs: 200 });
+      const result = await runLoad({
+        port: server.port,
+        mode: 'lines',
+        size: 64,
+        conns: 2,
+        inflight: 4,
+        warmupMs: 50,
+        durationMs: 200,
+      });
       expect(result.messages).toBeGreaterThan(0);
       expect(result.verifiedBytes).toBeGreaterThanOrEqual(result.messages * 64);
       expect(result.verifiedBytes % 64).toBe(0);
@@ -33,9 +41,9 @@ describe('bench load generator', () => {
     await once(server, 'listening');
     try {
       const port = (server.address() as net.AddressInfo).port;
-      await expect(runLoad({ port, mode: 'length', size: 64, conns: 1, inflight: 4, warmupMs: 20, durationMs: 100 })).rejects.toThrow(
-        /echoed bytes differ/,
-      );
+      await expect(
+        runLoad({ port, mode: 'length', size: 64, conns: 1, inflight: 4, warmupMs: 20, durationMs: 100 }),
+      ).rejects.toThrow(/echoed bytes differ/);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

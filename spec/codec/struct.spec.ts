@@ -38,7 +38,12 @@ describe('struct', () => {
     },
     {
       name: 'struct Outer { char k; struct Inner { char tag; int32_t value; } in; uint16_t arr[3]; float f; }',
-      codec: struct({ k: 'uint8', in: struct({ tag: 'uint8', value: 'int32' }), arr: arrayOf('uint16', 3), f: 'float' }),
+      codec: struct({
+        k: 'uint8',
+        in: struct({ tag: 'uint8', value: 'int32' }),
+        arr: arrayOf('uint16', 3),
+        f: 'float',
+      }),
       size: 24,
       offsets: { k: 0, in: 4, arr: 12, f: 20 },
     },
@@ -61,12 +66,28 @@ describe('struct', () => {
 
   it('reads and writes every scalar type in both byte orders, 64-bit integers as bigint', () => {
     const fields = {
-      i8: 'int8', u8: 'uint8', i16: 'int16', u16: 'uint16', i32: 'int32', u32: 'uint32',
-      i64: 'int64', u64: 'uint64', f32: 'float32', f64: 'float64',
+      i8: 'int8',
+      u8: 'uint8',
+      i16: 'int16',
+      u16: 'uint16',
+      i32: 'int32',
+      u32: 'uint32',
+      i64: 'int64',
+      u64: 'uint64',
+      f32: 'float32',
+      f64: 'float64',
     } as const;
     const value = {
-      i8: -128, u8: 255, i16: -32768, u16: 65535, i32: -2147483648, u32: 4294967295,
-      i64: -(2n ** 63n), u64: 2n ** 64n - 1n, f32: 1.5, f64: Math.PI,
+      i8: -128,
+      u8: 255,
+      i16: -32768,
+      u16: 65535,
+      i32: -2147483648,
+      u32: 4294967295,
+      i64: -(2n ** 63n),
+      u64: 2n ** 64n - 1n,
+      f32: 1.5,
+      f64: Math.PI,
     };
     for (const byteOrder of ['LE', 'BE'] as const) {
       const codec = struct(fields, { byteOrder });

@@ -34,7 +34,17 @@ describe('demo cluster', () => {
   it('runs the echo server in two workers on one port and ends them all on SIGINT', async () => {
     const proc = spawn(
       process.execPath,
-      ['-r', 'ts-node/register/transpile-only', 'demos/cluster.ts', '--port', '0', '--host', '127.0.0.1', '--workers', '2'],
+      [
+        '-r',
+        'ts-node/register/transpile-only',
+        'demos/cluster.ts',
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--workers',
+        '2',
+      ],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child = proc;

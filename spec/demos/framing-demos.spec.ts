@@ -31,15 +31,24 @@ class Log {
 }
 
 /** Starts a demo server on 127.0.0.1:0; resolves with its port and its log. */
-async function start(make: (listening: (port: number) => void, log: (line: string) => void) => { unsubscribe(): void }) {
+async function start(
+  make: (listening: (port: number) => void, log: (line: string) => void) => { unsubscribe(): void },
+) {
   const bound = new ReplaySubject<number>(1);
   const log = new Log();
   const subscription = make((port) => bound.next(port), log.write);
   return { port: await firstValueFrom(bound), log, subscription };
 }
 
-function spawnNode(args: string[], env: Record<string, string> = {}): { child: ChildProcess; out: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnNode(
+  args: string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; out: () => string; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (c) => (out += c));
   child.stderr!.on('data', (c) => (out += c));
@@ -50,7 +59,12 @@ function spawnNode(args: string[], env: Record<string, string> = {}): { child: C
 describe('struct-server demo', () => {
   const startStructServer = () =>
     start((listening, log) =>
-      structServer({ port: 0, host: '127.0.0.1', log, listening: (a) => typeof a !== 'string' && listening(a.port) }).subscribe(),
+      structServer({
+        port: 0,
+        host: '127.0.0.1',
+        log,
+        listening: (a) => typeof a !== 'string' && listening(a.port),
+      }).subscribe(),
     );
 
   it('lays out the seed CTestData as C does: 24 bytes, b at offset 4', () => {
@@ -62,12 +76,29 @@ describe('struct-server demo', () => {
     try {
       const clientLog: string[] = [];
       await lastValueFrom(
-        structClient({ port: server.port, host: '127.0.0.1', a: 'Q', b: 70000, c: 'fifteen chars!!', count: 2, split: 5, pause: 1, log: (l) => clientLog.push(l) }),
+        structClient({
+          port: server.port,
+          host: '127.0.0.1',
+          a: 'Q',
+          b: 70000,
+          c: 'fifteen chars!!',
+          count: 2,
+          split: 5,
+          pause: 1,
+          log: (l) => clientLog.push(l),
+        }),
         { defaultValue: undefined },
       );
       await server.log.waitFor(/disconnected$/);
       const fields = server.log.filter(/^(char|int) /);
-      expect(fields).toEqual(['char a : Q', 'int b : 70000', 'char c : fifteen chars!!', 'char a : Q', 'int b : 70001', 'char c : fifteen chars!!']);
+      expect(fields).toEqual([
+        'char a : Q',
+        'int b : 70000',
+        'char c : fifteen chars!!',
+        'char a : Q',
+        'int b : 70001',
+        'char c : fifteen chars!!',
+      ]);
       expect(clientLog).toContain('connection closed');
     } finally {
       server.subscription.unsubscribe();
@@ -82,7 +113,10 @@ describe('struct-server demo', () => {
       await server.log.waitFor(/ended inside a struct: 3 of 24 byte\(s\) dropped/);
       expect(server.log.filter(/sent 3 byte\(s\): 01 02 03$/)).toHaveLength(1);
       // The reactive twin of that client does the same.
-      await lastValueFrom(binaryClient(server.port, '127.0.0.1', () => undefined), { defaultValue: undefined });
+      await lastValueFrom(
+        binaryClient(server.port, '127.0.0.1', () => undefined),
+        { defaultValue: undefined },
+      );
       await server.log.waitFor(/sent 3 byte\(s\): 01 02 03$/);
       expect(server.log.filter(/ended inside a struct/)).toHaveLength(2);
       // And a whole struct is still decoded afterwards.
@@ -111,7 +145,10 @@ describe('binary-client demo', () => {
       });
       server.listen(0, '127.0.0.1', () => {
         const { port } = server.address() as net.AddressInfo;
-        lastValueFrom(binaryClient(port, '127.0.0.1', () => undefined), { defaultValue: undefined }).catch(() => undefined);
+        lastValueFrom(
+          binaryClient(port, '127.0.0.1', () => undefined),
+          { defaultValue: undefined },
+        ).catch(() => undefined);
       });
     });
     expect((await received).toString('hex')).toBe('010203');
@@ -121,7 +158,13 @@ describe('binary-client demo', () => {
 describe('line-server demo', () => {
   const startLineServer = (maxLine: number) =>
     start((listening, log) =>
-      lineServer({ port: 0, host: '127.0.0.1', maxLine, log, listening: (a) => typeof a !== 'string' && listening(a.port) }).subscribe(),
+      lineServer({
+        port: 0,
+        host: '127.0.0.1',
+        maxLine,
+        log,
+        listening: (a) => typeof a !== 'string' && listening(a.port),
+      }).subscribe(),
     );
 
   it('numbers and answers \\n and \\r\\n lines, decoding UTF-8 split across chunks', async () => {

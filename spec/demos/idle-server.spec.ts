@@ -20,16 +20,24 @@ describe('idle-server demo', () => {
       const accepted = client.peer;
       expect([accepted.keepAlive, accepted.keepAliveInitialDelay, accepted.noDelay]).toEqual([true, 10000, true]);
       cold('8s |').subscribe({
-        complete: () => expect(log).toEqual([`memory:${client.localPort} connected`, `memory:${client.localPort} idle for 6000 ms: idle timeout..`]),
+        complete: () =>
+          expect(log).toEqual([
+            `memory:${client.localPort} connected`,
+            `memory:${client.localPort} idle for 6000 ms: idle timeout..`,
+          ]),
       });
     });
   });
 
   it('runs as `npm run demo -- idle-server --port 0 --idle 150`, hangs up on a silent seed-style client, ends on Ctrl-C', async () => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'demos/run.ts', 'idle-server', '--port', '0', '--idle', '150'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', 'demos/run.ts', 'idle-server', '--port', '0', '--idle', '150'],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stderr.on('data', (c) => (out += c));
     const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>

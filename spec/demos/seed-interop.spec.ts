@@ -12,7 +12,10 @@ import { closed, plainConnect, readAll } from '../support/net';
 const SEEDS = path.resolve(__dirname, '../../../shared/seed-programs');
 
 /** Runs a seed program with PORT set; resolves with its output once it has exited. */
-function runSeed(file: string, port: number): { child: ChildProcess; output: Promise<{ code: number | null; out: string }> } {
+function runSeed(
+  file: string,
+  port: number,
+): { child: ChildProcess; output: Promise<{ code: number | null; out: string }> } {
   const child = spawn(process.execPath, [path.join(SEEDS, file)], {
     env: { ...process.env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -33,7 +36,7 @@ async function boundServer(start: (listening: (port: number) => void) => { unsub
 }
 
 describe('echo-server demo', () => {
-  it('answers the seed\'s own three-client program, which prints each reply and exits 0', async () => {
+  it("answers the seed's own three-client program, which prints each reply and exits 0", async () => {
     const lines: string[] = [];
     const { port, subscription } = await boundServer((listening) =>
       echoServer({
@@ -77,7 +80,7 @@ async function startSeedServer(): Promise<{ port: number; stop(): Promise<void> 
 }
 
 describe('client demo', () => {
-  it('talks to the seed\'s own server and completes when all three connections have closed', async () => {
+  it("talks to the seed's own server and completes when all three connections have closed", async () => {
     const seed = await startSeedServer();
     try {
       const log: string[] = [];
@@ -112,7 +115,7 @@ describe('hello demo', () => {
 });
 
 describe('stdin-client demo', () => {
-  it('forwards its input to the seed\'s server, prints the replies, and closes on end of input', async () => {
+  it("forwards its input to the seed's server, prints the replies, and closes on end of input", async () => {
     const seed = await startSeedServer();
     try {
       const input = new PassThrough();

@@ -81,7 +81,9 @@ function typeCheck(samples: Sample[]): string[] {
   host.readFile = (f) => virtual.get(f) ?? readFile.call(host, f);
   host.getSourceFile = (f, language, onError, create) => {
     const text = virtual.get(f);
-    return text !== undefined ? ts.createSourceFile(f, text, language) : getSourceFile.call(host, f, language, onError, create);
+    return text !== undefined
+      ? ts.createSourceFile(f, text, language)
+      : getSourceFile.call(host, f, language, onError, create);
   };
   const program = ts.createProgram([...virtual.keys()], options, host);
   return ts

@@ -9,7 +9,9 @@ function upperService(conn: Connection): Observable<never> {
     lengthField({ lengthFieldLength: 2, initialBytesToStrip: 2, maxFrameLength: 64 }),
     map((payload) => payload.toString('utf8').toUpperCase()),
     // A frame announced too long gets one last answer; sendTo then flushes it and ends this connection.
-    catchError((error) => (error instanceof FrameTooLongError ? of(`too long (max ${error.limit})`) : throwError(() => error))),
+    catchError((error) =>
+      error instanceof FrameTooLongError ? of(`too long (max ${error.limit})`) : throwError(() => error),
+    ),
     encodeLengthField({ lengthFieldLength: 2 }),
     sendTo(conn, { pauseSource: conn }),
   );

@@ -9,14 +9,12 @@ function queueOf(chunks: Buffer[]): ChunkQueue {
   return queue;
 }
 
-const chunked = fc
-  .uint8Array({ maxLength: 64 })
-  .chain((bytes) =>
-    fc.array(fc.nat({ max: bytes.length }), { maxLength: 12 }).map((cuts) => ({
-      bytes: Buffer.from(bytes),
-      chunks: splitAt(Buffer.from(bytes), cuts),
-    })),
-  );
+const chunked = fc.uint8Array({ maxLength: 64 }).chain((bytes) =>
+  fc.array(fc.nat({ max: bytes.length }), { maxLength: 12 }).map((cuts) => ({
+    bytes: Buffer.from(bytes),
+    chunks: splitAt(Buffer.from(bytes), cuts),
+  })),
+);
 
 describe('ChunkQueue', () => {
   it('returns a view of the chunk when the bytes lie inside one chunk', () => {
@@ -120,27 +118,39 @@ describe('ChunkQueue', () => {
 
   it('reads unsigned integers of 1 to 6 bytes and signed 64-bit integers across chunks, both byte orders', () => {
     fc.assert(
-      fc.property(chunked, fc.nat(), fc.constantFrom(1, 2, 3, 4, 5, 6), fc.boolean(), ({ bytes, chunks }, at, n, le) => {
-        if (bytes.length < 8) return;
-        const start = at % (bytes.length - 7);
-        const queue = queueOf(chunks);
-        expect(queue.readUInt(start, n, le)).toBe(le ? bytes.readUIntLE(start, n) : bytes.readUIntBE(start, n));
-        expect(queue.readBigInt64(start, le)).toBe(le ? bytes.readBigInt64LE(start) : bytes.readBigInt64BE(start));
-        expect(queue.byteAt(start)).toBe(bytes[start]);
-        expect(queue.length).toBe(bytes.length);
-      }),
+      fc.property(
+        chunked,
+        fc.nat(),
+        fc.constantFrom(1, 2, 3, 4, 5, 6),
+        fc.boolean(),
+        ({ bytes, chunks }, at, n, le) => {
+          if (bytes.length < 8) return;
+          const start = at % (bytes.length - 7);
+          const queue = queueOf(chunks);
+          expect(queue.readUInt(start, n, le)).toBe(le ? bytes.readUIntLE(start, n) : bytes.readUIntBE(start, n));
+          expect(queue.readBigInt64(start, le)).toBe(le ? bytes.readBigInt64LE(start) : bytes.readBigInt64BE(start));
+          expect(queue.byteAt(start)).toBe(bytes[start]);
+          expect(queue.length).toBe(bytes.length);
+        },
+      ),
     );
   });
 
   it('extracts the middle of before + n + after bytes, as skip, consume, skip would', () => {
     fc.assert(
-      fc.property(chunked, fc.nat({ max: 8 }), fc.nat({ max: 30 }), fc.nat({ max: 8 }), ({ bytes, chunks }, before, n, after) => {
-        if (before + n + after > bytes.length) return;
-        const queue = queueOf(chunks);
-        expect(queue.extract(before, n, after)).toEqual(bytes.subarray(before, before + n));
-        expect(queue.length).toBe(bytes.length - before - n - after);
-        if (queue.length > 0) expect(queue.byteAt(0)).toBe(bytes[before + n + after]);
-      }),
+      fc.property(
+        chunked,
+        fc.nat({ max: 8 }),
+        fc.nat({ max: 30 }),
+        fc.nat({ max: 8 }),
+        ({ bytes, chunks }, before, n, after) => {
+          if (before + n + after > bytes.length) return;
+          const queue = queueOf(chunks);
+          expect(queue.extract(before, n, after)).toEqual(bytes.subarray(before, before + n));
+          expect(queue.length).toBe(bytes.length - before - n - after);
+          if (queue.length > 0) expect(queue.byteAt(0)).toBe(bytes[before + n + after]);
+        },
+      ),
     );
   });
 

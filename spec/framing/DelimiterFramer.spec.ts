@@ -26,30 +26,44 @@ describe('DelimiterFramer', () => {
 
   it('never holds more than maxLength + delimiter length - 1 bytes plus the last chunk', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 30 }), fc.integer({ min: 0, max: 16 }), (sizes, maxLength) => {
-        const framer = new DelimiterFramer(config({ maxLength }));
-        for (const size of sizes) {
-          framer.push(Buffer.alloc(size, 0x61));
-          try {
-            while (framer.read() !== undefined);
-          } catch (error) {
-            expect(error).toBeInstanceOf(FrameTooLongError);
-            return;
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 30 }),
+        fc.integer({ min: 0, max: 16 }),
+        (sizes, maxLength) => {
+          const framer = new DelimiterFramer(config({ maxLength }));
+          for (const size of sizes) {
+            framer.push(Buffer.alloc(size, 0x61));
+            try {
+              while (framer.read() !== undefined);
+            } catch (error) {
+              expect(error).toBeInstanceOf(FrameTooLongError);
+              return;
+            }
+            expect(framer.buffered).toBeLessThanOrEqual(maxLength + 1);
           }
-          expect(framer.buffered).toBeLessThanOrEqual(maxLength + 1);
-        }
-      }),
+        },
+      ),
     );
   });
 
   it('hands out the leftover after end() as its truncation option says', () => {
-    expect(texts(runFramer(new DelimiterFramer(config({ truncation: 'emit' })), [Buffer.from('a\r\nb')]).values)).toEqual(['a', 'b']);
-    expect(texts(runFramer(new DelimiterFramer(config({ truncation: 'discard' })), [Buffer.from('a\r\nb')]).values)).toEqual(['a']);
-    expect(runFramer(new DelimiterFramer(config()), [Buffer.from('a\r\nb')]).error).toMatchObject({ name: 'TruncatedFrameError', buffered: 1 });
+    expect(
+      texts(runFramer(new DelimiterFramer(config({ truncation: 'emit' })), [Buffer.from('a\r\nb')]).values),
+    ).toEqual(['a', 'b']);
+    expect(
+      texts(runFramer(new DelimiterFramer(config({ truncation: 'discard' })), [Buffer.from('a\r\nb')]).values),
+    ).toEqual(['a']);
+    expect(runFramer(new DelimiterFramer(config()), [Buffer.from('a\r\nb')]).error).toMatchObject({
+      name: 'TruncatedFrameError',
+      buffered: 1,
+    });
   });
 
   it('finds a delimiter that arrives one byte per chunk, with empty chunks between', () => {
-    expect(texts(runFramer(new DelimiterFramer(config()), byteByByte(Buffer.from('one\r\ntwo\r\n'))).values)).toEqual(['one', 'two']);
+    expect(texts(runFramer(new DelimiterFramer(config()), byteByByte(Buffer.from('one\r\ntwo\r\n'))).values)).toEqual([
+      'one',
+      'two',
+    ]);
   });
 
   it('holds nothing after clear()', () => {

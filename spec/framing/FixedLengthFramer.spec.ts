@@ -11,7 +11,10 @@ describe('FixedLengthFramer', () => {
   });
 
   it('deals with a short remainder as its truncation option says', () => {
-    expect(runFramer(new FixedLengthFramer(4), [Buffer.from('abcdef')]).error).toMatchObject({ name: 'TruncatedFrameError', buffered: 2 });
+    expect(runFramer(new FixedLengthFramer(4), [Buffer.from('abcdef')]).error).toMatchObject({
+      name: 'TruncatedFrameError',
+      buffered: 2,
+    });
     expect(texts(runFramer(new FixedLengthFramer(4, 'emit'), [Buffer.from('abcdef')]).values)).toEqual(['abcd', 'ef']);
     expect(texts(runFramer(new FixedLengthFramer(4, 'discard'), [Buffer.from('abcdef')]).values)).toEqual(['abcd']);
   });

@@ -43,7 +43,9 @@ describe('LengthFieldFramer', () => {
           else header.writeBigUInt64LE(2n);
         } else if (byteOrder === 'BE') header.writeUIntBE(2, 0, lengthFieldLength);
         else header.writeUIntLE(2, 0, lengthFieldLength);
-        const framer = new LengthFieldFramer(config({ lengthFieldLength, byteOrder, initialBytesToStrip: lengthFieldLength, maxFrameLength: 16 }));
+        const framer = new LengthFieldFramer(
+          config({ lengthFieldLength, byteOrder, initialBytesToStrip: lengthFieldLength, maxFrameLength: 16 }),
+        );
         const { values, error } = runFramer(framer, byteByByte(Buffer.concat([header, Buffer.from('hi')])));
         expect(error).toBeUndefined();
         expect(hex(values)).toEqual(['6869']);

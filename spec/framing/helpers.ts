@@ -28,7 +28,10 @@ export function byteByByte(bytes: Buffer): Buffer[] {
 /** Arbitrary chunkings of `bytes`: random cuts (empty chunks included), one byte per chunk, or whole. */
 export function chunkingsOf(bytes: Buffer): fc.Arbitrary<Buffer[]> {
   return fc.oneof(
-    { weight: 6, arbitrary: fc.array(fc.nat({ max: bytes.length }), { maxLength: 40 }).map((cuts) => splitAt(bytes, cuts)) },
+    {
+      weight: 6,
+      arbitrary: fc.array(fc.nat({ max: bytes.length }), { maxLength: 40 }).map((cuts) => splitAt(bytes, cuts)),
+    },
     { weight: 1, arbitrary: fc.constant<Buffer[]>(byteByByte(bytes)) },
     { weight: 1, arbitrary: fc.constant<Buffer[]>([bytes]) },
   );

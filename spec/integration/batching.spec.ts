@@ -85,7 +85,10 @@ describe('same-tick write batching', () => {
     conn.write('d');
     conn.write('e');
     await tick();
-    expect(batches).toEqual([['a', 'b'], ['c', 'd', 'e']]);
+    expect(batches).toEqual([
+      ['a', 'b'],
+      ['c', 'd', 'e'],
+    ]);
     expect(await received).toBe('abcde');
   });
 

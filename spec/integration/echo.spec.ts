@@ -171,7 +171,7 @@ describe('echo over loopback', () => {
   });
 });
 
-describe('interop with the seed programs\' plain net style', () => {
+describe("interop with the seed programs' plain net style", () => {
   it('answers a seed-style client that writes, reads one reply and ends', async () => {
     const server = await startServer((conn) =>
       conn.data$.pipe(

@@ -32,7 +32,12 @@ const MAX_LINE = 16;
  */
 function lineService(conn: Connection, heldBeforeError: number[]): Observable<never> {
   let received = 0;
-  const drainUntilClosed = defer(() => conn.data$.pipe(ignoreElements(), catchError(() => EMPTY)));
+  const drainUntilClosed = defer(() =>
+    conn.data$.pipe(
+      ignoreElements(),
+      catchError(() => EMPTY),
+    ),
+  );
   return conn.data$.pipe(
     tap((chunk) => (received += chunk.length)),
     lines({ maxLength: MAX_LINE }),

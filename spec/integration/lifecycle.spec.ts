@@ -4,8 +4,20 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  EMPTY, NEVER, Subject, VirtualTimeScheduler, catchError, firstValueFrom, lastValueFrom, map, mergeMap, of,
-  retry, take, tap, toArray,
+  EMPTY,
+  NEVER,
+  Subject,
+  VirtualTimeScheduler,
+  catchError,
+  firstValueFrom,
+  lastValueFrom,
+  map,
+  mergeMap,
+  of,
+  retry,
+  take,
+  tap,
+  toArray,
 } from 'rxjs';
 import { backoff, connect } from '../../lib/client';
 import { ConnectTimeoutError, WriteAfterEndError } from '../../lib/errors';
@@ -65,7 +77,7 @@ describe('teardown', () => {
 });
 
 describe('errors', () => {
-  it('delivers EADDRINUSE as the error notification with Node\'s code', async () => {
+  it("delivers EADDRINUSE as the error notification with Node's code", async () => {
     const server = await startServer(() => NEVER);
     try {
       const error = await firstValueFrom(listen({ port: server.port, host: '127.0.0.1' })).catch((e) => e);
@@ -97,7 +109,7 @@ describe('errors', () => {
     }
   });
 
-  it('errors only the reset connection\'s data$ and keeps serving the others', async () => {
+  it("errors only the reset connection's data$ and keeps serving the others", async () => {
     const outcomes: string[] = [];
     const reset = new Subject<void>();
     const server = await startServer((conn) =>

@@ -100,7 +100,9 @@ describe('maxConnections', () => {
       b.end('b');
       expect((await Promise.all(replies)).map(String)).toEqual(['a', 'b']);
       await Promise.all([closed(a), closed(b)]);
-      const counts = server.events.filter((e) => e.type === 'connection' || e.type === 'disconnect').map((e) => (e as { open: number }).open);
+      const counts = server.events
+        .filter((e) => e.type === 'connection' || e.type === 'disconnect')
+        .map((e) => (e as { open: number }).open);
       expect(counts).toEqual([1, 2, 1, 0]);
     } finally {
       server.subscription.unsubscribe();
@@ -121,13 +123,18 @@ describe('scale', () => {
     await afterClosePhase();
     const before = openNetHandles();
     const shutdown = new Subject<void>();
-    const server = await start({ shutdown, backlog: 4096 }, (conn) => conn.data$.pipe(sendTo(conn, { end: false }), ignoreElements()));
+    const server = await start({ shutdown, backlog: 4096 }, (conn) =>
+      conn.data$.pipe(sendTo(conn, { end: false }), ignoreElements()),
+    );
     const sockets: net.Socket[] = [];
     // Open in batches so the accept queue is never the bottleneck.
     for (let i = 0; i < count; i += 200) {
-      sockets.push(...(await Promise.all(Array.from({ length: Math.min(200, count - i) }, () => plainConnect(server.port)))));
+      sockets.push(
+        ...(await Promise.all(Array.from({ length: Math.min(200, count - i) }, () => plainConnect(server.port)))),
+      );
     }
-    while (server.events.filter((e) => e.type === 'connection').length < count) await new Promise((r) => setImmediate(r));
+    while (server.events.filter((e) => e.type === 'connection').length < count)
+      await new Promise((r) => setImmediate(r));
     expect(server.events.filter((e) => e.type === 'connection').pop()).toMatchObject({ open: count });
     // Every connection exchanges one message while all are open.
     const answers = await Promise.all(

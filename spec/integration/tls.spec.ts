@@ -57,15 +57,24 @@ describe('TLS', () => {
 
   it('carries length-prefixed frames over TLS unchanged', async () => {
     const server = await tlsServer((conn) =>
-      conn.data$.pipe(lengthField({ lengthFieldLength: 4, initialBytesToStrip: 4, maxFrameLength: 1 << 20 }), encodeLengthField({ lengthFieldLength: 4 }), sendTo(conn)),
+      conn.data$.pipe(
+        lengthField({ lengthFieldLength: 4, initialBytesToStrip: 4, maxFrameLength: 1 << 20 }),
+        encodeLengthField({ lengthFieldLength: 4 }),
+        sendTo(conn),
+      ),
     );
     try {
       const frames = ['one', 'two', 'x'.repeat(70_000)].map((s) => Buffer.from(s));
       const echoed = await firstValueFrom(
         connect({ port: server.port, host: 'localhost', tls: { ca: certs.ca } }).pipe(
           mergeMap((conn) => {
-            of(...frames).pipe(encodeLengthField({ lengthFieldLength: 4 }), sendTo(conn)).subscribe();
-            return conn.data$.pipe(lengthField({ lengthFieldLength: 4, initialBytesToStrip: 4, maxFrameLength: 1 << 20 }), toArray());
+            of(...frames)
+              .pipe(encodeLengthField({ lengthFieldLength: 4 }), sendTo(conn))
+              .subscribe();
+            return conn.data$.pipe(
+              lengthField({ lengthFieldLength: 4, initialBytesToStrip: 4, maxFrameLength: 1 << 20 }),
+              toArray(),
+            );
           }),
         ),
       );

@@ -127,7 +127,10 @@ describe('AbortSignal', () => {
         connect({ port: server.bound as number, host: '127.0.0.1', signal: controller.signal }).pipe(
           mergeMap((conn) => {
             controller.abort();
-            return conn.data$.pipe(toArray(), catchError(() => of([])));
+            return conn.data$.pipe(
+              toArray(),
+              catchError(() => of([])),
+            );
           }),
           toArray(),
         ),

@@ -35,7 +35,11 @@ describe('decodeNdjson', () => {
     const result = run(decodeNdjson(), bytes('1\n\n{oops}\n2\n'));
     expect(result.values).toEqual([1]);
     expect(result.error).toBeInstanceOf(NdjsonParseError);
-    expect(errorData(result.error)).toMatchObject({ name: 'NdjsonParseError', code: 'ERR_NDJSON_PARSE', lineNumber: 3 });
+    expect(errorData(result.error)).toMatchObject({
+      name: 'NdjsonParseError',
+      code: 'ERR_NDJSON_PARSE',
+      lineNumber: 3,
+    });
     expect((result.error as NdjsonParseError).reason).toMatch(/JSON/);
   });
 
@@ -66,7 +70,12 @@ describe('decodeNdjson', () => {
   it('errors with FrameTooLongError for a line over maxLength before it is complete', () => {
     const result = run(decodeNdjson({ maxLength: 8 }), [Buffer.from('1\n"abcdefgh'), Buffer.from('ij"\n')]);
     expect(result.values).toEqual([1]);
-    expect(errorData(result.error)).toEqual({ name: 'FrameTooLongError', code: 'ERR_FRAME_TOO_LONG', limit: 8, length: 9 });
+    expect(errorData(result.error)).toEqual({
+      name: 'FrameTooLongError',
+      code: 'ERR_FRAME_TOO_LONG',
+      limit: 8,
+      length: 9,
+    });
   });
 
   it('decodes UTF-8 text split inside a character', () => {
@@ -96,7 +105,11 @@ describe('decodeNdjson', () => {
       marbles().run(({ cold, expectObservable, expectSubscriptions }) => {
         const v = bufferValues({ a: '{"a":1}\n[2', b: ']\n\n"x"\n', c: 'oops\n' });
         const source = cold('-a-b-----c-a-|', v);
-        expectObservable(source.pipe(decodeNdjson())).toBe('-x-(yz)--#', { x: { a: 1 }, y: [2], z: 'x' }, new NdjsonParseError(5, reasonOf('oops')));
+        expectObservable(source.pipe(decodeNdjson())).toBe(
+          '-x-(yz)--#',
+          { x: { a: 1 }, y: [2], z: 'x' },
+          new NdjsonParseError(5, reasonOf('oops')),
+        );
         expectSubscriptions(source.subscriptions).toBe('^--------!');
       });
     });
@@ -113,14 +126,20 @@ describe('encodeNdjson', () => {
   behavesAsOperator(() => encodeNdjson(), { a: 1 });
 
   it('writes one line of JSON per value', () => {
-    expect(run(encodeNdjson(), [{ a: 'b\nc' }, null] as never).values.map((b) => b.toString())).toEqual(['{"a":"b\\nc"}\n', 'null\n']);
+    expect(run(encodeNdjson(), [{ a: 'b\nc' }, null] as never).values.map((b) => b.toString())).toEqual([
+      '{"a":"b\\nc"}\n',
+      'null\n',
+    ]);
   });
 
   it('refuses what JSON.stringify cannot serialize with EncodeError', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     for (const value of [undefined, () => 1, 1n, cyclic]) {
-      expect(errorData(run(encodeNdjson(), [value] as never).error)).toMatchObject({ name: 'EncodeError', code: 'ERR_ENCODE' });
+      expect(errorData(run(encodeNdjson(), [value] as never).error)).toMatchObject({
+        name: 'EncodeError',
+        code: 'ERR_ENCODE',
+      });
     }
   });
 

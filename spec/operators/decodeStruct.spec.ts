@@ -53,7 +53,11 @@ describe('decodeStruct', () => {
       const bytes = CTestData.encode(sample);
       const v = { a: bytes.subarray(0, 10), b: bytes.subarray(10) };
       expectObservable(cold('-a-b-|', v).pipe(decodeStruct(CTestData))).toBe('---x-|', { x: sample });
-      expectObservable(cold('-a-|', v).pipe(decodeStruct(CTestData))).toBe('---#', undefined, new TruncatedFrameError(10));
+      expectObservable(cold('-a-|', v).pipe(decodeStruct(CTestData))).toBe(
+        '---#',
+        undefined,
+        new TruncatedFrameError(10),
+      );
     });
   });
 });

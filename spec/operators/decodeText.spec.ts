@@ -6,7 +6,18 @@ import { bufferValues, chunkingsOf, marbles, run } from '../framing/helpers';
 import { behavesAsOperator } from './contract';
 
 const ENCODINGS: BufferEncoding[] = [
-  'utf8', 'utf-8', 'utf16le', 'utf-16le', 'ucs2', 'ucs-2', 'latin1', 'binary', 'ascii', 'base64', 'base64url', 'hex',
+  'utf8',
+  'utf-8',
+  'utf16le',
+  'utf-16le',
+  'ucs2',
+  'ucs-2',
+  'latin1',
+  'binary',
+  'ascii',
+  'base64',
+  'base64url',
+  'hex',
 ];
 
 describe('decodeText', () => {
@@ -19,13 +30,18 @@ describe('decodeText', () => {
   });
 
   it('holds back a four-byte character sent one byte per chunk and emits no empty strings', () => {
-    const result = run(decodeText(), [...Buffer.from('😀')].map((b) => Buffer.from([b])));
+    const result = run(
+      decodeText(),
+      [...Buffer.from('😀')].map((b) => Buffer.from([b])),
+    );
     expect(result.values).toEqual(['😀']);
   });
 
   it('keeps a UTF-16 surrogate pair together across chunks', () => {
     const bytes = Buffer.from('a😀', 'utf16le');
-    expect(run(decodeText('utf16le'), [bytes.subarray(0, 3), bytes.subarray(3, 5), bytes.subarray(5)]).values.join('')).toBe('a😀');
+    expect(
+      run(decodeText('utf16le'), [bytes.subarray(0, 3), bytes.subarray(3, 5), bytes.subarray(5)]).values.join(''),
+    ).toBe('a😀');
   });
 
   it('emits U+FFFD for an incomplete last character, as a socket with setEncoding does', () => {
@@ -34,24 +50,27 @@ describe('decodeText', () => {
     expect(result.completed).toBe(true);
   });
 
-  it.each(ENCODINGS)('concatenates to exactly what decoding all %s bytes at once gives, however they are chunked', (encoding) => {
-    fc.assert(
-      fc.property(
-        fc
-          .oneof(
-            fc.string({ unit: 'binary', maxLength: 40 }).map((s) => Buffer.from(s, 'utf8')),
-            fc.uint8Array({ maxLength: 60 }).map((a) => Buffer.from(a)),
-          )
-          .chain((bytes) => fc.tuple(fc.constant(bytes), chunkingsOf(bytes))),
-        ([bytes, chunks]) => {
-          const result = run(decodeText(encoding), chunks);
-          expect(result.values.join('')).toBe(bytes.toString(encoding));
-          expect(result.values).not.toContain('');
-        },
-      ),
-      { numRuns: 200 },
-    );
-  });
+  it.each(ENCODINGS)(
+    'concatenates to exactly what decoding all %s bytes at once gives, however they are chunked',
+    (encoding) => {
+      fc.assert(
+        fc.property(
+          fc
+            .oneof(
+              fc.string({ unit: 'binary', maxLength: 40 }).map((s) => Buffer.from(s, 'utf8')),
+              fc.uint8Array({ maxLength: 60 }).map((a) => Buffer.from(a)),
+            )
+            .chain((bytes) => fc.tuple(fc.constant(bytes), chunkingsOf(bytes))),
+          ([bytes, chunks]) => {
+            const result = run(decodeText(encoding), chunks);
+            expect(result.values.join('')).toBe(bytes.toString(encoding));
+            expect(result.values).not.toContain('');
+          },
+        ),
+        { numRuns: 200 },
+      );
+    },
+  );
 
   it('refuses an encoding Node does not know when created', () => {
     expect(() => decodeText('utf7' as BufferEncoding)).toThrow(InvalidArgumentError);

@@ -1,11 +1,7 @@
 // delimited(): frames between delimiters, whatever the chunking; limits and end of stream.
 import fc from 'fast-check';
 import { Subject, from } from 'rxjs';
-import {
-  FrameTooLongError,
-  InvalidArgumentError,
-  TruncatedFrameError,
-} from '../../lib/errors';
+import { FrameTooLongError, InvalidArgumentError, TruncatedFrameError } from '../../lib/errors';
 import type { Truncation } from '../../lib/framing/Framer';
 import { delimited } from '../../lib/operators/delimited';
 import { encodeDelimited } from '../../lib/operators/encodeDelimited';
@@ -85,7 +81,10 @@ describe('delimited', () => {
     const delimiter = Buffer.from([0xff, 0x00]);
     fc.assert(
       fc.property(
-        fc.array(fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a.filter((x) => x !== 0xff))), { maxLength: 20 }),
+        fc.array(
+          fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a.filter((x) => x !== 0xff))),
+          { maxLength: 20 },
+        ),
         fc.nat(),
         (frames, seed) => {
           const encoded = run(encodeDelimited(delimiter), frames as never).values as Buffer[];
@@ -121,7 +120,9 @@ describe('delimited', () => {
     for (const max of [0, 1, 0xff, 0x100, 0xffff, 0x10000]) {
       const ok = run(delimited(',', { maxLength: max }), [Buffer.concat([Buffer.alloc(max, 0x61), Buffer.from(',')])]);
       expect(ok.values.map((f) => f.length)).toEqual([max]);
-      const tooLong = run(delimited(',', { maxLength: max }), [Buffer.concat([Buffer.alloc(max + 1, 0x61), Buffer.from(',')])]);
+      const tooLong = run(delimited(',', { maxLength: max }), [
+        Buffer.concat([Buffer.alloc(max + 1, 0x61), Buffer.from(',')]),
+      ]);
       expect(errorData(tooLong.error)).toMatchObject({ name: 'FrameTooLongError', limit: max, length: max + 1 });
     }
   });
@@ -157,7 +158,11 @@ describe('delimited', () => {
     try {
       delimited(',', { maxLength: -1 });
     } catch (e) {
-      expect(errorData(e)).toEqual({ name: 'InvalidArgumentError', code: 'ERR_INVALID_ARGUMENT', argument: 'maxLength' });
+      expect(errorData(e)).toEqual({
+        name: 'InvalidArgumentError',
+        code: 'ERR_INVALID_ARGUMENT',
+        argument: 'maxLength',
+      });
     }
   });
 
@@ -191,7 +196,11 @@ describe('delimited', () => {
       marbles().run(({ cold, expectObservable, expectSubscriptions }) => {
         const values = bufferValues({ a: 'ab,cd', b: 'efg', x: 'ab' });
         const source = cold('  -a--b--a-|', values);
-        expectObservable(source.pipe(delimited(',', { maxLength: 4 }))).toBe('-x--#', values, new FrameTooLongError(4, 5));
+        expectObservable(source.pipe(delimited(',', { maxLength: 4 }))).toBe(
+          '-x--#',
+          values,
+          new FrameTooLongError(4, 5),
+        );
         expectSubscriptions(source.subscriptions).toBe('^---!');
       });
     });

@@ -18,7 +18,11 @@ describe('encodeDelimited', () => {
   it('refuses a frame containing the delimiter with EncodeError', () => {
     const result = enc(encodeDelimited(','), ['a,b']);
     expect(result.error).toBeInstanceOf(EncodeError);
-    expect(errorData(result.error)).toEqual({ name: 'EncodeError', code: 'ERR_ENCODE', reason: 'the delimiter occurs inside the frame at byte 1' });
+    expect(errorData(result.error)).toEqual({
+      name: 'EncodeError',
+      code: 'ERR_ENCODE',
+      reason: 'the delimiter occurs inside the frame at byte 1',
+    });
   });
 
   it('refuses a frame whose tail and the delimiter would overlap into an earlier match', () => {

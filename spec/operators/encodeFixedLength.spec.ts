@@ -21,7 +21,12 @@ describe('encodeFixedLength', () => {
   });
 
   it('refuses a longer frame with FrameTooLongError', () => {
-    expect(errorData(enc(encodeFixedLength(2), ['abc']).error)).toEqual({ name: 'FrameTooLongError', code: 'ERR_FRAME_TOO_LONG', limit: 2, length: 3 });
+    expect(errorData(enc(encodeFixedLength(2), ['abc']).error)).toEqual({
+      name: 'FrameTooLongError',
+      code: 'ERR_FRAME_TOO_LONG',
+      limit: 2,
+      length: 3,
+    });
   });
 
   it('refuses a bad size or pad when created', () => {

@@ -35,7 +35,11 @@ describe('encodeLines', () => {
   it('errors at the first value it cannot encode, in marbles', () => {
     marbles().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('-a-b-a-|', { a: 'a', b: 'b\n' });
-      expectObservable(source.pipe(encodeLines())).toBe('-x-#', bufferValues({ x: 'a\n' }), new EncodeError('a line must not contain \\n (found at byte 1)'));
+      expectObservable(source.pipe(encodeLines())).toBe(
+        '-x-#',
+        bufferValues({ x: 'a\n' }),
+        new EncodeError('a line must not contain \\n (found at byte 1)'),
+      );
       expectSubscriptions(source.subscriptions).toBe('^--!');
     });
   });

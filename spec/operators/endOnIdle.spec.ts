@@ -85,7 +85,10 @@ describe('endOnIdle', () => {
       const [client, server] = connectionPair();
       client.data$.subscribe();
       server.data$.subscribe();
-      const events = server.events$.pipe(idleWatch({ allIdle: 3 }), endOnIdle(server, { goodbye: 'bye', closeTimeout: 4 }));
+      const events = server.events$.pipe(
+        idleWatch({ allIdle: 3 }),
+        endOnIdle(server, { goodbye: 'bye', closeTimeout: 4 }),
+      );
       expectObservable(events).toBe('---a---|', { a: allIdle(3) });
       at(8, () => expect(server.closed).toBe(true));
     });
@@ -98,7 +101,10 @@ describe('endOnIdle', () => {
       // The client ends as soon as it has read our FIN, as a plain Node socket does.
       client.events$.subscribe((e) => e.type === 'end' && client.end());
       server.data$.subscribe();
-      const events = server.events$.pipe(idleWatch({ allIdle: 3 }), endOnIdle(server, { goodbye: 'bye', closeTimeout: 10 }));
+      const events = server.events$.pipe(
+        idleWatch({ allIdle: 3 }),
+        endOnIdle(server, { goodbye: 'bye', closeTimeout: 10 }),
+      );
       expectObservable(events).toBe('---a-|', { a: allIdle(3) });
     });
   });
@@ -115,7 +121,11 @@ describe('endOnIdle', () => {
     marbles().run(({ hot, expectObservable }) => {
       const [, server] = connectionPair();
       const failure = new Error('boom');
-      expectObservable(hot<IdleEvent>('--#', undefined, failure).pipe(endOnIdle(server))).toBe('--#', undefined, failure);
+      expectObservable(hot<IdleEvent>('--#', undefined, failure).pipe(endOnIdle(server))).toBe(
+        '--#',
+        undefined,
+        failure,
+      );
     });
   });
 
@@ -126,7 +136,11 @@ describe('endOnIdle', () => {
       const goodbye = () => {
         throw failure;
       };
-      expectObservable(hot<IdleEvent>('-a-', { a: allIdle(1) }).pipe(endOnIdle(server, { goodbye }))).toBe('-#', undefined, failure);
+      expectObservable(hot<IdleEvent>('-a-', { a: allIdle(1) }).pipe(endOnIdle(server, { goodbye }))).toBe(
+        '-#',
+        undefined,
+        failure,
+      );
     });
   });
 

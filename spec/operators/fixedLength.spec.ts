@@ -11,13 +11,20 @@ describe('fixedLength', () => {
   behavesAsOperator(() => fixedLength(2), Buffer.from('ab'));
 
   it('cuts the stream into frames of the given size', () => {
-    expect(texts(run(fixedLength(3), [Buffer.from('abcd'), Buffer.from('ef'), Buffer.from('ghi')]).values)).toEqual(['abc', 'def', 'ghi']);
+    expect(texts(run(fixedLength(3), [Buffer.from('abcd'), Buffer.from('ef'), Buffer.from('ghi')]).values)).toEqual([
+      'abc',
+      'def',
+      'ghi',
+    ]);
   });
 
   it('yields the same frames and error as cutting the whole input, however it is chunked', () => {
     fc.assert(
       fc.property(
-        fc.uint8Array({ maxLength: 100 }).map((a) => Buffer.from(a)).chain((bytes) => fc.tuple(fc.constant(bytes), chunkingsOf(bytes))),
+        fc
+          .uint8Array({ maxLength: 100 })
+          .map((a) => Buffer.from(a))
+          .chain((bytes) => fc.tuple(fc.constant(bytes), chunkingsOf(bytes))),
         fc.integer({ min: 1, max: 9 }),
         fc.constantFrom<Truncation>('error', 'emit', 'discard'),
         ([bytes, chunks], n, truncation) => {

@@ -84,7 +84,11 @@ describe('idleTimeout', () => {
   it('takes its scheduler in the options', () => {
     marbles().run(({ hot, expectObservable }) => {
       const source = hot('-a--');
-      expectObservable(source.pipe(idleTimeout(2, { scheduler: asyncScheduler }))).toBe('-a-#', undefined, new IdleTimeoutError(2));
+      expectObservable(source.pipe(idleTimeout(2, { scheduler: asyncScheduler }))).toBe(
+        '-a-#',
+        undefined,
+        new IdleTimeoutError(2),
+      );
     });
   });
 
@@ -99,7 +103,9 @@ describe('idleTimeout', () => {
 
   it('stops a synchronous source with take(1) before its timer matters', () => {
     const values: number[] = [];
-    of(1, 2, 3).pipe(idleTimeout(1), take(1)).subscribe((v) => values.push(v));
+    of(1, 2, 3)
+      .pipe(idleTimeout(1), take(1))
+      .subscribe((v) => values.push(v));
     expect(values).toEqual([1]);
   });
 

@@ -132,7 +132,11 @@ describe('idleWatch', () => {
   it('passes an error of events$ on', () => {
     marbles().run(({ hot, expectObservable }) => {
       const failure = new Error('boom');
-      expectObservable(hot<ConnectionEvent>('-d--#', ev, failure).pipe(idleWatch({ readIdle: 10 }))).toBe('----#', undefined, failure);
+      expectObservable(hot<ConnectionEvent>('-d--#', ev, failure).pipe(idleWatch({ readIdle: 10 }))).toBe(
+        '----#',
+        undefined,
+        failure,
+      );
     });
   });
 

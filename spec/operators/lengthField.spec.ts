@@ -22,43 +22,85 @@ interface Row {
 const table: Row[] = [
   {
     name: 'Netty 1: 2-byte length at offset 0, header kept',
-    config: { maxFrameLength: 1024, lengthFieldOffset: 0, lengthFieldLength: 2, lengthAdjustment: 0, initialBytesToStrip: 0 },
+    config: {
+      maxFrameLength: 1024,
+      lengthFieldOffset: 0,
+      lengthFieldLength: 2,
+      lengthAdjustment: 0,
+      initialBytesToStrip: 0,
+    },
     input: h('000C', HELLO),
     frames: ['000C' + HELLO],
   },
   {
     name: 'Netty 2: 2-byte length at offset 0, header stripped',
-    config: { maxFrameLength: 1024, lengthFieldOffset: 0, lengthFieldLength: 2, lengthAdjustment: 0, initialBytesToStrip: 2 },
+    config: {
+      maxFrameLength: 1024,
+      lengthFieldOffset: 0,
+      lengthFieldLength: 2,
+      lengthAdjustment: 0,
+      initialBytesToStrip: 2,
+    },
     input: h('000C', HELLO),
     frames: [HELLO],
   },
   {
     name: 'Netty 3: 2-byte length counting the whole message, header kept',
-    config: { maxFrameLength: 1024, lengthFieldOffset: 0, lengthFieldLength: 2, lengthAdjustment: -2, initialBytesToStrip: 0 },
+    config: {
+      maxFrameLength: 1024,
+      lengthFieldOffset: 0,
+      lengthFieldLength: 2,
+      lengthAdjustment: -2,
+      initialBytesToStrip: 0,
+    },
     input: h('000E', HELLO),
     frames: ['000E' + HELLO],
   },
   {
     name: 'Netty 4: 3-byte length at the end of a 5-byte header',
-    config: { maxFrameLength: 1024, lengthFieldOffset: 2, lengthFieldLength: 3, lengthAdjustment: 0, initialBytesToStrip: 0 },
+    config: {
+      maxFrameLength: 1024,
+      lengthFieldOffset: 2,
+      lengthFieldLength: 3,
+      lengthAdjustment: 0,
+      initialBytesToStrip: 0,
+    },
     input: h('CAFE', '00000C', HELLO),
     frames: ['CAFE00000C' + HELLO],
   },
   {
     name: 'Netty 5: 3-byte length at the start of a 5-byte header',
-    config: { maxFrameLength: 1024, lengthFieldOffset: 0, lengthFieldLength: 3, lengthAdjustment: 2, initialBytesToStrip: 0 },
+    config: {
+      maxFrameLength: 1024,
+      lengthFieldOffset: 0,
+      lengthFieldLength: 3,
+      lengthAdjustment: 2,
+      initialBytesToStrip: 0,
+    },
     input: h('00000C', 'CAFE', HELLO),
     frames: ['00000CCAFE' + HELLO],
   },
   {
     name: 'Netty 6: 2-byte length at offset 1 of a 4-byte header, HDR1 and length stripped',
-    config: { maxFrameLength: 1024, lengthFieldOffset: 1, lengthFieldLength: 2, lengthAdjustment: 1, initialBytesToStrip: 3 },
+    config: {
+      maxFrameLength: 1024,
+      lengthFieldOffset: 1,
+      lengthFieldLength: 2,
+      lengthAdjustment: 1,
+      initialBytesToStrip: 3,
+    },
     input: h('CA', '000C', 'FE', HELLO),
     frames: ['FE' + HELLO],
   },
   {
     name: 'Netty 7: as 6, the length counting the whole message',
-    config: { maxFrameLength: 1024, lengthFieldOffset: 1, lengthFieldLength: 2, lengthAdjustment: -3, initialBytesToStrip: 3 },
+    config: {
+      maxFrameLength: 1024,
+      lengthFieldOffset: 1,
+      lengthFieldLength: 2,
+      lengthAdjustment: -3,
+      initialBytesToStrip: 3,
+    },
     input: h('CA', '0010', 'FE', HELLO),
     frames: ['FE' + HELLO],
   },
@@ -82,7 +124,13 @@ const table: Row[] = [
   },
   {
     name: '2-byte little-endian length counting itself',
-    config: { maxFrameLength: 100, lengthFieldLength: 2, lengthAdjustment: -2, initialBytesToStrip: 2, byteOrder: 'LE' },
+    config: {
+      maxFrameLength: 100,
+      lengthFieldLength: 2,
+      lengthAdjustment: -2,
+      initialBytesToStrip: 2,
+      byteOrder: 'LE',
+    },
     input: h('0500 616263', '0200'),
     frames: ['616263', ''],
   },
@@ -94,7 +142,13 @@ const table: Row[] = [
   },
   {
     name: '8-byte little-endian length after a 1-byte type, type kept',
-    config: { maxFrameLength: 1 << 20, lengthFieldOffset: 1, lengthFieldLength: 8, initialBytesToStrip: 0, byteOrder: 'LE' },
+    config: {
+      maxFrameLength: 1 << 20,
+      lengthFieldOffset: 1,
+      lengthFieldLength: 8,
+      initialBytesToStrip: 0,
+      byteOrder: 'LE',
+    },
     input: h('07 0100000000000000 2a'),
     frames: ['0701000000000000002a'],
   },
@@ -106,7 +160,13 @@ const table: Row[] = [
   },
   {
     name: 'length field counting the whole frame including a 2-byte prefix',
-    config: { maxFrameLength: 1024, lengthFieldOffset: 2, lengthFieldLength: 2, lengthAdjustment: -4, initialBytesToStrip: 4 },
+    config: {
+      maxFrameLength: 1024,
+      lengthFieldOffset: 2,
+      lengthFieldLength: 2,
+      lengthAdjustment: -4,
+      initialBytesToStrip: 4,
+    },
     input: h('AAAA 0006 6162', 'BBBB 0004'),
     frames: ['6162', ''],
   },
@@ -141,8 +201,14 @@ describe('lengthField', () => {
         if (size >= 2 ** (8 * fieldLength)) continue;
         for (const byteOrder of ['BE', 'LE'] as const) {
           const payload = Buffer.alloc(size, 0x5a);
-          const framed = run(encodeLengthField({ lengthFieldLength: fieldLength, byteOrder }), [payload] as never).values[0] as Buffer;
-          const decoder = lengthField({ maxFrameLength: 0x20000, lengthFieldLength: fieldLength, initialBytesToStrip: fieldLength, byteOrder });
+          const framed = run(encodeLengthField({ lengthFieldLength: fieldLength, byteOrder }), [payload] as never)
+            .values[0] as Buffer;
+          const decoder = lengthField({
+            maxFrameLength: 0x20000,
+            lengthFieldLength: fieldLength,
+            initialBytesToStrip: fieldLength,
+            byteOrder,
+          });
           const result = run(decoder, splitAt(framed, [1, Math.floor(framed.length / 2)]));
           expect(result.values.map((v) => v.length)).toEqual([size]);
         }
@@ -159,7 +225,12 @@ describe('lengthField', () => {
     source.next(h('0061'));
     expect(error).toBeInstanceOf(FrameTooLongError);
     // 0x61 = 97 bytes of body + 4 of header: the whole frame is checked, as in Netty.
-    expect(errorData(error)).toEqual({ name: 'FrameTooLongError', code: 'ERR_FRAME_TOO_LONG', limit: 100, length: 101 });
+    expect(errorData(error)).toEqual({
+      name: 'FrameTooLongError',
+      code: 'ERR_FRAME_TOO_LONG',
+      limit: 100,
+      length: 101,
+    });
     expect(source.observed).toBe(false);
   });
 
@@ -187,7 +258,12 @@ describe('lengthField', () => {
 
   it('with failFast off, still errors if the source ends inside the too-long frame', () => {
     const result = run(lengthField({ maxFrameLength: 10, lengthFieldLength: 1, failFast: false }), [h('14 00')]);
-    expect(errorData(result.error)).toEqual({ name: 'FrameTooLongError', code: 'ERR_FRAME_TOO_LONG', limit: 10, length: 21 });
+    expect(errorData(result.error)).toEqual({
+      name: 'FrameTooLongError',
+      code: 'ERR_FRAME_TOO_LONG',
+      limit: 10,
+      length: 21,
+    });
   });
 
   it('emits CorruptedFrameError for a negative 8-byte length field', () => {
@@ -197,20 +273,30 @@ describe('lengthField', () => {
   });
 
   it('emits CorruptedFrameError when the adjusted length is shorter than the header up to the length field', () => {
-    const result = run(lengthField({ maxFrameLength: 100, lengthFieldLength: 2, lengthAdjustment: -2 }), [h('0001 00')]);
+    const result = run(lengthField({ maxFrameLength: 100, lengthFieldLength: 2, lengthAdjustment: -2 }), [
+      h('0001 00'),
+    ]);
     expect(errorData(result.error)).toEqual({ name: 'CorruptedFrameError', code: 'ERR_CORRUPTED_FRAME', length: 1 });
     expect((result.error as Error).message).toContain('lengthFieldEndOffset 2');
   });
 
   it('emits CorruptedFrameError when the frame is shorter than initialBytesToStrip', () => {
-    const result = run(lengthField({ maxFrameLength: 100, lengthFieldLength: 1, initialBytesToStrip: 4 }), [h('01 00 00 00')]);
+    const result = run(lengthField({ maxFrameLength: 100, lengthFieldLength: 1, initialBytesToStrip: 4 }), [
+      h('01 00 00 00'),
+    ]);
     expect(errorData(result.error)).toEqual({ name: 'CorruptedFrameError', code: 'ERR_CORRUPTED_FRAME', length: 2 });
   });
 
   it('emits TruncatedFrameError when the source ends inside a header or a body, and completes quietly with truncation discard', () => {
     const config = { maxFrameLength: 100, lengthFieldLength: 2 as const };
-    expect(errorData(run(lengthField(config), [h('00')]).error)).toMatchObject({ name: 'TruncatedFrameError', buffered: 1 });
-    expect(errorData(run(lengthField(config), [h('0003 6162')]).error)).toMatchObject({ name: 'TruncatedFrameError', buffered: 4 });
+    expect(errorData(run(lengthField(config), [h('00')]).error)).toMatchObject({
+      name: 'TruncatedFrameError',
+      buffered: 1,
+    });
+    expect(errorData(run(lengthField(config), [h('0003 6162')]).error)).toMatchObject({
+      name: 'TruncatedFrameError',
+      buffered: 4,
+    });
     const discarded = run(lengthField({ ...config, truncation: 'discard' }), [h('0001 61 0003 6162')]);
     expect(hex(discarded.values)).toEqual(['000161']);
     expect(discarded.completed).toBe(true);
@@ -246,7 +332,11 @@ describe('lengthField', () => {
       truncation: fc.constantFrom<'error' | 'discard'>('error', 'discard'),
     });
     // Mostly small lengths, so that frames complete and the other branches are reached too.
-    const bytes = fc.array(fc.oneof({ weight: 5, arbitrary: fc.nat({ max: 6 }) }, { weight: 1, arbitrary: fc.nat({ max: 255 }) }), { maxLength: 120 }).map((a) => Buffer.from(a));
+    const bytes = fc
+      .array(fc.oneof({ weight: 5, arbitrary: fc.nat({ max: 6 }) }, { weight: 1, arbitrary: fc.nat({ max: 255 }) }), {
+        maxLength: 120,
+      })
+      .map((a) => Buffer.from(a));
     fc.assert(
       fc.property(
         configs,
@@ -266,7 +356,10 @@ describe('lengthField', () => {
   it('decodes what encodeLengthField encoded, for every field size, byte order and length convention', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)), { maxLength: 12 }),
+        fc.array(
+          fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)),
+          { maxLength: 12 },
+        ),
         fc.constantFrom<1 | 2 | 3 | 4 | 8>(1, 2, 3, 4, 8),
         fc.constantFrom<'BE' | 'LE'>('BE', 'LE'),
         fc.boolean(),
@@ -274,7 +367,12 @@ describe('lengthField', () => {
         fc.nat(),
         (frames, lengthFieldLength, byteOrder, includes, adjustment, seed) => {
           const encoded = run(
-            encodeLengthField({ lengthFieldLength, byteOrder, lengthIncludesLengthFieldLength: includes, lengthAdjustment: adjustment }),
+            encodeLengthField({
+              lengthFieldLength,
+              byteOrder,
+              lengthIncludesLengthFieldLength: includes,
+              lengthAdjustment: adjustment,
+            }),
             frames as never,
           ).values as Buffer[];
           const bytes = Buffer.concat(encoded);
@@ -321,7 +419,11 @@ describe('lengthField', () => {
     it('errors with TruncatedFrameError when the source completes inside a frame', () => {
       marbles().run(({ cold, expectObservable }) => {
         const values = bufferValues({ a: [0, 2, 0x61] });
-        expectObservable(cold('-a-|', values).pipe(lengthField(config))).toBe('---#', values, new TruncatedFrameError(3));
+        expectObservable(cold('-a-|', values).pipe(lengthField(config))).toBe(
+          '---#',
+          values,
+          new TruncatedFrameError(3),
+        );
       });
     });
   });

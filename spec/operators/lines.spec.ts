@@ -27,9 +27,7 @@ function reference(bytes: Buffer, maxLength: number, truncation: Truncation) {
   return { frames };
 }
 
-const lineBytes = fc
-  .array(fc.constantFrom(0x61, 0x62, 0x0d, 0x0a), { maxLength: 80 })
-  .map((a) => Buffer.from(a));
+const lineBytes = fc.array(fc.constantFrom(0x61, 0x62, 0x0d, 0x0a), { maxLength: 80 }).map((a) => Buffer.from(a));
 
 describe('lines', () => {
   behavesAsOperator(() => lines(), Buffer.from('one\n'));
@@ -74,7 +72,9 @@ describe('lines', () => {
           }),
         ),
         ({ bytes, chunks, maxLength, truncation }) => {
-          expect(outcome(run(lines({ maxLength, truncation }), chunks))).toEqual(reference(bytes, maxLength, truncation));
+          expect(outcome(run(lines({ maxLength, truncation }), chunks))).toEqual(
+            reference(bytes, maxLength, truncation),
+          );
         },
       ),
       { numRuns: 500 },
@@ -84,15 +84,19 @@ describe('lines', () => {
   it('decodes what encodeLines encoded, for both newline styles, however it is chunked', () => {
     const line = fc.string({ maxLength: 30 }).filter((s) => !s.includes('\n') && !s.endsWith('\r'));
     fc.assert(
-      fc.property(fc.array(line, { maxLength: 20 }), fc.constantFrom<'\n' | '\r\n'>('\n', '\r\n'), (values, newline) => {
-        const bytes = Buffer.concat(run(encodeLines({ newline }), values as never).values as Buffer[]);
-        fc.assert(
-          fc.property(chunkingsOf(bytes), (chunks) => {
-            expect(run(lines(), chunks).values.map((b) => b.toString('utf8'))).toEqual(values);
-          }),
-          { numRuns: 5 },
-        );
-      }),
+      fc.property(
+        fc.array(line, { maxLength: 20 }),
+        fc.constantFrom<'\n' | '\r\n'>('\n', '\r\n'),
+        (values, newline) => {
+          const bytes = Buffer.concat(run(encodeLines({ newline }), values as never).values as Buffer[]);
+          fc.assert(
+            fc.property(chunkingsOf(bytes), (chunks) => {
+              expect(run(lines(), chunks).values.map((b) => b.toString('utf8'))).toEqual(values);
+            }),
+            { numRuns: 5 },
+          );
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -151,7 +155,11 @@ describe('lines', () => {
     it("errors with TruncatedFrameError at completion with truncation 'error'", () => {
       marbles().run(({ cold, expectObservable }) => {
         const values = bufferValues({ a: 'x\ny', x: 'x' });
-        expectObservable(cold('-a-|', values).pipe(lines({ truncation: 'error' }))).toBe('-x-#', values, new TruncatedFrameError(1));
+        expectObservable(cold('-a-|', values).pipe(lines({ truncation: 'error' }))).toBe(
+          '-x-#',
+          values,
+          new TruncatedFrameError(1),
+        );
       });
     });
   });

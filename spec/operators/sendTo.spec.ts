@@ -94,7 +94,13 @@ describe('sendTo on the test kit', () => {
       const [dst, server] = connectionPair();
       const stats = sendStats();
       src.data$.pipe(sendTo(dst, { pauseSource: src, stats })).subscribe();
-      for (const [frame, text] of [[1, 'a'], [3, 'b'], [5, 'c'], [7, 'd']] as const) at(frame, () => client.write(text));
+      for (const [frame, text] of [
+        [1, 'a'],
+        [3, 'b'],
+        [5, 'c'],
+        [7, 'd'],
+      ] as const)
+        at(frame, () => client.write(text));
       unwritable(dst, 2, 8);
       // c and d stay with the client's side while the proxy does not read: the sink queues nothing.
       expectObservable(reads(src), '^--------!').toBe('-a-b----(cd)', values);
@@ -125,7 +131,10 @@ describe('sendTo on the test kit', () => {
       unwritable(app, 0, 20);
       at(2, () => peer.reset());
       expectObservable(cold('-a---|', values).pipe(sendTo(app))).toBe('--#', undefined, {
-        name: 'Error', code: 'ECONNRESET', errno: -104, syscall: 'read',
+        name: 'Error',
+        code: 'ECONNRESET',
+        errno: -104,
+        syscall: 'read',
       });
     });
   });
@@ -169,8 +178,13 @@ describe('sendTo on the test kit', () => {
     const [app] = connectionPair();
     let error: unknown;
     app.end();
-    of(Buffer.from('x')).pipe(sendTo(app)).subscribe({ error: (e) => (error = e) });
-    expect(comparable(error)).toEqual({ name: 'WriteAfterEndError', code: 'ERR_WRITE_AFTER_END', connectionId: app.id });
+    of(Buffer.from('x'))
+      .pipe(sendTo(app))
+      .subscribe({ error: (e) => (error = e) });
+    expect(comparable(error)).toEqual({
+      name: 'WriteAfterEndError',
+      code: 'ERR_WRITE_AFTER_END',
+      connectionId: app.id,
+    });
   });
 });
-

@@ -145,8 +145,19 @@ describe('the npm package', () => {
       { filename: string; files: { path: string }[] },
     ];
     const files = info.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/testing/index.js', 'dist/testing/index.d.ts']));
-    expect(files.filter((f) => !f.startsWith('dist/') && f !== 'package.json' && f !== 'README.md' && !/^LICENSE/i.test(f))).toEqual([]);
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'package.json',
+        'README.md',
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/testing/index.js',
+        'dist/testing/index.d.ts',
+      ]),
+    );
+    expect(
+      files.filter((f) => !f.startsWith('dist/') && f !== 'package.json' && f !== 'README.md' && !/^LICENSE/i.test(f)),
+    ).toEqual([]);
     expect(files.filter((f) => /\.spec\.|\.tsbuildinfo$/.test(f))).toEqual([]);
 
     // A fresh project; the registry is asked only if npm's cache lacks rxjs.
@@ -163,7 +174,12 @@ describe('the npm package', () => {
     fs.writeFileSync(path.join(app, 'echo.cjs'), ECHO_CJS);
     for (const file of ['echo.mjs', 'echo.cjs']) {
       const result = ok(await run(process.execPath, [file], app, 20_000), `node ${file}`);
-      const out = JSON.parse(result.stdout.trim()) as { reply: string; missing: string[]; count: number; testing: boolean };
+      const out = JSON.parse(result.stdout.trim()) as {
+        reply: string;
+        missing: string[];
+        count: number;
+        testing: boolean;
+      };
       expect(out).toEqual({ reply: 'hello rxnet', missing: [], count: expect.any(Number), testing: true });
       expect(out.count).toBeGreaterThan(40);
     }
@@ -171,9 +187,15 @@ describe('the npm package', () => {
     fs.writeFileSync(path.join(app, 'typed.mts'), TYPED);
     fs.writeFileSync(path.join(app, 'typed.cts'), TYPED);
     fs.writeFileSync(path.join(app, 'typed.ts'), TYPED);
-    fs.writeFileSync(path.join(app, 'tsconfig.node16.json'), tsconfig({ module: 'node16', moduleResolution: 'node16' }, ['typed.mts', 'typed.cts']));
+    fs.writeFileSync(
+      path.join(app, 'tsconfig.node16.json'),
+      tsconfig({ module: 'node16', moduleResolution: 'node16' }, ['typed.mts', 'typed.cts']),
+    );
     // The legacy resolver ignores "exports": rxnet/testing is found through "typesVersions".
-    fs.writeFileSync(path.join(app, 'tsconfig.node10.json'), tsconfig({ module: 'commonjs', moduleResolution: 'node' }, ['typed.ts']));
+    fs.writeFileSync(
+      path.join(app, 'tsconfig.node10.json'),
+      tsconfig({ module: 'commonjs', moduleResolution: 'node' }, ['typed.ts']),
+    );
     for (const project of ['tsconfig.node16.json', 'tsconfig.node10.json']) {
       ok(await run(process.execPath, [TSC, '-p', project], app), `tsc -p ${project}`);
     }

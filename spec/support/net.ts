@@ -28,7 +28,12 @@ export async function startServer(
     },
   })
     .pipe(mergeMap(handle))
-    .subscribe({ error: (e) => { errors.push(e); bound.error(e); } });
+    .subscribe({
+      error: (e) => {
+        errors.push(e);
+        bound.error(e);
+      },
+    });
   const port = await firstValueFrom(bound);
   return { port, subscription, errors };
 }

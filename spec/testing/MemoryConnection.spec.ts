@@ -143,7 +143,11 @@ describe('connectionPair', () => {
         server.data$.subscribe((chunk) => server.end(`Sending: ${chunk}`));
         at(1, () => client.end('More Axes'));
         expectObservable(client.events$.pipe(asEventText()), '^').toBe('-(wfdec|)', {
-          w: 'written', f: 'finish', d: 'data Sending: More Axes', e: 'end', c: 'close false',
+          w: 'written',
+          f: 'finish',
+          d: 'data Sending: More Axes',
+          e: 'end',
+          c: 'close false',
         });
         expectObservable(server.writable$).toBe('t|', { t: true });
       });
@@ -154,7 +158,11 @@ describe('connectionPair', () => {
         const [client, server] = connectionPair({ allowHalfOpen: false });
         server.data$.subscribe();
         at(2, () => client.end());
-        expectObservable(server.events$.pipe(asEventText())).toBe('--(efc|)', { e: 'end', f: 'finish', c: 'close false' });
+        expectObservable(server.events$.pipe(asEventText())).toBe('--(efc|)', {
+          e: 'end',
+          f: 'finish',
+          c: 'close false',
+        });
       });
     });
 
@@ -200,7 +208,8 @@ describe('connectionPair', () => {
         expectObservable(client.writable$, '^------!').toBe('t-f---t', { t: true, f: false });
         expectObservable(server.data$, '^------!').toBe('------(ab)', { a: 'a', b: 'b' });
         expectObservable(client.events$.pipe(asEventText()), '^------!').toBe('------(wwx)', {
-          w: 'written', x: 'drain',
+          w: 'written',
+          x: 'drain',
         });
         at(7, () => expect(results).toEqual([false, false]));
       });
@@ -281,7 +290,10 @@ describe('connectionPair', () => {
         at(1, () => client.write('unread'));
         at(3, () => client.reset());
         expectObservable(server.data$, '------^').toBe('------#', undefined, {
-          name: 'Error', code: 'ECONNRESET', errno: -104, syscall: 'read',
+          name: 'Error',
+          code: 'ECONNRESET',
+          errno: -104,
+          syscall: 'read',
         });
         expectObservable(client.events$.pipe(asEventText())).toBe('-w-(c|)', { w: 'written', c: 'close false' });
         expectObservable(client.data$).toBe('---|');

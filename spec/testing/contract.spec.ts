@@ -18,9 +18,11 @@ async function socketPair(): Promise<Pair> {
   const accepted = new ReplaySubject<Connection>(1);
   const subscriptions = new Subscription();
   subscriptions.add(
-    listen({ port: 0, host: '127.0.0.1', listening: (address) => typeof address !== 'string' && port.next(address.port) }).subscribe(
-      accepted,
-    ),
+    listen({
+      port: 0,
+      host: '127.0.0.1',
+      listening: (address) => typeof address !== 'string' && port.next(address.port),
+    }).subscribe(accepted),
   );
   const clientSide = new ReplaySubject<Connection>(1);
   subscriptions.add(connect({ port: await firstValueFrom(port), host: '127.0.0.1' }).subscribe(clientSide));

@@ -16,9 +16,15 @@ describe('bytes', () => {
 describe('asText and asHex', () => {
   it('map chunks to strings', () => {
     const out: string[] = [];
-    of(Buffer.from('hi'), Uint8Array.of(0xca, 0xfe)).pipe(asHex()).subscribe((s) => out.push(s));
-    of(Buffer.from('hé')).pipe(asText()).subscribe((s) => out.push(s));
-    of(Buffer.from('hé')).pipe(asText('latin1')).subscribe((s) => out.push(s));
+    of(Buffer.from('hi'), Uint8Array.of(0xca, 0xfe))
+      .pipe(asHex())
+      .subscribe((s) => out.push(s));
+    of(Buffer.from('hé'))
+      .pipe(asText())
+      .subscribe((s) => out.push(s));
+    of(Buffer.from('hé'))
+      .pipe(asText('latin1'))
+      .subscribe((s) => out.push(s));
     expect(out).toEqual(['6869', 'cafe', 'hé', 'hÃ©']);
   });
 });

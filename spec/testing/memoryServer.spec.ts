@@ -11,7 +11,15 @@ const at = (frame: number, work: () => void) => asyncScheduler.schedule(work, fr
 
 /** An application's server pipeline, written against Observable<Connection> as listen() gives it. */
 const app = (conns$: Observable<Connection>) =>
-  conns$.pipe(mergeMap((conn) => conn.data$.pipe(lines(), map((line) => `Sending: ${line}\n`), sendTo(conn))));
+  conns$.pipe(
+    mergeMap((conn) =>
+      conn.data$.pipe(
+        lines(),
+        map((line) => `Sending: ${line}\n`),
+        sendTo(conn),
+      ),
+    ),
+  );
 
 describe('memoryServer', () => {
   it('runs an application pipeline unchanged, each client getting its own replies', () => {
@@ -49,7 +57,12 @@ describe('memoryServer', () => {
       error = e;
     }
     expect(comparable(error)).toEqual({
-      name: 'Error', code: 'ECONNREFUSED', errno: -111, syscall: 'connect', address: 'memory', port: 7,
+      name: 'Error',
+      code: 'ECONNREFUSED',
+      errno: -111,
+      syscall: 'connect',
+      address: 'memory',
+      port: 7,
     });
   });
 
@@ -82,7 +95,10 @@ describe('memoryServer', () => {
   it('forgets connections that closed', () => {
     marbles().run(() => {
       const server = memoryServer();
-      server.listen().pipe(mergeMap((conn) => conn.data$.pipe(sendTo(conn)))).subscribe();
+      server
+        .listen()
+        .pipe(mergeMap((conn) => conn.data$.pipe(sendTo(conn))))
+        .subscribe();
       const client = server.connect();
       client.data$.subscribe();
       at(1, () => client.end());
