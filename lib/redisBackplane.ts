@@ -23,8 +23,11 @@ export interface RedisBackplaneOptions extends BackplaneOptions {
   readonly backoff?: Pick<BackoffOptions, 'initialDelay' | 'maxDelay' | 'factor' | 'jitter'>;
   /** Publishes sent and not yet acknowledged by Redis before more wait in the queue (default 256). */
   readonly maxInFlight?: number;
-  /** Extra ioredis options (TLS, password ...), applied to both connections. */
-  readonly redis?: RedisOptions;
+  /**
+   * Extra ioredis `RedisOptions` (TLS, password ...), applied to both connections. Typed loosely
+   * so that rxnet's declarations do not need ioredis installed (it is an optional peer).
+   */
+  readonly redis?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -105,7 +108,7 @@ class RedisBackplane implements Backplane {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const Redis = (require('ioredis') as { default: typeof RedisClient }).default;
     const url = options.url ?? 'redis://127.0.0.1:6379';
-    const common: RedisOptions = { ...options.redis, retryStrategy, maxRetriesPerRequest: null, lazyConnect: false };
+    const common: RedisOptions = { ...(options.redis as RedisOptions | undefined), retryStrategy, maxRetriesPerRequest: null, lazyConnect: false };
     // Our own bounded queue replaces ioredis's unbounded offline queue for publishing.
     this.pub = new Redis(url, { ...common, enableOfflineQueue: false, connectionName: `rxnet-pub:${this.serverId}` });
     this.sub = new Redis(url, { ...common, autoResubscribe: false, connectionName: `rxnet-sub:${this.serverId}` });
