@@ -108,7 +108,12 @@ class RedisBackplane implements Backplane {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const Redis = (require('ioredis') as { default: typeof RedisClient }).default;
     const url = options.url ?? 'redis://127.0.0.1:6379';
-    const common: RedisOptions = { ...(options.redis as RedisOptions | undefined), retryStrategy, maxRetriesPerRequest: null, lazyConnect: false };
+    const common: RedisOptions = {
+      ...(options.redis as RedisOptions | undefined),
+      retryStrategy,
+      maxRetriesPerRequest: null,
+      lazyConnect: false,
+    };
     // Our own bounded queue replaces ioredis's unbounded offline queue for publishing.
     this.pub = new Redis(url, { ...common, enableOfflineQueue: false, connectionName: `rxnet-pub:${this.serverId}` });
     this.sub = new Redis(url, { ...common, autoResubscribe: false, connectionName: `rxnet-sub:${this.serverId}` });
