@@ -8,7 +8,7 @@ import { lines } from '../lib/operators/lines';
 import type { Connection } from '../lib/types';
 import { asText, connectionPair, createTestScheduler } from '../lib/testing';
 import { LineClient } from './support/lineClient';
-import { openNetHandles, startServer } from './support/net';
+import { expectTcpHandlesBackTo, startServer, tcpHandleCount } from './support/net';
 
 /** A hub of line-framed members on a loopback server; `clients` joined and `hub.size` counted them. */
 async function hubServer(
@@ -36,12 +36,11 @@ async function hubServer(
 }
 
 describe('Hub', () => {
-  const tcpHandles = () => openNetHandles().filter((h) => h.startsWith('TCP'));
-  afterEach(async () => {
-    // Closing handles takes libuv a few turns after the last 'close' event.
-    for (let i = 0; i < 100 && tcpHandles().length > 0; i++) await new Promise((resolve) => setImmediate(resolve));
-    expect(tcpHandles()).toEqual([]);
+  let baseline = 0;
+  beforeEach(() => {
+    baseline = tcpHandleCount();
   });
+  afterEach(() => expectTcpHandlesBackTo(baseline));
 
   it('relays a message from one member to every other member, never back to the sender', async () => {
     const t = await hubServer();

@@ -3,7 +3,7 @@ import { ReplaySubject, filter, firstValueFrom } from 'rxjs';
 import type { Subscription } from 'rxjs';
 import { chatServer } from '../../demos/chat';
 import { LineClient } from '../support/lineClient';
-import { openNetHandles } from '../support/net';
+import { expectTcpHandlesBackTo, tcpHandleCount } from '../support/net';
 import { findRedisServer, freePort, startRedis, type RunningRedis } from '../support/proxies';
 
 const redisServer = findRedisServer();
@@ -37,8 +37,6 @@ async function join(chat: Chat): Promise<{ client: LineClient; guest: string }> 
   return { client, guest: /welcome, (guest\d+)!/.exec(welcome)![1] };
 }
 
-const tcpHandles = () => openNetHandles().filter((h) => h.startsWith('TCP'));
-
 describe('chat demo with --redis: two servers are one room', () => {
   it(
     redisServer
@@ -46,6 +44,7 @@ describe('chat demo with --redis: two servers are one room', () => {
       : 'redis-server is not installed here: the lookup says so, and the shared-room test cannot run',
     redisServer
       ? async () => {
+          const baseline = tcpHandleCount();
           let redis: RunningRedis | undefined;
           const chats: Chat[] = [];
           const clients: LineClient[] = [];
@@ -79,8 +78,7 @@ describe('chat demo with --redis: two servers are one room', () => {
             );
             await redis?.stop();
           }
-          for (let i = 0; i < 100 && tcpHandles().length > 0; i++) await new Promise((r) => setImmediate(r));
-          expect(tcpHandles()).toEqual([]);
+          await expectTcpHandlesBackTo(baseline);
         }
       : () => {
           console.warn(

@@ -10,7 +10,7 @@ import { chatServer } from '../../demos/chat';
 import type { ChatServerOptions } from '../../demos/chat';
 import { serverMetrics } from '../../lib/metrics';
 import { LineClient } from '../support/lineClient';
-import { openNetHandles } from '../support/net';
+import { expectTcpHandlesBackTo, tcpHandleCount } from '../support/net';
 
 const ROOT = path.resolve(__dirname, '../..');
 const SEEDS = path.resolve(ROOT, '../shared/seed-programs');
@@ -56,12 +56,11 @@ async function joinAs(chat: Chat, nick: string, others: LineClient[]): Promise<L
   return client;
 }
 
-const tcpHandles = () => openNetHandles().filter((h) => h.startsWith('TCP'));
-
-afterEach(async () => {
-  for (let i = 0; i < 100 && tcpHandles().length > 0; i++) await new Promise((resolve) => setImmediate(resolve));
-  expect(tcpHandles()).toEqual([]);
+let baseline = 0;
+beforeEach(() => {
+  baseline = tcpHandleCount();
 });
+afterEach(() => expectTcpHandlesBackTo(baseline));
 
 describe('chat demo with three clients', () => {
   it('announces joins, relays each line to the other two under its nickname, answers /who, announces leaves', async () => {

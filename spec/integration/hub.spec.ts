@@ -4,7 +4,7 @@ import { filter, firstValueFrom, lastValueFrom } from 'rxjs';
 import { Hub, SlowMemberError } from '../../lib/hub';
 import type { HubEvent, HubMember, SlowMemberPolicy } from '../../lib/hub';
 import { lines } from '../../lib/operators/lines';
-import { closed, openNetHandles, plainConnect, startServer } from '../support/net';
+import { closed, expectTcpHandlesBackTo, plainConnect, startServer, tcpHandleCount } from '../support/net';
 
 const MEMBERS = 50;
 const HIGH_WATER_MARK = 16;
@@ -161,11 +161,11 @@ function expectReadersServed(outcome: Outcome): void {
 }
 
 describe('hub with 50 members over loopback, one never reading', () => {
-  const tcpHandles = () => openNetHandles().filter((h) => h.startsWith('TCP'));
-  afterEach(async () => {
-    for (let i = 0; i < 100 && tcpHandles().length > 0; i++) await new Promise((resolve) => setImmediate(resolve));
-    expect(tcpHandles()).toEqual([]);
+  let baseline = 0;
+  beforeEach(() => {
+    baseline = tcpHandleCount();
   });
+  afterEach(() => expectTcpHandlesBackTo(baseline));
 
   it("delivers everything in order to the 49 readers while 'drop-oldest' keeps the stalled member's queue at its high-water mark", async () => {
     const outcome = await run('drop-oldest', (stalled) => stalled.stats.dropped >= HIGH_WATER_MARK);

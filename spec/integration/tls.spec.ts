@@ -1,6 +1,6 @@
 // TLS through the same listen/connect API: echo, framing, handshake failure, certificate details.
 import { createHash, randomBytes } from 'crypto';
-import { ReplaySubject, catchError, firstValueFrom, map, mergeMap, of, toArray } from 'rxjs';
+import { ReplaySubject, Subject, catchError, firstValueFrom, lastValueFrom, map, mergeMap, of, toArray } from 'rxjs';
 import { connect } from '../../lib/client';
 import { TlsHandshakeError } from '../../lib/errors';
 import { lengthField } from '../../lib/operators/lengthField';
@@ -108,18 +108,32 @@ describe('TLS', () => {
     }
   });
 
-  it('reports a client that fails the handshake as a tlsClientError event and goes on', async () => {
-    const server = await tlsServer((conn) => conn.data$.pipe(sendTo(conn)));
-    try {
-      const garbage = await plainConnect(server.port);
-      garbage.on('error', () => undefined);
-      garbage.end('this is not a TLS ClientHello\r\n\r\n');
-      await closed(garbage);
-      while (!server.events.some((e) => e.type === 'tlsClientError')) await new Promise((r) => setImmediate(r));
-      expect(server.events.find((e) => e.type === 'tlsClientError')).toMatchObject({ remoteAddress: '127.0.0.1' });
-      expect(server.events.some((e) => e.type === 'error')).toBe(false);
-    } finally {
-      server.subscription.unsubscribe();
-    }
+  it('reports a client that fails the handshake as a tlsClientError event, destroys its socket and goes on', async () => {
+    const shutdown = new Subject<void>();
+    const events: ServerEvent[] = [];
+    const port$ = new ReplaySubject<number>(1);
+    const done = lastValueFrom(
+      listen({
+        port: 0,
+        host: '127.0.0.1',
+        tls: { key: certs.key, cert: certs.cert },
+        shutdown,
+        listening: (a) => typeof a !== 'string' && port$.next(a.port),
+        events: (e) => events.push(e),
+      }).pipe(mergeMap((conn) => conn.data$.pipe(sendTo(conn)))),
+      { defaultValue: undefined },
+    );
+    const port = await firstValueFrom(port$);
+    const garbage = await plainConnect(port);
+    garbage.on('error', () => undefined);
+    garbage.end('this is not a TLS ClientHello\r\n\r\n');
+    await closed(garbage);
+    while (!events.some((e) => e.type === 'tlsClientError')) await new Promise((r) => setImmediate(r));
+    expect(events.find((e) => e.type === 'tlsClientError')).toMatchObject({ remoteAddress: '127.0.0.1' });
+    expect(events.some((e) => e.type === 'error')).toBe(false);
+    // A graceful shutdown completes only once Node's server has no socket left: the failed one was destroyed.
+    shutdown.next();
+    await done;
+    expect(events[events.length - 1]).toEqual({ type: 'close' });
   });
 });

@@ -80,3 +80,14 @@ export async function afterClosePhase(): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve));
   await new Promise((resolve) => setImmediate(resolve));
 }
+
+/** TCP handles open now: a baseline, so a spec checks only what it opened itself, not another file's leftovers. */
+export function tcpHandleCount(): number {
+  return process.getActiveResourcesInfo().filter((r) => r.startsWith('TCP')).length;
+}
+
+/** Waits (libuv needs a few turns after the last 'close') until no more TCP handles are open than at `baseline`. */
+export async function expectTcpHandlesBackTo(baseline: number): Promise<void> {
+  for (let i = 0; i < 100 && tcpHandleCount() > baseline; i++) await new Promise((resolve) => setImmediate(resolve));
+  expect(tcpHandleCount()).toBeLessThanOrEqual(baseline);
+}
