@@ -9,7 +9,7 @@ import type { ServerEvent } from '../lib/server';
 import { bytes, connectionPair, createTestScheduler } from '../lib/testing';
 import type { Connection } from '../lib/types';
 import { behavesAsOperator } from './operators/contract';
-import { closed, openNetHandles, plainConnect, readAll } from './support/net';
+import { closed, expectTcpHandlesBackTo, plainConnect, readAll, tcpHandleCount } from './support/net';
 
 const marbles = () => createTestScheduler({ assertDeepEqual: (actual, expected) => expect(actual).toEqual(expected) });
 /** Runs `work` at `frame` of the current TestScheduler.run (asyncScheduler is virtual there). */
@@ -194,6 +194,7 @@ describe('serverMetrics', () => {
   });
 
   it('counts a real server through listen({ events }): traffic, accepted and open connections, drops over maxConnections', async () => {
+    const baseline = tcpHandleCount();
     const m = serverMetrics();
     const bound = new ReplaySubject<number>(1);
     const first = new ReplaySubject<Connection>(1);
@@ -247,8 +248,6 @@ describe('serverMetrics', () => {
     } finally {
       subscription.unsubscribe();
     }
-    for (let i = 0; i < 100 && openNetHandles().some((h) => h.startsWith('TCP')); i++)
-      await new Promise((r) => setImmediate(r));
-    expect(openNetHandles().filter((h) => h.startsWith('TCP'))).toEqual([]);
+    await expectTcpHandlesBackTo(baseline);
   });
 });

@@ -24,7 +24,15 @@ import { ConnectTimeoutError, WriteAfterEndError } from '../../lib/errors';
 import { sendTo } from '../../lib/operators/sendTo';
 import { listen } from '../../lib/server';
 import type { Connection, ConnectionEvent } from '../../lib/types';
-import { closed, once, openNetHandles, plainConnect, readAll, startServer } from '../support/net';
+import {
+  closed,
+  expectTcpHandlesBackTo,
+  once,
+  plainConnect,
+  readAll,
+  startServer,
+  tcpHandleCount,
+} from '../support/net';
 
 /** A port that was free a moment ago (bind, read, close). */
 async function freePort(): Promise<number> {
@@ -38,7 +46,7 @@ async function freePort(): Promise<number> {
 
 describe('teardown', () => {
   it('closes the server and destroys accepted sockets on unsubscribe, leaving no handle open', async () => {
-    const before = openNetHandles();
+    const before = tcpHandleCount();
     const accepted: Connection[] = [];
     const server = await startServer((conn) => {
       accepted.push(conn);
@@ -55,7 +63,7 @@ describe('teardown', () => {
     await Promise.all(clientsClosed);
     await Promise.all(accepted.map((c) => (c.closed ? undefined : lastValueFrom(c.events$, { defaultValue: null }))));
     expect(accepted.every((c) => c.closed)).toBe(true);
-    expect(openNetHandles()).toEqual(before);
+    await expectTcpHandlesBackTo(before);
     // The port is free again: a new plain server can bind it.
     const again = net.createServer().listen(server.port, '127.0.0.1');
     await once(again, 'listening');

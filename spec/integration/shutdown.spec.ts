@@ -6,7 +6,7 @@ import { sendTo } from '../../lib/operators/sendTo';
 import { listen } from '../../lib/server';
 import type { ListenOptions, ServerEvent } from '../../lib/server';
 import type { Connection } from '../../lib/types';
-import { afterClosePhase, closed, openNetHandles, plainConnect, readAll } from '../support/net';
+import { closed, expectTcpHandlesBackTo, plainConnect, readAll, tcpHandleCount } from '../support/net';
 
 /** Starts `listen` with the given options; resolves the port, and the list of events told. */
 async function start(options: Partial<ListenOptions>, handle: (c: Connection) => import('rxjs').Observable<unknown>) {
@@ -55,13 +55,13 @@ describe('graceful shutdown', () => {
   });
 
   it('accepts an AbortSignal and completes at once when no connection is open', async () => {
+    const baseline = tcpHandleCount();
     const controller = new AbortController();
     const server = await start({ shutdown: controller.signal }, () => NEVER);
     controller.abort();
     await server.completed;
     expect(types(server.events)).toEqual(['listening', 'shutdown', 'close']);
-    await afterClosePhase();
-    expect(openNetHandles().filter((h) => h === 'TCPServerWrap')).toEqual([]);
+    await expectTcpHandlesBackTo(baseline);
   });
 
   it('destroys the connections still open when the grace period (on its scheduler) ends', async () => {
@@ -120,8 +120,7 @@ describe('maxConnections', () => {
 describe('scale', () => {
   it('holds 2,000 concurrent connections, exchanges a message on each, then shuts down gracefully', async () => {
     const count = 2000;
-    await afterClosePhase();
-    const before = openNetHandles();
+    const before = tcpHandleCount();
     const shutdown = new Subject<void>();
     const server = await start({ shutdown, backlog: 4096 }, (conn) =>
       conn.data$.pipe(sendTo(conn, { end: false }), ignoreElements()),
@@ -153,7 +152,6 @@ describe('scale', () => {
     await Promise.all(sockets.map((s) => closed(s)));
     await server.completed;
     expect(server.events.filter((e) => e.type === 'disconnect')).toHaveLength(count);
-    await afterClosePhase();
-    expect(openNetHandles()).toEqual(before);
+    await expectTcpHandlesBackTo(before);
   });
 });
