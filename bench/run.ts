@@ -34,12 +34,12 @@ flags
   --slow-bytes N    bytes sent in the slow run (default 1073741824 = 1 GiB)
   --slow-rate N     reader speed in bytes/s (default 100e6; the issue's 10e6 takes ~107 s per server)
   --retries N       repeat a run up to N times while other work used more than --max-interference
-                    cores during it (default 1; the least disturbed attempt counts)
+                    cores during it (default 0; the least disturbed attempt counts)
   --max-interference C   cores of other work tolerated during a run (default 0.25)
-  --quiet-wait MS   before each run, wait up to MS for the machine to be idle (default 2000)
+  --quiet-wait MS   before each run, wait up to MS for the machine to be idle (default 1500)
   --profile         run servers under node --cpu-prof (written to bench/results/*.cpuprofile) and summarise
   --quick           --reps 1 --warmup 200 --duration 500 --idle 2000 --active 200 --slow-bytes 128 MiB
-                    --retries 0 --quiet-wait 0
+                    --quiet-wait 0
   --no-save         do not write bench/results/*.json
 `;
 
@@ -82,9 +82,9 @@ function parseArgs(argv: string[]): Args {
     slowRate: 100e6,
     profile: false,
     save: true,
-    retries: quick ? 0 : 1,
+    retries: 0,
     maxInterference: 0.25,
-    quietWaitMs: quick ? 0 : 2000,
+    quietWaitMs: quick ? 0 : 1500,
   };
   const list = (s: string) => s.split(',').map((x) => Number(x.trim()));
   for (let i = 0; i < argv.length; i++) {
