@@ -44,7 +44,8 @@ function handDelimited(byte: number, stripCR: boolean): HandDecoder {
             parts = [];
             held = 0;
           } else frame = chunk.subarray(start, index);
-          if (stripCR && frame.length > 0 && frame[frame.length - 1] === 13) frame = frame.subarray(0, frame.length - 1);
+          if (stripCR && frame.length > 0 && frame[frame.length - 1] === 13)
+            frame = frame.subarray(0, frame.length - 1);
           emit(frame);
           start = index + 1;
         }
@@ -273,7 +274,9 @@ export async function main(argv: string[]): Promise<void> {
   const quick = argv.includes('--quick');
   const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
   const budgetMs = quick ? 150 : 800;
-  console.log(`framing bench: ${PASS_BYTES / 1024 / 1024} MiB per pass, CPU time, fastest pass of each side, passes alternated for ~${budgetMs} ms per row, node ${process.version}`);
+  console.log(
+    `framing bench: ${PASS_BYTES / 1024 / 1024} MiB per pass, CPU time, fastest pass of each side, passes alternated for ~${budgetMs} ms per row, node ${process.version}`,
+  );
   console.log('ratio = rxnet MB/s ÷ hand-written loop MB/s (1.00 = as fast)\n');
   const header = `${'decoder'.padEnd(12)}${pad('frame', 7)}${pad('chunk', 7)}${pad('rxnet MB/s', 12)}${pad('kframes/s', 11)}${pad('hand MB/s', 11)}${pad('ratio', 7)}`;
   const ratios: number[] = [];
@@ -292,15 +295,24 @@ export async function main(argv: string[]): Promise<void> {
           () => handPass(chunks, c.hand(size)),
           budgetMs,
         );
-        if (rx.frames !== hand.frames) throw new Error(`${c.name}: rxnet saw ${rx.frames} frames, hand loop ${hand.frames}`);
+        if (rx.frames !== hand.frames)
+          throw new Error(`${c.name}: rxnet saw ${rx.frames} frames, hand loop ${hand.frames}`);
         const ratio = mbps(rx, passBytes) / mbps(hand, passBytes);
         ratios.push(ratio);
         console.log(
           `${c.name.padEnd(12)}${pad(size, 7)}${pad(chunkSize, 7)}${pad(mbps(rx, passBytes).toFixed(0), 12)}${pad(kfps(rx).toFixed(0), 11)}${pad(mbps(hand, passBytes).toFixed(0), 11)}${pad(ratio.toFixed(2), 7)}`,
         );
         if (c.name === 'lines') {
-          const asText = (src: Observable<Buffer>) => src.pipe(lines({ maxLength: size }), map((line) => line.toString('utf8')));
-          const [rxText, s2] = await measurePair(() => rxnetPass(chunks, asText), () => split2Pass(chunks, size + 1), budgetMs);
+          const asText = (src: Observable<Buffer>) =>
+            src.pipe(
+              lines({ maxLength: size }),
+              map((line) => line.toString('utf8')),
+            );
+          const [rxText, s2] = await measurePair(
+            () => rxnetPass(chunks, asText),
+            () => split2Pass(chunks, size + 1),
+            budgetMs,
+          );
           linesVsSplit2.push(
             `${'lines'.padEnd(12)}${pad(size, 7)}${pad(chunkSize, 7)}${pad(mbps(rx, passBytes).toFixed(0), 12)}${pad(mbps(rxText, passBytes).toFixed(0), 13)}${pad(mbps(s2, passBytes).toFixed(0), 12)}${pad((mbps(rx, passBytes) / mbps(s2, passBytes)).toFixed(2), 9)}${pad((mbps(rxText, passBytes) / mbps(s2, passBytes)).toFixed(2), 9)}`,
           );
@@ -311,12 +323,16 @@ export async function main(argv: string[]): Promise<void> {
   }
   if (linesVsSplit2.length > 0) {
     console.log('lines() against split2 (split2 yields strings; "rxnet+text" decodes each line to a string too)');
-    console.log(`${'decoder'.padEnd(12)}${pad('frame', 7)}${pad('chunk', 7)}${pad('rxnet MB/s', 12)}${pad('rxnet+text', 13)}${pad('split2 MB/s', 12)}${pad('×split2', 9)}${pad('text×s2', 9)}`);
+    console.log(
+      `${'decoder'.padEnd(12)}${pad('frame', 7)}${pad('chunk', 7)}${pad('rxnet MB/s', 12)}${pad('rxnet+text', 13)}${pad('split2 MB/s', 12)}${pad('×split2', 9)}${pad('text×s2', 9)}`,
+    );
     for (const line of linesVsSplit2) console.log(line);
     console.log('');
   }
   const geo = Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length);
-  console.log(`rxnet ÷ hand-written loop: geometric mean ${geo.toFixed(2)}, min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)}`);
+  console.log(
+    `rxnet ÷ hand-written loop: geometric mean ${geo.toFixed(2)}, min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)}`,
+  );
 }
 
 if (require.main === module) {

@@ -136,7 +136,8 @@ class Pipeline {
     this.times = new Float64Array(run.inflight);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => {
-      if (!this.finished) run.fail(new Error(`server ended the connection after ${this.done} of ${this.sent} messages`));
+      if (!this.finished)
+        run.fail(new Error(`server ended the connection after ${this.done} of ${this.sent} messages`));
     });
   }
 
@@ -174,7 +175,7 @@ class Pipeline {
       return;
     }
     let at = this.received % pattern.period;
-    for (let i = 0; i < length; ) {
+    for (let i = 0; i < length;) {
       const n = Math.min(length - i, pattern.period);
       if (chunk.compare(pattern.doubled, at, at + n, i, i + n) !== 0) {
         run.fail(new Error(`echoed bytes differ from those sent, in ${this.received + i}..${this.received + i + n}`));
@@ -212,7 +213,12 @@ class Pipeline {
 }
 
 /** Opens `count` connections, at most `concurrency` at a time; rejects on the first failure. */
-export async function connectAll(host: string, port: number, count: number, concurrency: number): Promise<net.Socket[]> {
+export async function connectAll(
+  host: string,
+  port: number,
+  count: number,
+  concurrency: number,
+): Promise<net.Socket[]> {
   const sockets: net.Socket[] = [];
   let next = 0;
   const one = (): Promise<void> =>
@@ -334,7 +340,7 @@ async function readSource(options: LoadOptions, ready?: () => Promise<void>): Pr
       let timer: NodeJS.Timeout | undefined;
       socket.on('data', (chunk: Buffer) => {
         let at = received % pattern.period;
-        for (let i = 0; i < chunk.length; ) {
+        for (let i = 0; i < chunk.length;) {
           const n = Math.min(chunk.length - i, pattern.period);
           if (chunk.compare(pattern.doubled, at, at + n, i, i + n) !== 0) {
             reject(new Error(`source bytes differ in ${received + i}..${received + i + n}`));
@@ -439,7 +445,11 @@ if (require.main === module) {
         })
     : undefined;
   const hooks: LoadHooks = process.send
-    ? { ready, windowStart: () => send({ type: 'window', phase: 'start' }), windowEnd: () => send({ type: 'window', phase: 'end' }) }
+    ? {
+        ready,
+        windowStart: () => send({ type: 'window', phase: 'start' }),
+        windowEnd: () => send({ type: 'window', phase: 'end' }),
+      }
     : {};
   runLoad(options, hooks).then(
     (result) => {

@@ -1,5 +1,5 @@
 // `npm run bench [-- WORKLOAD... --flags]`: rxnet against plain net and split2 in one run, servers and load generator in separate processes.
-import { spawn, type ChildProcess } from 'child_process';
+import { execSync, spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -179,10 +179,16 @@ const profileFiles: string[] = [];
 const runStamp = new Date().toISOString().replace(/[:.]/g, '-');
 
 function spawnNode(script: string, args: string[], nodeFlags: string[]): ChildProcess {
-  const quoted = [process.execPath, ...nodeFlags, path.join(buildDir, 'bench', script), ...args].map(shellQuote).join(' ');
-  return spawn('/bin/sh', ['-c', `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec ${quoted}`], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const quoted = [process.execPath, ...nodeFlags, path.join(buildDir, 'bench', script), ...args]
+    .map(shellQuote)
+    .join(' ');
+  return spawn(
+    '/bin/sh',
+    ['-c', `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec ${quoted}`],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
 }
 
 function shellQuote(s: string): string {
@@ -197,7 +203,12 @@ class ServerChild {
     readonly port: number,
   ) {}
 
-  static start(kind: ServerKind, workload: ServerWorkload, profile: boolean, sourceBytes?: number): Promise<ServerChild> {
+  static start(
+    kind: ServerKind,
+    workload: ServerWorkload,
+    profile: boolean,
+    sourceBytes?: number,
+  ): Promise<ServerChild> {
     const flags = ['--expose-gc'];
     if (profile) {
       const name = `${runStamp}-${workload}-${kind}-${profileFiles.length}.cpuprofile`;
@@ -304,7 +315,11 @@ async function waitForQuiet(maxMs: number, threshold: number): Promise<void> {
  * Runs one load in a child; `ready` runs once its connections are open and before traffic starts.
  * With `server`, its CPU time over the measured window is taken too.
  */
-function runLoadChild(options: LoadOptions, ready?: () => Promise<void>, server?: ServerChild): Promise<LoadResult & ServerCost> {
+function runLoadChild(
+  options: LoadOptions,
+  ready?: () => Promise<void>,
+  server?: ServerChild,
+): Promise<LoadResult & ServerCost> {
   const child = spawnNode('loadgen.js', [JSON.stringify(options)], ['--max-old-space-size=2048']);
   let cpuStart: Promise<number> | undefined;
   let cpuEnd: Promise<number> | undefined;
@@ -342,7 +357,8 @@ function runLoadChild(options: LoadOptions, ready?: () => Promise<void>, server?
       if (!settled) reject(new Error(`load generator exited (${code}) without a result`));
     });
   }).then(async (result) => {
-    if (!cpuStart || !cpuEnd) return { ...result, serverCpuUsPerMsg: undefined, serverCpu: undefined, interference: undefined };
+    if (!cpuStart || !cpuEnd)
+      return { ...result, serverCpuUsPerMsg: undefined, serverCpu: undefined, interference: undefined };
     const used = (await cpuEnd) - (await cpuStart);
     const serverCpu = used / 1e6 / result.seconds;
     let interference: number | undefined;
@@ -429,7 +445,7 @@ async function echoWorkload(args: Args, framing: Framing): Promise<void> {
         for (let rep = 0; rep < args.reps; rep++) {
           for (const server of rotate(servers, rep)) {
             // A run that shared the cores with other work is repeated (the least disturbed one counts).
-            let result: LoadResult & ServerCost | undefined;
+            let result: (LoadResult & ServerCost) | undefined;
             let attempts = 0;
             while (attempts <= args.retries) {
               attempts++;
@@ -588,7 +604,10 @@ function summarize(): { rows: Row[]; medians: object[] } {
     const key = `${r.workload}|${r.size}|${r.conns}|${r.server}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  const med = new Map<string, { mps: number; mbps: number; p50: number; p99: number; n: number; cpu: number; noise: number }>();
+  const med = new Map<
+    string,
+    { mps: number; mbps: number; p50: number; p99: number; n: number; cpu: number; noise: number }
+  >();
   for (const [key, rs] of groups) {
     const cpus = rs.map((r) => r.serverCpuUsPerMsg).filter((c): c is number => c !== undefined);
     const noise = rs.map((r) => r.interference).filter((c): c is number => c !== undefined);
@@ -603,7 +622,19 @@ function summarize(): { rows: Row[]; medians: object[] } {
     };
     med.set(key, m);
     const [workload, size, conns, server] = key.split('|');
-    medians.push({ workload, size: Number(size), conns: Number(conns), server, runs: m.n, messagesPerSec: Math.round(m.mps), mbPerSec: +m.mbps.toFixed(1), p50us: m.p50, p99us: m.p99, serverCpuUsPerMsg: m.cpu, worstInterference: m.noise });
+    medians.push({
+      workload,
+      size: Number(size),
+      conns: Number(conns),
+      server,
+      runs: m.n,
+      messagesPerSec: Math.round(m.mps),
+      mbPerSec: +m.mbps.toFixed(1),
+      p50us: m.p50,
+      p99us: m.p99,
+      serverCpuUsPerMsg: m.cpu,
+      worstInterference: m.noise,
+    });
   }
   const settings = [...new Set(runs.map((r) => `${r.workload}|${r.size}|${r.conns}`))];
   for (const setting of settings) {
@@ -613,16 +644,36 @@ function summarize(): { rows: Row[]; medians: object[] } {
     const get = (kind: ServerKind) => med.get(`${setting}|${kind}`);
     const rx = get('rxnet');
     if (!rx) continue;
-    const label = workload === 'echo' ? 'echo 64 KiB' : `${workload} ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`}`;
+    const label =
+      workload === 'echo' ? 'echo 64 KiB' : `${workload} ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`}`;
     const fmt = (m: { mps: number; mbps: number; p99: number }) =>
       workload === 'echo' ? `${m.mbps.toFixed(0)} MB/s p99 ${ms(m.p99)}` : `${kilo(m.mps)} msg/s p99 ${ms(m.p99)}`;
     if (workload === 'echo') {
       const pipe = get('pipe');
       if (!pipe) continue;
       const ratio = rx.mbps / pipe.mbps;
-      rows.push({ workload: label, conns, rxnet: fmt(rx), against: 'pipe', baseline: fmt(pipe), ratio, target: '>= 0.95', met: ratio >= 0.95, cpuRatio: rx.cpu / pipe.cpu });
+      rows.push({
+        workload: label,
+        conns,
+        rxnet: fmt(rx),
+        against: 'pipe',
+        baseline: fmt(pipe),
+        ratio,
+        target: '>= 0.95',
+        met: ratio >= 0.95,
+        cpuRatio: rx.cpu / pipe.cpu,
+      });
       const p99 = rx.p99 / pipe.p99;
-      rows.push({ workload: `${label} p99`, conns, rxnet: ms(rx.p99), against: 'pipe', baseline: ms(pipe.p99), ratio: p99, target: '<= 1.2', met: p99 <= 1.2 });
+      rows.push({
+        workload: `${label} p99`,
+        conns,
+        rxnet: ms(rx.p99),
+        against: 'pipe',
+        baseline: ms(pipe.p99),
+        ratio: p99,
+        target: '<= 1.2',
+        met: p99 <= 1.2,
+      });
       continue;
     }
     const plain = get('plain');
@@ -635,19 +686,58 @@ function summarize(): { rows: Row[]; medians: object[] } {
       const [bestName, best] = candidates.reduce((a, b) => (b[1].mps > a[1].mps ? b : a));
       const goal = conns === 1 ? 1.0 : 0.9;
       const ratio = rx.mps / best.mps;
-      rows.push({ workload: label, conns, rxnet: fmt(rx), against: `best plain (${bestName})`, baseline: fmt(best), ratio, target: `>= ${goal.toFixed(1)}`, met: ratio >= goal, cpuRatio: rx.cpu / best.cpu });
+      rows.push({
+        workload: label,
+        conns,
+        rxnet: fmt(rx),
+        against: `best plain (${bestName})`,
+        baseline: fmt(best),
+        ratio,
+        target: `>= ${goal.toFixed(1)}`,
+        met: ratio >= goal,
+        cpuRatio: rx.cpu / best.cpu,
+      });
       for (const [name, m] of candidates) {
         if (name === bestName) continue;
-        rows.push({ workload: label, conns, rxnet: '', against: name, baseline: fmt(m), ratio: rx.mps / m.mps, target: '', met: null, cpuRatio: rx.cpu / m.cpu });
+        rows.push({
+          workload: label,
+          conns,
+          rxnet: '',
+          against: name,
+          baseline: fmt(m),
+          ratio: rx.mps / m.mps,
+          target: '',
+          met: null,
+          cpuRatio: rx.cpu / m.cpu,
+        });
       }
       const p99 = rx.p99 / best.p99;
-      rows.push({ workload: `${label} p99`, conns, rxnet: ms(rx.p99), against: bestName, baseline: ms(best.p99), ratio: p99, target: '<= 1.2', met: p99 <= 1.2 });
+      rows.push({
+        workload: `${label} p99`,
+        conns,
+        rxnet: ms(rx.p99),
+        against: bestName,
+        baseline: ms(best.p99),
+        ratio: p99,
+        target: '<= 1.2',
+        met: p99 <= 1.2,
+      });
     }
     const s2 = get('split2');
     if (s2) {
       const ratio = rx.mps / s2.mps;
       const targeted = conns >= 100;
-      rows.push({ workload: label, conns, rxnet: '', against: 'split2', baseline: fmt(s2), ratio, target: targeted ? '>= 1.5' : '', met: targeted ? ratio >= 1.5 : null, cpuRatio: rx.cpu / s2.cpu });
+      rows.push({
+        workload: label,
+        conns,
+        rxnet: '',
+        against: 'split2',
+        baseline: fmt(s2),
+        ratio,
+        target: targeted ? '>= 1.5' : '',
+        met: targeted ? ratio >= 1.5 : null,
+        cpuRatio: rx.cpu / s2.cpu,
+      });
     }
   }
   const byKind = (kind: ServerKind) => connsRecords.filter((r) => r.server === kind);
@@ -658,13 +748,49 @@ function summarize(): { rows: Row[]; medians: object[] } {
     const heap = (rs: ConnsRecord[]) => median(rs.map((r) => r.heapPerConn));
     const rss = (rs: ConnsRecord[]) => median(rs.map((r) => r.rssPerConn));
     const both = (rs: ConnsRecord[]) => median(rs.map((r) => r.heapPerConn + r.rssPerConn));
-    rows.push({ workload: `${n} idle: heap/conn`, conns: n, rxnet: bytes(heap(cRx)), against: 'plain', baseline: bytes(heap(cPlain)), ratio: heap(cRx) / heap(cPlain), target: '<= 1.5', met: heap(cRx) / heap(cPlain) <= 1.5 });
-    rows.push({ workload: `${n} idle: RSS/conn`, conns: n, rxnet: bytes(rss(cRx)), against: 'plain', baseline: bytes(rss(cPlain)), ratio: rss(cRx) / rss(cPlain), target: '<= 1.5', met: rss(cRx) / rss(cPlain) <= 1.5 });
-    rows.push({ workload: `${n} idle: heap+RSS/conn`, conns: n, rxnet: bytes(both(cRx)), against: 'plain', baseline: bytes(both(cPlain)), ratio: both(cRx) / both(cPlain), target: '<= 1.5', met: both(cRx) / both(cPlain) <= 1.5 });
+    rows.push({
+      workload: `${n} idle: heap/conn`,
+      conns: n,
+      rxnet: bytes(heap(cRx)),
+      against: 'plain',
+      baseline: bytes(heap(cPlain)),
+      ratio: heap(cRx) / heap(cPlain),
+      target: '<= 1.5',
+      met: heap(cRx) / heap(cPlain) <= 1.5,
+    });
+    rows.push({
+      workload: `${n} idle: RSS/conn`,
+      conns: n,
+      rxnet: bytes(rss(cRx)),
+      against: 'plain',
+      baseline: bytes(rss(cPlain)),
+      ratio: rss(cRx) / rss(cPlain),
+      target: '<= 1.5',
+      met: rss(cRx) / rss(cPlain) <= 1.5,
+    });
+    rows.push({
+      workload: `${n} idle: heap+RSS/conn`,
+      conns: n,
+      rxnet: bytes(both(cRx)),
+      against: 'plain',
+      baseline: bytes(both(cPlain)),
+      ratio: both(cRx) / both(cPlain),
+      target: '<= 1.5',
+      met: both(cRx) / both(cPlain) <= 1.5,
+    });
     const mps = (rs: ConnsRecord[]) => median(rs.map((r) => r.active.messagesPerSec));
     const p99 = (rs: ConnsRecord[]) => median(rs.map((r) => r.active.p99us));
     const a = cRx[0].active.conns;
-    rows.push({ workload: `lines 64 B, ${a} active of ${n}`, conns: a, rxnet: `${kilo(mps(cRx))} msg/s p99 ${ms(p99(cRx))}`, against: 'plain', baseline: `${kilo(mps(cPlain))} msg/s p99 ${ms(p99(cPlain))}`, ratio: mps(cRx) / mps(cPlain), target: '', met: null });
+    rows.push({
+      workload: `lines 64 B, ${a} active of ${n}`,
+      conns: a,
+      rxnet: `${kilo(mps(cRx))} msg/s p99 ${ms(p99(cRx))}`,
+      against: 'plain',
+      baseline: `${kilo(mps(cPlain))} msg/s p99 ${ms(p99(cPlain))}`,
+      ratio: mps(cRx) / mps(cPlain),
+      target: '',
+      met: null,
+    });
   }
   const sRx = slowRecords.filter((r) => r.server === 'rxnet');
   const sPipe = slowRecords.filter((r) => r.server === 'pipe');
@@ -715,12 +841,30 @@ function printMedians(medians: MedianRow[]): void {
     Number.isFinite(m.serverCpuUsPerMsg) ? m.serverCpuUsPerMsg.toFixed(2) : '-',
     Number.isFinite(m.worstInterference) ? m.worstInterference.toFixed(2) : '-',
   ]);
-  printColumns(['workload', 'size', 'conns', 'server', 'msg/s', 'MB/s', 'p50', 'p99', 'server CPU µs/msg', 'other load (cores, worst run)'], cells);
+  printColumns(
+    [
+      'workload',
+      'size',
+      'conns',
+      'server',
+      'msg/s',
+      'MB/s',
+      'p50',
+      'p99',
+      'server CPU µs/msg',
+      'other load (cores, worst run)',
+    ],
+    cells,
+  );
 }
 
 function printColumns(header: string[], cells: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c: string[]) => c.map((x, i) => x.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (c: string[]) =>
+    c
+      .map((x, i) => x.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const c of cells) console.log(line(c));
@@ -745,13 +889,19 @@ function printTable(rows: Row[]): void {
 const kilo = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(1)}k`);
 const ms = (us: number) => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us} µs`);
 const bytes = (n: number) =>
-  !Number.isFinite(n) ? '-' : Math.abs(n) >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : Math.abs(n) >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n.toFixed(0)} B`;
+  !Number.isFinite(n)
+    ? '-'
+    : Math.abs(n) >= 1e6
+      ? `${(n / 1e6).toFixed(1)} MB`
+      : Math.abs(n) >= 1e3
+        ? `${(n / 1e3).toFixed(1)} kB`
+        : `${n.toFixed(0)} B`;
 
 function machine(): object {
   const cpus = os.cpus();
   let fdLimit = 'unknown';
   try {
-    fdLimit = require('child_process').execSync('sh -c "ulimit -n 65536 2>/dev/null; ulimit -n"').toString().trim();
+    fdLimit = execSync('sh -c "ulimit -n 65536 2>/dev/null; ulimit -n"').toString().trim();
   } catch {
     // keep 'unknown'
   }
@@ -777,7 +927,9 @@ async function main(argv: string[]): Promise<void> {
   const started = new Date();
   const info = machine();
   console.log(`rxnet bench ${started.toISOString()} ${JSON.stringify(info)}`);
-  console.log(`workloads ${args.workloads.join(' ')}; ${args.reps} run(s) each, ${args.warmupMs} ms warm-up + ${args.durationMs} ms measured; one JSON line per run:`);
+  console.log(
+    `workloads ${args.workloads.join(' ')}; ${args.reps} run(s) each, ${args.warmupMs} ms warm-up + ${args.durationMs} ms measured; one JSON line per run:`,
+  );
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   // RXNET_BENCH_NO_BUILD=1 reuses the last transpiled copy (to try a patch on it by hand).
   buildDir = process.env.RXNET_BENCH_NO_BUILD === '1' ? BUILD_DIR : buildForBench();
@@ -807,14 +959,29 @@ async function main(argv: string[]): Promise<void> {
     const file = path.join(RESULTS_DIR, name);
     const commit = (() => {
       try {
-        return require('child_process').execSync('git rev-parse --short HEAD', { cwd: __dirname }).toString().trim();
+        return execSync('git rev-parse --short HEAD', { cwd: __dirname }).toString().trim();
       } catch {
         return undefined;
       }
     })();
     fs.writeFileSync(
       file,
-      JSON.stringify({ started: started.toISOString(), commit, machine: info, args, ratios: rows, medians, runs, conns: connsRecords, slow: slowRecords, profiles }, null, 2) + '\n',
+      JSON.stringify(
+        {
+          started: started.toISOString(),
+          commit,
+          machine: info,
+          args,
+          ratios: rows,
+          medians,
+          runs,
+          conns: connsRecords,
+          slow: slowRecords,
+          profiles,
+        },
+        null,
+        2,
+      ) + '\n',
     );
     console.log(`\nsaved ${path.relative(process.cwd(), file)}`);
   }
