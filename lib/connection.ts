@@ -53,7 +53,6 @@ export class SocketConnection implements Connection {
   /** True while a chunk read from this socket goes through data$ (the batch ends after it). */
   private dispatching = false;
   private listensForDrain = false;
-  private userHold: (() => void) | undefined = undefined;
   private failure: Error | undefined = undefined;
   // Node forgets the addresses once the handle is gone; keep them for logs after close.
   private local: string | undefined = undefined;
@@ -188,13 +187,11 @@ export class SocketConnection implements Connection {
   }
 
   pause(): void {
-    if (!this.userHold) this.userHold = this.gate.hold();
+    this.gate.pauseByUser();
   }
 
   resume(): void {
-    const release = this.userHold;
-    this.userHold = undefined;
-    if (release) release();
+    this.gate.resumeByUser();
   }
 
   holdReading(): () => void {

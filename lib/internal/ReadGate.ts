@@ -15,6 +15,7 @@ export class ReadGate {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private draining = false;
+  private userHold: (() => void) | undefined = undefined;
   private holds = 0;
   private flowing = false;
   private done = false;
@@ -98,6 +99,18 @@ export class ReadGate {
       this.holds--;
       this.update();
     };
+  }
+
+  /** The user's `pause()`: one hold, taken at most once until `resumeByUser()`. */
+  pauseByUser(): void {
+    if (!this.userHold) this.userHold = this.hold();
+  }
+
+  /** Undoes `pauseByUser()`; other holds stay. */
+  resumeByUser(): void {
+    const release = this.userHold;
+    this.userHold = undefined;
+    if (release) release();
   }
 
   /**

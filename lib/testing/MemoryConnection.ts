@@ -85,7 +85,6 @@ export class MemoryConnection implements Connection {
   private readEnded = false;
   private isClosed = false;
   private failure: Error | undefined = undefined;
-  private userHold: (() => void) | undefined = undefined;
   private endCallbacks: ((error?: Error | null) => void)[] = [];
   private read = 0;
   private written = 0;
@@ -230,13 +229,11 @@ export class MemoryConnection implements Connection {
   }
 
   pause(): void {
-    if (!this.userHold) this.userHold = this.gate.hold();
+    this.gate.pauseByUser();
   }
 
   resume(): void {
-    const release = this.userHold;
-    this.userHold = undefined;
-    if (release) release();
+    this.gate.resumeByUser();
   }
 
   holdReading(): () => void {
