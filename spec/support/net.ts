@@ -70,17 +70,6 @@ export function once<T = unknown>(emitter: NodeJS.EventEmitter, name: string): P
   return new Promise((resolve) => emitter.once(name, (value: T) => resolve(value)));
 }
 
-/** Handles of kinds that matter for leaks (TCP servers and sockets, pipes, timers). */
-export function openNetHandles(): string[] {
-  return process.getActiveResourcesInfo().filter((r) => /TCP|Pipe/.test(r));
-}
-
-/** Resolves after libuv's close phase has run: two turns of the event loop's check phase. */
-export async function afterClosePhase(): Promise<void> {
-  await new Promise((resolve) => setImmediate(resolve));
-  await new Promise((resolve) => setImmediate(resolve));
-}
-
 /** TCP handles open now: a baseline, so a spec checks only what it opened itself, not another file's leftovers. */
 export function tcpHandleCount(): number {
   return process.getActiveResourcesInfo().filter((r) => r.startsWith('TCP')).length;
