@@ -12,9 +12,9 @@ import {
   tap,
   throwError,
 } from 'rxjs';
-import { FrameTooLongError, checkInteger, encodeLines, lines, listen, sendTo } from '../lib';
+import { FrameTooLongError, encodeLines, lines, listen, sendTo } from '../lib';
 import type { BoundAddress, Connection } from '../lib';
-import { Log, consoleLog, demoArgs, stopOnSignal } from './support';
+import { Log, consoleLog, demoArgs, integerFlag, stopOnSignal } from './support';
 
 /** Encodings in which `\n` is the byte 0x0a and never part of another character, so lines can be cut before decoding. */
 const LINE_SAFE_ENCODINGS = ['utf8', 'utf-8', 'latin1', 'binary', 'ascii'] as const;
@@ -94,7 +94,7 @@ export async function main(argv: string[]): Promise<void> {
   const subscription = lineServer({
     port,
     host: values.host as string | undefined,
-    maxLine: checkInteger('--max-line', Number(values['max-line']), 0),
+    maxLine: integerFlag('--max-line', values['max-line'], 0),
     encoding: values.encoding as LineEncoding,
   }).subscribe({
     error: (error) => {

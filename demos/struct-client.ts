@@ -1,7 +1,7 @@
 // Sends the seed's `struct CTestData` to the struct server, with the exact C layout, as a C program would.
 import { Observable, concatMap, delay, from, ignoreElements, merge, mergeMap, of, range, tap } from 'rxjs';
-import { checkInteger, connect, encodeStruct, sendTo } from '../lib';
-import { Log, consoleLog, demoArgs, stopOnSignal } from './support';
+import { connect, encodeStruct, sendTo } from '../lib';
+import { Log, consoleLog, demoArgs, integerFlag, stopOnSignal } from './support';
 import { CTestData } from './struct-server';
 
 export interface StructClientOptions {
@@ -61,10 +61,10 @@ export async function main(argv: string[]): Promise<void> {
     port,
     host: values.host as string,
     a: values.a as string,
-    b: checkInteger('--b', Number(values.b), -0x80000000, 0x7fffffff),
+    b: integerFlag('--b', values.b, -0x80000000, 0x7fffffff),
     c: values.c as string,
-    count: checkInteger('--count', Number(values.count), 0),
-    split: checkInteger('--split', Number(values.split), 0),
+    count: integerFlag('--count', values.count, 0),
+    split: integerFlag('--split', values.split, 0),
   }).subscribe({
     error: (error) => {
       console.error('error:', error.code ?? '', error.message);

@@ -20,6 +20,15 @@ export function demoArgs(
   return { port, values: values as Record<string, string | boolean | undefined> };
 }
 
+/** The integer value of flag `name`, which must lie in [min, max]. */
+export function integerFlag(name: string, text: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer in [${min}, ${max}], got ${String(text)}`);
+  }
+  return value;
+}
+
 /** Ends `subscription` on the first Ctrl-C (SIGINT) or SIGTERM; the process exits when nothing is left open. */
 export function stopOnSignal(subscription: Subscription, onStop?: () => void): void {
   const stop = () => {

@@ -1,9 +1,36 @@
 // Named error classes with stable codes and the numbers that caused them.
 
-/** Base class of every error rxnet raises itself; `code` is stable across versions. */
+/**
+ * Base class of every error rxnet raises itself; `code` is stable across versions, so test it
+ * (or `instanceof`) rather than the message.
+ *
+ * @example
+ * ```ts
+ * import { catchError, EMPTY } from 'rxjs';
+ * import { RxnetError, lines, type Connection } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * conn.data$
+ *   .pipe(
+ *     lines(),
+ *     catchError((error) => {
+ *       if (error instanceof RxnetError) console.warn(`connection ${conn.id}: ${error.code}`);
+ *       return EMPTY;
+ *     }),
+ *   )
+ *   .subscribe();
+ * ```
+ */
 export class RxnetError extends Error {
+  /** Machine-readable, fixed per subclass and stable across versions: `ERR_FRAME_TOO_LONG`, `ERR_IDLE_TIMEOUT`, ... */
   readonly code: string;
 
+  /**
+   * Sets `name` to the subclass's name.
+   *
+   * @param code The stable code, `ERR_` and upper case.
+   * @param message The text, with the numbers that caused the error.
+   */
   constructor(code: string, message: string) {
     super(message);
     this.name = new.target.name;
@@ -11,43 +38,150 @@ export class RxnetError extends Error {
   }
 }
 
-/** A write was attempted after `end()` or `destroy()` on that connection. */
+/**
+ * A write was attempted after `end()` or `destroy()` on that connection, or after it closed:
+ * thrown synchronously by `write()`. Code `ERR_WRITE_AFTER_END`.
+ *
+ * @example
+ * ```ts
+ * import { WriteAfterEndError, type Connection } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * try {
+ *   conn.write('late\n');
+ * } catch (error) {
+ *   if (!(error instanceof WriteAfterEndError)) throw error;
+ *   console.warn(`connection ${error.connectionId} was already ended`);
+ * }
+ * ```
+ */
 export class WriteAfterEndError extends RxnetError {
-  constructor(readonly connectionId: number) {
+  /** Raised by the `write()` of the connection with this id. */
+  constructor(
+    /** The `id` of the connection that was written to. */
+    readonly connectionId: number,
+  ) {
     super('ERR_WRITE_AFTER_END', `write after end on connection ${connectionId}`);
   }
 }
 
-/** The connection closed while a sink still had values to write or to flush. */
+/**
+ * The connection closed while something was still waiting to be written: a `sendTo` sink with
+ * values queued or unflushed, or an `end()` whose data had not been flushed (its callback gets
+ * this error). Code `ERR_CONNECTION_CLOSED`.
+ *
+ * @example
+ * ```ts
+ * import { from } from 'rxjs';
+ * import { ConnectionClosedError, sendTo, type Connection } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * from(['a\n', 'b\n'])
+ *   .pipe(sendTo(conn))
+ *   .subscribe({
+ *     error: (error) => {
+ *       if (error instanceof ConnectionClosedError) console.warn(`${error.unwritten} value(s) never left`);
+ *     },
+ *   });
+ * ```
+ */
 export class ConnectionClosedError extends RxnetError {
+  /** Raised for the connection with this id, with `unwritten` left behind. */
   constructor(
+    /** The `id` of the connection that closed. */
     readonly connectionId: number,
+    /**
+     * What was left: from a `sendTo` sink, the number of values still in its queue; from an
+     * `end()` callback, the number of bytes the socket still held (0 when it had already closed).
+     */
     readonly unwritten: number,
   ) {
     super('ERR_CONNECTION_CLOSED', `connection ${connectionId} closed with ${unwritten} value(s) not yet flushed`);
   }
 }
 
-/** `connect()` did not establish the connection within `timeout` ms. */
+/**
+ * `connect()` did not establish the connection (TCP connect, and for TLS the handshake too)
+ * within its `timeout`; the socket was destroyed. Code `ERR_CONNECT_TIMEOUT`.
+ *
+ * @example
+ * ```ts
+ * import { retry, throwError } from 'rxjs';
+ * import { ConnectTimeoutError, backoff, connect } from 'rxnet';
+ *
+ * // Retry timeouts only; any other connect error fails at once.
+ * const delay = backoff({ maxRetries: 5 });
+ * connect({ host: '192.0.2.1', port: 8107, timeout: 2000 })
+ *   .pipe(retry({ delay: (error, n) => (error instanceof ConnectTimeoutError ? delay(error, n) : throwError(() => error)) }))
+ *   .subscribe((conn) => console.log('connected', conn.remoteAddress));
+ * ```
+ */
 export class ConnectTimeoutError extends RxnetError {
+  /** Raised after `timeout` ms without a connection to `address`. */
   constructor(
+    /** The `timeout` option that ran out, in ms. */
     readonly timeout: number,
+    /** Where the connection went: `host:port` (host `localhost` when none was given), or the unix socket path. */
     readonly address: string,
   ) {
     super('ERR_CONNECT_TIMEOUT', `connect to ${address} timed out after ${timeout} ms`);
   }
 }
 
-/** A sink's queue was full (`highWaterMark` values) and its overflow policy is `error`. */
+/**
+ * A `sendTo` sink's queue already held `highWaterMark` values while the connection was not
+ * writable, another arrived, and the overflow policy is `'error'`. Code `ERR_QUEUE_OVERFLOW`.
+ *
+ * @example
+ * ```ts
+ * import { QueueOverflowError, sendTo, type Connection } from 'rxnet';
+ * import type { Observable } from 'rxjs';
+ *
+ * declare const conn: Connection;
+ * declare const updates$: Observable<string>;
+ * updates$.pipe(sendTo(conn, { highWaterMark: 100, overflow: 'error' })).subscribe({
+ *   error: (error) => {
+ *     if (error instanceof QueueOverflowError) conn.destroy(error); // a reader that cannot keep up
+ *   },
+ * });
+ * ```
+ */
 export class QueueOverflowError extends RxnetError {
-  constructor(readonly highWaterMark: number) {
+  /** Raised when a queue of `highWaterMark` values overflowed. */
+  constructor(
+    /** The sink's `highWaterMark`: how many values the full queue held. */
+    readonly highWaterMark: number,
+  ) {
     super('ERR_QUEUE_OVERFLOW', `sink queue overflow: more than ${highWaterMark} value(s) waiting for drain`);
   }
 }
 
-/** An argument given to an rxnet factory is out of range or of the wrong kind. */
+/**
+ * An argument given to an rxnet function, constructor or setter is out of range or of the wrong
+ * kind: thrown synchronously by the call that received it, so an operator or Observable with a
+ * bad option fails where it is created, not when subscribed (`Hub.join` of a connection that is
+ * already a member is the one error notification). Code `ERR_INVALID_ARGUMENT`.
+ *
+ * @example
+ * ```ts
+ * import { InvalidArgumentError, lines } from 'rxnet';
+ *
+ * try {
+ *   lines({ maxLength: -1 });
+ * } catch (error) {
+ *   if (error instanceof InvalidArgumentError) console.error(error.argument, error.message); // maxLength ...
+ * }
+ * ```
+ */
 export class InvalidArgumentError extends RxnetError {
+  /**
+   * Raised for the argument or option `argument`.
+   *
+   * @param argument The name of the argument or option.
+   * @param detail What was expected and what was given, for the message.
+   */
   constructor(
+    /** The name of the offending argument or option, e.g. `maxLength`, `port`, `highWaterMark`. */
     readonly argument: string,
     detail: string,
   ) {
@@ -55,19 +189,72 @@ export class InvalidArgumentError extends RxnetError {
   }
 }
 
-/** A frame is longer than the framer's limit; raised before the body is buffered. */
+/**
+ * A frame is longer than its limit. Decoders raise it as soon as they know, before the body is
+ * buffered; encoders raise it for a value too long to frame. Code `ERR_FRAME_TOO_LONG`.
+ *
+ * @example
+ * ```ts
+ * import { catchError, EMPTY, mergeMap } from 'rxjs';
+ * import { FrameTooLongError, lines, listen } from 'rxnet';
+ *
+ * listen({ port: 3000 })
+ *   .pipe(
+ *     mergeMap((conn) =>
+ *       conn.data$.pipe(
+ *         lines({ maxLength: 1024 }),
+ *         catchError((error) => {
+ *           if (!(error instanceof FrameTooLongError)) throw error;
+ *           conn.end(`line longer than ${error.limit} bytes\n`); // this client only; the server goes on
+ *           return EMPTY;
+ *         }),
+ *       ),
+ *     ),
+ *   )
+ *   .subscribe();
+ * ```
+ */
 export class FrameTooLongError extends RxnetError {
+  /** Raised for a frame of (at least) `length` bytes against a limit of `limit`. */
   constructor(
+    /** The limit that was exceeded, in bytes (`maxLength`, `maxFrameLength` or a fixed length). */
     readonly limit: number,
+    /**
+     * The frame's length in bytes as far as it is known: the announced length for a length
+     * field, the bytes held without a delimiter so far for delimited and line framing, the
+     * value's length for an encoder.
+     */
     readonly length: number,
   ) {
     super('ERR_FRAME_TOO_LONG', `frame of ${length} byte(s) exceeds the limit of ${limit}`);
   }
 }
 
-/** A length field announced a length that cannot be right (negative, or shorter than its header). */
+/**
+ * A length field announced a length that cannot be right: negative (8-byte fields), shorter
+ * than the header that carries it, or shorter than `initialBytesToStrip`. Code `ERR_CORRUPTED_FRAME`.
+ *
+ * @example
+ * ```ts
+ * import { CorruptedFrameError, lengthField, type Connection } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * conn.data$.pipe(lengthField({ lengthFieldLength: 4, lengthAdjustment: -4, maxFrameLength: 65536 })).subscribe({
+ *   error: (error) => {
+ *     if (error instanceof CorruptedFrameError) conn.destroy(error); // out of sync: nothing after it can be trusted
+ *   },
+ * });
+ * ```
+ */
 export class CorruptedFrameError extends RxnetError {
+  /**
+   * Raised for a frame length that breaks the rule `reason` states.
+   *
+   * @param length The length that does not fit.
+   * @param reason Which rule it breaks, for the message.
+   */
   constructor(
+    /** The frame length that cannot be right, in bytes: after `lengthAdjustment` and the header are added (may be negative). */
     readonly length: number,
     reason: string,
   ) {
@@ -75,27 +262,62 @@ export class CorruptedFrameError extends RxnetError {
   }
 }
 
-/** The source completed in the middle of a frame and truncation was not allowed. */
+/**
+ * The source completed in the middle of a frame and the decoder's `truncation` is `'error'`.
+ * Code `ERR_TRUNCATED_FRAME`.
+ *
+ * @example
+ * ```ts
+ * import { of } from 'rxjs';
+ * import { TruncatedFrameError, fixedLength } from 'rxnet';
+ *
+ * of(Buffer.from('abcdef')) // 6 bytes: one 4-byte frame and 2 left over
+ *   .pipe(fixedLength(4))
+ *   .subscribe({ error: (error) => error instanceof TruncatedFrameError && console.log(error.buffered) }); // 2
+ * ```
+ */
 export class TruncatedFrameError extends RxnetError {
-  constructor(readonly buffered: number) {
+  /** Raised when `buffered` bytes of an unfinished frame are left at the end of the stream. */
+  constructor(
+    /** The bytes of the unfinished frame held when the source completed. */
+    readonly buffered: number,
+  ) {
     super('ERR_TRUNCATED_FRAME', `stream ended inside a frame with ${buffered} byte(s) buffered`);
   }
 }
 
 /**
- * The TLS handshake failed (e.g. the peer's certificate is not signed by a trusted CA).
- * `reason` is OpenSSL's or Node's code (`DEPTH_ZERO_SELF_SIGNED_CERT`, `ERR_SSL_...`); `cause` the original error.
+ * The TLS handshake of `connect({ tls })` failed after the TCP connection was made (e.g. the
+ * server's certificate is not signed by a trusted CA). Code `ERR_TLS_HANDSHAKE`.
+ *
+ * @example
+ * ```ts
+ * import { TlsHandshakeError, connect } from 'rxnet';
+ *
+ * connect({ host: 'example.com', port: 443, tls: {} }).subscribe({
+ *   error: (error) => {
+ *     if (error instanceof TlsHandshakeError) console.error('TLS:', error.reason, error.cause.message);
+ *   },
+ * });
+ * ```
  */
 export class TlsHandshakeError extends RxnetError {
+  /** Raised with OpenSSL's or Node's code as `reason` and the original error as `cause`. */
   constructor(
+    /** OpenSSL's or Node's code for the failure (`DEPTH_ZERO_SELF_SIGNED_CERT`, `ERR_SSL_...`), or `UNKNOWN`. */
     readonly reason: string,
+    /** The socket error Node raised, kept whole. */
     override readonly cause: Error,
   ) {
     super('ERR_TLS_HANDSHAKE', `TLS handshake failed: ${reason} (${cause.message})`);
   }
 }
 
-/** Checks that `value` is an integer in [min, max]; throws InvalidArgumentError otherwise. */
+/**
+ * Checks that `value` is an integer in [min, max]; throws InvalidArgumentError otherwise.
+ *
+ * @internal
+ */
 export function checkInteger(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new InvalidArgumentError(name, `expected an integer in [${min}, ${max}], got ${String(value)}`);
@@ -103,26 +325,79 @@ export function checkInteger(name: string, value: unknown, min: number, max = Nu
   return value;
 }
 
-/** An NDJSON line is not valid JSON; `lineNumber` counts from 1, blank lines included. */
+/**
+ * An NDJSON line is not valid JSON: raised by `decodeNdjson` under its default `malformed:
+ * 'error'`, or handed to a `malformed` callback. Code `ERR_NDJSON_PARSE`.
+ *
+ * @example
+ * ```ts
+ * import { decodeNdjson, type Connection } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * conn.data$
+ *   .pipe(decodeNdjson({ malformed: (error) => console.warn(`line ${error.lineNumber}: ${error.reason}`) }))
+ *   .subscribe((value) => console.log(value));
+ * ```
+ */
 export class NdjsonParseError extends RxnetError {
+  /** Raised for the line numbered `lineNumber`, with `JSON.parse`'s message as `reason`. */
   constructor(
+    /** The line that failed, counted from 1, blank lines included. */
     readonly lineNumber: number,
+    /** `JSON.parse`'s message for that line. */
     readonly reason: string,
   ) {
     super('ERR_NDJSON_PARSE', `malformed JSON on line ${lineNumber}: ${reason}`);
   }
 }
 
-/** An encoder was given a value it cannot encode without breaking the framing or the layout. */
+/**
+ * An encoder was given a value it cannot encode without breaking the framing or the layout:
+ * a line with `\n` in it, a frame containing its delimiter, a number out of its field's range,
+ * a value JSON cannot represent, a PROXY header v1 cannot express, ... Code `ERR_ENCODE`.
+ *
+ * @example
+ * ```ts
+ * import { of } from 'rxjs';
+ * import { EncodeError, encodeLines } from 'rxnet';
+ *
+ * of('one', 'two\nthree')
+ *   .pipe(encodeLines())
+ *   .subscribe({ error: (error) => error instanceof EncodeError && console.error(error.reason) });
+ * ```
+ */
 export class EncodeError extends RxnetError {
-  constructor(readonly reason: string) {
+  /** Raised with `reason` saying what in the value cannot be encoded. */
+  constructor(
+    /** What in the value cannot be encoded, and where (field name, byte offset). */
+    readonly reason: string,
+  ) {
     super('ERR_ENCODE', `cannot encode: ${reason}`);
   }
 }
 
-/** Nothing arrived for `ms` milliseconds: raised by `idleTimeout(ms)`. */
+/**
+ * Nothing arrived for `ms` milliseconds: raised by `idleTimeout(ms)` under its default
+ * `onIdle: 'error'`. Code `ERR_IDLE_TIMEOUT`.
+ *
+ * @example
+ * ```ts
+ * import { IdleTimeoutError, idleTimeout, type Connection } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * conn.data$.pipe(idleTimeout(30_000)).subscribe({
+ *   error: (error) => {
+ *     if (error instanceof IdleTimeoutError) conn.end(`idle for ${error.ms / 1000} s, bye\n`);
+ *   },
+ * });
+ * ```
+ */
 export class IdleTimeoutError extends RxnetError {
-  constructor(readonly ms: number) {
+  /** Raised after `ms` milliseconds of silence. */
+  constructor(
+    /** The silence allowed, in ms: the `ms` given to `idleTimeout`. */
+    readonly ms: number,
+  ) {
     super('ERR_IDLE_TIMEOUT', `idle for ${ms} ms`);
   }
 }
@@ -131,12 +406,28 @@ export class IdleTimeoutError extends RxnetError {
 
 /**
  * A PROXY protocol header (v1 text or v2 binary) is malformed: a bad field, an unknown
- * command, family or protocol, an address that does not parse, or a TLV that overruns the header.
- * `version` is 1 or 2 once the signature was recognised.
+ * command, family or protocol, an address that does not parse, a TLV that overruns the header,
+ * or a stream that ended inside the header. Code `ERR_PROXY_PROTOCOL`.
+ *
+ * @example
+ * ```ts
+ * import { ProxyProtocolDecoder, ProxyProtocolError } from 'rxnet';
+ *
+ * const decoder = new ProxyProtocolDecoder();
+ * decoder.push(Buffer.from('PROXY TCP4 192.0.2.7 not-an-address 56324 443\r\n'));
+ * try {
+ *   decoder.read();
+ * } catch (error) {
+ *   if (error instanceof ProxyProtocolError) console.error(`v${error.version}: ${error.reason}`);
+ * }
+ * ```
  */
 export class ProxyProtocolError extends RxnetError {
+  /** Raised for a version `version` header, with `reason` saying what is wrong. */
   constructor(
+    /** The header's version, 1 (text) or 2 (binary), known from its signature. */
     readonly version: 1 | 2,
+    /** What is wrong with the header, with the offending value. */
     readonly reason: string,
   ) {
     super('ERR_PROXY_PROTOCOL', `malformed PROXY protocol v${version} header: ${reason}`);
@@ -145,24 +436,59 @@ export class ProxyProtocolError extends RxnetError {
 
 /**
  * A PROXY protocol header was required but the connection did not start with the v1
- * (`PROXY `) or v2 signature; `received` holds, in hex, the bytes examined up to the first that fits
- * no signature (at most 16).
+ * (`PROXY `) or v2 signature. Code `ERR_PROXY_HEADER_MISSING`.
+ *
+ * @example
+ * ```ts
+ * import { ProxyHeaderMissingError, ProxyProtocolDecoder } from 'rxnet';
+ *
+ * const decoder = new ProxyProtocolDecoder({ required: true });
+ * decoder.push(Buffer.from('GET / HTTP/1.1\r\n'));
+ * try {
+ *   decoder.read();
+ * } catch (error) {
+ *   if (error instanceof ProxyHeaderMissingError) console.error(error.received); // '47': 'G' fits no signature
+ * }
+ * ```
  */
 export class ProxyHeaderMissingError extends RxnetError {
-  constructor(readonly received: string) {
+  /** Raised with the bytes examined, in hex. */
+  constructor(
+    /**
+     * The bytes examined, in lower-case hex without separators: those up to and including the
+     * first that fits no signature, at most 16; empty when the stream ended before any byte.
+     */
+    readonly received: string,
+  ) {
     super('ERR_PROXY_HEADER_MISSING', `no PROXY protocol header: connection starts with 0x${received || '(nothing)'}`);
   }
 }
 
 /**
- * A PROXY protocol header is longer than allowed: v1 lines are at most 107 bytes with their
- * CRLF; a v2 header's announced length is checked against `maxHeaderLength` before its body is
- * buffered. `length` is the length announced (v2), or 108 for a v1 line with no CRLF in 107 bytes.
+ * A PROXY protocol header is longer than allowed: a v1 line has no CRLF within its first
+ * 107 bytes, or a v2 header announces more than `maxHeaderLength` bytes (checked before its body
+ * is buffered). Code `ERR_PROXY_HEADER_TOO_LONG`.
+ *
+ * @example
+ * ```ts
+ * import { ProxyHeaderTooLongError, acceptProxyProtocol, type Connection } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * acceptProxyProtocol(conn, { maxHeaderLength: 512 }).subscribe({
+ *   error: (error) => {
+ *     if (error instanceof ProxyHeaderTooLongError) console.warn(`${error.length} > ${error.limit} bytes`);
+ *   },
+ * });
+ * ```
  */
 export class ProxyHeaderTooLongError extends RxnetError {
+  /** Raised for a version `version` header of `length` bytes against `limit`. */
   constructor(
+    /** The header's version: 1 (text line) or 2 (binary). */
     readonly version: 1 | 2,
+    /** The limit in bytes: 107 for v1, CRLF included; `maxHeaderLength` for v2. */
     readonly limit: number,
+    /** The header's length in bytes: the announced length (16 + the length field) for v2; 108 for v1, the least a line without CRLF in 107 bytes can be. */
     readonly length: number,
   ) {
     super(
@@ -172,10 +498,29 @@ export class ProxyHeaderTooLongError extends RxnetError {
   }
 }
 
-/** No complete PROXY protocol header arrived within `timeout` ms; `received` bytes were held. */
+/**
+ * No complete PROXY protocol header arrived within the `timeout` of `acceptProxyProtocol` (or
+ * of `listen({ proxyProtocol })`) while one was required, or while an optional one had begun;
+ * the connection is destroyed with it. Code `ERR_PROXY_PROTOCOL_TIMEOUT`.
+ *
+ * @example
+ * ```ts
+ * import { ProxyProtocolTimeoutError, acceptProxyProtocol, type Connection } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * acceptProxyProtocol(conn, { timeout: 3000 }).subscribe({
+ *   error: (error) => {
+ *     if (error instanceof ProxyProtocolTimeoutError) console.warn(`only ${error.received} bytes in ${error.timeout} ms`);
+ *   },
+ * });
+ * ```
+ */
 export class ProxyProtocolTimeoutError extends RxnetError {
+  /** Raised after `timeout` ms with `received` bytes held. */
   constructor(
+    /** The time allowed for the whole header, in ms. */
     readonly timeout: number,
+    /** The bytes received (and held) by then. */
     readonly received: number,
   ) {
     super(

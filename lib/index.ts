@@ -1,6 +1,24 @@
 // Public entry point of rxnet: re-exports only.
 export type { Chunk, Connection, ConnectionEvent, ConnectionEventType, Holdable, TlsInfo } from './types';
-export * from './errors';
+export {
+  RxnetError,
+  WriteAfterEndError,
+  ConnectionClosedError,
+  ConnectTimeoutError,
+  QueueOverflowError,
+  InvalidArgumentError,
+  FrameTooLongError,
+  CorruptedFrameError,
+  TruncatedFrameError,
+  TlsHandshakeError,
+  NdjsonParseError,
+  EncodeError,
+  IdleTimeoutError,
+  ProxyProtocolError,
+  ProxyHeaderMissingError,
+  ProxyHeaderTooLongError,
+  ProxyProtocolTimeoutError,
+} from './errors';
 // core
 export { SocketConnection } from './connection';
 export { listen } from './server';
