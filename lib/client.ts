@@ -8,8 +8,19 @@ import { ConnectTimeoutError, InvalidArgumentError, TlsHandshakeError, checkInte
 import { addListeners } from './internal/listeners';
 import type { Connection } from './types';
 
-/** Options of {@link connect}. Give `port` (and optionally `host`) or `path`. */
+/**
+ * Options of {@link connect}. Give `port` (and optionally `host`) or `path`.
+ *
+ * @example
+ * ```ts
+ * import { connect, type ConnectOptions } from 'rxnet';
+ *
+ * const options: ConnectOptions = { host: 'db.internal', port: 5432, timeout: 3000, noDelay: true, keepAlive: true };
+ * connect(options).subscribe((conn) => console.log('connected from port', conn.localPort));
+ * ```
+ */
 export interface ConnectOptions {
+  /** TCP port to connect to, 1 to 65535; required unless `path` is given. */
   port?: number;
   /** Host name or address; Node's default (`localhost`) when omitted. */
   host?: string;
@@ -17,14 +28,19 @@ export interface ConnectOptions {
   path?: string;
   /** 4 or 6 to force an address family for `host`. */
   family?: number;
+  /** Local address to connect from (one of this host's addresses); the operating system's choice when omitted. */
   localAddress?: string;
+  /** Local port to connect from; an ephemeral port when omitted. */
   localPort?: number;
   /** Fail with ConnectTimeoutError when not connected within this many ms (runs on `scheduler`). */
   timeout?: number;
   /** Keep our write side open after the peer's FIN (default true). */
   allowHalfOpen?: boolean;
+  /** Disable Nagle's algorithm from the start, as `setNoDelay(true)` (default false, Node's default). */
   noDelay?: boolean;
+  /** Enable TCP keep-alive probes from the start, as `setKeepAlive(true, keepAliveInitialDelay)` (default false). */
   keepAlive?: boolean;
+  /** With `keepAlive`: ms of idleness before the first probe (default 0: the operating system's setting). */
   keepAliveInitialDelay?: number;
   /** Scheduler for the connect timeout; `asyncScheduler` by default. */
   scheduler?: SchedulerLike;
@@ -157,7 +173,19 @@ function sni(host: string | undefined): string | undefined {
   return net.isIP(host) === 0 ? host : undefined;
 }
 
-/** Options of {@link backoff}. */
+/**
+ * Options of {@link backoff}.
+ *
+ * @example
+ * ```ts
+ * import { retry } from 'rxjs';
+ * import { backoff, connect, type BackoffOptions } from 'rxnet';
+ *
+ * // Delays of 200, 400, 800, ... ms, at most 10 s, each drawn from its upper 20 %.
+ * const policy: BackoffOptions = { initialDelay: 200, factor: 2, maxDelay: 10_000, jitter: 0.2 };
+ * connect({ port: 8107 }).pipe(retry({ delay: backoff(policy) })).subscribe();
+ * ```
+ */
 export interface BackoffOptions {
   /** Delay before the first retry, in ms (default 100). */
   initialDelay?: number;
@@ -174,6 +202,7 @@ export interface BackoffOptions {
   maxRetries?: number;
   /** Random source in [0, 1), for tests. */
   random?: () => number;
+  /** Scheduler of the delay timers; `asyncScheduler` by default (virtual time inside `TestScheduler.run`). */
   scheduler?: SchedulerLike;
 }
 

@@ -10,10 +10,29 @@ import type { Backplane } from './backplane';
  * What a hub does with a member whose queue already holds `highWaterMark` messages:
  * `'disconnect'` destroys that member's connection with a {@link SlowMemberError} (IRC's
  * "SendQ exceeded"); `'drop-oldest'` / `'drop-newest'` drop one of that member's messages.
+ *
+ * @example
+ * ```ts
+ * import { Hub, type SlowMemberPolicy } from 'rxnet';
+ *
+ * // Live prices: a slow reader should see the latest ones, not be cut off.
+ * const overflow: SlowMemberPolicy = 'drop-oldest';
+ * const prices = new Hub<string>({ highWaterMark: 32, overflow });
+ * ```
  */
 export type SlowMemberPolicy = 'disconnect' | 'drop-oldest' | 'drop-newest';
 
-/** Options of {@link Hub}. */
+/**
+ * Options of {@link Hub}.
+ *
+ * @example
+ * ```ts
+ * import { Hub, type HubOptions } from 'rxnet';
+ *
+ * const options: HubOptions = { highWaterMark: 256, overflow: 'disconnect' };
+ * const hub = new Hub<Buffer>(options);
+ * ```
+ */
 export interface HubOptions {
   /** Most messages that may wait for one member while its socket is not writable (default 1024). */
   readonly highWaterMark?: number;
@@ -27,7 +46,21 @@ export interface HubOptions {
   readonly backplane?: Backplane;
 }
 
-/** Options of {@link Hub.join}. */
+/**
+ * Options of {@link Hub.join}.
+ *
+ * @example
+ * ```ts
+ * import { mergeMap } from 'rxjs';
+ * import { Hub, connectionMetrics, listen } from 'rxnet';
+ *
+ * // Count each member's queue in its connection metrics.
+ * const hub = new Hub<Buffer>();
+ * listen({ port: 1337 })
+ *   .pipe(mergeMap((conn) => hub.join(conn, conn.data$, { stats: connectionMetrics(conn).send })))
+ *   .subscribe();
+ * ```
+ */
 export interface JoinOptions {
   /**
    * Counters of this member's queue to keep up to date (e.g. a `ConnectionMetrics`' `send`);
@@ -36,10 +69,23 @@ export interface JoinOptions {
   readonly stats?: SendStats;
 }
 
-/** A member of a {@link Hub}: one connection and the figures of its outbound queue. */
+/**
+ * A member of a {@link Hub}: one connection and the figures of its outbound queue.
+ *
+ * @example
+ * ```ts
+ * import { Hub } from 'rxnet';
+ *
+ * declare const hub: Hub<string>;
+ * for (const member of hub.members()) {
+ *   console.log(member.id, member.connection.remoteAddress, `${member.stats.queued} queued`);
+ * }
+ * ```
+ */
 export interface HubMember {
   /** The connection's id; the address for {@link Hub.send}. */
   readonly id: number;
+  /** The member's connection, as given to `join()`. */
   readonly connection: Connection;
   /** `queued`, `peakQueued` (never above `highWaterMark`), `written`, `dropped`, `waits`. */
   readonly stats: SendStats;
@@ -51,35 +97,131 @@ export interface HubMember {
  * `ECONNRESET` (`'error'`); its connection closed while its inbound was still open (`'closed'`);
  * it fell behind under the `'disconnect'` policy (`'slow'`); it was kicked (`'kicked'`); or its
  * `join` was unsubscribed (`'unsubscribed'`).
+ *
+ * @example
+ * ```ts
+ * import { Hub, type HubLeaveReason } from 'rxnet';
+ *
+ * declare const hub: Hub<string>;
+ * const unexpected: HubLeaveReason[] = ['error', 'slow'];
+ * hub.events$.subscribe((e) => {
+ *   if (e.type === 'leave' && unexpected.includes(e.reason)) console.warn(`member ${e.member.id}: ${e.reason}`, e.error);
+ * });
+ * ```
  */
 export type HubLeaveReason = 'ended' | 'closed' | 'slow' | 'error' | 'kicked' | 'unsubscribed';
 
 /**
- * What happens in a hub. `size` is the number of members after the event. Every member's
+ * What happens in a hub, as {@link Hub.events$} emits it (events are produced only while
+ * `events$` has a subscriber). `size` is the number of members after the event. Every member's
  * last event is its `leave`.
+ *
+ * ```
+ * join(a) join(b)  b's queue full ('drop-oldest')  a's peer sends FIN
+ * join────join─────dropped(b)──────────────────────leave(a, 'ended')
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { Hub, type HubEvent } from 'rxnet';
+ *
+ * function describe(e: HubEvent): string {
+ *   switch (e.type) {
+ *     case 'join':
+ *       return `+${e.member.id} (${e.size} online)`;
+ *     case 'leave':
+ *       return `-${e.member.id} ${e.reason} (${e.size} online)`;
+ *     case 'dropped':
+ *       return `${e.member.id} lost ${e.dropped} message(s) so far`;
+ *     case 'disconnected-slow':
+ *       return `${e.member.id} too slow: ${e.error.message}`;
+ *   }
+ * }
+ * new Hub<string>().events$.subscribe((e) => console.log(describe(e)));
+ * ```
  */
 export type HubEvent =
-  | { readonly type: 'join'; readonly member: HubMember; readonly size: number }
+  /** A connection became a member: its `join()` was subscribed (emitted before its inbound is). */
   | {
-      readonly type: 'leave';
+      /** Tag of this variant. */
+      readonly type: 'join';
+      /** The new member. */
       readonly member: HubMember;
-      readonly reason: HubLeaveReason;
-      /** The inbound error, the socket error, or the SlowMemberError, if there was one. */
-      readonly error?: unknown;
+      /** Members now, the new one included. */
       readonly size: number;
     }
-  /** A message for `member` was dropped by a drop policy; `dropped` counts all its drops so far. */
-  | { readonly type: 'dropped'; readonly member: HubMember; readonly dropped: number }
-  /** `member` fell `highWaterMark` messages behind under `'disconnect'` and is being destroyed. */
-  | { readonly type: 'disconnected-slow'; readonly member: HubMember; readonly error: SlowMemberError };
+  /** A member left the hub, once and for good: nothing more is queued for it (after `'ended'`, `'error'` or `'kicked'`, what was queued is still flushed before the FIN). */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'leave';
+      /** The member that left. */
+      readonly member: HubMember;
+      /** Why it left. */
+      readonly reason: HubLeaveReason;
+      /**
+       * What went wrong, when something did: the inbound's error (`'error'`), the socket error
+       * that closed the connection (`'closed'`), or the {@link SlowMemberError} (`'slow'`).
+       */
+      readonly error?: unknown;
+      /** Members now, the one that left not counted. */
+      readonly size: number;
+    }
+  /** A drop policy (`'drop-oldest'` or `'drop-newest'`) dropped one message meant for `member`. */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'dropped';
+      /** The member whose queue was full. */
+      readonly member: HubMember;
+      /** All the messages dropped for this member so far, this one included (its `stats.dropped`). */
+      readonly dropped: number;
+    }
+  /** Under `'disconnect'`, `member` fell `highWaterMark` messages behind: its `leave` (`'slow'`) follows at once, then its connection is destroyed. */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'disconnected-slow';
+      /** The member that fell behind. */
+      readonly member: HubMember;
+      /** The error its connection is destroyed with. */
+      readonly error: SlowMemberError;
+    };
 
-/** The type tags of {@link HubEvent}. */
+/**
+ * The type tags of {@link HubEvent}.
+ *
+ * @example
+ * ```ts
+ * import { filter } from 'rxjs';
+ * import { Hub, type HubEventType } from 'rxnet';
+ *
+ * declare const hub: Hub<string>;
+ * const membership: HubEventType[] = ['join', 'leave'];
+ * hub.events$.pipe(filter((e) => membership.includes(e.type))).subscribe((e) => console.log(e.type));
+ * ```
+ */
 export type HubEventType = HubEvent['type'];
 
-/** A hub member's queue was full under the `'disconnect'` policy; its connection is destroyed with this error. */
+/**
+ * A hub member's queue was full under the `'disconnect'` policy; its connection is destroyed with
+ * this error, which the `disconnected-slow` and `leave` events carry. Code `ERR_SLOW_MEMBER`.
+ *
+ * @example
+ * ```ts
+ * import { Hub, SlowMemberError } from 'rxnet';
+ *
+ * declare const hub: Hub<string>;
+ * hub.events$.subscribe((e) => {
+ *   if (e.type === 'leave' && e.error instanceof SlowMemberError) {
+ *     console.warn(`member ${e.error.memberId} had ${e.error.highWaterMark} messages waiting`);
+ *   }
+ * });
+ * ```
+ */
 export class SlowMemberError extends RxnetError {
+  /** Raised for the member `memberId` of a hub whose `highWaterMark` it reached. */
   constructor(
+    /** The member's id: its connection's `id`. */
     readonly memberId: number,
+    /** The hub's `highWaterMark`: how many messages were waiting for the member. */
     readonly highWaterMark: number,
   ) {
     super('ERR_SLOW_MEMBER', `member ${memberId} fell more than ${highWaterMark} message(s) behind`);
@@ -146,6 +288,11 @@ export class Hub<T extends Chunk = Chunk> {
   private readonly events = new Subject<HubEvent>();
   private readonly backplane: Backplane | undefined;
 
+  /**
+   * An empty hub.
+   *
+   * @throws InvalidArgumentError for a `highWaterMark` that is not an integer ≥ 1 or an unknown `overflow`.
+   */
   constructor(options: HubOptions = {}) {
     this.highWaterMark = checkInteger('highWaterMark', options.highWaterMark ?? 1024, 1);
     const overflow = options.overflow ?? 'disconnect';

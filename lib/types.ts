@@ -3,40 +3,160 @@ import type { Observable } from 'rxjs';
 import type { Socket } from 'net';
 import type { PeerCertificate } from 'tls';
 
-/** What may be written to a connection. Strings are encoded as UTF-8. */
+/**
+ * What may be written to a connection. Strings are encoded as UTF-8; a Buffer or Uint8Array is
+ * written as it is, without a copy.
+ *
+ * @example
+ * ```ts
+ * import { type Chunk, type Connection } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * const greeting: Chunk[] = ['hello ', Buffer.from('world'), new Uint8Array([0x0a])];
+ * for (const chunk of greeting) conn.write(chunk);
+ * ```
+ */
 export type Chunk = Buffer | Uint8Array | string;
 
 /**
  * Every event a `net.Socket` emits, as a discriminated union on `type`.
  * `data` carries the chunk; `close` carries `hadError`; `error` carries the error; `written`
  * (not a Node event) tells that a write was flushed, which write-idle detection needs.
+ *
+ * Events are produced only while `events$` has a subscriber; `events$` completes after `close`.
+ * In-memory connections (`rxnet/testing`) emit `data`, `written`, `drain`, `end`, `finish`,
+ * `timeout`, `error` and `close`.
+ *
+ * ```
+ * a peer sends "hi", we reply and end, the peer ends:
+ * events$:  --data--written--finish--end--close(hadError false)|
+ * a peer resets the connection:
+ * events$:  --data--error(ECONNRESET)--close(hadError true)|
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { type Connection, type ConnectionEvent } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * conn.events$.subscribe((e: ConnectionEvent) => {
+ *   if (e.type === 'data') console.log(`read ${e.chunk.length} bytes`);
+ *   else if (e.type === 'written') console.log(`flushed ${e.bytes} bytes`);
+ *   else if (e.type === 'close') console.log(e.hadError ? 'closed by an error' : 'closed');
+ * });
+ * ```
  */
 export type ConnectionEvent =
-  | { readonly type: 'connect' }
-  /** TLS only: the handshake completed (client side). */
-  | { readonly type: 'secureConnect' }
-  | { readonly type: 'ready' }
+  /**
+   * Node's `connect`: the TCP connection is established. Seen only on a socket wrapped while
+   * still connecting; `connect()` emits its connection after this event.
+   */
   | {
+      /** Tag of this variant. */
+      readonly type: 'connect';
+    }
+  /** TLS only: the handshake completed (client side); like `connect`, it precedes `connect()`'s emission. */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'secureConnect';
+    }
+  /** Node's `ready`, right after `connect`: the socket can be used (seen under the same conditions). */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'ready';
+    }
+  /** Node's `lookup`: the host name was resolved (or failed to be), before connecting; not emitted for an IP address. */
+  | {
+      /** Tag of this variant. */
       readonly type: 'lookup';
+      /** The resolver's error, or null when the name was resolved. */
       readonly error: Error | null;
+      /** The address the name resolved to, which the socket connects to. */
       readonly address: string;
+      /** The address's family as Node reports it: 4 or 6 (null when unknown). */
       readonly family: string | number | null;
+      /** The host name that was looked up. */
       readonly host: string;
     }
-  | { readonly type: 'data'; readonly chunk: Buffer }
-  | { readonly type: 'end' }
-  | { readonly type: 'finish' }
+  /** A chunk was read from the peer: the Buffer `data$` emits. */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'data';
+      /** The bytes read, as Node delivered them (no copy). */
+      readonly chunk: Buffer;
+    }
+  /** Node's `end`: the peer sent its FIN, so nothing more will be read; `data$` completes. */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'end';
+    }
+  /** Node's `finish`: after `end()`, everything written was flushed and our FIN sent. */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'finish';
+    }
   /** A write was flushed to the kernel (emitted only while `events$` is observed; rxnet's own, not Node's). */
-  | { readonly type: 'written'; readonly bytes: number }
-  | { readonly type: 'timeout' }
-  | { readonly type: 'drain' }
-  | { readonly type: 'error'; readonly error: Error }
-  | { readonly type: 'close'; readonly hadError: boolean };
+  | {
+      /** Tag of this variant. */
+      readonly type: 'written';
+      /** The bytes of that one `write()` (a string counted as UTF-8). */
+      readonly bytes: number;
+    }
+  /** Node's `timeout`: no activity for the `setTimeout()` delay; the connection stays open. */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'timeout';
+    }
+  /** Node's `drain`: the write buffer emptied after a `write()` returned false; `writable$` is true again. */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'drain';
+    }
+  /** A socket error (`ECONNRESET`, `EPIPE`, ...): `data$` errors with it and `close` follows. */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'error';
+      /** Node's error, with its `code`. */
+      readonly error: Error;
+    }
+  /** The connection is fully closed; the last event, after which `events$` completes. */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'close';
+      /** True when an error closed it (a socket error, or `destroy(error)`); the `error` event came first. */
+      readonly hadError: boolean;
+    };
 
-/** The type tags of {@link ConnectionEvent}. */
+/**
+ * The type tags of {@link ConnectionEvent}.
+ *
+ * @example
+ * ```ts
+ * import { filter } from 'rxjs';
+ * import { type Connection, type ConnectionEventType } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * const lifecycle: ConnectionEventType[] = ['end', 'finish', 'error', 'close'];
+ * conn.events$.pipe(filter((e) => lifecycle.includes(e.type))).subscribe((e) => console.log(e.type));
+ * ```
+ */
 export type ConnectionEventType = ConnectionEvent['type'];
 
-/** What a TLS connection tells about its session. */
+/**
+ * What a TLS connection tells about its session, as `connection.tls`.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'fs';
+ * import { listen } from 'rxnet';
+ *
+ * listen({ port: 8443, tls: { key: readFileSync('key.pem'), cert: readFileSync('cert.pem'), requestCert: true } })
+ *   .subscribe((conn) => {
+ *     const tls = conn.tls!;
+ *     console.log(tls.protocol, tls.authorized ? tls.peerCertificate.subject?.CN : tls.authorizationError?.message);
+ *   });
+ * ```
+ */
 export interface TlsInfo {
   /** Whether the peer's certificate was verified against the trusted CAs. */
   readonly authorized: boolean;
@@ -50,7 +170,24 @@ export interface TlsInfo {
   readonly alpnProtocol: string | false | null;
 }
 
-/** Anything whose reading can be held back: a {@link Connection}, or an adapter over a Node stream. */
+/**
+ * Anything whose reading can be held back: a {@link Connection}, or an adapter over a Node stream.
+ *
+ * @example
+ * ```ts
+ * import { type Holdable } from 'rxnet';
+ *
+ * // Hold a source while a slow job runs; reading resumes when the last hold is released.
+ * async function whileHeld(source: Holdable, job: () => Promise<void>): Promise<void> {
+ *   const release = source.holdReading();
+ *   try {
+ *     await job();
+ *   } finally {
+ *     release();
+ *   }
+ * }
+ * ```
+ */
 export interface Holdable {
   /** Holds reading paused until the returned function is called (idempotent); holds add up. */
   holdReading(): () => void;
@@ -65,6 +202,23 @@ export interface Holdable {
  *
  * Writing: `write()` returns what `net.Socket#write` returns; `writable$` tells when the
  * connection accepts writes without buffering. Prefer the flow-controlled sink `sendTo()`.
+ *
+ * ```
+ * peer:       --"hi\n"------------FIN
+ * data$:      --c----------------|
+ * write():         "HI\n" (true)
+ * writable$:  T----------------------|   completes once closed
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { map, mergeMap } from 'rxjs';
+ * import { listen, sendTo, type Connection } from 'rxnet';
+ *
+ * // Upper-case echo: every chunk back, as the peer's reading speed allows.
+ * const shout = (conn: Connection) => conn.data$.pipe(map((chunk) => chunk.toString().toUpperCase()), sendTo(conn));
+ * listen({ port: 7000 }).pipe(mergeMap(shout)).subscribe();
+ * ```
  */
 export interface Connection extends Holdable {
   /** Process-unique id, for logs and hubs. */
