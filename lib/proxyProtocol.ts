@@ -6,7 +6,18 @@ import { ProxyProtocolDecoder } from './framing/ProxyProtocolDecoder';
 import type { ProxyDecodeResult, ProxyHeader } from './framing/ProxyProtocolDecoder';
 import type { Chunk, Connection, ConnectionEvent } from './types';
 
-/** Options of {@link acceptProxyProtocol} and of `listen({ proxyProtocol })`. */
+/**
+ * Options of {@link acceptProxyProtocol} and of `listen({ proxyProtocol })`.
+ *
+ * @example
+ * ```ts
+ * import { listen, type ProxyProtocolOptions } from 'rxnet';
+ *
+ * // Behind nginx (`proxy_protocol on;`), also reachable directly from the internal network.
+ * const proxyProtocol: ProxyProtocolOptions = { required: false, timeout: 2000, maxHeaderLength: 1024 };
+ * listen({ port: 8107, proxyProtocol }).subscribe((conn) => console.log('client', conn.remoteAddress));
+ * ```
+ */
 export interface ProxyProtocolOptions {
   /**
    * A connection must start with a header (default true, as HAProxy's `accept-proxy` and nginx's
@@ -26,13 +37,31 @@ export interface ProxyProtocolOptions {
   readonly scheduler?: SchedulerLike;
 }
 
-/** What a {@link ProxiedConnection} knows about the proxy in front of it. */
+/**
+ * What a {@link ProxiedConnection} knows about the proxy in front of it.
+ *
+ * @example
+ * ```ts
+ * import { mergeMap } from 'rxjs';
+ * import { acceptProxyProtocol, listen, type ProxyInfo } from 'rxnet';
+ *
+ * const trusted = new Set(['10.0.0.5', '10.0.0.6']);
+ * const fromTrustedProxy = (proxy: ProxyInfo) => proxy.header === undefined || trusted.has(proxy.address ?? '');
+ * listen({ port: 8107 })
+ *   .pipe(mergeMap((conn) => acceptProxyProtocol(conn, { required: false })))
+ *   .subscribe((conn) => {
+ *     if (!fromTrustedProxy(conn.proxy)) conn.destroy();
+ *   });
+ * ```
+ */
 export interface ProxyInfo {
   /** The decoded header; undefined when none was required and the peer sent none. */
   readonly header: ProxyHeader | undefined;
   /** The TCP peer: the proxy (or the client itself, when it sent no header). */
   readonly address: string | undefined;
+  /** The TCP peer's port. */
   readonly port: number | undefined;
+  /** The TCP peer's address family, `IPv4` or `IPv6`, as the socket reports it. */
   readonly family: string | undefined;
 }
 
@@ -44,12 +73,31 @@ export interface ProxyInfo {
  * addresses (v2 LOCAL, v1 UNKNOWN, AF_UNSPEC, or no header at all), both are the socket's own.
  * `proxy` tells the proxy's address and the header; everything else is the wrapped connection's,
  * `id` and `socket` included (so `bytesRead` counts the header too).
+ *
+ * @example
+ * ```ts
+ * import { lines, listen } from 'rxnet';
+ *
+ * listen({ port: 8107, proxyProtocol: true }).subscribe((conn) => {
+ *   // With proxyProtocol, every connection emitted is a ProxiedConnection.
+ *   console.log(`${conn.remoteAddress}:${conn.remotePort} -> ${conn.localAddress}:${conn.localPort}`);
+ *   conn.data$.pipe(lines()).subscribe((line) => console.log(line.toString()));
+ * });
+ * ```
  */
 export class ProxiedConnection implements Connection {
+  /** The proxy's own address (the TCP peer) and the decoded header, if any. */
   readonly proxy: ProxyInfo;
   private rest: Buffer | undefined;
   private readonly dataObservable: Observable<Buffer>;
 
+  /**
+   * Views `inner` through the header a {@link ProxyProtocolDecoder} read off it; `acceptProxyProtocol`
+   * does this for you.
+   *
+   * @param result The decoder's result: its `header`, and its `rest` (the bytes after the header),
+   * which the first subscriber of `data$` gets before the connection's own chunks.
+   */
   constructor(
     /** The connection the header was read from. */
     readonly inner: Connection,

@@ -4,42 +4,141 @@ import { ProxyHeaderMissingError, ProxyHeaderTooLongError, ProxyProtocolError, c
 import { ChunkQueue } from './ChunkQueue';
 import { checkBoolean } from './Framer';
 
-/** The 12 bytes every v2 header starts with: `\r\n\r\n\0\r\nQUIT\n`. */
+/**
+ * The 12 bytes every v2 header starts with: `\r\n\r\n\0\r\nQUIT\n`.
+ *
+ * @example
+ * ```ts
+ * import { PROXY_V2_SIGNATURE } from 'rxnet';
+ *
+ * const startsV2 = (bytes: Buffer) => bytes.subarray(0, 12).equals(PROXY_V2_SIGNATURE);
+ * ```
+ */
 export const PROXY_V2_SIGNATURE: Buffer = Buffer.from([
   0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a,
 ]);
 
-/** The 6 bytes every v1 header starts with: `PROXY ` (with its space). */
+/**
+ * The 6 bytes every v1 header starts with: `PROXY ` (with its space).
+ *
+ * @example
+ * ```ts
+ * import { PROXY_V1_SIGNATURE } from 'rxnet';
+ *
+ * const startsV1 = (bytes: Buffer) => bytes.subarray(0, 6).equals(PROXY_V1_SIGNATURE);
+ * ```
+ */
 export const PROXY_V1_SIGNATURE: Buffer = Buffer.from('PROXY ', 'latin1');
 
-/** The longest v1 header, CRLF included, as the specification fixes it. */
+/**
+ * The longest v1 header, CRLF included, as the specification fixes it: 107 bytes.
+ *
+ * @example
+ * ```ts
+ * import { PROXY_V1_MAX_LENGTH } from 'rxnet';
+ *
+ * const line = 'PROXY TCP6 2001:db8::7 2001:db8::1 56324 443\r\n';
+ * console.log(Buffer.byteLength(line) <= PROXY_V1_MAX_LENGTH); // true: receivers accept it
+ * ```
+ */
 export const PROXY_V1_MAX_LENGTH = 107;
 
-/** The longest v2 header the protocol can express: 16 fixed bytes and a 16-bit length. */
+/**
+ * The longest v2 header the protocol can express: 16 fixed bytes and a 16-bit length, 65 551
+ * bytes. The most `maxHeaderLength` may be.
+ *
+ * @example
+ * ```ts
+ * import { PROXY_V2_MAX_LENGTH, ProxyProtocolDecoder } from 'rxnet';
+ *
+ * // Accept any v2 header the protocol allows (large TLVs included).
+ * const decoder = new ProxyProtocolDecoder({ maxHeaderLength: PROXY_V2_MAX_LENGTH });
+ * ```
+ */
 export const PROXY_V2_MAX_LENGTH = 16 + 0xffff;
 
-/** The v2 header length limit of {@link ProxyProtocolDecoder} when none is given. */
+/**
+ * The v2 header length limit of {@link ProxyProtocolDecoder} when none is given: 4096 bytes,
+ * room for addresses and the usual TLVs.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_PROXY_V2_MAX_LENGTH, listen } from 'rxnet';
+ *
+ * // Twice the default, for a proxy that sends long certificate details in its SSL TLV.
+ * listen({ port: 8107, proxyProtocol: { maxHeaderLength: 2 * DEFAULT_PROXY_V2_MAX_LENGTH } }).subscribe();
+ * ```
+ */
 export const DEFAULT_PROXY_V2_MAX_LENGTH = 4096;
 
-/** TLV types of v2 headers that the specification names (`PP2_TYPE_*`). Others may appear too. */
+/**
+ * TLV types of v2 headers that the specification names (`PP2_TYPE_*`). Others may appear too.
+ *
+ * @example
+ * ```ts
+ * import { PROXY_TLV, type ProxyHeader } from 'rxnet';
+ *
+ * // The host name the client asked the proxy for (TLS SNI), if the proxy sent it.
+ * const authority = (header: ProxyHeader) =>
+ *   header.tlvs.find((tlv) => tlv.type === PROXY_TLV.AUTHORITY)?.value.toString('utf8');
+ * ```
+ */
 export const PROXY_TLV = {
+  /** `0x01`: the application protocol the client negotiated with the proxy (ALPN), e.g. `h2`. */
   ALPN: 0x01,
+  /** `0x02`: the host name the client asked for (e.g. TLS SNI), UTF-8. */
   AUTHORITY: 0x02,
+  /** `0x03`: a CRC32c checksum of the whole header, 4 bytes (rxnet does not verify it). */
   CRC32C: 0x03,
+  /** `0x04`: padding, to be ignored. */
   NOOP: 0x04,
+  /** `0x05`: an opaque id of the connection chosen by the proxy, at most 128 bytes. */
   UNIQUE_ID: 0x05,
+  /** `0x20`: TLS details of the client's connection to the proxy (flags, verification result, sub-TLVs). */
   SSL: 0x20,
+  /** `0x30`: the name of the network namespace the proxy accepted the connection in, US-ASCII. */
   NETNS: 0x30,
 } as const;
 
-/** One end of a proxied connection: an IP address and port, or a unix socket path (no port). */
+/**
+ * One end of a proxied connection: an IP address and port, or a unix socket path (no port).
+ *
+ * @example
+ * ```ts
+ * import { type ProxyEndpoint } from 'rxnet';
+ *
+ * const client: ProxyEndpoint = { address: '2001:db8::7', port: 56324 };
+ * const socketFile: ProxyEndpoint = { address: '/run/app.sock', port: undefined };
+ * ```
+ */
 export interface ProxyEndpoint {
+  /** An IPv4 address (dotted), an IPv6 address (v2: RFC 5952 text; v1: as the line had it) or a unix socket path. */
   readonly address: string;
+  /** The TCP or UDP port, 0 to 65535; undefined for a unix socket. */
   readonly port: number | undefined;
 }
 
-/** One type-length-value extension of a v2 header, as received (CRC32C is not verified). */
+/**
+ * One type-length-value extension of a v2 header, as received (CRC32C is not verified).
+ *
+ * ```
+ * [type : u8][length : u16 BE][value : length bytes]
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { PROXY_TLV, encodeProxyHeader, type ProxyTlv } from 'rxnet';
+ *
+ * const id: ProxyTlv = { type: PROXY_TLV.UNIQUE_ID, value: Buffer.from('req-4711') };
+ * const header = encodeProxyHeader({
+ *   source: { address: '192.0.2.7', port: 56324 },
+ *   destination: { address: '198.51.100.1', port: 443 },
+ *   tlvs: [id],
+ * });
+ * ```
+ */
 export interface ProxyTlv {
+  /** The type byte, 0 to 255: one of {@link PROXY_TLV}, or a vendor's own (`0xE0`-`0xEF` are for custom use). */
   readonly type: number;
   /** The value bytes (a copy: it does not keep the received chunk alive). */
   readonly value: Buffer;
@@ -52,9 +151,21 @@ export interface ProxyTlv {
  * the address block is then ignored, as the specification asks. `source` and `destination` are
  * undefined for LOCAL, for v1 `UNKNOWN` and for v2 `AF_UNSPEC`: the receiver then uses the real
  * connection's addresses.
+ *
+ * @example
+ * ```ts
+ * import { type ProxyHeader } from 'rxnet';
+ *
+ * const describe = (h: ProxyHeader) =>
+ *   h.source === undefined
+ *     ? `v${h.version} ${h.command}, no addresses`
+ *     : `v${h.version} ${h.family} ${h.source.address}:${h.source.port} -> ${h.destination?.address}`;
+ * ```
  */
 export interface ProxyHeader {
+  /** 1 for the text form, 2 for the binary one. */
   readonly version: 1 | 2;
+  /** `'proxy'`: a relayed client connection (always so in v1); `'local'`: the proxy's own. */
   readonly command: 'proxy' | 'local';
   /** `'IPv4'`/`'IPv6'` as Node's `remoteFamily` says them; `'unix'`; `'unspec'` for UNKNOWN/AF_UNSPEC. */
   readonly family: 'IPv4' | 'IPv6' | 'unix' | 'unspec';
@@ -70,7 +181,18 @@ export interface ProxyHeader {
   readonly length: number;
 }
 
-/** What {@link ProxyProtocolDecoder.read} returns once it has decided. */
+/**
+ * What {@link ProxyProtocolDecoder.read} returns once it has decided.
+ *
+ * @example
+ * ```ts
+ * import { ProxyProtocolDecoder, type ProxyDecodeResult } from 'rxnet';
+ *
+ * const decoder = new ProxyProtocolDecoder({ required: false });
+ * decoder.push(Buffer.from('hello'));
+ * const result: ProxyDecodeResult | undefined = decoder.read(); // { header: undefined, rest: <'hello'> }
+ * ```
+ */
 export interface ProxyDecodeResult {
   /** The header, or undefined when none was sent and none was required. */
   readonly header: ProxyHeader | undefined;
@@ -81,7 +203,17 @@ export interface ProxyDecodeResult {
   readonly rest: Buffer;
 }
 
-/** Options of {@link ProxyProtocolDecoder}. */
+/**
+ * Options of {@link ProxyProtocolDecoder}.
+ *
+ * @example
+ * ```ts
+ * import { ProxyProtocolDecoder, type ProxyProtocolDecoderOptions } from 'rxnet';
+ *
+ * const options: ProxyProtocolDecoderOptions = { required: true, maxHeaderLength: 512 };
+ * const decoder = new ProxyProtocolDecoder(options);
+ * ```
+ */
 export interface ProxyProtocolDecoderOptions {
   /** A connection without a header is an error (default true); false lets its bytes through. */
   readonly required?: boolean;
@@ -145,6 +277,12 @@ export class ProxyProtocolDecoder {
   private scanned = 0;
   private ended = false;
 
+  /**
+   * A decoder waiting for the first byte.
+   *
+   * @throws InvalidArgumentError for a `required` that is not a boolean, or a `maxHeaderLength`
+   * that is not an integer in [16, 65 551].
+   */
   constructor(options: ProxyProtocolDecoderOptions = {}) {
     this.required = checkBoolean('required', options.required, true);
     this.maxHeaderLength = checkInteger(

@@ -9,7 +9,18 @@ import {
 } from './ProxyProtocolDecoder';
 import type { ProxyEndpoint, ProxyTlv } from './ProxyProtocolDecoder';
 
-/** What {@link encodeProxyHeader} writes. */
+/**
+ * What {@link encodeProxyHeader} writes.
+ *
+ * @example
+ * ```ts
+ * import { encodeProxyHeader, type ProxyHeaderInit } from 'rxnet';
+ *
+ * // A v2 LOCAL header: a health check from the proxy itself, no addresses.
+ * const healthCheck: ProxyHeaderInit = { version: 2, command: 'local' };
+ * const header = encodeProxyHeader(healthCheck); // 16 bytes
+ * ```
+ */
 export interface ProxyHeaderInit {
   /** 1 (text) or 2 (binary, the default). */
   readonly version?: 1 | 2;
