@@ -4,31 +4,115 @@ import type { Observable } from 'rxjs';
 import { InvalidArgumentError, checkInteger } from './errors';
 import type { Chunk } from './types';
 
-/** A message from another server's hub: who sent it, its number in that sender's order, its bytes. */
+/**
+ * A message from another server's hub: who sent it, its number in that sender's order, its bytes.
+ *
+ * @example
+ * ```ts
+ * import { redisBackplane, type BackplaneMessage } from 'rxnet';
+ *
+ * const backplane = redisBackplane({ channel: 'chat' });
+ * backplane.messages$.subscribe((m: BackplaneMessage) => console.log(`${m.origin}#${m.seq}: ${m.payload.length} B`));
+ * ```
+ */
 export interface BackplaneMessage {
   /** The sending server's id ({@link Backplane.serverId} there). */
   readonly origin: string;
   /** 1, 2, 3 … per origin, in the order it was published; a gap means messages were lost. */
   readonly seq: number;
+  /** The bytes published (a string as UTF-8), not copied: over Redis a view into the received frame. */
   readonly payload: Buffer;
 }
 
 /**
  * What happens to a backplane: it reached its engine the first time (`connected`), it lost it and queues (`degraded`), it is back and flushed
  * its queue (`back`), its bounded queue dropped a message (`dropped`), or messages of another
- * server were lost on the way (`gap`, seen from the sequence numbers).
+ * server were lost on the way (`gap`, seen from the sequence numbers). An {@link InProcessBus}
+ * backplane never emits any.
+ *
+ * ```
+ * connected──────degraded──dropped──dropped──back{downtime, flushed}──gap{origin, missed}
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { redisBackplane, type BackplaneEvent } from 'rxnet';
+ *
+ * const log = (e: BackplaneEvent) => {
+ *   if (e.type === 'degraded') console.warn('backplane down:', e.reason);
+ *   else if (e.type === 'back') console.info(`backplane back after ${e.downtime} ms, ${e.flushed} sent`);
+ *   else if (e.type === 'gap') console.warn(`lost ${e.missed} message(s) from ${e.origin}`);
+ * };
+ * redisBackplane().events$.subscribe(log);
+ * ```
  */
 export type BackplaneEvent =
-  | { readonly type: 'connected' }
-  | { readonly type: 'degraded'; readonly reason: string }
-  | { readonly type: 'back'; readonly downtime: number; readonly flushed: number }
-  | { readonly type: 'dropped'; readonly dropped: number }
-  | { readonly type: 'gap'; readonly origin: string; readonly missed: number };
+  /** Reached the engine for the first time; what was published before starts to be sent. */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'connected';
+    }
+  /** Lost the engine (a connection to it dropped): publishes wait in the bounded queue until `back`. */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'degraded';
+      /** Which link was lost, in words (for logs). */
+      readonly reason: string;
+    }
+  /** The engine is reachable again after `degraded`; the queue starts to be sent, oldest first. */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'back';
+      /** How long it was degraded, in ms (wall clock). */
+      readonly downtime: number;
+      /** Messages waiting in the queue when the engine came back, now being sent. */
+      readonly flushed: number;
+    }
+  /** The outbound queue was full (`highWaterMark`): the `overflow` policy dropped one message. */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'dropped';
+      /** Messages this backplane has dropped so far, this one included. */
+      readonly dropped: number;
+    }
+  /** A message of another server arrived with a sequence number past the next expected: some were lost. */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'gap';
+      /** The server whose messages were lost (its `serverId`). */
+      readonly origin: string;
+      /** How many of its messages were lost. */
+      readonly missed: number;
+    };
 
-/** The type tags of {@link BackplaneEvent}. */
+/**
+ * The type tags of {@link BackplaneEvent}.
+ *
+ * @example
+ * ```ts
+ * import { filter } from 'rxjs';
+ * import { redisBackplane, type BackplaneEventType } from 'rxnet';
+ *
+ * const health: BackplaneEventType[] = ['degraded', 'back'];
+ * redisBackplane()
+ *   .events$.pipe(filter((e) => health.includes(e.type)))
+ *   .subscribe((e) => console.log('backplane', e.type));
+ * ```
+ */
 export type BackplaneEventType = BackplaneEvent['type'];
 
-/** What a backplane does when its outbound queue holds `highWaterMark` messages: drop one, as a hub's drop policies. */
+/**
+ * What a backplane does when its outbound queue holds `highWaterMark` messages: drop one, as a hub's drop policies.
+ *
+ * @example
+ * ```ts
+ * import { redisBackplane, type BackplaneOverflow } from 'rxnet';
+ *
+ * // Keep what was said first while Redis is away (a log, say), rather than the latest.
+ * const overflow: BackplaneOverflow = 'drop-newest';
+ * const backplane = redisBackplane({ highWaterMark: 10_000, overflow });
+ * ```
+ */
 export type BackplaneOverflow = 'drop-oldest' | 'drop-newest';
 
 /**
@@ -41,6 +125,17 @@ export type BackplaneOverflow = 'drop-oldest' | 'drop-newest';
  * Promises: per-sender order; no duplicates; at-most-once delivery: messages published while
  * the engine is away wait in a bounded queue (then `drop-oldest`/`drop-newest`), and messages in
  * flight when it fails may be lost (`gap` events tell receivers). No persistence.
+ *
+ * @example
+ * ```ts
+ * import { Hub, type Backplane } from 'rxnet';
+ *
+ * // One hub per room, all rooms of this server on one backplane each.
+ * function room(backplane: Backplane): Hub<Buffer> {
+ *   backplane.events$.subscribe((e) => console.log(backplane.serverId, e.type));
+ *   return new Hub<Buffer>({ backplane });
+ * }
+ * ```
  */
 export interface Backplane {
   /** This server's id, carried by every message it publishes. */
@@ -57,7 +152,17 @@ export interface Backplane {
   close(): Promise<void>;
 }
 
-/** Options shared by backplanes. */
+/**
+ * Options shared by backplanes.
+ *
+ * @example
+ * ```ts
+ * import { redisBackplane, type BackplaneOptions } from 'rxnet';
+ *
+ * const queue: BackplaneOptions = { highWaterMark: 4096, overflow: 'drop-oldest' };
+ * const backplane = redisBackplane({ ...queue, channel: 'lobby' });
+ * ```
+ */
 export interface BackplaneOptions {
   /** Most messages waiting while the engine is away (default 1024). */
   readonly highWaterMark?: number;

@@ -6,8 +6,20 @@ import type { SendStats } from './operators/sendTo';
 import type { BoundAddress, ServerEvent } from './server';
 import type { Connection } from './types';
 
-/** The figures of one connection at one moment; a plain object, safe to log or serialise. */
+/**
+ * The figures of one connection at one moment; a plain object, safe to log or serialise.
+ *
+ * @example
+ * ```ts
+ * import { connectionMetrics, type Connection, type ConnectionSnapshot } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * const s: ConnectionSnapshot = connectionMetrics(conn).snapshot();
+ * console.log(`#${s.id} in ${s.bytesRead} B, out ${s.bytesWritten} B, ${s.queued} queued`);
+ * ```
+ */
 export interface ConnectionSnapshot {
+  /** The connection's `id`. */
   readonly id: number;
   /** False once the connection has closed (the figures are then final). */
   readonly open: boolean;
@@ -31,7 +43,20 @@ export interface ConnectionSnapshot {
   readonly dropped: number;
 }
 
-/** The figures of a server and all the connections it accepted; a plain object. */
+/**
+ * The figures of a server and all the connections it accepted; a plain object.
+ *
+ * @example
+ * ```ts
+ * import { interval, map } from 'rxjs';
+ * import { serverMetrics, type ServerSnapshot } from 'rxnet';
+ *
+ * const m = serverMetrics();
+ * interval(10_000)
+ *   .pipe(map((): ServerSnapshot => m.snapshot()))
+ *   .subscribe((s) => console.log(`${s.open} open (peak ${s.peakOpen}), ${s.bytesRead} B in, ${s.messagesDropped} dropped`));
+ * ```
+ */
 export interface ServerSnapshot {
   /** Where the server listens, once it does; undefined before and after. */
   readonly address: BoundAddress | undefined;
@@ -49,11 +74,15 @@ export interface ServerSnapshot {
   readonly dropped: number;
   /** Server `error` events. */
   readonly errors: number;
-  /** Sums over every connection accepted, open or closed: */
+  /** Bytes read, summed over every connection known to the metrics, open or closed. */
   readonly bytesRead: number;
+  /** Bytes written, summed over every connection known to the metrics, open or closed. */
   readonly bytesWritten: number;
+  /** Frames counted by the connections' `countFramesIn()`, in all. */
   readonly framesIn: number;
+  /** Frames counted by the connections' `countFramesOut()`, in all. */
   readonly framesOut: number;
+  /** Times any connection's socket buffer reached its high-water mark, in all. */
   readonly notWritable: number;
   /** Values the connections' sinks wrote, in all. */
   readonly written: number;
@@ -63,8 +92,21 @@ export interface ServerSnapshot {
   readonly peakQueued: number;
 }
 
-/** Metrics of one connection; see {@link connectionMetrics}. */
+/**
+ * Metrics of one connection; see {@link connectionMetrics}.
+ *
+ * @example
+ * ```ts
+ * import { connectionMetrics, lines, sendTo, type Connection, type ConnectionMetrics } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * const m: ConnectionMetrics = connectionMetrics(conn);
+ * conn.data$.pipe(lines({ includeDelimiter: true }), m.countFramesIn(), sendTo(conn, { stats: m.send })).subscribe();
+ * m.metrics$.subscribe({ complete: () => console.log('final', m.snapshot()) });
+ * ```
+ */
 export interface ConnectionMetrics {
+  /** The connection measured. */
   readonly connection: Connection;
   /** Pass as `sendTo(conn, { stats: m.send })` (or `hub.join(conn, in$, { stats: m.send })`) to count its queue. */
   readonly send: SendStats;
@@ -82,7 +124,18 @@ export interface ConnectionMetrics {
   countFramesOut<T>(): MonoTypeOperatorFunction<T>;
 }
 
-/** Metrics of a server; see {@link serverMetrics}. */
+/**
+ * Metrics of a server; see {@link serverMetrics}.
+ *
+ * @example
+ * ```ts
+ * import { listen, serverMetrics, type ServerMetrics } from 'rxnet';
+ *
+ * const m: ServerMetrics = serverMetrics();
+ * listen({ port: 8107, events: m.events }).subscribe((conn) => conn.data$.subscribe());
+ * process.on('SIGUSR2', () => console.log(m.snapshot()));
+ * ```
+ */
 export interface ServerMetrics {
   /** Pass as `listen({ events: m.events })`: the metrics follow the server from its events. */
   readonly events: NextObserver<ServerEvent>;
@@ -128,7 +181,13 @@ export interface ServerMetrics {
  *   .subscribe();
  * ```
  */
-export function connectionMetrics(connection: Connection, options: { send?: SendStats } = {}): ConnectionMetrics {
+export function connectionMetrics(
+  connection: Connection,
+  options: {
+    /** Counters to use as `send` (e.g. ones a sink already updates); fresh ones when omitted. */
+    send?: SendStats;
+  } = {},
+): ConnectionMetrics {
   return new ConnectionMeter(connection, options.send ?? sendStats());
 }
 

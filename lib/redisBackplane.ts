@@ -11,7 +11,22 @@ import type { BackoffOptions } from './client';
 import { InvalidArgumentError } from './errors';
 import type { Chunk } from './types';
 
-/** Options of {@link redisBackplane}. */
+/**
+ * Options of {@link redisBackplane}.
+ *
+ * @example
+ * ```ts
+ * import { redisBackplane, type RedisBackplaneOptions } from 'rxnet';
+ *
+ * const options: RedisBackplaneOptions = {
+ *   url: 'redis://:secret@redis.internal:6379/0',
+ *   channel: 'chat:lobby',
+ *   backoff: { initialDelay: 200, maxDelay: 10_000 },
+ *   highWaterMark: 2048,
+ * };
+ * const backplane = redisBackplane(options);
+ * ```
+ */
 export interface RedisBackplaneOptions extends BackplaneOptions {
   /** `redis://[user:pass@]host:port[/db]` (default `redis://127.0.0.1:6379`). */
   readonly url?: string;

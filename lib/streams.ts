@@ -6,7 +6,20 @@ import type { Readable } from 'stream';
 import { addListeners } from './internal/listeners';
 import type { Connection, Holdable } from './types';
 
-/** A Node `Readable` seen as chunks plus the means to hold its reading back. */
+/**
+ * A Node `Readable` seen as chunks plus the means to hold its reading back; made by {@link fromReadable}.
+ *
+ * @example
+ * ```ts
+ * import { createReadStream } from 'fs';
+ * import { fromReadable, sendTo, type Connection, type ReadableSource } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * // Upload a file no faster than the peer reads it.
+ * const file: ReadableSource = fromReadable(createReadStream('backup.tar'));
+ * file.data$.pipe(sendTo(conn, { pauseSource: file })).subscribe();
+ * ```
+ */
 export interface ReadableSource extends Holdable {
   /** The stream's chunks; completes on `'end'`, errors on `'error'`. Subscribe once. */
   readonly data$: Observable<Buffer>;

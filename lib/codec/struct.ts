@@ -2,47 +2,140 @@
 import { EncodeError, InvalidArgumentError, checkInteger } from '../errors';
 import { checkByteOrder } from '../framing/Framer';
 
-/** Integer and floating-point field types read as `number`. `float`/`double` are aliases of `float32`/`float64`. */
+/**
+ * Integer and floating-point field types read as `number`. `float`/`double` are aliases of `float32`/`float64`.
+ *
+ * @example
+ * ```ts
+ * import { struct, type NumberType } from 'rxnet';
+ *
+ * const sample: NumberType = 'int16';
+ * const Reading = struct({ sensor: 'uint8', celsius: sample, humidity: 'float' }); // 1 + 1 (padding) + 2 + 4 bytes
+ * ```
+ */
 export type NumberType =
   'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'float64' | 'float' | 'double';
-/** 64-bit integer field types, read as `bigint`. */
+/**
+ * 64-bit integer field types, read as `bigint`.
+ *
+ * @example
+ * ```ts
+ * import { struct, type BigIntType } from 'rxnet';
+ *
+ * const stamp: BigIntType = 'uint64';
+ * const Event = struct({ at: stamp, code: 'uint32' });
+ * Event.encode({ at: 1_700_000_000_000n, code: 7 });
+ * ```
+ */
 export type BigIntType = 'int64' | 'uint64';
-/** Every scalar field type. */
+/**
+ * Every scalar field type.
+ *
+ * @example
+ * ```ts
+ * import { arrayOf, type ScalarType } from 'rxnet';
+ *
+ * const vector = (type: ScalarType, length: number) => arrayOf(type, length);
+ * const position = vector('double', 3); // double position[3]
+ * ```
+ */
 export type ScalarType = NumberType | BigIntType;
 
-/** `char name[length]`: a C string, read up to its first NUL, written NUL-padded. */
+/**
+ * `char name[length]`: a C string, read up to its first NUL, written NUL-padded. Made by {@link char}.
+ *
+ * @example
+ * ```ts
+ * import { char, type CharField } from 'rxnet';
+ *
+ * const name: CharField = char(32); // { kind: 'char', length: 32, encoding: 'utf8' }
+ * ```
+ */
 export interface CharField {
+  /** Tells this field type from the others: `'char'`. */
   readonly kind: 'char';
   /** Bytes the array takes in the struct, its NUL (if any) included. */
   readonly length: number;
   /** Encoding of the string (UTF-8 by default). */
   readonly encoding: BufferEncoding;
 }
-/** `uint8_t name[length]` as raw bytes (a Buffer). */
+/**
+ * `uint8_t name[length]` as raw bytes (a Buffer). Made by {@link bytes}.
+ *
+ * @example
+ * ```ts
+ * import { bytes, type BytesField } from 'rxnet';
+ *
+ * const mac: BytesField = bytes(6); // uint8_t mac[6]
+ * ```
+ */
 export interface BytesField {
+  /** Tells this field type from the others: `'bytes'`. */
   readonly kind: 'bytes';
   /** Bytes the array takes in the struct. */
   readonly length: number;
 }
-/** `type name[length]` of a scalar type, as an array of numbers (or bigints). */
+/**
+ * `type name[length]` of a scalar type, as an array of numbers (or bigints). Made by {@link arrayOf}.
+ *
+ * @example
+ * ```ts
+ * import { arrayOf, type ArrayField } from 'rxnet';
+ *
+ * const samples: ArrayField<'int16'> = arrayOf('int16', 8); // int16_t samples[8], 16 bytes
+ * ```
+ */
 export interface ArrayField<T extends ScalarType = ScalarType> {
+  /** Tells this field type from the others: `'array'`. */
   readonly kind: 'array';
   /** Type of each element. */
   readonly type: T;
   /** Number of elements (not bytes). */
   readonly length: number;
 }
-/** Explicit unused bytes: skipped when decoding, zero when encoding, absent from the value. */
+/**
+ * Explicit unused bytes: skipped when decoding, zero when encoding, absent from the value. Made by {@link padding}.
+ *
+ * @example
+ * ```ts
+ * import { padding, struct, type PaddingField } from 'rxnet';
+ *
+ * const reserved: PaddingField = padding(3);
+ * const Flags = struct({ flags: 'uint8', reserved, count: 'uint32' }, { pack: 1 }); // 8 bytes
+ * ```
+ */
 export interface PaddingField {
+  /** Tells this field type from the others: `'padding'`. */
   readonly kind: 'padding';
   /** Bytes of padding. */
   readonly length: number;
 }
 
-/** What a field can be: a scalar, a char/byte/scalar array, explicit padding, or a nested struct. */
+/**
+ * What a field can be: a scalar, a char/byte/scalar array, explicit padding, or a nested struct.
+ *
+ * @example
+ * ```ts
+ * import { char, struct, type FieldType } from 'rxnet';
+ *
+ * const Point = struct({ x: 'int32', y: 'int32' });
+ * const fields = { label: char(8), at: Point, visible: 'uint8' } satisfies Record<string, FieldType>;
+ * const Marker = struct(fields); // a Point nested at offset 8
+ * ```
+ */
 export type FieldType = ScalarType | CharField | BytesField | ArrayField | PaddingField | StructCodec<any>;
 
-/** The JavaScript value of one field type. */
+/**
+ * The JavaScript value of one field type.
+ *
+ * @example
+ * ```ts
+ * import { arrayOf, type FieldValue } from 'rxnet';
+ *
+ * const samples = arrayOf('int64', 4);
+ * const values: FieldValue<typeof samples> = [1n, 2n, 3n, 4n]; // bigint[]
+ * ```
+ */
 export type FieldValue<F> = F extends BigIntType
   ? bigint
   : F extends NumberType
@@ -59,12 +152,33 @@ export type FieldValue<F> = F extends BigIntType
             ? V
             : never;
 
-/** The JavaScript value of a struct: one property per field, padding left out. */
+/**
+ * The JavaScript value of a struct: one property per field, padding left out.
+ *
+ * @example
+ * ```ts
+ * import { char, padding, type StructValue } from 'rxnet';
+ *
+ * const fields = { id: 'uint32', gap: padding(4), name: char(16) } as const;
+ * const user: StructValue<typeof fields> = { id: 7, name: 'ada' }; // no `gap`
+ * ```
+ */
 export type StructValue<S extends Record<string, FieldType>> = {
   -readonly [K in keyof S as S[K] extends PaddingField ? never : K]: FieldValue<S[K]>;
 };
 
-/** Where a field ended up. */
+/**
+ * Where a field ended up.
+ *
+ * @example
+ * ```ts
+ * import { struct } from 'rxnet';
+ *
+ * const Header = struct({ kind: 'uint8', length: 'uint32' });
+ * for (const f of Header.fields) console.log(`${f.name} @${f.offset} (${f.size} B, align ${f.alignment})`);
+ * // kind @0 (1 B, align 1), length @4 (4 B, align 4)
+ * ```
+ */
 export interface FieldLayout {
   /** The field's name, as given to {@link struct}. */
   readonly name: string;
@@ -76,7 +190,18 @@ export interface FieldLayout {
   readonly alignment: number;
 }
 
-/** Options of {@link struct}. */
+/**
+ * Options of {@link struct}.
+ *
+ * @example
+ * ```ts
+ * import { struct, type StructOptions } from 'rxnet';
+ *
+ * // A network protocol's packed, big-endian header.
+ * const wire: StructOptions = { byteOrder: 'BE', pack: 1 };
+ * const Header = struct({ version: 'uint8', length: 'uint32' }, wire); // 5 bytes, no padding
+ * ```
+ */
 export interface StructOptions {
   /**
    * Byte order of every multi-byte field. Default `'LE'`: the memory order of x86 and ARM hosts,
@@ -91,7 +216,21 @@ export interface StructOptions {
   readonly pack?: 1 | 2 | 4 | 8;
 }
 
-/** A compiled struct layout that decodes Buffers to values and encodes values to Buffers. */
+/**
+ * A compiled struct layout that decodes Buffers to values and encodes values to Buffers. Made by {@link struct}.
+ *
+ * @example
+ * ```ts
+ * import { struct, type StructCodec } from 'rxnet';
+ *
+ * interface Pair {
+ *   a: number;
+ *   b: number;
+ * }
+ * const PairCodec: StructCodec<Pair> = struct({ a: 'uint16', b: 'uint32' });
+ * console.log(PairCodec.size, PairCodec.offsetOf('b')); // 8 4
+ * ```
+ */
 export interface StructCodec<T> {
   /** Tells a codec from the other field types. */
   readonly kind: 'struct';

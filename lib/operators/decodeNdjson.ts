@@ -7,10 +7,32 @@ import { framerOperator } from '../internal/framerOperator';
 
 const LF = Buffer.from('\n');
 
-/** What {@link decodeNdjson} does with a line that is not valid JSON. */
+/**
+ * What {@link decodeNdjson} does with a line that is not valid JSON.
+ *
+ * @example
+ * ```ts
+ * import { decodeNdjson, type MalformedLinePolicy } from 'rxnet';
+ *
+ * let bad = 0;
+ * const countAndSkip: MalformedLinePolicy = () => void bad++;
+ * const decode = decodeNdjson({ malformed: countAndSkip });
+ * ```
+ */
 export type MalformedLinePolicy = 'error' | 'skip' | ((error: NdjsonParseError) => void);
 
-/** Options of {@link decodeNdjson}. */
+/**
+ * Options of {@link decodeNdjson}.
+ *
+ * @example
+ * ```ts
+ * import { decodeNdjson, type Connection, type DecodeNdjsonConfig } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * const config: DecodeNdjsonConfig = { maxLength: 1024 * 1024, malformed: 'skip', truncation: 'discard' };
+ * conn.data$.pipe(decodeNdjson<{ op: string }>(config)).subscribe((msg) => console.log(msg.op));
+ * ```
+ */
 export interface DecodeNdjsonConfig {
   /** Longest line allowed, in bytes, line ending not counted. Default 65536 (64 KiB). */
   readonly maxLength?: number;

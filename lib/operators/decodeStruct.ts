@@ -5,7 +5,19 @@ import { InvalidArgumentError } from '../errors';
 import { checkTruncation, type Truncation } from '../framing/Framer';
 import { fixedLength } from './fixedLength';
 
-/** Options of {@link decodeStruct}. */
+/**
+ * Options of {@link decodeStruct}.
+ *
+ * @example
+ * ```ts
+ * import { decodeStruct, struct, type Connection, type DecodeStructConfig } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * const Sample = struct({ channel: 'uint8', value: 'float32' });
+ * const lenient: DecodeStructConfig = { truncation: 'discard' }; // a half record at the end is dropped
+ * conn.data$.pipe(decodeStruct(Sample, lenient)).subscribe((s) => console.log(s.channel, s.value));
+ * ```
+ */
 export interface DecodeStructConfig {
   /**
    * Bytes left over (less than one struct) when the source completes: `'error'` (default) raises

@@ -4,7 +4,18 @@ import { EncodeError, FrameTooLongError, InvalidArgumentError } from '../errors'
 import { checkLimit, toBuffer } from '../framing/Framer';
 import type { Chunk } from '../types';
 
-/** Options of {@link encodeDelimited}. */
+/**
+ * Options of {@link encodeDelimited}.
+ *
+ * @example
+ * ```ts
+ * import { from } from 'rxjs';
+ * import { encodeDelimited, type EncodeDelimitedConfig } from 'rxnet';
+ *
+ * const config: EncodeDelimitedConfig = { maxLength: 1024 };
+ * from(['one', 'two']).pipe(encodeDelimited('\0', config)).subscribe(); // <one\0>, <two\0>
+ * ```
+ */
 export interface EncodeDelimitedConfig {
   /** Longest frame allowed, delimiter not counted; longer is a `FrameTooLongError`. Default: no limit. */
   readonly maxLength?: number;

@@ -4,7 +4,18 @@ import { EncodeError, FrameTooLongError, InvalidArgumentError, checkInteger } fr
 import { toBuffer } from '../framing/Framer';
 import type { Chunk } from '../types';
 
-/** Options of {@link encodeFixedLength}. */
+/**
+ * Options of {@link encodeFixedLength}.
+ *
+ * @example
+ * ```ts
+ * import { of } from 'rxjs';
+ * import { encodeFixedLength, type EncodeFixedLengthConfig } from 'rxnet';
+ *
+ * const spaces: EncodeFixedLengthConfig = { pad: 0x20 };
+ * of('ok').pipe(encodeFixedLength(8, spaces)).subscribe(); // <'ok      '>
+ * ```
+ */
 export interface EncodeFixedLengthConfig {
   /**
    * Byte value (0–255) appended to a shorter frame to fill it up. Default: none, a shorter

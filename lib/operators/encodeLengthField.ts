@@ -7,6 +7,16 @@ import type { Chunk } from '../types';
 /**
  * Options of {@link encodeLengthField}: the parameters of Netty's `LengthFieldPrepender`, with
  * the same names and defaults.
+ *
+ * @example
+ * ```ts
+ * import { encodeLengthField, lengthField, type EncodeLengthFieldConfig } from 'rxnet';
+ *
+ * // [uint32 LE length, counting itself][payload], and the decoder that reads it back.
+ * const config: EncodeLengthFieldConfig = { lengthFieldLength: 4, byteOrder: 'LE', lengthIncludesLengthFieldLength: true };
+ * const encode = encodeLengthField(config);
+ * const decode = lengthField({ lengthFieldLength: 4, byteOrder: 'LE', lengthAdjustment: -4, initialBytesToStrip: 4, maxFrameLength: 65536 });
+ * ```
  */
 export interface EncodeLengthFieldConfig {
   /** Size of the length field: 1, 2, 3, 4 or 8 bytes. Required. */

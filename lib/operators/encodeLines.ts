@@ -4,7 +4,19 @@ import { EncodeError, FrameTooLongError, InvalidArgumentError } from '../errors'
 import { checkLimit, toBuffer } from '../framing/Framer';
 import type { Chunk } from '../types';
 
-/** Options of {@link encodeLines}. */
+/**
+ * Options of {@link encodeLines}.
+ *
+ * @example
+ * ```ts
+ * import { from } from 'rxjs';
+ * import { encodeLines, type EncodeLinesConfig } from 'rxnet';
+ *
+ * // Telnet and SMTP want CRLF.
+ * const crlf: EncodeLinesConfig = { newline: '\r\n' };
+ * from(['HELO example.org', 'QUIT']).pipe(encodeLines(crlf)).subscribe();
+ * ```
+ */
 export interface EncodeLinesConfig {
   /** The line ending written: `'\n'` (default) or `'\r\n'`. */
   readonly newline?: '\n' | '\r\n';

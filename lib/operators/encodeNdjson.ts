@@ -3,7 +3,18 @@ import { map, type OperatorFunction } from 'rxjs';
 import { EncodeError, FrameTooLongError } from '../errors';
 import { checkLimit } from '../framing/Framer';
 
-/** Options of {@link encodeNdjson}. */
+/**
+ * Options of {@link encodeNdjson}.
+ *
+ * @example
+ * ```ts
+ * import { of } from 'rxjs';
+ * import { encodeNdjson, type EncodeNdjsonConfig } from 'rxnet';
+ *
+ * const config: EncodeNdjsonConfig = { maxLength: 64 * 1024 }; // what the peer's decodeNdjson accepts
+ * of({ op: 'ping' }).pipe(encodeNdjson(config)).subscribe(); // <{"op":"ping"}\n>
+ * ```
+ */
 export interface EncodeNdjsonConfig {
   /** Longest line allowed, in bytes, `\n` not counted; longer is a `FrameTooLongError`. Default: no limit. */
   readonly maxLength?: number;

@@ -5,7 +5,18 @@ import { checkInteger } from '../errors';
 import type { Chunk, Connection } from '../types';
 import type { IdleEvent } from './idleWatch';
 
-/** Options of {@link endOnIdle}. */
+/**
+ * Options of {@link endOnIdle}.
+ *
+ * @example
+ * ```ts
+ * import { endOnIdle, idleWatch, type Connection, type EndOnIdleConfig } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * const config: EndOnIdleConfig = { goodbye: (e) => `idle for ${e.idleFor} ms, bye\n`, closeTimeout: 5000 };
+ * conn.events$.pipe(idleWatch({ allIdle: 60_000 }), endOnIdle(conn, config)).subscribe();
+ * ```
+ */
 export interface EndOnIdleConfig {
   /**
    * Written just before our FIN, as in `socket.end('idle time, disconnecting..')`; a function

@@ -5,7 +5,18 @@ import { FixedLengthFramer } from '../framing/FixedLengthFramer';
 import { checkTruncation, type Truncation } from '../framing/Framer';
 import { framerOperator } from '../internal/framerOperator';
 
-/** Options of {@link fixedLength}. */
+/**
+ * Options of {@link fixedLength}.
+ *
+ * @example
+ * ```ts
+ * import { of } from 'rxjs';
+ * import { fixedLength, type FixedLengthConfig } from 'rxnet';
+ *
+ * const config: FixedLengthConfig = { truncation: 'emit' };
+ * of(Buffer.from('abcde')).pipe(fixedLength(2, config)).subscribe((f) => console.log(f.toString())); // ab, cd, e
+ * ```
+ */
 export interface FixedLengthConfig {
   /**
    * Bytes left over (fewer than `frameLength`) when the source completes: `'error'` (default)

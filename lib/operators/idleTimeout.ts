@@ -3,7 +3,18 @@ import { Observable, Subscription, asyncScheduler } from 'rxjs';
 import type { MonoTypeOperatorFunction, Observer, SchedulerAction, SchedulerLike, Subscriber } from 'rxjs';
 import { IdleTimeoutError, InvalidArgumentError, checkInteger } from '../errors';
 
-/** Options of {@link idleTimeout}. */
+/**
+ * Options of {@link idleTimeout}.
+ *
+ * @example
+ * ```ts
+ * import { idleTimeout, type Connection, type IdleTimeoutConfig } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * const config: IdleTimeoutConfig = { onIdle: 'complete' }; // a quiet peer just ends the stream
+ * conn.data$.pipe(idleTimeout(60_000, config)).subscribe({ complete: () => conn.end() });
+ * ```
+ */
 export interface IdleTimeoutConfig {
   /**
    * What the output does after `ms` of silence: `'error'` (default) errors with

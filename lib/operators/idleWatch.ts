@@ -4,10 +4,35 @@ import type { Observer, OperatorFunction, SchedulerAction, SchedulerLike, Subscr
 import { InvalidArgumentError, checkInteger } from '../errors';
 import type { ConnectionEvent } from '../types';
 
-/** Which kind of silence an {@link IdleEvent} reports (the names of the {@link IdleWatchConfig} durations). */
+/**
+ * Which kind of silence an {@link IdleEvent} reports (the names of the {@link IdleWatchConfig} durations).
+ *
+ * @example
+ * ```ts
+ * import { filter } from 'rxjs';
+ * import { idleWatch, type Connection, type IdleState } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * const ends: IdleState = 'allIdle';
+ * conn.events$.pipe(idleWatch({ readIdle: 10_000, allIdle: 60_000 }), filter((e) => e.state === ends)).subscribe(() => conn.end());
+ * ```
+ */
 export type IdleState = 'readIdle' | 'writeIdle' | 'allIdle';
 
-/** An idle state reached by a connection, like Netty's `IdleStateEvent`. */
+/**
+ * An idle state reached by a connection, like Netty's `IdleStateEvent`.
+ *
+ * @example
+ * ```ts
+ * import { idleWatch, type Connection, type IdleEvent } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * // Send a heartbeat on the first write silence of 15 s, and on each repeat after it.
+ * conn.events$.pipe(idleWatch({ writeIdle: 15_000 })).subscribe((e: IdleEvent) => {
+ *   if (e.state === 'writeIdle') conn.write(e.first ? 'PING\n' : 'PING again\n');
+ * });
+ * ```
+ */
 export interface IdleEvent {
   /** Which silence was reached: nothing read, nothing written, or neither. */
   readonly state: IdleState;
@@ -20,7 +45,18 @@ export interface IdleEvent {
   readonly idleFor: number;
 }
 
-/** Options of {@link idleWatch}: each duration in ms, 0 (the default) turning that state off. */
+/**
+ * Options of {@link idleWatch}: each duration in ms, 0 (the default) turning that state off.
+ *
+ * @example
+ * ```ts
+ * import { idleWatch, type Connection, type IdleWatchConfig } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * const config: IdleWatchConfig = { readIdle: 30_000, writeIdle: 10_000 }; // allIdle off
+ * conn.events$.pipe(idleWatch(config)).subscribe((e) => console.log(e.state, e.idleFor));
+ * ```
+ */
 export interface IdleWatchConfig {
   /** Report `readIdle` when no chunk was read for this long. */
   readonly readIdle?: number;

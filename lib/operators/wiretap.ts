@@ -4,10 +4,33 @@ import type { MonoTypeOperatorFunction, Observable } from 'rxjs';
 import { InvalidArgumentError, checkInteger } from '../errors';
 import type { Chunk, Connection } from '../types';
 
-/** Which way the chunks flow: read from the peer (`'in'`) or written to it (`'out'`). */
+/**
+ * Which way the chunks flow: read from the peer (`'in'`) or written to it (`'out'`).
+ *
+ * @example
+ * ```ts
+ * import { wiretap, type Connection, type WiretapDirection } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * const direction: WiretapDirection = 'in';
+ * conn.data$.pipe(wiretap(conn, direction, { enabled: true })).subscribe();
+ * ```
+ */
 export type WiretapDirection = 'in' | 'out';
 
-/** Options of {@link wiretap}. */
+/**
+ * Options of {@link wiretap}.
+ *
+ * @example
+ * ```ts
+ * import { wiretap, type Connection, type WiretapConfig } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * const lines: string[] = [];
+ * const config: WiretapConfig = { enabled: true, maxBytes: 64, log: (text) => lines.push(text) };
+ * conn.data$.pipe(wiretap(conn, 'in', config)).subscribe();
+ * ```
+ */
 export interface WiretapConfig {
   /**
    * Log at all? Default: whether the environment variable `RXNET_WIRETAP` is set to something
@@ -21,7 +44,18 @@ export interface WiretapConfig {
   readonly maxBytes?: number;
 }
 
-/** The environment variable that turns every {@link wiretap} on that has no `enabled` option. */
+/**
+ * The environment variable that turns every {@link wiretap} on that has no `enabled` option:
+ * `RXNET_WIRETAP`. Read when each operator is created.
+ *
+ * @example
+ * ```ts
+ * import { WIRETAP_ENV } from 'rxnet';
+ *
+ * // Turn dumps on from code, before the pipelines are built (the same as RXNET_WIRETAP=1 in the shell).
+ * process.env[WIRETAP_ENV] = '1';
+ * ```
+ */
 export const WIRETAP_ENV = 'RXNET_WIRETAP';
 
 /**
