@@ -10,7 +10,20 @@ import { MemoryWire } from './MemoryWire';
 import type { WireOptions, WireReader, WireWriter } from './MemoryWire';
 import { connectionResetError } from './netErrors';
 
-/** Options of {@link connectionPair}; the wire options apply to both directions. */
+/**
+ * Options of {@link connectionPair}; the wire options apply to both directions.
+ *
+ * @example
+ * ```ts
+ * import { connectionPair, createTestScheduler, type PairOptions } from 'rxnet/testing';
+ *
+ * createTestScheduler().run(() => {
+ *   // Plain Node's half-close behaviour, TCP-like merging of what has arrived.
+ *   const options: PairOptions = { allowHalfOpen: false, chunking: 'merge' };
+ *   const [client, server] = connectionPair(options);
+ * });
+ * ```
+ */
 export interface PairOptions extends WireOptions {
   /**
    * Scheduler of every delivery and timer; `asyncScheduler` by default, which is virtual time
@@ -57,6 +70,17 @@ export interface MemoryAddresses {
  * `latency`, `chunking`, buffers), {@link reset} and {@link fail}. Errors are Node's shapes
  * (`code`, `errno`, `syscall`): ECONNRESET for the peer of a reset, EPIPE for bytes written to
  * a peer that was destroyed.
+ *
+ * @example
+ * ```ts
+ * import { connectionPair } from 'rxnet/testing';
+ *
+ * const [client, server] = connectionPair();
+ * server.data$.subscribe({ complete: () => server.end('bye\n') }); // the client's FIN, then ours
+ * client.data$.subscribe((chunk) => console.log(chunk.toString())); // bye
+ * client.end('hello\n');
+ * console.log(client.peer === server, client.inbound === server.outbound); // true true
+ * ```
  */
 export class MemoryConnection implements Connection {
   readonly id = nextConnectionId();
@@ -68,8 +92,9 @@ export class MemoryConnection implements Connection {
 
   /** The last `setNoDelay()` value (false until called). */
   noDelay = false;
-  /** The last `setKeepAlive()` values. */
+  /** The `enable` of the last `setKeepAlive()` call (false until called). */
   keepAlive = false;
+  /** The `initialDelay` of the last `setKeepAlive()` call, in ms (0 until called or when not given). */
   keepAliveInitialDelay = 0;
   /** The last `setTimeout()` value (0: off). */
   timeout = 0;
@@ -104,7 +129,7 @@ export class MemoryConnection implements Connection {
       this.reading = flowing;
       this.peerConnection?.outbound.readerChanged();
     });
-    this.data$ = new Observable<Buffer>((subscriber) => this.gate.subscribe(subscriber));
+    this.data$ = this.gate;
     this.events$ = this.events.observable;
     this.writable$ = new Observable<boolean>((subscriber) => {
       if (!this.isClosed) subscriber.next(this.isWritable);

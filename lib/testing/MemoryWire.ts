@@ -10,10 +10,30 @@ import { brokenPipeError, streamDestroyedError } from './netErrors';
  * - a number `n`: the bytes that have arrived cut into chunks of at most `n` bytes (1: byte by byte);
  * - a function: given the bytes that have arrived and are unread, returns the chunks (their
  *   concatenation must be those bytes; empty chunks are left out, as a socket never emits one).
+ *
+ * @example
+ * ```ts
+ * import { connectionPair, type Chunking } from 'rxnet/testing';
+ *
+ * // Every chunk split in two, to check that a decoder does not care where chunks end.
+ * const halves: Chunking = (bytes) => [bytes.subarray(0, bytes.length >> 1), bytes.subarray(bytes.length >> 1)];
+ * const [client, server] = connectionPair({ chunking: halves });
+ * ```
  */
 export type Chunking = 'writes' | 'merge' | number | ((bytes: Buffer) => readonly Buffer[]);
 
-/** Options of one direction of an in-memory connection; they stay changeable on the {@link MemoryWire}. */
+/**
+ * Options of one direction of an in-memory connection; they stay changeable on the {@link MemoryWire}.
+ *
+ * @example
+ * ```ts
+ * import { connectionPair, type WireOptions } from 'rxnet/testing';
+ *
+ * // A slow, congested link: 5 virtual ms, writes return false past 1 KiB, a 4 KiB receive buffer.
+ * const slow: WireOptions = { latency: 5, highWaterMark: 1024, receiveBuffer: 4096 };
+ * const [client, server] = connectionPair(slow);
+ * ```
+ */
 export interface WireOptions {
   /** Virtual ms between a `write()` and the bytes' arrival at the peer (default 0: the same frame). */
   readonly latency?: number;
@@ -77,6 +97,19 @@ interface Arrived {
  * 0 means "later in the same frame". A test changes `latency`, `chunking`, `highWaterMark` and
  * `receiveBuffer` at any time (they apply to what moves next), and stalls the wire to make the
  * writer wait: {@link stall} and {@link resume}.
+ *
+ * @example
+ * ```ts
+ * import { connectionPair, type MemoryWire } from 'rxnet/testing';
+ *
+ * const [client, server] = connectionPair();
+ * const toServer: MemoryWire = client.outbound;
+ * toServer.stall(); // client.write() now returns false; the server reads nothing
+ * client.write('held');
+ * toServer.chunking = 1; // once resumed, the server reads it byte by byte
+ * toServer.resume();
+ * server.data$.subscribe((chunk) => console.log(chunk.toString())); // h, e, l, d
+ * ```
  */
 export class MemoryWire {
   private latencyMs: number;
@@ -103,6 +136,7 @@ export class MemoryWire {
   private pumping = false;
   private again = false;
 
+  /** @internal Wires come with their connections: use `connectionPair()` and `conn.outbound`. */
   constructor(
     private readonly scheduler: SchedulerLike,
     options: WireOptions = {},
@@ -119,28 +153,48 @@ export class MemoryWire {
     this.reader = reader;
   }
 
+  /** Virtual ms between a `write()` and the arrival of its bytes on the reader's side (default 0). */
   get latency(): number {
     return this.latencyMs;
   }
+  /**
+   * Applies to later writes; a write never overtakes an earlier one.
+   * @throws InvalidArgumentError unless `ms` is a finite number ≥ 0.
+   */
   set latency(ms: number) {
     this.latencyMs = checkLatency(ms);
   }
+  /** How arrived bytes are cut into the reader's chunks (default `'writes'`). */
   get chunking(): Chunking {
     return this.chunkingPolicy;
   }
+  /**
+   * Applies to the bytes not yet emitted, those already arrived included.
+   * @throws InvalidArgumentError for a number that is not an integer ≥ 1.
+   */
   set chunking(policy: Chunking) {
     this.chunkingPolicy = checkChunking(policy);
     this.request(0);
   }
+  /** Bytes held on the writer's side at which `write()` starts returning false (default 16384). */
   get highWaterMark(): number {
     return this.hwm;
   }
+  /**
+   * Applies from the next `write()`; 0 makes every write return false.
+   * @throws InvalidArgumentError unless `bytes` is an integer ≥ 0.
+   */
   set highWaterMark(bytes: number) {
     this.hwm = checkInteger('highWaterMark', bytes, 0);
   }
+  /** Bytes the reader's side takes in while its `data$` is not read (default 65536); a chunk always fits into an empty buffer. */
   get receiveBuffer(): number {
     return this.receiveCapacity;
   }
+  /**
+   * Applies at once: held bytes move on (in a scheduled action) if the new size makes room.
+   * @throws InvalidArgumentError unless `bytes` is an integer ≥ 0.
+   */
   set receiveBuffer(bytes: number) {
     this.receiveCapacity = checkInteger('receiveBuffer', bytes, 0);
     this.request(0);
@@ -154,6 +208,7 @@ export class MemoryWire {
   get unread(): number {
     return this.arrivedBytes;
   }
+  /** True between {@link stall} and {@link resume}. */
   get stalled(): boolean {
     return this.isStalled;
   }

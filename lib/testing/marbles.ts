@@ -4,7 +4,18 @@ import { map } from 'rxjs';
 import type { OperatorFunction } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 
-/** How {@link comparable} shows bytes: as text in an encoding, or as lowercase hex. */
+/**
+ * How {@link comparable} shows bytes: `'text'` (UTF-8), or any Buffer encoding (`'hex'` for
+ * lowercase hex, `'latin1'`, `'base64'`).
+ *
+ * @example
+ * ```ts
+ * import { comparable, type BytesAs } from 'rxnet/testing';
+ *
+ * const as: BytesAs = 'hex';
+ * comparable({ frame: Buffer.from([1, 2]) }, { bytesAs: as }); // { frame: '0102' }
+ * ```
+ */
 export type BytesAs = BufferEncoding | 'text';
 
 /**
@@ -78,7 +89,17 @@ export function asHex(): OperatorFunction<Uint8Array, string> {
   return asText('hex');
 }
 
-/** Options of {@link comparable} and {@link createTestScheduler}. */
+/**
+ * Options of {@link comparable} and {@link createTestScheduler}.
+ *
+ * @example
+ * ```ts
+ * import { createTestScheduler, type ComparableOptions } from 'rxnet/testing';
+ *
+ * const binary: ComparableOptions = { bytesAs: 'hex' };
+ * const scheduler = createTestScheduler(binary); // expected values written as hex strings
+ * ```
+ */
 export interface ComparableOptions {
   /**
    * How Buffers and Uint8Arrays are shown: `'text'` (default) decodes them as UTF-8, any
@@ -140,7 +161,10 @@ export function comparable(value: unknown, options: ComparableOptions = {}): unk
  * ```
  */
 export function createTestScheduler(
-  options: ComparableOptions & { readonly assertDeepEqual?: (actual: unknown, expected: unknown) => void } = {},
+  options: ComparableOptions & {
+    /** Throws when `actual` and `expected` differ (both already through `comparable`); Node's `assert.deepStrictEqual` by default. */
+    readonly assertDeepEqual?: (actual: unknown, expected: unknown) => void;
+  } = {},
 ): TestScheduler {
   const assert = options.assertDeepEqual ?? deepStrictEqual;
   return new TestScheduler((actual, expected) => assert(comparable(actual, options), comparable(expected, options)));

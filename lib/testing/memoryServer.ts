@@ -8,7 +8,18 @@ import type { MemoryConnection, PairOptions } from './MemoryConnection';
 import type { WireOptions } from './MemoryWire';
 import { addressInUseError, connectionRefusedError } from './netErrors';
 
-/** Options of {@link memoryServer}. */
+/**
+ * Options of {@link memoryServer}.
+ *
+ * @example
+ * ```ts
+ * import { memoryServer, type MemoryServerOptions } from 'rxnet/testing';
+ *
+ * // Every connection byte by byte, 2 virtual ms each way, server sides reporting port 8107.
+ * const options: MemoryServerOptions = { port: 8107, chunking: 1, latency: 2 };
+ * const server = memoryServer(options);
+ * ```
+ */
 export interface MemoryServerOptions extends PairOptions {
   /** The port the server's side reports as `localPort` (default 1; nothing is bound). */
   readonly port?: number;
@@ -26,6 +37,17 @@ export interface MemoryServerOptions extends PairOptions {
  *
  * One subscription listens at a time: a second concurrent one errors with EADDRINUSE;
  * `connect()` while nobody listens throws ECONNREFUSED (Node's error shapes, with `code`).
+ *
+ * @example
+ * ```ts
+ * import { lines } from 'rxnet';
+ * import { memoryServer, type MemoryServer } from 'rxnet/testing';
+ *
+ * const server: MemoryServer = memoryServer();
+ * server.listen().subscribe((conn) => conn.data$.pipe(lines()).subscribe((l) => console.log(l.toString())));
+ * server.connect().end('hello\n');
+ * console.log(server.listening, server.connections.length); // true 1
+ * ```
  */
 export class MemoryServer {
   private listener: Subscriber<Connection> | undefined;
@@ -105,7 +127,12 @@ export class MemoryServer {
    * client.data$.subscribe((chunk) => console.log(chunk.toString()));   // h, e, l, l, o, \n
    * ```
    */
-  connect(wire: WireOptions & { readonly allowHalfOpen?: boolean } = {}): MemoryConnection {
+  connect(
+    wire: WireOptions & {
+      /** The client side's `allowHalfOpen` (default true); the server side keeps the server's. */
+      readonly allowHalfOpen?: boolean;
+    } = {},
+  ): MemoryConnection {
     const listener = this.listener;
     if (!listener) throw connectionRefusedError('memory', this.port);
     const { allowHalfOpen, ...overrides } = wire;

@@ -1,12 +1,32 @@
 // The Node-style errors (code, errno, syscall) that in-memory connections and servers raise where a socket would.
 import { constants } from 'os';
 
-/** An Error shaped like the ones Node's `net` raises: `code`, `errno`, `syscall`. */
+/**
+ * An Error shaped like the ones Node's `net` raises: `code`, `errno`, `syscall`. The in-memory
+ * kit raises these where a socket would: ECONNRESET on the peer of `reset()`, EPIPE for bytes
+ * written to a destroyed peer, ECONNREFUSED from a `memoryServer` that is not listening,
+ * EADDRINUSE from a second `listen()` on the same `memoryServer`, ERR_STREAM_DESTROYED for write
+ * callbacks a destroyed side never flushed.
+ *
+ * @example
+ * ```ts
+ * import { connectionPair, type NetError } from 'rxnet/testing';
+ *
+ * const [client, server] = connectionPair();
+ * server.data$.subscribe({ error: (error: NetError) => console.log(error.code, error.syscall) }); // ECONNRESET read
+ * client.reset();
+ * ```
+ */
 export interface NetError extends Error {
+  /** Node's error code, e.g. `ECONNRESET`, `EPIPE`, `ECONNREFUSED`, `EADDRINUSE`, `ERR_STREAM_DESTROYED`. */
   code: string;
+  /** The negated operating-system error number, as Node gives it (`-104` for ECONNRESET on Linux); absent for ERR_STREAM_DESTROYED. */
   errno?: number;
+  /** The system call that failed: `read`, `write`, `connect` or `listen`; absent for ERR_STREAM_DESTROYED. */
   syscall?: string;
+  /** The address connected or bound to (`'memory'` in the kit); only on ECONNREFUSED and EADDRINUSE. */
   address?: string;
+  /** The port connected or bound to; only on ECONNREFUSED and EADDRINUSE. */
   port?: number;
 }
 
