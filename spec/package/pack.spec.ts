@@ -135,7 +135,7 @@ describe('the npm package', () => {
     // `npm pack` runs `prepack`, i.e. `npm run build`.
     const stage = path.join(work, 'stage');
     fs.mkdirSync(stage);
-    for (const name of ['package.json', 'README.md', 'tsconfig.json', 'tsconfig.build.json']) {
+    for (const name of ['package.json', 'README.md', 'LICENSE', 'tsconfig.json', 'tsconfig.build.json']) {
       fs.copyFileSync(path.join(ROOT, name), path.join(stage, name));
     }
     fs.cpSync(path.join(ROOT, 'lib'), path.join(stage, 'lib'), { recursive: true });
@@ -149,6 +149,7 @@ describe('the npm package', () => {
       expect.arrayContaining([
         'package.json',
         'README.md',
+        'LICENSE',
         'dist/index.js',
         'dist/index.d.ts',
         'dist/testing/index.js',
