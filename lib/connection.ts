@@ -33,6 +33,23 @@ export function nextConnectionId(): number {
  * A server may hold tens of thousands of these, so a connection costs little until used: the
  * socket's listeners are shared functions (no closures per connection), and `events$`,
  * `writable$` and the listeners only they need are created on first use.
+ *
+ * `listen()` and `connect()` create these; construct one yourself to adopt a socket made
+ * elsewhere (a plain `net.Server`, a socket handed over by `child_process`).
+ *
+ * @example
+ * ```ts
+ * import * as net from 'net';
+ * import { SocketConnection, encodeLines, lines, sendTo } from 'rxnet';
+ *
+ * // Adopt the sockets of a plain net.Server: a line echo.
+ * net
+ *   .createServer({ pauseOnConnect: true }, (socket) => {
+ *     const conn = new SocketConnection(socket);
+ *     conn.data$.pipe(lines(), encodeLines(), sendTo(conn)).subscribe();
+ *   })
+ *   .listen(4000);
+ * ```
  */
 export class SocketConnection implements Connection {
   readonly id = nextConnectionId();
@@ -40,27 +57,26 @@ export class SocketConnection implements Connection {
   private readonly gate: SocketGate;
   private events: EventHub<ConnectionEvent> | undefined = undefined;
   private writability: EventHub<boolean> | undefined = undefined;
-  private dataObservable: Observable<Buffer> | undefined = undefined;
   private eventsObservable: Observable<ConnectionEvent> | undefined = undefined;
   private writableObservable: Observable<boolean> | undefined = undefined;
-  private isWritable = true;
-  private ended = false;
-  private isClosed = false;
-  /** True while the socket is corked for the writes of the current tick. */
-  private batching = false;
-  /** True while an end-of-tick flush is queued on process.nextTick. */
-  private flushScheduled = false;
-  /** True while a chunk read from this socket goes through data$ (the batch ends after it). */
-  private dispatching = false;
-  private listensForDrain = false;
+  /** The boolean state below, as bits of one field (a server may hold tens of thousands). */
+  private flags = WRITABLE;
   private failure: Error | undefined = undefined;
-  // Node forgets the addresses once the handle is gone; keep them for logs after close.
+  // Node forgets the addresses once the handle is gone, and the kernel once the connection is
+  // closed or reset: read them when it is established and keep them for logs after close.
   private local: string | undefined = undefined;
   private localPortNumber: number | undefined = undefined;
   private remote: string | undefined = undefined;
   private remotePortNumber: number | undefined = undefined;
   private family: string | undefined = undefined;
+  /** Told when the socket has closed (see {@link ownConnection}). */
+  private owner: ConnectionOwner | undefined = undefined;
 
+  /**
+   * Wraps `socket`, connected or still connecting, and pauses it at once: nothing is read until
+   * `data$` is subscribed. From then on the connection owns the socket's `'error'` listener, so
+   * errors reach its streams instead of being thrown.
+   */
   constructor(readonly socket: Socket) {
     // Stop the stream from flowing before the 'data' listener below would start it.
     socket.pause();
@@ -78,7 +94,7 @@ export class SocketConnection implements Connection {
   }
 
   get data$(): Observable<Buffer> {
-    return (this.dataObservable ??= new Observable<Buffer>((subscriber) => this.gate.subscribe(subscriber)));
+    return this.gate;
   }
 
   get events$(): Observable<ConnectionEvent> {
@@ -307,6 +323,56 @@ export class SocketConnection implements Connection {
     this.socket.on('drain', SocketConnection.onDrain);
   }
 
+  private get isWritable(): boolean {
+    return (this.flags & WRITABLE) !== 0;
+  }
+  private set isWritable(on: boolean) {
+    this.setFlag(WRITABLE, on);
+  }
+  private get ended(): boolean {
+    return (this.flags & ENDED) !== 0;
+  }
+  private set ended(on: boolean) {
+    this.setFlag(ENDED, on);
+  }
+  private get isClosed(): boolean {
+    return (this.flags & CLOSED) !== 0;
+  }
+  private set isClosed(on: boolean) {
+    this.setFlag(CLOSED, on);
+  }
+  /** True while the socket is corked for the writes of the current tick. */
+  private get batching(): boolean {
+    return (this.flags & BATCHING) !== 0;
+  }
+  private set batching(on: boolean) {
+    this.setFlag(BATCHING, on);
+  }
+  /** True while an end-of-tick flush is queued on process.nextTick. */
+  private get flushScheduled(): boolean {
+    return (this.flags & FLUSH_SCHEDULED) !== 0;
+  }
+  private set flushScheduled(on: boolean) {
+    this.setFlag(FLUSH_SCHEDULED, on);
+  }
+  /** True while a chunk read from this socket goes through data$ (the batch ends after it). */
+  private get dispatching(): boolean {
+    return (this.flags & DISPATCHING) !== 0;
+  }
+  private set dispatching(on: boolean) {
+    this.setFlag(DISPATCHING, on);
+  }
+  private get listensForDrain(): boolean {
+    return (this.flags & LISTENS_FOR_DRAIN) !== 0;
+  }
+  private set listensForDrain(on: boolean) {
+    this.setFlag(LISTENS_FOR_DRAIN, on);
+  }
+
+  private setFlag(flag: number, on: boolean): void {
+    this.flags = on ? this.flags | flag : this.flags & ~flag;
+  }
+
   // The socket's listeners: shared by every connection, `this` is the socket (as EventEmitter calls them).
 
   private static onData(this: OwnedSocket, chunk: Buffer): void {
@@ -372,6 +438,7 @@ export class SocketConnection implements Connection {
     this.removeListener('end', SocketConnection.onEnd);
     this.removeListener('finish', SocketConnection.onFinish);
     this.removeListener('close', SocketConnection.onClose);
+    c.owner?.connectionClosed(c, hadError);
   }
 
   private static onTimeout(this: OwnedSocket): void {
@@ -402,6 +469,29 @@ export class SocketConnection implements Connection {
     this[kConnection].emit({ type: 'lookup', error, address, family, host });
   }
 }
+
+/** Who is told that a connection's socket closed (see {@link ownConnection}). */
+export interface ConnectionOwner {
+  connectionClosed(connection: SocketConnection, hadError: boolean): void;
+}
+
+/**
+ * Makes `owner` the one told when the connection's socket has closed, after the connection has
+ * completed its Observables: how `listen` keeps count without a listener and closure per
+ * connection.
+ */
+export function ownConnection(connection: SocketConnection, owner: ConnectionOwner): void {
+  connection['owner'] = owner;
+}
+
+// SocketConnection's flags.
+const WRITABLE = 1;
+const ENDED = 2;
+const CLOSED = 4;
+const BATCHING = 8;
+const FLUSH_SCHEDULED = 16;
+const DISPATCHING = 32;
+const LISTENS_FOR_DRAIN = 64;
 
 /** Where a socket keeps its connection, for the shared listeners. */
 const kConnection = Symbol('rxnet.connection');

@@ -3,37 +3,138 @@ import * as net from 'net';
 import * as tls from 'tls';
 import { Observable, asyncScheduler, from, take } from 'rxjs';
 import type { NextObserver, ObservableInput, SchedulerLike, Subscription } from 'rxjs';
-import { SocketConnection } from './connection';
+import { SocketConnection, ownConnection } from './connection';
+import type { ConnectionOwner } from './connection';
 import { InvalidArgumentError, checkInteger } from './errors';
 import { addListeners } from './internal/listeners';
 import { proxyAcceptor } from './proxyProtocol';
 import type { ProxyProtocolOptions } from './proxyProtocol';
 import type { Connection } from './types';
 
-/** Where a server is bound: a TCP address or a unix socket path. */
+/**
+ * Where a server is bound: a TCP address (`{ address, family, port }`, as `server.address()`
+ * gives it) or a unix socket path.
+ *
+ * @example
+ * ```ts
+ * import { listen, type BoundAddress } from 'rxnet';
+ *
+ * const show = (a: BoundAddress) => (typeof a === 'string' ? a : `${a.address}:${a.port}`);
+ * listen({ port: 0, listening: (a) => console.log('listening on', show(a)) }).subscribe();
+ * ```
+ */
 export type BoundAddress = net.AddressInfo | string;
 
 /**
  * What happens to a server, told through `listen({ events })`.
  * `open` is the number of connections open after the event.
+ *
+ * ```
+ * listening──connection(1)──connection(2)──disconnect(1)──shutdown(1)──disconnect(0)──close
+ * bind failure: error (and the Observable errors with it)
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { listen, type ServerEvent } from 'rxnet';
+ *
+ * const log = (e: ServerEvent) => {
+ *   if (e.type === 'connection' || e.type === 'disconnect') console.log(e.type, e.connection.remoteAddress, `${e.open} open`);
+ *   else if (e.type === 'drop') console.warn('over maxConnections:', e.remoteAddress);
+ * };
+ * listen({ port: 3000, maxConnections: 100, events: log }).subscribe();
+ * ```
  */
 export type ServerEvent =
-  | { readonly type: 'listening'; readonly address: BoundAddress }
-  | { readonly type: 'connection'; readonly connection: Connection; readonly open: number }
-  | { readonly type: 'disconnect'; readonly connection: Connection; readonly hadError: boolean; readonly open: number }
+  /** The server is bound and accepting; emitted once, before `listening` is told the same address. */
   | {
-      readonly type: 'drop';
-      readonly remoteAddress: string | undefined;
-      readonly remotePort: number | undefined;
+      /** Tag of this variant. */
+      readonly type: 'listening';
+      /** Where the server is bound (the real port when 0 was asked for). */
+      readonly address: BoundAddress;
+    }
+  /** A connection was accepted (for TLS: once its handshake succeeded), just before the Observable emits it (with `proxyProtocol`: before its header is read). */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'connection';
+      /** The accepted connection (the socket's own, not the PROXY protocol view). */
+      readonly connection: Connection;
+      /** Connections open now, this one included. */
       readonly open: number;
     }
-  | { readonly type: 'shutdown'; readonly open: number }
+  /** An accepted connection closed: ended by both sides, destroyed, or failed. */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'disconnect';
+      /** The connection that closed, as its `connection` event gave it. */
+      readonly connection: Connection;
+      /** True when an error closed it: a socket error, or `destroy(error)` (as for a bad PROXY protocol header). */
+      readonly hadError: boolean;
+      /** Connections still open, this one no longer counted. */
+      readonly open: number;
+    }
+  /** Node refused a connection because `maxConnections` were open; it was closed at once and never emitted. */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'drop';
+      /** The refused client's address, when Node could tell it. */
+      readonly remoteAddress: string | undefined;
+      /** The refused client's port, when Node could tell it. */
+      readonly remotePort: number | undefined;
+      /** Connections open now (normally `maxConnections`). */
+      readonly open: number;
+    }
+  /** Graceful shutdown began (`shutdown` emitted or aborted): no more accepting, `onShutdown` runs for each open connection next. */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'shutdown';
+      /** Connections open at that moment: each gets `onShutdown`; those left after `gracePeriod` ms are destroyed. */
+      readonly open: number;
+    }
   /** TLS only: a client failed the handshake; the server goes on. */
-  | { readonly type: 'tlsClientError'; readonly error: Error; readonly remoteAddress: string | undefined }
-  | { readonly type: 'close' }
-  | { readonly type: 'error'; readonly error: Error };
+  | {
+      /** Tag of this variant. */
+      readonly type: 'tlsClientError';
+      /** Node's error for the failed handshake (its `code` says why). */
+      readonly error: Error;
+      /** The client's address, when the socket still knew it. */
+      readonly remoteAddress: string | undefined;
+    }
+  /** After a graceful shutdown, the server and its last connection have closed; the Observable completes next. Unsubscribing tells nothing. */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'close';
+    }
+  /** The server failed (a bind error such as `EADDRINUSE` or `EACCES`); the Observable errors with the same error. */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'error';
+      /** Node's error, with its `code`. */
+      readonly error: Error;
+    };
 
-/** Options of {@link listen}. Give `port` (and optionally `host`) or `path`. */
+/**
+ * Options of {@link listen}. Give `port` (and optionally `host`) or `path`.
+ *
+ * @example
+ * ```ts
+ * import { listen, type ListenOptions } from 'rxnet';
+ *
+ * const stop = new AbortController();
+ * const options: ListenOptions = {
+ *   port: 0,
+ *   host: '127.0.0.1',
+ *   noDelay: true,
+ *   maxConnections: 1000,
+ *   listening: (address) => console.log('listening on', address),
+ *   shutdown: stop.signal,
+ *   gracePeriod: 5000,
+ *   onShutdown: (conn) => conn.end('server going down\n'),
+ * };
+ * listen(options).subscribe();
+ * process.once('SIGTERM', () => stop.abort());
+ * ```
+ */
 export interface ListenOptions {
   /** TCP port; 0 picks a free one (read it from `listening`). */
   port?: number;
@@ -41,6 +142,7 @@ export interface ListenOptions {
   host?: string;
   /** Unix domain socket path (or Windows pipe) instead of a TCP port. */
   path?: string;
+  /** Longest queue of connections the kernel holds before they are accepted (Node's default, 511, when omitted). */
   backlog?: number;
   /** Bind IPv6 only when `host` is `::`. */
   ipv6Only?: boolean;
@@ -55,6 +157,7 @@ export interface ListenOptions {
   noDelay?: boolean;
   /** `setKeepAlive(true, keepAliveInitialDelay)` on every accepted socket. */
   keepAlive?: boolean;
+  /** With `keepAlive`: ms of idleness before the first probe (default 0: the operating system's setting). */
   keepAliveInitialDelay?: number;
   /**
    * At most this many open connections; a connection over the limit is closed at once by Node
@@ -160,15 +263,20 @@ export function listen(options: ListenOptions): Observable<Connection> {
     let shutdownSub: Subscription | undefined;
     let removeAbortListener: (() => void) | undefined;
 
+    // Told by each connection when its socket has closed: one object for all of them.
+    const owner: ConnectionOwner = {
+      connectionClosed(connection, hadError) {
+        open.delete(connection);
+        tell({ type: 'disconnect', connection, hadError, open: open.size });
+        if (shuttingDown) finishShutdown();
+      },
+    };
+
     const removeListeners = addListeners(server, {
       [secure ? 'secureConnection' : 'connection']: (socket: net.Socket) => {
         const connection = new SocketConnection(socket);
+        ownConnection(connection, owner);
         open.add(connection);
-        socket.once('close', (hadError: boolean) => {
-          open.delete(connection);
-          tell({ type: 'disconnect', connection, hadError, open: open.size });
-          if (shuttingDown) finishShutdown();
-        });
         tell({ type: 'connection', connection, open: open.size });
         if (acceptProxy) acceptProxy(connection, (view) => subscriber.next(view));
         else subscriber.next(connection);

@@ -24,6 +24,15 @@ export const DEFAULT_MAX_LENGTH = 64 * 1024;
  * What a decoder does with bytes left over when the source completes inside a frame:
  * `'error'` raises `TruncatedFrameError`, `'emit'` emits them as a last (short) frame,
  * `'discard'` drops them silently.
+ *
+ * @example
+ * ```ts
+ * import { of } from 'rxjs';
+ * import { delimited, type Truncation } from 'rxnet';
+ *
+ * const keepTheRest: Truncation = 'emit';
+ * of(Buffer.from('a;b;c')).pipe(delimited(';', { truncation: keepTheRest })).subscribe((f) => console.log(f.toString())); // a, b, c
+ * ```
  */
 export type Truncation = 'error' | 'emit' | 'discard';
 

@@ -1,5 +1,6 @@
 // Decides when a connection reads: only while someone listens and nobody holds it back.
-import type { Subscriber } from 'rxjs';
+import { Observable } from 'rxjs';
+import type { Subscriber, TeardownLogic } from 'rxjs';
 
 /**
  * The read side of a connection, shared by the socket and the in-memory connections.
@@ -9,83 +10,118 @@ import type { Subscriber } from 'rxjs';
  * A chunk that arrives while nobody listens is kept and given to the next subscriber, and the end
  * of the stream (FIN or error) is replayed to late subscribers, so no byte is lost between accept
  * and the first subscription, nor between two subscriptions.
+ *
+ * The gate is the connection's `data$` itself: one object per connection rather than a gate and
+ * an Observable around it.
  */
-export class ReadGate {
-  private readonly subscribers: Subscriber<Buffer>[] = [];
-  private pending: Buffer[] = [];
+export class ReadGate extends Observable<Buffer> {
+  /** The subscriber when there is one (nearly always), else undefined. */
+  private only: Subscriber<Buffer> | undefined = undefined;
+  /** Every subscriber when there are two or more; `only` is then undefined. */
+  private many: Subscriber<Buffer>[] | undefined = undefined;
+  /** Chunks read while nobody listened; made on first use. */
+  private pending: Buffer[] | undefined = undefined;
   private pendingBytes = 0;
-  private draining = false;
   private userHold: (() => void) | undefined = undefined;
   private holds = 0;
-  private flowing = false;
-  private done = false;
+  /** FLOWING, DONE, FAILED and DRAINING bits: one field rather than four. */
+  private state = 0;
   private error: Error | undefined = undefined;
-  private hasError = false;
 
-  constructor(private readonly setFlowing: (flowing: boolean) => void) {}
+  constructor(private readonly setFlowing: (flowing: boolean) => void) {
+    super(subscribeToGate);
+  }
+
+  private get done(): boolean {
+    return (this.state & DONE) !== 0;
+  }
 
   /** Called for each chunk read from the peer. */
   push(chunk: Buffer): void {
-    const subs = this.subscribers;
-    if (subs.length === 1) {
-      subs[0].next(chunk);
-    } else if (subs.length === 0) {
-      this.pending.push(chunk);
-      this.pendingBytes += chunk.length;
-      if (this.draining && this.pendingBytes >= DRAIN_LIMIT) this.update();
+    const only = this.only;
+    if (only !== undefined) {
+      only.next(chunk);
+    } else if (this.many !== undefined) {
+      for (const s of this.many.slice()) s.next(chunk);
     } else {
-      for (const s of subs.slice()) s.next(chunk);
+      (this.pending ??= []).push(chunk);
+      this.pendingBytes += chunk.length;
+      if ((this.state & DRAINING) !== 0 && this.pendingBytes >= DRAIN_LIMIT) this.update();
     }
   }
 
   /** The peer sent FIN: subscribers complete; later subscribers complete at once. */
   end(): void {
     if (this.done) return;
-    this.done = true;
+    this.state |= DONE;
     this.update();
-    for (const s of this.subscribers.splice(0)) s.complete();
+    for (const s of this.takeSubscribers()) s.complete();
   }
 
   /** The connection failed: subscribers error; later subscribers error at once. */
   fail(error: Error): void {
     if (this.done) return;
-    this.done = true;
-    this.hasError = true;
+    this.state |= DONE | FAILED;
     this.error = error;
     this.update();
-    for (const s of this.subscribers.splice(0)) s.error(error);
+    for (const s of this.takeSubscribers()) s.error(error);
   }
 
   /** Adds a `data$` subscriber; returns its teardown. */
-  subscribe(subscriber: Subscriber<Buffer>): () => void {
-    if (this.pending.length > 0) {
+  attach(subscriber: Subscriber<Buffer>): TeardownLogic {
+    if (this.pending !== undefined) {
       const held = this.pending;
-      this.pending = [];
+      this.pending = undefined;
       this.pendingBytes = 0;
       for (let i = 0; i < held.length; i++) {
         subscriber.next(held[i]);
         if (subscriber.closed) {
           // The subscriber left while replaying: keep the rest for the next one.
-          this.pending = held.slice(i + 1);
-          for (const rest of this.pending) this.pendingBytes += rest.length;
-          return noop;
+          if (i + 1 < held.length) {
+            this.pending = held.slice(i + 1);
+            for (const rest of this.pending) this.pendingBytes += rest.length;
+          }
+          return undefined;
         }
       }
     }
     if (this.done) {
-      if (this.hasError) subscriber.error(this.error);
+      if ((this.state & FAILED) !== 0) subscriber.error(this.error);
       else subscriber.complete();
-      return noop;
+      return undefined;
     }
-    this.subscribers.push(subscriber);
+    if (this.only === undefined && this.many === undefined) this.only = subscriber;
+    else if (this.many === undefined) {
+      this.many = [this.only!, subscriber];
+      this.only = undefined;
+    } else this.many.push(subscriber);
     this.update();
-    return () => {
-      const i = this.subscribers.indexOf(subscriber);
-      if (i >= 0) {
-        this.subscribers.splice(i, 1);
-        this.update();
+    return new GateTicket(this, subscriber);
+  }
+
+  /** Removes a subscriber added by `attach` (its teardown). */
+  detach(subscriber: Subscriber<Buffer>): void {
+    if (this.only === subscriber) this.only = undefined;
+    else {
+      const many = this.many;
+      const i = many === undefined ? -1 : many.indexOf(subscriber);
+      if (i < 0) return;
+      many!.splice(i, 1);
+      if (many!.length === 1) {
+        this.only = many![0];
+        this.many = undefined;
       }
-    };
+    }
+    this.update();
+  }
+
+  /** Removes and returns every subscriber (the stream ended). */
+  private takeSubscribers(): Subscriber<Buffer>[] {
+    const only = this.only;
+    const all = only !== undefined ? [only] : (this.many ?? NONE);
+    this.only = undefined;
+    this.many = undefined;
+    return all;
   }
 
   /** Adds one reason to stay paused; the returned function removes it (once). */
@@ -119,7 +155,7 @@ export class ReadGate {
    * close, as a plain `net` socket would.
    */
   drainWhenUnobserved(): void {
-    this.draining = true;
+    this.state |= DRAINING;
     this.update();
   }
 
@@ -128,18 +164,43 @@ export class ReadGate {
   }
 
   private update(): void {
+    const state = this.state;
     const flowing =
-      !this.done &&
+      (state & DONE) === 0 &&
       this.holds === 0 &&
-      (this.subscribers.length > 0 || (this.draining && this.pendingBytes < DRAIN_LIMIT));
-    if (flowing !== this.flowing) {
-      this.flowing = flowing;
+      (this.only !== undefined ||
+        this.many !== undefined ||
+        ((state & DRAINING) !== 0 && this.pendingBytes < DRAIN_LIMIT));
+    if (flowing !== ((state & FLOWING) !== 0)) {
+      this.state = flowing ? state | FLOWING : state & ~FLOWING;
       this.setFlowing(flowing);
     }
   }
 }
 
-function noop(): void {}
+/** A subscriber's teardown: an object rather than a closure, as a server may hold thousands. */
+class GateTicket {
+  constructor(
+    private readonly gate: ReadGate,
+    private readonly subscriber: Subscriber<Buffer>,
+  ) {}
+
+  unsubscribe(): void {
+    this.gate.detach(this.subscriber);
+  }
+}
+
+function subscribeToGate(this: Observable<Buffer>, subscriber: Subscriber<Buffer>): TeardownLogic {
+  return (this as ReadGate).attach(subscriber);
+}
+
+const NONE: Subscriber<Buffer>[] = [];
+
+// ReadGate's state bits.
+const FLOWING = 1;
+const DONE = 2;
+const FAILED = 4;
+const DRAINING = 8;
 
 /** Bytes kept for a late subscriber while reading on after our own FIN. */
 const DRAIN_LIMIT = 64 * 1024;

@@ -1,7 +1,8 @@
 // Adapts a pull framer (lib/framing) to an RxJS operator: one subscriber object per subscription, no closures per chunk.
-import { Observable, Subscription } from 'rxjs';
+import { Observable } from 'rxjs';
 import type { Observer, OperatorFunction, Subscriber } from 'rxjs';
 import type { Framer } from '../framing/Framer';
+import { LeanSubscription } from './LeanSubscription';
 
 /**
  * The observer given to the source. It is also a `Subscription` added to the downstream
@@ -9,21 +10,25 @@ import type { Framer } from '../framing/Framer';
  * source's subscriber as it is, so when downstream unsubscribes (say `take(1)` is satisfied)
  * while a synchronous source is still looping, the source sees `closed` and stops.
  */
-class FramerSubscriber<T> extends Subscription implements Observer<Buffer> {
-  private framer: Framer<T> | null;
+class FramerSubscriber<T> extends LeanSubscription implements Observer<Buffer> {
+  /**
+   * Made on the first chunk (or the end), so that a connection that has sent nothing holds no
+   * framer and no chunk queue; null once released.
+   */
+  private framer: Framer<T> | null | undefined = undefined;
 
   constructor(
     private readonly destination: Subscriber<T>,
-    framer: Framer<T>,
+    private readonly createFramer: () => Framer<T>,
   ) {
     super();
-    this.framer = framer;
   }
 
   next(chunk: Buffer): void {
-    const framer = this.framer;
+    let framer = this.framer;
     if (framer === null) return;
     try {
+      if (framer === undefined) framer = this.framer = this.createFramer();
       framer.push(chunk);
       this.drain(framer);
     } catch (error) {
@@ -38,9 +43,10 @@ class FramerSubscriber<T> extends Subscription implements Observer<Buffer> {
   }
 
   complete(): void {
-    const framer = this.framer;
+    let framer = this.framer;
     if (framer === null) return;
     try {
+      if (framer === undefined) framer = this.framer = this.createFramer();
       framer.end();
       this.drain(framer);
     } catch (error) {
@@ -75,9 +81,8 @@ class FramerSubscriber<T> extends Subscription implements Observer<Buffer> {
   /** Drops the bytes held; later notifications from the source are ignored. */
   private release(): void {
     const framer = this.framer;
-    if (framer === null) return;
     this.framer = null;
-    framer.clear();
+    if (framer) framer.clear();
   }
 }
 
@@ -87,10 +92,22 @@ class FramerSubscriber<T> extends Subscription implements Observer<Buffer> {
  * is unsubscribed; on completion the framer deals with its leftover, then the output completes.
  */
 export function framerOperator<T>(createFramer: () => Framer<T>): OperatorFunction<Buffer, T> {
-  return (source) =>
-    new Observable<T>((subscriber) => {
-      const inner = new FramerSubscriber(subscriber, createFramer());
-      subscriber.add(inner);
-      source.subscribe(inner);
-    });
+  return (source) => new FramedObservable(source, createFramer);
+}
+
+/** The framed Observable: its state in fields and a shared subscribe function, no closure per pipe. */
+class FramedObservable<T> extends Observable<T> {
+  constructor(
+    readonly upstream: Observable<Buffer>,
+    readonly createFramer: () => Framer<T>,
+  ) {
+    super(subscribeFramed);
+  }
+}
+
+function subscribeFramed<T>(this: Observable<T>, subscriber: Subscriber<T>): void {
+  const { upstream, createFramer } = this as FramedObservable<T>;
+  const inner = new FramerSubscriber(subscriber, createFramer);
+  subscriber.add(inner);
+  upstream.subscribe(inner);
 }

@@ -12,7 +12,19 @@ import {
 } from '../framing/Framer';
 import { framerOperator } from '../internal/framerOperator';
 
-/** Options of {@link delimited}. */
+/**
+ * Options of {@link delimited}.
+ *
+ * @example
+ * ```ts
+ * import { delimited, type Connection, type DelimitedConfig } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * // STOMP-like frames ended by NUL, kept with their NUL, a last unterminated frame dropped.
+ * const config: DelimitedConfig = { maxLength: 1 << 20, includeDelimiter: true, truncation: 'discard' };
+ * conn.data$.pipe(delimited('\0', config)).subscribe((frame) => console.log(frame.length));
+ * ```
+ */
 export interface DelimitedConfig {
   /**
    * Longest frame allowed, in bytes, the delimiter not counted. Default 65536 (64 KiB);

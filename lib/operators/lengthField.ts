@@ -8,6 +8,20 @@ import { framerOperator } from '../internal/framerOperator';
 /**
  * Options of {@link lengthField}: the parameters of Netty's `LengthFieldBasedFrameDecoder`, with
  * the same names, meanings and defaults, so a Netty protocol ports by copying the numbers.
+ *
+ * ```
+ * [magic : u16][length : u32 BE, counts the payload][payload]
+ * lengthFieldOffset 2, lengthFieldLength 4, initialBytesToStrip 6: frames are the payloads
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { lengthField, type Connection, type LengthFieldConfig } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * const config: LengthFieldConfig = { lengthFieldOffset: 2, lengthFieldLength: 4, initialBytesToStrip: 6, maxFrameLength: 1 << 20 };
+ * conn.data$.pipe(lengthField(config)).subscribe((payload) => console.log(payload.length));
+ * ```
  */
 export interface LengthFieldConfig {
   /** Longest frame allowed, header included, before stripping (Netty's `maxFrameLength`). Required. */

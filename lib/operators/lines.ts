@@ -6,7 +6,19 @@ import { framerOperator } from '../internal/framerOperator';
 
 const LF = Buffer.from('\n');
 
-/** Options of {@link lines}. */
+/**
+ * Options of {@link lines}.
+ *
+ * @example
+ * ```ts
+ * import { lines, type Connection, type LinesConfig } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * // A strict protocol: lines up to 512 bytes, and a last line without its ending is an error.
+ * const config: LinesConfig = { maxLength: 512, truncation: 'error' };
+ * conn.data$.pipe(lines(config)).subscribe((line) => console.log(line.toString('latin1')));
+ * ```
+ */
 export interface LinesConfig {
   /**
    * Longest line allowed, in bytes, the line ending not counted. Default 65536 (64 KiB);

@@ -1,13 +1,41 @@
 // sendTo(): the flow-controlled sink that writes values to a connection, honouring 'drain'.
-import { Observable, Subscription } from 'rxjs';
-import type { Observer, OperatorFunction, Subscriber, TeardownLogic } from 'rxjs';
+import { Observable } from 'rxjs';
+import type { Observer, OperatorFunction, Subscriber, Subscription } from 'rxjs';
 import { ConnectionClosedError, InvalidArgumentError, QueueOverflowError, checkInteger } from '../errors';
+import { LeanSubscription } from '../internal/LeanSubscription';
 import type { Chunk, Connection, Holdable } from '../types';
 
-/** What a sink does with a value that arrives while its queue holds `highWaterMark` values. */
+/**
+ * What a sink does with a value that arrives while its queue holds `highWaterMark` values:
+ * `'error'` fails with a `QueueOverflowError`, `'drop-oldest'` drops the value that waited
+ * longest, `'drop-newest'` drops the value that just arrived.
+ *
+ * @example
+ * ```ts
+ * import { sendTo, type Connection, type OverflowPolicy } from 'rxnet';
+ * import type { Observable } from 'rxjs';
+ *
+ * declare const conn: Connection;
+ * declare const quotes$: Observable<string>;
+ * const overflow: OverflowPolicy = 'drop-oldest'; // a slow reader gets the latest quotes
+ * quotes$.pipe(sendTo(conn, { highWaterMark: 100, overflow })).subscribe();
+ * ```
+ */
 export type OverflowPolicy = 'error' | 'drop-oldest' | 'drop-newest';
 
-/** Counters a sink keeps up to date when given a `stats` object; read them any time. */
+/**
+ * Counters a sink keeps up to date when given a `stats` object; read them any time.
+ *
+ * @example
+ * ```ts
+ * import { sendStats, sendTo, type Connection, type SendStats } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * const stats: SendStats = sendStats();
+ * conn.data$.pipe(sendTo(conn, { stats })).subscribe();
+ * setInterval(() => console.log(`${stats.written} written, ${stats.queued} queued, ${stats.waits} waits`), 1000).unref();
+ * ```
+ */
 export interface SendStats {
   /** Values waiting in the queue now. */
   queued: number;
@@ -21,12 +49,39 @@ export interface SendStats {
   waits: number;
 }
 
-/** Creates a zeroed {@link SendStats} to pass as `sendTo(conn, { stats })`. */
+/**
+ * Creates a zeroed {@link SendStats} to pass as `sendTo(conn, { stats })`.
+ *
+ * @example
+ * ```ts
+ * import { from } from 'rxjs';
+ * import { sendStats, sendTo, type Connection } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * const stats = sendStats();
+ * from(['a\n', 'b\n']).pipe(sendTo(conn, { stats })).subscribe({
+ *   complete: () => console.log(`${stats.written} written, peak queue ${stats.peakQueued}`),
+ * });
+ * ```
+ */
 export function sendStats(): SendStats {
   return { queued: 0, peakQueued: 0, written: 0, dropped: 0, waits: 0 };
 }
 
-/** Options of {@link sendTo}. */
+/**
+ * Options of {@link sendTo}.
+ *
+ * @example
+ * ```ts
+ * import { sendTo, type Connection, type SendOptions } from 'rxnet';
+ *
+ * declare const client: Connection;
+ * declare const upstream: Connection;
+ * // A proxy leg: hold the client's reading while upstream is slow, keep upstream open after.
+ * const options: SendOptions = { pauseSource: client, highWaterMark: 64, end: false };
+ * client.data$.pipe(sendTo(upstream, options)).subscribe();
+ * ```
+ */
 export interface SendOptions {
   /** Most values that may wait while the connection is not writable (default 1024). */
   highWaterMark?: number;
@@ -90,12 +145,24 @@ export function sendTo<T extends Chunk>(connection: Connection, options: SendOpt
     pauseSource: options.pauseSource,
     stats: options.stats,
   };
-  return (source) =>
-    new Observable<never>((subscriber) => {
-      const sink = new SendSubscriber<T>(subscriber, config);
-      subscriber.add(sink);
-      source.subscribe(sink);
-    });
+  return (source) => new SendObservable(source, config);
+}
+
+/** The sink Observable: its state in fields and a shared subscribe function, no closure per connection. */
+class SendObservable<T extends Chunk> extends Observable<never> {
+  constructor(
+    readonly upstream: Observable<T>,
+    readonly config: SendConfig,
+  ) {
+    super(subscribeSend);
+  }
+}
+
+function subscribeSend<T extends Chunk>(this: Observable<never>, subscriber: Subscriber<never>): void {
+  const { upstream, config } = this as SendObservable<T>;
+  const sink = new SendSubscriber<T>(subscriber, config);
+  subscriber.add(sink);
+  upstream.subscribe(sink);
 }
 
 /** The options of one sendTo(), resolved once and shared by its subscriptions. */
@@ -117,30 +184,32 @@ interface SendConfig {
  * Writability is watched (a `writable$` subscription) only from the first time the sink has to
  * wait: until then `write()` returning true is all it needs to know.
  */
-class SendSubscriber<T extends Chunk> extends Subscription implements Observer<T> {
+class SendSubscriber<T extends Chunk> extends LeanSubscription implements Observer<T> {
   /** Values waiting for the connection to become writable; created on first use. */
   private queue: T[] | undefined = undefined;
   private sourceDone = false;
   private finishing = false;
   private release: (() => void) | undefined = undefined;
   private watching: Subscription | undefined = undefined;
-  /**
-   * The first teardown added (the source's), kept in a field: Subscription would otherwise make
-   * an array for it, which is most of an idle sink's memory when a server holds 10,000 of them.
-   */
-  private sourceTeardown: Exclude<TeardownLogic, void> | undefined = undefined;
-
-  // Read on every value: kept here rather than behind `config`.
+  // The settings, copied from the shared config: one object per connection rather than two.
   private readonly connection: Connection;
   private readonly stats: SendStats | undefined;
+  private readonly highWaterMark: number;
+  private readonly overflow: OverflowPolicy;
+  private readonly end: boolean;
+  private readonly pauseSource: Holdable | undefined;
 
   constructor(
     private readonly destination: Subscriber<never>,
-    private readonly config: SendConfig,
+    config: SendConfig,
   ) {
     super();
     this.connection = config.connection;
     this.stats = config.stats;
+    this.highWaterMark = config.highWaterMark;
+    this.overflow = config.overflow;
+    this.end = config.end;
+    this.pauseSource = config.pauseSource;
   }
 
   next(value: T): void {
@@ -171,21 +240,9 @@ class SendSubscriber<T extends Chunk> extends Subscription implements Observer<T
   complete(): void {
     if (this.sourceDone || this.finishing || this.destination.closed) return;
     this.sourceDone = true;
-    const { connection } = this.config;
+    const connection = this.connection;
     if (this.queued === 0 && (connection.writable || connection.writeEnded)) this.finish();
     else this.watch();
-  }
-
-  override add(teardown: TeardownLogic): void {
-    if (this.sourceTeardown === undefined && teardown && teardown !== this && !this.closed) {
-      if (teardown instanceof Subscription && teardown.closed) return;
-      this.sourceTeardown = teardown;
-    } else super.add(teardown);
-  }
-
-  override remove(teardown: Exclude<TeardownLogic, void>): void {
-    if (teardown === this.sourceTeardown) this.sourceTeardown = undefined;
-    else super.remove(teardown);
   }
 
   override unsubscribe(): void {
@@ -194,14 +251,7 @@ class SendSubscriber<T extends Chunk> extends Subscription implements Observer<T
     this.watching = undefined;
     this.unhold();
     this.queue = undefined;
-    const teardown = this.sourceTeardown;
-    this.sourceTeardown = undefined;
-    try {
-      if (typeof teardown === 'function') teardown();
-      else teardown?.unsubscribe();
-    } finally {
-      super.unsubscribe();
-    }
+    super.unsubscribe();
   }
 
   private get queued(): number {
@@ -209,7 +259,7 @@ class SendSubscriber<T extends Chunk> extends Subscription implements Observer<T
   }
 
   private enqueue(value: T): void {
-    const { highWaterMark, overflow, stats } = this.config;
+    const { highWaterMark, overflow, stats } = this;
     const queue = (this.queue ??= []);
     if (queue.length >= highWaterMark) {
       if (overflow === 'error') {
@@ -238,7 +288,7 @@ class SendSubscriber<T extends Chunk> extends Subscription implements Observer<T
 
   /** Writes what waits while the connection takes it; finishes once all is written and the source is done. */
   private flush(): void {
-    const { connection } = this.config;
+    const connection = this.connection;
     const queue = this.queue;
     try {
       if (queue !== undefined) {
@@ -261,7 +311,7 @@ class SendSubscriber<T extends Chunk> extends Subscription implements Observer<T
   /** Subscribes to the connection's writability, once: drain resumes the flush, close fails the sink. */
   private watch(): void {
     if (this.watching !== undefined || this.destination.closed) return;
-    const { connection } = this.config;
+    const connection = this.connection;
     this.watching = connection.writable$.subscribe({
       next: (writable) => {
         if (writable) this.flush();
@@ -279,7 +329,7 @@ class SendSubscriber<T extends Chunk> extends Subscription implements Observer<T
     if (this.finishing) return;
     this.finishing = true;
     this.unhold();
-    const { connection, end } = this.config;
+    const { connection, end } = this;
     const destination = this.destination;
     const done = (error?: Error | null) => (error ? destination.error(error) : destination.complete());
     try {
@@ -297,7 +347,7 @@ class SendSubscriber<T extends Chunk> extends Subscription implements Observer<T
   }
 
   private hold(): void {
-    const pauseSource = this.config.pauseSource;
+    const pauseSource = this.pauseSource;
     if (pauseSource && !this.release) this.release = pauseSource.holdReading();
   }
 
@@ -308,7 +358,7 @@ class SendSubscriber<T extends Chunk> extends Subscription implements Observer<T
   }
 
   private countQueued(): void {
-    const stats = this.config.stats;
+    const stats = this.stats;
     if (!stats) return;
     const queued = this.queued;
     stats.queued = queued;

@@ -5,7 +5,7 @@ import { ReadGate } from '../../lib/internal/ReadGate';
 function gateWithLog() {
   const flowing: boolean[] = [];
   const gate = new ReadGate((f) => flowing.push(f));
-  const data$ = new Observable<Buffer>((s) => gate.subscribe(s));
+  const data$: Observable<Buffer> = gate;
   return { gate, data$, flowing };
 }
 
