@@ -1,13 +1,14 @@
 // The echo servers the suite compares: plain net written by hand, split2, and rxnet, for each framing.
 import * as net from 'net';
 import { Readable } from 'stream';
-import { EMPTY, catchError, mergeMap, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import split2 from 'split2';
 import { listen } from '../lib/server';
 import { fromReadable } from '../lib/streams';
 import { lines } from '../lib/operators/lines';
 import { lengthField } from '../lib/operators/lengthField';
 import { sendTo } from '../lib/operators/sendTo';
+import { serveEach } from '../lib/operators/serveEach';
 import type { Connection } from '../lib/types';
 import { MAX_FRAME, makePattern, type Framing } from './protocol';
 
@@ -163,15 +164,13 @@ function startRxnet(options: ServerOptions): Promise<RunningServer> {
       : workload === 'length'
         ? lengthField({ maxFrameLength: MAX_FRAME, lengthFieldLength: 4 })
         : undefined;
-  // A connection's failure (a reset peer) ends that connection, not the server.
-  const ignoreErrors = catchError<never, Observable<never>>(() => EMPTY);
   const handle = (conn: Connection): Observable<never> => {
     if (workload === 'source') {
       const source = fromReadable(generatedSource(options.sourceBytes ?? 0));
-      return source.data$.pipe(sendTo(conn, { pauseSource: source }), ignoreErrors);
+      return source.data$.pipe(sendTo(conn, { pauseSource: source }));
     }
     const frames = framing === undefined ? conn.data$ : conn.data$.pipe(framing);
-    return frames.pipe(sendTo(conn, { pauseSource: conn }), ignoreErrors);
+    return frames.pipe(sendTo(conn, { pauseSource: conn }));
   };
   return new Promise((resolve, reject) => {
     const subscription = listen({
@@ -186,7 +185,8 @@ function startRxnet(options: ServerOptions): Promise<RunningServer> {
         });
       },
     })
-      .pipe(mergeMap(handle))
+      // A connection's failure (a reset peer) ends that connection, not the server.
+      .pipe(serveEach(handle))
       .subscribe({ error: reject });
   });
 }

@@ -27,6 +27,8 @@ export { connect, backoff } from './client';
 export type { ConnectOptions, BackoffOptions } from './client';
 export { sendTo, sendStats } from './operators/sendTo';
 export type { SendOptions, SendStats, OverflowPolicy } from './operators/sendTo';
+export { serveEach } from './operators/serveEach';
+export type { ServeEachOptions } from './operators/serveEach';
 export { asDuplex, fromReadable } from './streams';
 export type { ReadableSource } from './streams';
 // framing
