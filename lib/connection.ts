@@ -27,8 +27,13 @@ export function nextConnectionId(): number {
  * events$:  --data---data---end------close|
  * ```
  *
- * Writes made in one tick are corked and go to the kernel together (one `writev`) when the tick
- * ends, so a pipeline writing message by message pays one syscall per batch, not per message.
+ * Writes made in one tick are batched and go to the kernel together when the batch ends (after
+ * the dispatch of the chunk that caused them, else at the end of the tick), so a pipeline writing
+ * message by message pays one syscall per batch, not per message. Small writes (up to 2 KiB) are
+ * gathered without going through the socket's stream machinery one by one: views that continue
+ * one another in memory (frames cut from one chunk) are joined into one view, and many small
+ * pieces are copied into one buffer; larger writes go to the corked socket as they are (one
+ * `writev`). `write()` says false once the socket and the batch hold a high-water mark.
  *
  * A server may hold tens of thousands of these, so a connection costs little until used: the
  * socket's listeners are shared functions (no closures per connection), and `events$`,
@@ -62,6 +67,8 @@ export class SocketConnection implements Connection {
   /** The boolean state below, as bits of one field (a server may hold tens of thousands). */
   private flags = WRITABLE;
   private failure: Error | undefined = undefined;
+  /** The small writes of the current batch, gathered into one buffer; made on the first write. */
+  private coalesced: WriteBatch | undefined = undefined;
   // Node forgets the addresses once the handle is gone, and the kernel once the connection is
   // closed or reset: read them when it is established and keep them for logs after close.
   private local: string | undefined = undefined;
@@ -146,18 +153,49 @@ export class SocketConnection implements Connection {
         process.nextTick(endBatch, this);
       }
     }
-    // Report flushed writes only when someone watches events$ (an idle watch): no closure otherwise.
+    // Report flushed writes only when someone watches events$ (an idle watch): each write then
+    // goes to the socket as it is, with its own callback.
     const events = this.events;
-    if (socket.write(chunk, events !== undefined && events.observed ? this.onWritten(chunk, callback) : callback))
-      return true;
-    // The batch reached the high-water mark: hand it to the kernel now instead of at the end of the
-    // tick, and say false only if the socket still holds that much (the peer is slow to read).
-    // The batch then goes on, so a long burst costs one writev per high-water mark's worth.
+    if (events !== undefined && events.observed) {
+      this.writeCoalesced();
+      return socket.write(chunk, this.onWritten(chunk, callback)) || this.batchFull();
+    }
+    const size =
+      typeof chunk === 'string'
+        ? // A string's UTF-8 length is at least its length: only a short one is measured.
+          chunk.length <= COALESCE_MAX
+          ? Buffer.byteLength(chunk)
+          : COALESCE_MAX + 1
+        : chunk.byteLength;
+    if (size > COALESCE_MAX) {
+      this.writeCoalesced();
+      return socket.write(chunk, callback) || this.batchFull();
+    }
+    const batch = (this.coalesced ??= new WriteBatch());
+    batch.add(chunk, size, callback);
+    return socket.writableLength + batch.bytes < socket.writableHighWaterMark || this.batchFull();
+  }
+
+  /**
+   * The batch reached the high-water mark: hand it to the kernel now instead of at the end of the
+   * tick, and say false only if the socket still holds that much (the peer is slow to read). The
+   * batch then goes on, so a long burst costs one writev per high-water mark's worth.
+   */
+  private batchFull(): boolean {
+    const socket = this.socket;
     this.batching = false;
+    this.writeCoalesced();
     socket.uncork();
     if (socket.writableLength < socket.writableHighWaterMark) return true;
     this.setWritable(false);
     return false;
+  }
+
+  /** Hands the small writes gathered so far to the socket (see {@link WriteBatch}). */
+  private writeCoalesced(): void {
+    const batch = this.coalesced;
+    if (batch === undefined || batch.count === 0) return;
+    batch.writeTo(this.socket);
   }
 
   end(chunk?: Chunk, callback?: (error?: Error | null) => void): void {
@@ -184,6 +222,7 @@ export class SocketConnection implements Connection {
     this.ended = true;
     // end() uncorks the socket itself; the batch's uncork at the end of the tick is then a no-op.
     this.batching = false;
+    this.writeCoalesced();
     this.socket.end(callback);
   }
 
@@ -262,13 +301,15 @@ export class SocketConnection implements Connection {
     return this.socket.bytesRead;
   }
   get bytesWritten(): number {
-    return this.socket.bytesWritten;
+    const batch = this.coalesced;
+    return this.socket.bytesWritten + (batch === undefined ? 0 : batch.bytes);
   }
 
-  /** Ends the current tick's batch now: everything corked since goes to the socket. */
+  /** Ends the current tick's batch now: everything written since goes to the socket. */
   private flushBatch(): void {
     if (!this.batching) return;
     this.batching = false;
+    this.writeCoalesced();
     this.socket.uncork();
   }
 
@@ -422,6 +463,9 @@ export class SocketConnection implements Connection {
     c.isClosed = true;
     c.ended = true;
     c.batching = false;
+    // Not flushed before the socket went away: the socket fails the writes' callbacks, as Node
+    // does for writes it still held.
+    c.writeCoalesced();
     c.gate.end();
     const writability = c.writability;
     if (writability !== undefined) {
@@ -483,6 +527,112 @@ export interface ConnectionOwner {
 export function ownConnection(connection: SocketConnection, owner: ConnectionOwner): void {
   connection['owner'] = owner;
 }
+
+/**
+ * Writes up to this many bytes are gathered in a {@link WriteBatch}; larger ones go to the
+ * (corked) socket as they are.
+ */
+const COALESCE_MAX = 2048;
+
+/**
+ * Pieces of a batch averaging fewer bytes than this are copied into one buffer: copying a small
+ * piece costs less than the stream machinery of a socket write per piece.
+ */
+const COPY_BELOW = 512;
+
+type WriteCallback = (error?: Error | null) => void;
+
+/**
+ * The small writes of one batch. Views that continue one another in the same memory (frames cut
+ * from one chunk, echoed) are joined into one view rather than copied.
+ */
+class WriteBatch {
+  private readonly chunks: Chunk[] = [];
+  private callbacks: WriteCallback[] | undefined = undefined;
+  /** The last chunk added when it is a view (else undefined), and where the run of views continuing it ends. */
+  private last: Uint8Array | undefined = undefined;
+  private lastEnd = 0;
+  private joined = false;
+  count = 0;
+  bytes = 0;
+
+  add(chunk: Chunk, size: number, callback: WriteCallback | undefined): void {
+    this.bytes += size;
+    if (callback !== undefined) (this.callbacks ??= []).push(callback);
+    if (typeof chunk === 'string') {
+      this.seal();
+      this.last = undefined;
+      this.chunks[this.count++] = chunk;
+      return;
+    }
+    const last = this.last;
+    // The offset first: cheaper than the buffer, and false for unrelated chunks.
+    if (last !== undefined && chunk.byteOffset === this.lastEnd && chunk.buffer === last.buffer) {
+      this.lastEnd += size;
+      this.joined = true;
+      return;
+    }
+    this.seal();
+    this.last = chunk;
+    this.lastEnd = chunk.byteOffset + size;
+    this.chunks[this.count++] = chunk;
+  }
+
+  /**
+   * Writes the batch to the (corked) socket and empties it: as one buffer when it is many small
+   * pieces (copying them costs less than a socket write each), else piece by piece, as views,
+   * when the pieces are large enough that copying would cost more than the writes.
+   */
+  writeTo(socket: Socket): void {
+    this.seal();
+    const n = this.count;
+    const chunks = this.chunks;
+    const callback = this.takeCallback();
+    if (n === 1) socket.write(chunks[0], callback);
+    else if (this.bytes >= n * COPY_BELOW) {
+      for (let i = 0; i < n - 1; i++) socket.write(chunks[i]);
+      socket.write(chunks[n - 1], callback);
+    } else {
+      const out = Buffer.allocUnsafe(this.bytes);
+      let offset = 0;
+      for (let i = 0; i < n; i++) {
+        const chunk = chunks[i];
+        if (typeof chunk === 'string') offset += out.write(chunk, offset);
+        else {
+          out.set(chunk, offset);
+          offset += chunk.byteLength;
+        }
+      }
+      socket.write(out, callback);
+    }
+    // Let go of the chunks (they may be views of large buffers).
+    for (let i = 0; i < n; i++) chunks[i] = EMPTY_CHUNK;
+    this.last = undefined;
+    this.count = 0;
+    this.bytes = 0;
+  }
+
+  /** One callback for the writes of the batch that had one, or undefined. */
+  private takeCallback(): WriteCallback | undefined {
+    const callbacks = this.callbacks;
+    if (callbacks === undefined) return undefined;
+    this.callbacks = undefined;
+    if (callbacks.length === 1) return callbacks[0];
+    return (error) => {
+      for (const callback of callbacks) callback(error);
+    };
+  }
+
+  /** Replaces the last chunk by one view of the run of views that continued it. */
+  private seal(): void {
+    if (!this.joined) return;
+    this.joined = false;
+    const last = this.last!;
+    this.chunks[this.count - 1] = Buffer.from(last.buffer, last.byteOffset, this.lastEnd - last.byteOffset);
+  }
+}
+
+const EMPTY_CHUNK = Buffer.alloc(0);
 
 // SocketConnection's flags.
 const WRITABLE = 1;

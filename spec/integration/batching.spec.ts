@@ -12,6 +12,8 @@ interface Pair {
   peer: net.Socket;
   /** Spies on the socket's `_writev` and `_write`: what reaches the handle, batch by batch. */
   batches: string[][];
+  /** The same, as the chunk objects themselves. */
+  raw: unknown[][];
 }
 
 let servers: net.Server[] = [];
@@ -28,20 +30,23 @@ async function pair(): Promise<Pair> {
   const socket = await accepted;
   sockets.push(peer, socket);
   const batches: string[][] = [];
+  const raw: unknown[][] = [];
   const text = (chunk: unknown) => Buffer.from(chunk as Buffer).toString();
   const writev = (socket as unknown as { _writev: (chunks: { chunk: unknown }[], cb: () => void) => void })._writev;
   const write = (socket as unknown as { _write: (chunk: unknown, enc: string, cb: () => void) => void })._write;
   Object.assign(socket, {
     _writev(chunks: { chunk: unknown }[], cb: () => void) {
       batches.push(chunks.map((c) => text(c.chunk)));
+      raw.push(chunks.map((c) => c.chunk));
       return writev.call(this, chunks, cb);
     },
     _write(chunk: unknown, enc: string, cb: () => void) {
       batches.push([text(chunk)]);
+      raw.push([chunk]);
       return write.call(this, chunk, enc, cb);
     },
   });
-  return { conn: new SocketConnection(socket), socket, peer, batches };
+  return { conn: new SocketConnection(socket), socket, peer, batches, raw };
 }
 
 /** Resolves after the callbacks queued with process.nextTick so far (the batch's flush among them). */
@@ -63,16 +68,76 @@ afterEach(async () => {
 });
 
 describe('same-tick write batching', () => {
-  it('corks the writes of one tick and hands them to the socket as one writev when the tick ends', async () => {
+  it('gathers the small writes of one tick and hands them to the socket as one write when the tick ends', async () => {
     const { conn, socket, peer, batches } = await pair();
     const received = read(peer, 3);
     expect([conn.write('a'), conn.write('b'), conn.write('c')]).toEqual([true, true, true]);
     expect(socket.writableCorked).toBe(1);
     expect(batches).toEqual([]);
+    expect(conn.bytesWritten).toBe(3);
     await tick();
     expect(socket.writableCorked).toBe(0);
-    expect(batches).toEqual([['a', 'b', 'c']]);
+    expect(batches).toEqual([['abc']]);
     expect(await received).toBe('abc');
+  });
+
+  it('joins views that continue one another in memory (frames of one chunk) without copying', async () => {
+    const { conn, peer, raw } = await pair();
+    const chunk = Buffer.from('one\ntwo\nthree\n');
+    const received = read(peer, chunk.length);
+    conn.write(chunk.subarray(0, 4));
+    conn.write(chunk.subarray(4, 8));
+    conn.write(chunk.subarray(8));
+    await tick();
+    expect(raw).toHaveLength(1);
+    const [[sent]] = raw as Buffer[][];
+    // One view of the chunk's own memory: nothing was copied.
+    expect(sent.buffer).toBe(chunk.buffer);
+    expect(sent.byteOffset).toBe(chunk.byteOffset);
+    expect(sent.length).toBe(chunk.length);
+    expect(await received).toBe('one\ntwo\nthree\n');
+  });
+
+  it('passes a write over 2 KiB to the socket as it is, after the small ones before it and before those after it', async () => {
+    const { conn, peer, batches, raw } = await pair();
+    const big = Buffer.alloc(4096, 0x62);
+    const received = read(peer, 4096 + 4);
+    conn.write('a');
+    conn.write(Buffer.from('a'));
+    conn.write(big);
+    conn.write('c');
+    conn.write('c');
+    await tick();
+    expect(batches).toEqual([['aa', 'b'.repeat(4096), 'cc']]);
+    expect(raw[0][1]).toBe(big);
+    expect(await received).toBe('aa' + 'b'.repeat(4096) + 'cc');
+  });
+
+  it('runs the callbacks of gathered writes after their flush, in order', async () => {
+    const { conn, peer, batches } = await pair();
+    const received = read(peer, 6);
+    const order: string[] = [];
+    conn.write('x', () => order.push(`x after ${batches.length} batch(es)`));
+    conn.write('yy');
+    conn.write('zzz', (error) => order.push(`zzz ${error ?? 'ok'}`));
+    expect(order).toEqual([]);
+    expect(await received).toBe('xyyzzz');
+    while (order.length < 2) await tick();
+    expect(order).toEqual(['x after 1 batch(es)', 'zzz ok']);
+  });
+
+  it('hands gathered small writes to the kernel as soon as they reach the high-water mark', async () => {
+    const { conn, socket, peer, batches } = await pair();
+    const size = socket.writableHighWaterMark;
+    const message = Buffer.alloc(1024, 0x6d);
+    const count = size / 1024 + 2;
+    const received = read(peer, count * 1024);
+    for (let i = 0; i < count; i++) expect(conn.write(Buffer.from(message))).toBe(true);
+    // The first high-water mark's worth went out mid-tick as one write; the rest at the tick's end.
+    expect(batches.map((b) => b.join('').length)).toEqual([size]);
+    await tick();
+    expect(batches.map((b) => b.join('').length)).toEqual([size, 2048]);
+    expect((await received).length).toBe(count * 1024);
   });
 
   it('starts a new batch in a later tick and keeps the order across batches', async () => {
@@ -85,10 +150,7 @@ describe('same-tick write batching', () => {
     conn.write('d');
     conn.write('e');
     await tick();
-    expect(batches).toEqual([
-      ['a', 'b'],
-      ['c', 'd', 'e'],
-    ]);
+    expect(batches).toEqual([['ab'], ['cde']]);
     expect(await received).toBe('abcde');
   });
 
@@ -179,7 +241,7 @@ describe('same-tick write batching', () => {
     conn.write('last ');
     conn.write('words');
     conn.destroy();
-    expect(batches).toEqual([['last ', 'words']]);
+    expect(batches).toEqual([['last words']]);
     expect((await received).toString()).toBe('last words');
   });
 
