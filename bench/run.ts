@@ -41,6 +41,8 @@ flags
   --quick           --reps 1 --warmup 200 --duration 500 --idle 2000 --active 200 --slow-bytes 128 MiB
                     --quiet-wait 0
   --no-save         do not write bench/results/*.json
+  --pin             run every server on CPU 0 and every load generator on CPU 1 (taskset), so the two
+                    do not migrate between cores or take turns on one
 `;
 
 interface Args {
@@ -62,6 +64,8 @@ interface Args {
   retries: number;
   maxInterference: number;
   quietWaitMs: number;
+  /** Pin each server to CPU 0 and each load generator to CPU 1 (taskset). */
+  pin: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -82,6 +86,7 @@ function parseArgs(argv: string[]): Args {
     slowRate: 100e6,
     profile: false,
     save: true,
+    pin: false,
     retries: 0,
     maxInterference: 0.25,
     quietWaitMs: quick ? 0 : 1500,
@@ -151,6 +156,9 @@ function parseArgs(argv: string[]): Args {
       case '--no-save':
         args.save = false;
         break;
+      case '--pin':
+        args.pin = true;
+        break;
       case '-h':
       case '--help':
         console.log(USAGE);
@@ -174,12 +182,15 @@ function parseArgs(argv: string[]): Args {
 
 const RESULTS_DIR = path.join(__dirname, 'results');
 let buildDir = '';
+/** CPUs the children are pinned to (`--pin`), else undefined. */
+const pinned: { server?: number; loadgen?: number } = {};
 /** Profiles written in this run, by file name. */
 const profileFiles: string[] = [];
 const runStamp = new Date().toISOString().replace(/[:.]/g, '-');
 
-function spawnNode(script: string, args: string[], nodeFlags: string[]): ChildProcess {
-  const quoted = [process.execPath, ...nodeFlags, path.join(buildDir, 'bench', script), ...args]
+function spawnNode(script: string, args: string[], nodeFlags: string[], cpu?: number): ChildProcess {
+  const pin = cpu === undefined ? [] : ['taskset', '-c', String(cpu)];
+  const quoted = [...pin, process.execPath, ...nodeFlags, path.join(buildDir, 'bench', script), ...args]
     .map(shellQuote)
     .join(' ');
   return spawn(
@@ -216,7 +227,7 @@ class ServerChild {
       flags.push('--cpu-prof', `--cpu-prof-dir=${RESULTS_DIR}`, `--cpu-prof-name=${name}`);
     }
     const args = [kind, workload, ...(sourceBytes === undefined ? [] : [String(sourceBytes)])];
-    const child = spawnNode('server.js', args, flags);
+    const child = spawnNode('server.js', args, flags, pinned.server);
     return new Promise((resolve, reject) => {
       const onExit = (code: number | null) => reject(new Error(`${kind} ${workload} server exited (${code})`));
       child.once('exit', onExit);
@@ -320,7 +331,7 @@ function runLoadChild(
   ready?: () => Promise<void>,
   server?: ServerChild,
 ): Promise<LoadResult & ServerCost> {
-  const child = spawnNode('loadgen.js', [JSON.stringify(options)], ['--max-old-space-size=2048']);
+  const child = spawnNode('loadgen.js', [JSON.stringify(options)], ['--max-old-space-size=2048'], pinned.loadgen);
   let cpuStart: Promise<number> | undefined;
   let cpuEnd: Promise<number> | undefined;
   let ticksStart: ReturnType<typeof machineTicks>;
@@ -924,11 +935,15 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const args = parseArgs(argv);
+  if (args.pin) {
+    pinned.server = 0;
+    pinned.loadgen = 1;
+  }
   const started = new Date();
   const info = machine();
   console.log(`rxnet bench ${started.toISOString()} ${JSON.stringify(info)}`);
   console.log(
-    `workloads ${args.workloads.join(' ')}; ${args.reps} run(s) each, ${args.warmupMs} ms warm-up + ${args.durationMs} ms measured; one JSON line per run:`,
+    `workloads ${args.workloads.join(' ')}; ${args.reps} run(s) each, ${args.warmupMs} ms warm-up + ${args.durationMs} ms measured${args.pin ? '; servers on CPU 0, load generators on CPU 1' : ''}; one JSON line per run:`,
   );
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   // RXNET_BENCH_NO_BUILD=1 reuses the last transpiled copy (to try a patch on it by hand).
