@@ -173,7 +173,13 @@ export class SocketConnection implements Connection {
     }
     const batch = (this.coalesced ??= new WriteBatch());
     batch.add(chunk, size, callback);
-    return socket.writableLength + batch.bytes < socket.writableHighWaterMark || this.batchFull();
+    if (socket.writableLength + batch.bytes < socket.writableHighWaterMark) return true;
+    if (!this.dispatching) return this.batchFull();
+    // Full while a chunk read from this socket is dispatched: say false (the sink stops and holds
+    // reading) and let the batch go with the dispatch's end, one write for the whole chunk's
+    // replies; the socket then holds a high-water mark and says 'drain' once it took it.
+    this.setWritable(false);
+    return false;
   }
 
   /**

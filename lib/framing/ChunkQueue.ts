@@ -13,9 +13,16 @@ const EMPTY = Buffer.alloc(0);
  * for long if memory matters.
  */
 export class ChunkQueue {
+  /**
+   * The chunks held are `chunks[first]` to `chunks[end - 1]`; slots outside hold an empty buffer.
+   * The array keeps its room when the queue empties, so a queue that is filled and drained once
+   * per chunk read allocates nothing for it.
+   */
   private chunks: Buffer[] = [];
   /** Index in `chunks` of the head chunk; entries before it are spent. */
   private first = 0;
+  /** One past the index of the last chunk held. */
+  private end = 0;
   /** Bytes already consumed from the head chunk. */
   private offset = 0;
   private total = 0;
@@ -29,13 +36,13 @@ export class ChunkQueue {
 
   /** Number of chunks held (for tests and diagnostics). */
   get chunkCount(): number {
-    return this.chunks.length - this.first;
+    return this.end - this.first;
   }
 
   /** Appends a chunk; an empty chunk is ignored. */
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    this.chunks.push(chunk);
+    this.chunks[this.end++] = chunk;
     this.total += chunk.length;
   }
 
@@ -96,7 +103,7 @@ export class ChunkQueue {
 
   /** Position of the first byte equal to `byte` at or after position `from`, or -1. */
   indexOfByte(byte: number, from: number): number {
-    if (this.chunks.length - this.first === 1) {
+    if (this.end - this.first === 1) {
       const index = this.chunks[this.first].indexOf(byte, this.offset + from);
       return index < 0 ? -1 : index - this.offset;
     }
@@ -104,7 +111,7 @@ export class ChunkQueue {
     const chunks = this.chunks;
     let k = this.locate(from);
     let start = this.located;
-    for (; k < chunks.length; k++) {
+    for (const end = this.end; k < end; k++) {
       const chunk = chunks[k];
       const i = chunk.indexOf(byte, from - start);
       if (i >= 0) return start + i;
@@ -144,7 +151,7 @@ export class ChunkQueue {
 
   /** The last byte held (`length > 0`). */
   lastByte(): number {
-    const last = this.chunks[this.chunks.length - 1];
+    const last = this.chunks[this.end - 1];
     return last[last.length - 1];
   }
 
@@ -189,7 +196,7 @@ export class ChunkQueue {
     const chunks = this.chunks;
     let k = this.locate(from);
     let start = this.located;
-    for (; k < chunks.length; k++) {
+    for (const end = this.end; k < end; k++) {
       const chunk = chunks[k];
       const local = from - start;
       const i = chunk.indexOf(needle, local);
@@ -210,7 +217,7 @@ export class ChunkQueue {
    */
   private locate(from: number): number {
     const chunks = this.chunks;
-    let k = chunks.length - 1;
+    let k = this.end - 1;
     let start = this.total - chunks[k].length;
     while (start > from) {
       k--;
@@ -223,6 +230,7 @@ export class ChunkQueue {
   /** Drops every chunk held. */
   clear(): void {
     this.chunks = [];
+    this.end = 0;
     this.first = 0;
     this.offset = 0;
     this.total = 0;
@@ -240,11 +248,12 @@ export class ChunkQueue {
     this.chunks[this.first] = EMPTY;
     this.first++;
     this.offset = 0;
-    if (this.first === this.chunks.length) {
-      this.chunks.length = 0;
+    if (this.first === this.end) {
+      this.end = 0;
       this.first = 0;
-    } else if (this.first >= 64 && this.first * 2 >= this.chunks.length) {
+    } else if (this.first >= 64 && this.first * 2 >= this.end) {
       this.chunks.splice(0, this.first);
+      this.end -= this.first;
       this.first = 0;
     }
   }
