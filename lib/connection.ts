@@ -79,12 +79,26 @@ export class SocketConnection implements Connection {
   /** Told when the socket has closed (see {@link ownConnection}). */
   private owner: ConnectionOwner | undefined = undefined;
 
+  /** The socket; reached from outside through the `socket` getter. */
+  private readonly sock: Socket;
+
+  /**
+   * The escape hatch: the underlying socket. The small writes gathered for the current batch are
+   * handed to it first (it stays corked until the batch ends), so bytes written through it follow
+   * them; a reference kept and written to later bypasses that.
+   */
+  get socket(): Socket {
+    this.writeCoalesced();
+    return this.sock;
+  }
+
   /**
    * Wraps `socket`, connected or still connecting, and pauses it at once: nothing is read until
    * `data$` is subscribed. From then on the connection owns the socket's `'error'` listener, so
    * errors reach its streams instead of being thrown.
    */
-  constructor(readonly socket: Socket) {
+  constructor(socket: Socket) {
+    this.sock = socket;
     // Stop the stream from flowing before the 'data' listener below would start it.
     socket.pause();
     this.gate = new SocketGate(socket);
@@ -106,7 +120,7 @@ export class SocketConnection implements Connection {
 
   get events$(): Observable<ConnectionEvent> {
     if (this.eventsObservable === undefined) {
-      const socket = this.socket;
+      const socket = this.sock;
       // The events only events$ reports: listened to from the first time someone asks.
       socket.on('timeout', SocketConnection.onTimeout);
       socket.on('ready', SocketConnection.onReady);
@@ -133,7 +147,7 @@ export class SocketConnection implements Connection {
   get writeEnded(): boolean {
     // The socket's own `writable` is false once it was ended, destroyed or errored (by us, by
     // Node, or through the escape hatch): one getter on the write path instead of two.
-    return this.ended || !this.socket.writable;
+    return this.ended || !this.sock.writable;
   }
 
   get closed(): boolean {
@@ -142,7 +156,7 @@ export class SocketConnection implements Connection {
 
   write(chunk: Chunk, callback?: (error?: Error | null) => void): boolean {
     if (this.writeEnded) throw new WriteAfterEndError(this.id);
-    const socket = this.socket;
+    const socket = this.sock;
     if (!this.batching) {
       this.batching = true;
       socket.cork();
@@ -166,7 +180,10 @@ export class SocketConnection implements Connection {
           chunk.length <= COALESCE_MAX
           ? Buffer.byteLength(chunk)
           : COALESCE_MAX + 1
-        : chunk.byteLength;
+        : chunk instanceof Uint8Array
+          ? chunk.byteLength
+          : // Not a chunk: straight to the socket, which rejects it.
+            Infinity;
     if (size > COALESCE_MAX) {
       this.writeCoalesced();
       return socket.write(chunk, callback) || this.batchFull();
@@ -188,7 +205,7 @@ export class SocketConnection implements Connection {
    * batch then goes on, so a long burst costs one writev per high-water mark's worth.
    */
   private batchFull(): boolean {
-    const socket = this.socket;
+    const socket = this.sock;
     this.batching = false;
     this.writeCoalesced();
     socket.uncork();
@@ -201,24 +218,24 @@ export class SocketConnection implements Connection {
   private writeCoalesced(): void {
     const batch = this.coalesced;
     if (batch === undefined || batch.count === 0) return;
-    batch.writeTo(this.socket);
+    batch.writeTo(this.sock);
   }
 
   end(chunk?: Chunk, callback?: (error?: Error | null) => void): void {
     if (this.writeEnded) {
       if (callback) {
-        if (this.socket.writableFinished) process.nextTick(callback);
+        if (this.sock.writableFinished) process.nextTick(callback);
         else if (this.isClosed) process.nextTick(callback, this.failure ?? new ConnectionClosedError(this.id, 0));
         else {
           const onFinish = () => {
-            this.socket.removeListener('close', onClose);
+            this.sock.removeListener('close', onClose);
             callback();
           };
           const onClose = () => {
-            this.socket.removeListener('finish', onFinish);
-            callback(this.failure ?? new ConnectionClosedError(this.id, this.socket.writableLength));
+            this.sock.removeListener('finish', onFinish);
+            callback(this.failure ?? new ConnectionClosedError(this.id, this.sock.writableLength));
           };
-          this.socket.once('finish', onFinish).once('close', onClose);
+          this.sock.once('finish', onFinish).once('close', onClose);
         }
       }
       return;
@@ -229,22 +246,22 @@ export class SocketConnection implements Connection {
     // end() uncorks the socket itself; the batch's uncork at the end of the tick is then a no-op.
     this.batching = false;
     this.writeCoalesced();
-    this.socket.end(callback);
+    this.sock.end(callback);
   }
 
   destroy(error?: Error): void {
     // What was written in this tick goes out first, as it would have without batching.
     this.flushBatch();
     this.ended = true;
-    this.socket.destroy(error);
+    this.sock.destroy(error);
   }
 
   cork(): void {
-    this.socket.cork();
+    this.sock.cork();
   }
 
   uncork(): void {
-    this.socket.uncork();
+    this.sock.uncork();
   }
 
   pause(): void {
@@ -260,17 +277,17 @@ export class SocketConnection implements Connection {
   }
 
   setNoDelay(noDelay = true): this {
-    this.socket.setNoDelay(noDelay);
+    this.sock.setNoDelay(noDelay);
     return this;
   }
 
   setKeepAlive(enable = true, initialDelay = 0): this {
-    this.socket.setKeepAlive(enable, initialDelay);
+    this.sock.setKeepAlive(enable, initialDelay);
     return this;
   }
 
   setTimeout(ms: number): this {
-    this.socket.setTimeout(ms);
+    this.sock.setTimeout(ms);
     return this;
   }
 
@@ -290,7 +307,7 @@ export class SocketConnection implements Connection {
     return this.family;
   }
   get tls(): TlsInfo | undefined {
-    const socket = this.socket;
+    const socket = this.sock;
     if (!(socket instanceof TLSSocket)) return undefined;
     const error = socket.authorizationError as unknown;
     return {
@@ -304,11 +321,11 @@ export class SocketConnection implements Connection {
   }
 
   get bytesRead(): number {
-    return this.socket.bytesRead;
+    return this.sock.bytesRead;
   }
   get bytesWritten(): number {
     const batch = this.coalesced;
-    return this.socket.bytesWritten + (batch === undefined ? 0 : batch.bytes);
+    return this.sock.bytesWritten + (batch === undefined ? 0 : batch.bytes);
   }
 
   /** Ends the current tick's batch now: everything written since goes to the socket. */
@@ -316,11 +333,15 @@ export class SocketConnection implements Connection {
     if (!this.batching) return;
     this.batching = false;
     this.writeCoalesced();
-    this.socket.uncork();
+    const socket = this.sock;
+    socket.uncork();
+    // write() said false for a batch that filled during a dispatch; the socket counts strings in
+    // its own units, so it may have taken the batch without needing a 'drain': writable again.
+    if (!this.isWritable && !socket.writableNeedDrain && !this.writeEnded) this.setWritable(true);
   }
 
   private rememberAddresses(): void {
-    const s = this.socket;
+    const s = this.sock;
     this.local = s.localAddress;
     this.localPortNumber = s.localPort;
     this.remote = s.remoteAddress;
@@ -367,7 +388,7 @@ export class SocketConnection implements Connection {
   private listenForDrain(): void {
     if (this.listensForDrain) return;
     this.listensForDrain = true;
-    this.socket.on('drain', SocketConnection.onDrain);
+    this.sock.on('drain', SocketConnection.onDrain);
   }
 
   private get isWritable(): boolean {
@@ -592,30 +613,35 @@ class WriteBatch {
   writeTo(socket: Socket): void {
     this.seal();
     const n = this.count;
+    const bytes = this.bytes;
     const chunks = this.chunks;
     const callback = this.takeCallback();
-    if (n === 1) socket.write(chunks[0], callback);
-    else if (this.bytes >= n * COPY_BELOW) {
-      for (let i = 0; i < n - 1; i++) socket.write(chunks[i]);
-      socket.write(chunks[n - 1], callback);
-    } else {
-      const out = Buffer.allocUnsafe(this.bytes);
-      let offset = 0;
-      for (let i = 0; i < n; i++) {
-        const chunk = chunks[i];
-        if (typeof chunk === 'string') offset += out.write(chunk, offset);
-        else {
-          out.set(chunk, offset);
-          offset += chunk.byteLength;
-        }
-      }
-      socket.write(out, callback);
-    }
-    // Let go of the chunks (they may be views of large buffers).
-    for (let i = 0; i < n; i++) chunks[i] = EMPTY_CHUNK;
+    // Empty before writing: a socket that throws leaves a usable batch behind.
     this.last = undefined;
     this.count = 0;
     this.bytes = 0;
+    try {
+      if (n === 1) socket.write(chunks[0], callback);
+      else if (bytes >= n * COPY_BELOW) {
+        for (let i = 0; i < n - 1; i++) socket.write(chunks[i]);
+        socket.write(chunks[n - 1], callback);
+      } else {
+        const out = Buffer.allocUnsafe(bytes);
+        let offset = 0;
+        for (let i = 0; i < n; i++) {
+          const chunk = chunks[i];
+          if (typeof chunk === 'string') offset += out.write(chunk, offset);
+          else {
+            out.set(chunk, offset);
+            offset += chunk.byteLength;
+          }
+        }
+        socket.write(out, callback);
+      }
+    } finally {
+      // Let go of the chunks (they may be views of large buffers).
+      for (let i = this.count; i < n; i++) chunks[i] = EMPTY_CHUNK;
+    }
   }
 
   /** One callback for the writes of the batch that had one, or undefined. */

@@ -1,23 +1,39 @@
 // A Subscription that keeps its first finalizer in a field: no array for the common case of one.
-import { Subscription } from 'rxjs';
+import { Subscription, UnsubscriptionError } from 'rxjs';
 import type { TeardownLogic } from 'rxjs';
 
 /**
  * RxJS's `Subscription#add` puts every finalizer in an array, and V8 gives an array grown by
  * `push` room for 17 entries (184 bytes). Each link of a pipeline holds exactly one finalizer
  * (its upstream's), so a server with 10,000 idle connections would spend megabytes on arrays of
- * one. This base class keeps the first finalizer in a field and falls back to the array only for
- * a second one. A child kept in the field is not told its parent (it cannot remove itself early);
- * it is unsubscribed when this one is, which is all an upstream link needs.
+ * one. This base class keeps the first finalizer in a field and moves to the array, in order,
+ * when a second one comes. A child kept in the field is not told its parent, so a child that
+ * unsubscribes early stays referenced until this one is unsubscribed (an upstream link, which is
+ * what the field holds, ends with its downstream anyway).
  */
 export class LeanSubscription extends Subscription {
   private firstFinalizer: Exclude<TeardownLogic, void> | undefined = undefined;
+  /** Set once a second finalizer came: from then on every finalizer is in RxJS's array. */
+  private spilled = false;
 
   override add(teardown: TeardownLogic): void {
-    if (this.firstFinalizer === undefined && teardown && teardown !== this && !this.closed) {
+    if (!teardown || teardown === this) return;
+    // Closed: RxJS runs it at once.
+    if (this.closed) return super.add(teardown);
+    const first = this.firstFinalizer;
+    if (first === undefined && !this.spilled) {
       if (teardown instanceof Subscription && teardown.closed) return;
       this.firstFinalizer = teardown;
-    } else super.add(teardown);
+      return;
+    }
+    if (first !== undefined) {
+      // A second finalizer: RxJS's array from now on, the first one first (the order they were
+      // added in, and a child that unsubscribes early removes itself as RxJS arranges).
+      this.firstFinalizer = undefined;
+      super.add(first);
+    }
+    this.spilled = true;
+    super.add(teardown);
   }
 
   override remove(teardown: Exclude<TeardownLogic, void>): void {
@@ -29,11 +45,15 @@ export class LeanSubscription extends Subscription {
     if (this.closed) return;
     const first = this.firstFinalizer;
     this.firstFinalizer = undefined;
+    // The array's finalizers, if any (never together with a first finalizer in the field).
+    super.unsubscribe();
+    if (first === undefined) return;
     try {
-      super.unsubscribe();
-    } finally {
       if (typeof first === 'function') first();
-      else first?.unsubscribe();
+      else first.unsubscribe();
+    } catch (error) {
+      // As RxJS reports a finalizer's error.
+      throw error instanceof UnsubscriptionError ? error : new UnsubscriptionError([error]);
     }
   }
 }

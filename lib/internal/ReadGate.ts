@@ -74,16 +74,15 @@ export class ReadGate extends Observable<Buffer> {
       this.pending = undefined;
       this.pendingBytes = 0;
       for (let i = 0; i < held.length; i++) {
-        subscriber.next(held[i]);
         if (subscriber.closed) {
-          // The subscriber left while replaying: keep the rest for the next one.
-          if (i + 1 < held.length) {
-            this.pending = held.slice(i + 1);
-            for (const rest of this.pending) this.pendingBytes += rest.length;
-          }
+          // The subscriber left while replaying (or came closed): the rest goes on as if just
+          // read, to the subscribers there are now (one may have come meanwhile) or kept again.
+          for (let j = i; j < held.length; j++) this.push(held[j]);
           return undefined;
         }
+        subscriber.next(held[i]);
       }
+      if (subscriber.closed) return undefined;
     }
     if (this.done) {
       if ((this.state & FAILED) !== 0) subscriber.error(this.error);

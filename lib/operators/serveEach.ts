@@ -104,6 +104,8 @@ class ServeSubscriber<C extends Connection> extends LeanSubscription implements 
   /** Most recently started handler; each links to the one before it. */
   head: HandlerSubscriber<C> | undefined = undefined;
   private sourceDone = false;
+  /** Set while unsubscribing: handlers finishing then are neither reported nor counted. */
+  private tearingDown = false;
 
   constructor(
     readonly destination: Subscriber<never>,
@@ -163,7 +165,7 @@ class ServeSubscriber<C extends Connection> extends LeanSubscription implements 
   failed(error: unknown, connection: C): void {
     connection.destroy();
     const onError = this.onError;
-    if (onError === undefined || this.closed) return;
+    if (onError === undefined || this.closed || this.tearingDown) return;
     try {
       onError(error, connection);
     } catch (thrown) {
@@ -174,20 +176,23 @@ class ServeSubscriber<C extends Connection> extends LeanSubscription implements 
   override unsubscribe(): void {
     if (this.closed) return;
     this.sourceDone = true;
+    this.tearingDown = true;
     // The handlers first, then the server (whose teardown destroys the connections).
-    let inner = this.head;
-    this.head = undefined;
-    while (inner !== undefined) {
-      const older: HandlerSubscriber<C> | undefined = inner.older;
+    // Take each from the head: a handler that finishes while another one is torn down then
+    // unlinks itself from a list that is still consistent.
+    let inner: HandlerSubscriber<C> | undefined;
+    while ((inner = this.head) !== undefined) {
+      const older = inner.older;
+      this.head = older;
+      if (older !== undefined) older.newer = undefined;
       inner.older = inner.newer = undefined;
       inner.unsubscribe();
-      inner = older;
     }
     super.unsubscribe();
   }
 
   private completeIfIdle(): void {
-    if (this.head === undefined && !this.closed) this.destination.complete();
+    if (this.head === undefined && !this.closed && !this.tearingDown) this.destination.complete();
   }
 }
 

@@ -226,6 +226,54 @@ describe('same-tick write batching', () => {
     expect(conn.writable).toBe(true);
   });
 
+  it('hands the gathered writes to the socket before anyone reaches it through conn.socket', async () => {
+    const first = await pair();
+    const received = readAll(first.peer);
+    first.conn.write('a');
+    first.conn.socket.write('b');
+    first.conn.end('c');
+    expect((await received).toString()).toBe('abc');
+
+    const second = await pair();
+    const got = readAll(second.peer);
+    const calls: string[] = [];
+    second.conn.write('hello', (error) => calls.push(error ? error.message : 'ok'));
+    second.conn.socket.end();
+    expect((await got).toString()).toBe('hello');
+    expect(calls).toEqual(['ok']);
+  });
+
+  it('rejects what is not a chunk at once and goes on writing the rest', async () => {
+    const { conn, peer } = await pair();
+    const received = readAll(peer);
+    const calls: string[] = [];
+    conn.write('ok1', (error) => calls.push(error ? error.message : 'ok1'));
+    expect(() => conn.write(42 as unknown as string)).toThrow(/"chunk" argument/);
+    conn.write('ok2');
+    conn.end();
+    expect((await received).toString()).toBe('ok1ok2');
+    expect(calls).toEqual(['ok1']);
+  });
+
+  it('is writable again after a dispatch whose strings filled the batch, when the socket took them without a drain', async () => {
+    const { conn, peer } = await pair();
+    // 200 UTF-16 units, 600 UTF-8 bytes: the socket counts the first, the batch the second.
+    const piece = '€'.repeat(200);
+    let writes = 0;
+    conn.data$.pipe(take(1)).subscribe(() => {
+      while (conn.write(piece)) writes++;
+      writes++;
+    });
+    const states: boolean[] = [];
+    conn.writable$.subscribe((w) => states.push(w));
+    const received = read(peer, 1);
+    peer.write('go');
+    await received;
+    await firstValueFrom(conn.writable$.pipe(filter((w) => w)));
+    expect(states).toEqual([true, false, true]);
+    expect(writes * 600).toBeGreaterThanOrEqual(16 * 1024);
+  });
+
   it('says write() false once the socket holds a high-water mark the peer does not read, and writable again after drain', async () => {
     const { conn, socket, peer } = await pair();
     peer.pause();

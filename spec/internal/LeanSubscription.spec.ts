@@ -1,5 +1,5 @@
 // LeanSubscription: Subscription's add/remove/unsubscribe contract, with the first finalizer kept in a field.
-import { Subscription } from 'rxjs';
+import { Subscription, UnsubscriptionError } from 'rxjs';
 import { LeanSubscription } from '../../lib/internal/LeanSubscription';
 
 /** RxJS's own array of finalizers (null until a finalizer goes there). */
@@ -25,7 +25,8 @@ describe('LeanSubscription', () => {
     s.add(child);
     s.add(() => ran.push('third'));
     s.unsubscribe();
-    expect(ran.sort()).toEqual(['child', 'first', 'third']);
+    // In the order they were added, as RxJS runs them.
+    expect(ran).toEqual(['first', 'child', 'third']);
     expect(child.closed).toBe(true);
   });
 
@@ -55,6 +56,34 @@ describe('LeanSubscription', () => {
     s.remove(second);
     s.unsubscribe();
     expect(ran).toEqual([]);
+  });
+
+  it('reports a lone finalizer that throws as RxJS does: an UnsubscriptionError', () => {
+    const s = new LeanSubscription();
+    const boom = new Error('boom');
+    s.add(() => {
+      throw boom;
+    });
+    let thrown: unknown;
+    try {
+      s.unsubscribe();
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(UnsubscriptionError);
+    expect((thrown as UnsubscriptionError).errors).toEqual([boom]);
+  });
+
+  it('lets a child that unsubscribed early drop out once finalizers are in the array', () => {
+    const s = new LeanSubscription();
+    const first = new Subscription();
+    const second = new Subscription();
+    s.add(first);
+    s.add(second);
+    second.unsubscribe();
+    expect(finalizerArray(s)).toEqual([first]);
+    s.unsubscribe();
+    expect(first.closed).toBe(true);
   });
 
   it('runs its finalizer even when another finalizer throws, then reports the error', () => {

@@ -24,6 +24,20 @@ describe('ReadGate', () => {
     expect(flowing).toEqual([true, false, true, false]);
   });
 
+  it('hands the rest of the held chunks, in order, to a subscriber that came while the first one left mid-replay', () => {
+    const { gate, data$ } = gateWithLog();
+    gate.drainWhenUnobserved();
+    for (const s of ['c1', 'c2', 'c3']) gate.push(b(s));
+    const got: string[] = [];
+    data$.pipe(take(1)).subscribe((chunk) => {
+      got.push(`A:${chunk}`);
+      // Hand the rest of the stream to B.
+      data$.subscribe((rest) => got.push(`B:${rest}`));
+    });
+    gate.push(b('c4'));
+    expect(got).toEqual(['A:c1', 'B:c2', 'B:c3', 'B:c4']);
+  });
+
   it('keeps chunks that arrive with no subscriber for the next one, and replays the end', async () => {
     const { gate, data$ } = gateWithLog();
     const first: string[] = [];

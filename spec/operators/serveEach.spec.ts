@@ -1,5 +1,5 @@
 // serveEach(): a handler per connection; one connection's failure ends that connection only.
-import { Observable, Subject, asyncScheduler, map, of, throwError } from 'rxjs';
+import { Observable, Subject, asyncScheduler, finalize, map, merge, mergeMap, of, takeUntil, throwError } from 'rxjs';
 import { InvalidArgumentError } from '../../lib/errors';
 import { lines } from '../../lib/operators/lines';
 import { sendTo } from '../../lib/operators/sendTo';
@@ -140,6 +140,44 @@ describe('serveEach', () => {
       new Observable<never>(() => () => order.push(`handler ${conn === a ? 'a' : 'b'}`));
     server.pipe(serveEach(handler)).subscribe().unsubscribe();
     expect(order).toEqual(['handler b', 'handler a', 'server']);
+  });
+
+  it('unsubscribes every handler even when tearing one down makes others finish, and reports nothing then', () => {
+    const { a, b, c } = threeConnections();
+    const [d] = connectionPair();
+    const stop = new Subject<void>();
+    const live = new Set<Connection>();
+    const errors: unknown[] = [];
+    let completed = false;
+    const conns = new Subject<Connection>();
+    const running = conns
+      .pipe(
+        serveEach(
+          (conn) => {
+            const handler = new Observable<never>(() => {
+              live.add(conn);
+              return () => live.delete(conn);
+            });
+            // b ends and d fails when stop fires; c's teardown fires it (a shared shutdown notifier).
+            if (conn === b) return handler.pipe(takeUntil(stop));
+            if (conn === d) return merge(handler, stop.pipe(mergeMap(() => throwError(() => new Error('torn')))));
+            if (conn === c) return handler.pipe(finalize(() => stop.next()));
+            return handler;
+          },
+          { onError: (error) => errors.push(error) },
+        ),
+      )
+      .subscribe({ complete: () => (completed = true) });
+    conns.next(a);
+    conns.next(b);
+    conns.next(d);
+    conns.next(c);
+    expect(live.size).toBe(4);
+    running.unsubscribe();
+    expect(live.size).toBe(0);
+    expect(conns.observed).toBe(false);
+    expect(errors).toEqual([]);
+    expect(completed).toBe(false);
   });
 
   it("ends the server's Observable with the error onError throws", () => {
