@@ -1,5 +1,6 @@
 // SocketConnection: a net.Socket seen as data$, events$ and writable$, with a guarded write side.
 import { Observable } from 'rxjs';
+import type { Subscriber, TeardownLogic } from 'rxjs';
 import type { Socket } from 'net';
 import { TLSSocket } from 'tls';
 import { ConnectionClosedError, WriteAfterEndError } from './errors';
@@ -62,21 +63,17 @@ export class SocketConnection implements Connection {
   private readonly gate: SocketGate;
   private events: EventHub<ConnectionEvent> | undefined = undefined;
   private writability: EventHub<boolean> | undefined = undefined;
-  private eventsObservable: Observable<ConnectionEvent> | undefined = undefined;
-  private writableObservable: Observable<boolean> | undefined = undefined;
   /** The boolean state below, as bits of one field (a server may hold tens of thousands). */
   private flags = WRITABLE;
   private failure: Error | undefined = undefined;
   /** The small writes of the current batch, gathered into one buffer; made on the first write. */
   private coalesced: WriteBatch | undefined = undefined;
-  // Node forgets the addresses once the handle is gone, and the kernel once the connection is
-  // closed or reset: read them when it is established and keep them for logs after close.
+  // The kernel forgets the addresses once the connection is closed or reset, so they are read
+  // when it is established. Node keeps the peer's (its getters cache them and answer after
+  // close) but not ours: the local ones are kept here, for logs after close.
   private local: string | undefined = undefined;
   private localPortNumber: number | undefined = undefined;
-  private remote: string | undefined = undefined;
-  private remotePortNumber: number | undefined = undefined;
-  private family: string | undefined = undefined;
-  /** Told when the socket has closed (see {@link ownConnection}). */
+  /** Told when the socket has closed (see {@link acceptConnection}). */
   private owner: ConnectionOwner | undefined = undefined;
 
   /** The socket; reached from outside through the `socket` getter. */
@@ -108,6 +105,17 @@ export class SocketConnection implements Connection {
     socket.on('error', SocketConnection.onError);
     socket.on('finish', SocketConnection.onFinish);
     socket.on('close', SocketConnection.onClose);
+    const accepted = accepting;
+    if (accepted !== undefined) {
+      this.owner = accepted.owner;
+      if (accepted.localAddress !== undefined) {
+        // The listening address was a specific one: every accepted socket has it, no need to ask.
+        this.local = accepted.localAddress;
+        this.localPortNumber = accepted.localPort;
+        this.rememberPeer();
+        return;
+      }
+    }
     if (socket.connecting) {
       socket.on('connect', SocketConnection.onConnect);
       if (socket instanceof TLSSocket) socket.on('secureConnect', SocketConnection.onSecureConnect);
@@ -119,25 +127,23 @@ export class SocketConnection implements Connection {
   }
 
   get events$(): Observable<ConnectionEvent> {
-    if (this.eventsObservable === undefined) {
+    let hub = this.events;
+    if (hub === undefined) {
       const socket = this.sock;
       // The events only events$ reports: listened to from the first time someone asks.
       socket.on('timeout', SocketConnection.onTimeout);
       socket.on('ready', SocketConnection.onReady);
       socket.on('lookup', SocketConnection.onLookup);
       this.listenForDrain();
-      const hub = this.eventHub();
+      hub = this.events = new EventHub<ConnectionEvent>();
       if (this.isClosed) hub.complete();
-      this.eventsObservable = hub.observable;
     }
-    return this.eventsObservable;
+    return hub.observable;
   }
 
   get writable$(): Observable<boolean> {
-    return (this.writableObservable ??= new Observable<boolean>((subscriber) => {
-      if (!this.isClosed) subscriber.next(this.isWritable);
-      return this.writabilityHub().observable.subscribe(subscriber);
-    }));
+    // Made on each use (a cold Observable costs nothing to make): no field per connection.
+    return new WritableObservable(this);
   }
 
   get writable(): boolean {
@@ -298,13 +304,13 @@ export class SocketConnection implements Connection {
     return this.localPortNumber;
   }
   get remoteAddress(): string | undefined {
-    return this.remote;
+    return this.sock.remoteAddress;
   }
   get remotePort(): number | undefined {
-    return this.remotePortNumber;
+    return this.sock.remotePort;
   }
   get remoteFamily(): string | undefined {
-    return this.family;
+    return this.sock.remoteFamily;
   }
   get tls(): TlsInfo | undefined {
     const socket = this.sock;
@@ -344,13 +350,12 @@ export class SocketConnection implements Connection {
     const s = this.sock;
     this.local = s.localAddress;
     this.localPortNumber = s.localPort;
-    this.remote = s.remoteAddress;
-    this.remotePortNumber = s.remotePort;
-    this.family = s.remoteFamily;
+    this.rememberPeer();
   }
 
-  private eventHub(): EventHub<ConnectionEvent> {
-    return (this.events ??= new EventHub<ConnectionEvent>());
+  /** Makes Node read and keep the peer's address, which its getters then answer after close. */
+  private rememberPeer(): void {
+    void this.sock.remoteAddress;
   }
 
   private writabilityHub(): EventHub<boolean> {
@@ -541,18 +546,53 @@ export class SocketConnection implements Connection {
   }
 }
 
-/** Who is told that a connection's socket closed (see {@link ownConnection}). */
+/** `writable$`: the current writability, then its changes, until the connection closes. */
+class WritableObservable extends Observable<boolean> {
+  constructor(readonly connection: SocketConnection) {
+    super(subscribeWritable);
+  }
+}
+
+function subscribeWritable(this: Observable<boolean>, subscriber: Subscriber<boolean>): TeardownLogic {
+  const c = (this as WritableObservable).connection;
+  if (!c['isClosed']) subscriber.next(c['isWritable']);
+  return c['writabilityHub']().observable.subscribe(subscriber);
+}
+
+/** Who is told that a connection's socket closed (see {@link acceptConnection}). */
 export interface ConnectionOwner {
   connectionClosed(connection: SocketConnection, hadError: boolean): void;
 }
 
+/** What {@link acceptConnection} tells the constructor. */
+interface Accepting {
+  readonly owner: ConnectionOwner;
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
+}
+
+/** Set only while `acceptConnection` constructs. */
+let accepting: Accepting | undefined;
+
 /**
- * Makes `owner` the one told when the connection's socket has closed, after the connection has
- * completed its Observables: how `listen` keeps count without a listener and closure per
- * connection.
+ * Wraps a socket a server accepted. `owner` is told when the socket has closed, after the
+ * connection has completed its Observables: how `listen` keeps count without a listener and
+ * closure per connection. `localAddress`/`localPort` are the server's when it listens on a
+ * specific address (then every accepted socket has them, and asking the kernel is skipped);
+ * undefined for a wildcard or unix socket server.
  */
-export function ownConnection(connection: SocketConnection, owner: ConnectionOwner): void {
-  connection['owner'] = owner;
+export function acceptConnection(
+  socket: Socket,
+  owner: ConnectionOwner,
+  localAddress: string | undefined,
+  localPort: number | undefined,
+): SocketConnection {
+  accepting = { owner, localAddress, localPort };
+  try {
+    return new SocketConnection(socket);
+  } finally {
+    accepting = undefined;
+  }
 }
 
 /**
@@ -683,14 +723,13 @@ type OwnedSocket = Socket & { [kConnection]: SocketConnection };
 /** The read gate of a socket: flowing means the socket reads. No closure per connection. */
 class SocketGate extends ReadGate {
   constructor(readonly socket: Socket) {
-    super(setSocketFlowing);
+    super();
   }
-}
 
-// ReadGate calls it as its own method, so `this` is the gate.
-function setSocketFlowing(this: SocketGate, flowing: boolean): void {
-  if (flowing) this.socket.resume();
-  else this.socket.pause();
+  protected override setFlowing(flowing: boolean): void {
+    if (flowing) this.socket.resume();
+    else this.socket.pause();
+  }
 }
 
 /** Ends the batch of one tick: the socket writes everything corked since, with one writev. */

@@ -3,7 +3,7 @@ import * as net from 'net';
 import * as tls from 'tls';
 import { Observable, asyncScheduler, from, take } from 'rxjs';
 import type { NextObserver, ObservableInput, SchedulerLike, Subscription } from 'rxjs';
-import { SocketConnection, ownConnection } from './connection';
+import { acceptConnection } from './connection';
 import type { ConnectionOwner } from './connection';
 import { InvalidArgumentError, checkInteger } from './errors';
 import { addListeners } from './internal/listeners';
@@ -263,6 +263,10 @@ export function listen(options: ListenOptions): Observable<Connection> {
     let shutdownSub: Subscription | undefined;
     let removeAbortListener: (() => void) | undefined;
 
+    // The bound address when it is a specific one: every accepted socket's local address.
+    let specificAddress: string | undefined;
+    let specificPort: number | undefined;
+
     // Told by each connection when its socket has closed: one object for all of them.
     const owner: ConnectionOwner = {
       connectionClosed(connection, hadError) {
@@ -274,8 +278,7 @@ export function listen(options: ListenOptions): Observable<Connection> {
 
     const removeListeners = addListeners(server, {
       [secure ? 'secureConnection' : 'connection']: (socket: net.Socket) => {
-        const connection = new SocketConnection(socket);
-        ownConnection(connection, owner);
+        const connection = acceptConnection(socket, owner, specificAddress, specificPort);
         open.add(connection);
         tell({ type: 'connection', connection, open: open.size });
         if (acceptProxy) acceptProxy(connection, (view) => subscriber.next(view));
@@ -290,6 +293,10 @@ export function listen(options: ListenOptions): Observable<Connection> {
       listening: () => {
         const address = server.address();
         if (address === null) return;
+        if (typeof address !== 'string' && !WILDCARDS.has(address.address)) {
+          specificAddress = address.address;
+          specificPort = address.port;
+        }
         tell({ type: 'listening', address });
         if (!listening) return;
         try {
@@ -369,6 +376,9 @@ export function listen(options: ListenOptions): Observable<Connection> {
     };
   });
 }
+
+/** Addresses that accept on every interface: an accepted socket's local address is its own. */
+const WILDCARDS = new Set(['0.0.0.0', '::', '::0', '0:0:0:0:0:0:0:0']);
 
 function isAbortSignal(value: unknown): value is AbortSignal {
   return typeof AbortSignal !== 'undefined' && value instanceof AbortSignal;

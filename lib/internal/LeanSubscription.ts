@@ -12,31 +12,33 @@ import type { TeardownLogic } from 'rxjs';
  * what the field holds, ends with its downstream anyway).
  */
 export class LeanSubscription extends Subscription {
-  private firstFinalizer: Exclude<TeardownLogic, void> | undefined = undefined;
-  /** Set once a second finalizer came: from then on every finalizer is in RxJS's array. */
-  private spilled = false;
+  /**
+   * The first finalizer; SPILLED once a second one came (from then on every finalizer is in
+   * RxJS's array): one field for both, as thousands of these may be alive.
+   */
+  private firstFinalizer: Exclude<TeardownLogic, void> | typeof SPILLED | undefined = undefined;
 
   override add(teardown: TeardownLogic): void {
     if (!teardown || teardown === this) return;
     // Closed: RxJS runs it at once.
     if (this.closed) return super.add(teardown);
     const first = this.firstFinalizer;
-    if (first === undefined && !this.spilled) {
+    if (first === undefined) {
       if (teardown instanceof Subscription && teardown.closed) return;
       this.firstFinalizer = teardown;
       return;
     }
-    if (first !== undefined) {
+    if (first !== SPILLED) {
       // A second finalizer: RxJS's array from now on, the first one first (the order they were
       // added in, and a child that unsubscribes early removes itself as RxJS arranges).
-      this.firstFinalizer = undefined;
+      this.firstFinalizer = SPILLED;
       super.add(first);
     }
-    this.spilled = true;
     super.add(teardown);
   }
 
   override remove(teardown: Exclude<TeardownLogic, void>): void {
+    // Once spilled, the field stays SPILLED: later finalizers keep going to the array, in order.
     if (teardown === this.firstFinalizer) this.firstFinalizer = undefined;
     else super.remove(teardown);
   }
@@ -44,10 +46,10 @@ export class LeanSubscription extends Subscription {
   override unsubscribe(): void {
     if (this.closed) return;
     const first = this.firstFinalizer;
-    this.firstFinalizer = undefined;
     // The array's finalizers, if any (never together with a first finalizer in the field).
     super.unsubscribe();
-    if (first === undefined) return;
+    if (first === undefined || first === SPILLED) return;
+    this.firstFinalizer = undefined;
     try {
       if (typeof first === 'function') first();
       else first.unsubscribe();
@@ -57,3 +59,6 @@ export class LeanSubscription extends Subscription {
     }
   }
 }
+
+/** Marks a LeanSubscription whose finalizers are all in RxJS's array. */
+const SPILLED = { unsubscribe(): void {} };

@@ -22,14 +22,23 @@ export class ReadGate extends Observable<Buffer> {
   /** Chunks read while nobody listened; made on first use. */
   private pending: Buffer[] | undefined = undefined;
   private pendingBytes = 0;
-  private userHold: (() => void) | undefined = undefined;
   private holds = 0;
-  /** FLOWING, DONE, FAILED and DRAINING bits: one field rather than four. */
+  /** FLOWING, DONE, FAILED, DRAINING and USER_PAUSED bits: one field rather than five. */
   private state = 0;
   private error: Error | undefined = undefined;
 
-  constructor(private readonly setFlowing: (flowing: boolean) => void) {
+  /** Told when reading should start or stop; absent when a subclass overrides `setFlowing`. */
+  declare private onFlowing?: (flowing: boolean) => void;
+
+  constructor(onFlowing?: (flowing: boolean) => void) {
     super(subscribeToGate);
+    // Only when given: a socket's gate overrides setFlowing and spends no field on it.
+    if (onFlowing !== undefined) this.onFlowing = onFlowing;
+  }
+
+  /** Starts or stops reading. */
+  protected setFlowing(flowing: boolean): void {
+    this.onFlowing?.(flowing);
   }
 
   private get done(): boolean {
@@ -95,20 +104,28 @@ export class ReadGate extends Observable<Buffer> {
       this.only = undefined;
     } else this.many.push(subscriber);
     this.update();
-    return new GateTicket(this, subscriber);
+    // The gate is the teardown (see unsubscribe): no object per subscription.
+    return this;
   }
 
-  /** Removes a subscriber added by `attach` (its teardown). */
-  detach(subscriber: Subscriber<Buffer>): void {
-    if (this.only === subscriber) this.only = undefined;
-    else {
+  /**
+   * The teardown `attach` returns, run when a subscriber unsubscribes: RxJS marks a subscription
+   * closed before it runs its teardowns, so the subscribers that are closed are the ones leaving.
+   */
+  unsubscribe(): void {
+    const only = this.only;
+    if (only !== undefined) {
+      if (!only.closed) return;
+      this.only = undefined;
+    } else {
       const many = this.many;
-      const i = many === undefined ? -1 : many.indexOf(subscriber);
-      if (i < 0) return;
-      many!.splice(i, 1);
-      if (many!.length === 1) {
-        this.only = many![0];
+      if (many === undefined) return;
+      const open = many.filter((s) => !s.closed);
+      if (open.length === many.length) return;
+      if (open.length > 1) this.many = open;
+      else {
         this.many = undefined;
+        this.only = open[0];
       }
     }
     this.update();
@@ -138,14 +155,18 @@ export class ReadGate extends Observable<Buffer> {
 
   /** The user's `pause()`: one hold, taken at most once until `resumeByUser()`. */
   pauseByUser(): void {
-    if (!this.userHold) this.userHold = this.hold();
+    if ((this.state & USER_PAUSED) !== 0) return;
+    this.state |= USER_PAUSED;
+    this.holds++;
+    this.update();
   }
 
   /** Undoes `pauseByUser()`; other holds stay. */
   resumeByUser(): void {
-    const release = this.userHold;
-    this.userHold = undefined;
-    if (release) release();
+    if ((this.state & USER_PAUSED) === 0) return;
+    this.state &= ~USER_PAUSED;
+    this.holds--;
+    this.update();
   }
 
   /**
@@ -177,18 +198,6 @@ export class ReadGate extends Observable<Buffer> {
   }
 }
 
-/** A subscriber's teardown: an object rather than a closure, as a server may hold thousands. */
-class GateTicket {
-  constructor(
-    private readonly gate: ReadGate,
-    private readonly subscriber: Subscriber<Buffer>,
-  ) {}
-
-  unsubscribe(): void {
-    this.gate.detach(this.subscriber);
-  }
-}
-
 function subscribeToGate(this: Observable<Buffer>, subscriber: Subscriber<Buffer>): TeardownLogic {
   return (this as ReadGate).attach(subscriber);
 }
@@ -200,6 +209,8 @@ const FLOWING = 1;
 const DONE = 2;
 const FAILED = 4;
 const DRAINING = 8;
+/** The user's pause(), one of the holds. */
+const USER_PAUSED = 16;
 
 /** Bytes kept for a late subscriber while reading on after our own FIN. */
 const DRAIN_LIMIT = 64 * 1024;

@@ -12,23 +12,25 @@ import { LeanSubscription } from './LeanSubscription';
  */
 class FramerSubscriber<T> extends LeanSubscription implements Observer<Buffer> {
   /**
-   * Made on the first chunk (or the end), so that a connection that has sent nothing holds no
-   * framer and no chunk queue; null once released.
+   * The framer's factory until the first chunk (or the end), then the framer it made, so that a
+   * connection that has sent nothing holds no framer and no chunk queue (one field for both);
+   * null once released.
    */
-  private framer: Framer<T> | null | undefined = undefined;
+  private framer: Framer<T> | (() => Framer<T>) | null;
 
   constructor(
     private readonly destination: Subscriber<T>,
-    private readonly createFramer: () => Framer<T>,
+    createFramer: () => Framer<T>,
   ) {
     super();
+    this.framer = createFramer;
   }
 
   next(chunk: Buffer): void {
     let framer = this.framer;
     if (framer === null) return;
     try {
-      if (framer === undefined) framer = this.framer = this.createFramer();
+      if (typeof framer === 'function') framer = this.framer = framer();
       framer.push(chunk);
       this.drain(framer);
     } catch (error) {
@@ -46,7 +48,7 @@ class FramerSubscriber<T> extends LeanSubscription implements Observer<Buffer> {
     let framer = this.framer;
     if (framer === null) return;
     try {
-      if (framer === undefined) framer = this.framer = this.createFramer();
+      if (typeof framer === 'function') framer = this.framer = framer();
       framer.end();
       this.drain(framer);
     } catch (error) {
@@ -82,7 +84,7 @@ class FramerSubscriber<T> extends LeanSubscription implements Observer<Buffer> {
   private release(): void {
     const framer = this.framer;
     this.framer = null;
-    if (framer) framer.clear();
+    if (framer !== null && typeof framer !== 'function') framer.clear();
   }
 }
 

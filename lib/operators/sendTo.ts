@@ -187,8 +187,20 @@ interface SendConfig {
 class SendSubscriber<T extends Chunk> extends LeanSubscription implements Observer<T> {
   /** Values waiting for the connection to become writable; created on first use. */
   private queue: T[] | undefined = undefined;
-  private sourceDone = false;
-  private finishing = false;
+  /** SOURCE_DONE and FINISHING bits: one field rather than two (a server may hold thousands). */
+  private bits = 0;
+  private get sourceDone(): boolean {
+    return (this.bits & SOURCE_DONE) !== 0;
+  }
+  private set sourceDone(on: boolean) {
+    this.bits = on ? this.bits | SOURCE_DONE : this.bits & ~SOURCE_DONE;
+  }
+  private get finishing(): boolean {
+    return (this.bits & FINISHING) !== 0;
+  }
+  private set finishing(on: boolean) {
+    this.bits = on ? this.bits | FINISHING : this.bits & ~FINISHING;
+  }
   private release: (() => void) | undefined = undefined;
   private watching: Subscription | undefined = undefined;
   // The settings, copied from the shared config: one object per connection rather than two.
@@ -367,3 +379,7 @@ class SendSubscriber<T extends Chunk> extends LeanSubscription implements Observ
 }
 
 const EMPTY = Buffer.alloc(0);
+
+// SendSubscriber's bits.
+const SOURCE_DONE = 1;
+const FINISHING = 2;

@@ -9,6 +9,7 @@ import {
   Subject,
   VirtualTimeScheduler,
   catchError,
+  finalize,
   firstValueFrom,
   lastValueFrom,
   map,
@@ -235,6 +236,39 @@ describe('connections', () => {
       );
       expect(events).toEqual(expect.arrayContaining(['data', 'written', 'finish', 'end', 'close']));
       expect(events[events.length - 1]).toBe('close');
+    } finally {
+      server.subscription.unsubscribe();
+    }
+  });
+
+  it.each([
+    ["a specific address (the local address is the server's, not asked of the kernel)", '127.0.0.1'],
+    ['the wildcard address (the local address is asked of the kernel)', '0.0.0.0'],
+  ])('keeps the addresses of a connection accepted on %s after it closed', async (_, host) => {
+    const seen: { local: string; remote: string }[] = [];
+    let clientPort = 0;
+    const server = await startServer(
+      (conn) =>
+        conn.data$.pipe(
+          sendTo(conn),
+          finalize(() =>
+            seen.push({
+              local: `${conn.localAddress}:${conn.localPort}`,
+              remote: `${conn.remoteAddress}:${conn.remotePort}/${conn.remoteFamily}`,
+            }),
+          ),
+          // The reset errors this connection's pipeline only.
+          catchError(() => EMPTY),
+        ),
+      { host },
+    );
+    try {
+      const client = await plainConnect(server.port);
+      clientPort = client.localPort!;
+      // The client resets: the kernel forgets the connection before the server side closes.
+      client.resetAndDestroy();
+      while (seen.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      expect(seen).toEqual([{ local: `127.0.0.1:${server.port}`, remote: `127.0.0.1:${clientPort}/IPv4` }]);
     } finally {
       server.subscription.unsubscribe();
     }
