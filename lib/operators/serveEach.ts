@@ -51,7 +51,7 @@ export interface ServeEachOptions<C extends Connection = Connection> {
  *
  * It is `mergeMap(handler)` with a `catchError` per connection, built for servers that hold many
  * connections: one small subscriber per connection and no closures, where the operator pair costs
- * about 1.2 kB per connection (a third of an idle rxnet connection).
+ * about 1.2 kB per connection.
  *
  * @param handler Called once per connection; returns the connection's pipeline.
  * @example
