@@ -34,7 +34,9 @@ export function nextConnectionId(): number {
  * gathered without going through the socket's stream machinery one by one: views that continue
  * one another in memory (frames cut from one chunk) are joined into one view, and many small
  * pieces are copied into one buffer; larger writes go to the corked socket as they are (one
- * `writev`). `write()` says false once the socket and the batch hold a high-water mark.
+ * `writev`). `write()` says false once the socket and the batch hold a high-water mark, except
+ * that the replies to a chunk being dispatched are taken up to four marks and go out together,
+ * after which the connection is not writable until `'drain'`.
  *
  * A server may hold tens of thousands of these, so a connection costs little until used: the
  * socket's listeners are shared functions (no closures per connection), and `events$`,
@@ -196,11 +198,16 @@ export class SocketConnection implements Connection {
     }
     const batch = (this.coalesced ??= new WriteBatch());
     batch.add(chunk, size, callback);
-    if (socket.writableLength + batch.bytes < socket.writableHighWaterMark) return true;
+    const held = socket.writableLength + batch.bytes;
+    const highWaterMark = socket.writableHighWaterMark;
+    if (held < highWaterMark) return true;
     if (!this.dispatching) return this.batchFull();
-    // Full while a chunk read from this socket is dispatched: say false (the sink stops and holds
-    // reading) and let the batch go with the dispatch's end, one write for the whole chunk's
-    // replies; the socket then holds a high-water mark and says 'drain' once it took it.
+    // Over the high-water mark while a chunk read from this socket is dispatched: the replies to
+    // that chunk (frames already in memory) are taken, up to DISPATCH_ROOM high-water marks, and
+    // go out together when the dispatch ends, as hand-written code corked per chunk does; the
+    // connection then says it is not writable until 'drain' (see flushBatch), so a sink stops at
+    // its next value. Past that room, false at once.
+    if (held < highWaterMark * DISPATCH_ROOM) return true;
     this.setWritable(false);
     return false;
   }
@@ -341,9 +348,15 @@ export class SocketConnection implements Connection {
     this.writeCoalesced();
     const socket = this.sock;
     socket.uncork();
+    if (this.writeEnded) return;
+    // The batch took the socket over its high-water mark (a dispatch's replies): not writable
+    // until the 'drain' that the socket now owes.
+    if (this.isWritable) {
+      if (socket.writableNeedDrain) this.setWritable(false);
+    }
     // write() said false for a batch that filled during a dispatch; the socket counts strings in
     // its own units, so it may have taken the batch without needing a 'drain': writable again.
-    if (!this.isWritable && !socket.writableNeedDrain && !this.writeEnded) this.setWritable(true);
+    else if (!socket.writableNeedDrain) this.setWritable(true);
   }
 
   private rememberAddresses(): void {
@@ -600,6 +613,12 @@ export function acceptConnection(
  * (corked) socket as they are.
  */
 const COALESCE_MAX = 2048;
+
+/**
+ * High-water marks a batch may hold while a chunk is dispatched before write() says false: room
+ * for the replies to one chunk (Node reads at most 64 KiB at a time; the default mark is 16 KiB).
+ */
+const DISPATCH_ROOM = 4;
 
 /**
  * Pieces of a batch averaging fewer bytes than this are copied into one buffer: copying a small

@@ -203,27 +203,40 @@ describe('same-tick write batching', () => {
     expect(await received).toBe('a' + 'b'.repeat(size) + 'c' + 'd'.repeat(size));
   });
 
-  it('while a chunk is dispatched, says false at the high-water mark and sends the whole batch with the dispatch end, then drains', async () => {
+  it("while a chunk is dispatched, takes its replies past the high-water mark, sends them together at the dispatch's end, then is not writable until drain", async () => {
     const { conn, socket, peer, batches } = await pair();
     const size = socket.writableHighWaterMark;
     const count = size / 1024 + 4;
     const received = read(peer, count * 1024);
     const results: boolean[] = [];
     let sentDuringDispatch = -1;
+    const states: boolean[] = [];
+    conn.writable$.subscribe((w) => states.push(w));
     conn.data$.pipe(take(1)).subscribe(() => {
       for (let i = 0; i < count; i++) results.push(conn.write(Buffer.alloc(1024, 0x61 + (i % 26))));
       sentDuringDispatch = batches.length;
     });
     peer.write('go');
     expect((await received).length).toBe(count * 1024);
-    // True until the batch held a high-water mark, false from then on; nothing left mid-dispatch.
-    expect(results.indexOf(false)).toBe(size / 1024 - 1);
-    expect(results.slice(size / 1024 - 1).every((ok) => !ok)).toBe(true);
+    expect(results.every((ok) => ok)).toBe(true);
     expect(sentDuringDispatch).toBe(0);
     expect(batches).toHaveLength(1);
     expect(batches[0].join('').length).toBe(count * 1024);
     await firstValueFrom(conn.writable$.pipe(filter((w) => w)));
-    expect(conn.writable).toBe(true);
+    expect(states).toEqual([true, false, true]);
+  });
+
+  it('says false within a dispatch once the batch holds four high-water marks, so a writer that ignores it is still bounded', async () => {
+    const { conn, socket, peer } = await pair();
+    const size = socket.writableHighWaterMark;
+    const results: boolean[] = [];
+    conn.data$.pipe(take(1)).subscribe(() => {
+      for (let i = 0; i < (size * 4) / 1024 + 2; i++) results.push(conn.write(Buffer.alloc(1024, 0x62)));
+    });
+    const received = read(peer, size * 4 + 2048);
+    peer.write('go');
+    expect((await received).length).toBe(size * 4 + 2048);
+    expect(results.indexOf(false)).toBe((size * 4) / 1024 - 1);
   });
 
   it('hands the gathered writes to the socket before anyone reaches it through conn.socket', async () => {
