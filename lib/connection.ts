@@ -39,8 +39,9 @@ export function nextConnectionId(): number {
  * after which the connection is not writable until `'drain'`.
  *
  * A server may hold tens of thousands of these, so a connection costs little until used: the
- * socket's listeners are shared functions (no closures per connection), and `events$`,
- * `writable$` and the listeners only they need are created on first use.
+ * socket's listeners are shared functions (no closures per connection); the `events$` hub and
+ * the listeners only it needs are created on first use, and `writable$` is a small Observable
+ * made on each access.
  *
  * `listen()` and `connect()` create these; construct one yourself to adopt a socket made
  * elsewhere (a plain `net.Server`, a socket handed over by `child_process`).
@@ -348,15 +349,10 @@ export class SocketConnection implements Connection {
     this.writeCoalesced();
     const socket = this.sock;
     socket.uncork();
-    if (this.writeEnded) return;
-    // The batch took the socket over its high-water mark (a dispatch's replies): not writable
-    // until the 'drain' that the socket now owes.
-    if (this.isWritable) {
-      if (socket.writableNeedDrain) this.setWritable(false);
-    }
-    // write() said false for a batch that filled during a dispatch; the socket counts strings in
-    // its own units, so it may have taken the batch without needing a 'drain': writable again.
-    else if (!socket.writableNeedDrain) this.setWritable(true);
+    // Writable exactly when the socket owes no 'drain': the batch may have taken it over its
+    // high-water mark (a dispatch's replies), or write() said false for a batch the socket then
+    // took without needing a drain (it counts strings in its own units).
+    if (!this.writeEnded) this.setWritable(!socket.writableNeedDrain);
   }
 
   private rememberAddresses(): void {
@@ -635,10 +631,12 @@ type WriteCallback = (error?: Error | null) => void;
 class WriteBatch {
   private readonly chunks: Chunk[] = [];
   private callbacks: WriteCallback[] | undefined = undefined;
-  /** The last chunk added when it is a view (else undefined), and where the run of views continuing it ends. */
+  /**
+   * The last chunk added when it is a view (else undefined), and where the run of views
+   * continuing it ends (past its own end when views were joined to it).
+   */
   private last: Uint8Array | undefined = undefined;
   private lastEnd = 0;
-  private joined = false;
   count = 0;
   bytes = 0;
 
@@ -655,7 +653,6 @@ class WriteBatch {
     // The offset first: cheaper than the buffer, and false for unrelated chunks.
     if (last !== undefined && chunk.byteOffset === this.lastEnd && chunk.buffer === last.buffer) {
       this.lastEnd += size;
-      this.joined = true;
       return;
     }
     this.seal();
@@ -716,10 +713,12 @@ class WriteBatch {
 
   /** Replaces the last chunk by one view of the run of views that continued it. */
   private seal(): void {
-    if (!this.joined) return;
-    this.joined = false;
-    const last = this.last!;
-    this.chunks[this.count - 1] = Buffer.from(last.buffer, last.byteOffset, this.lastEnd - last.byteOffset);
+    const last = this.last;
+    if (last === undefined) return;
+    const length = this.lastEnd - last.byteOffset;
+    if (length === last.byteLength) return;
+    this.chunks[this.count - 1] = Buffer.from(last.buffer, last.byteOffset, length);
+    this.last = undefined;
   }
 }
 
