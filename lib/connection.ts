@@ -6,6 +6,7 @@ import { TLSSocket } from 'tls';
 import { ConnectionClosedError, WriteAfterEndError } from './errors';
 import { EventHub } from './internal/EventHub';
 import { ReadGate } from './internal/ReadGate';
+import { lastCut } from './internal/lastCut';
 import type { Chunk, Connection, ConnectionEvent, TlsInfo } from './types';
 
 let lastId = 0;
@@ -88,6 +89,7 @@ export class SocketConnection implements Connection {
    * them; a reference kept and written to later bypasses that.
    */
   get socket(): Socket {
+    this.corkBatch();
     this.writeCoalesced();
     return this.sock;
   }
@@ -168,7 +170,6 @@ export class SocketConnection implements Connection {
     const socket = this.sock;
     if (!this.batching) {
       this.batching = true;
-      socket.cork();
       // Writes made while this connection's data is dispatched end with that dispatch; any
       // others at the end of the tick.
       if (!this.dispatching && !this.flushScheduled) {
@@ -180,6 +181,7 @@ export class SocketConnection implements Connection {
     // goes to the socket as it is, with its own callback.
     const events = this.events;
     if (events !== undefined && events.observed) {
+      this.corkBatch();
       this.writeCoalesced();
       return socket.write(chunk, this.onWritten(chunk, callback)) || this.batchFull();
     }
@@ -194,6 +196,7 @@ export class SocketConnection implements Connection {
           : // Not a chunk: straight to the socket, which rejects it.
             Infinity;
     if (size > COALESCE_MAX) {
+      this.corkBatch();
       this.writeCoalesced();
       return socket.write(chunk, callback) || this.batchFull();
     }
@@ -220,19 +223,41 @@ export class SocketConnection implements Connection {
    */
   private batchFull(): boolean {
     const socket = this.sock;
-    this.batching = false;
     this.writeCoalesced();
-    socket.uncork();
+    this.batching = false;
+    this.uncorkBatch();
     if (socket.writableLength < socket.writableHighWaterMark) return true;
     this.setWritable(false);
     return false;
   }
 
-  /** Hands the small writes gathered so far to the socket (see {@link WriteBatch}). */
+  /**
+   * Hands the small writes gathered so far to the socket (see {@link WriteBatch}), corking it
+   * first if they go as several writes.
+   */
   private writeCoalesced(): void {
     const batch = this.coalesced;
     if (batch === undefined || batch.count === 0) return;
+    if (batch.writesPieces) this.corkBatch();
     batch.writeTo(this.sock);
+  }
+
+  /**
+   * Corks the socket for the rest of the batch. A batch of small writes alone never needs it (it
+   * reaches the socket as one write when it ends): only a write that goes to the socket before
+   * then, or a batch written in pieces, corks it, so the usual batch skips the socket's own
+   * buffering.
+   */
+  private corkBatch(): void {
+    if (!this.batching || this.corked) return;
+    this.corked = true;
+    this.sock.cork();
+  }
+
+  private uncorkBatch(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.sock.uncork();
   }
 
   end(chunk?: Chunk, callback?: (error?: Error | null) => void): void {
@@ -257,9 +282,10 @@ export class SocketConnection implements Connection {
     // The last chunk goes through write() so it counts like any other (and reports 'written').
     if (chunk !== undefined) this.write(chunk);
     this.ended = true;
-    // end() uncorks the socket itself; the batch's uncork at the end of the tick is then a no-op.
-    this.batching = false;
     this.writeCoalesced();
+    this.batching = false;
+    // end() uncorks the socket itself.
+    this.corked = false;
     this.sock.end(callback);
   }
 
@@ -345,10 +371,10 @@ export class SocketConnection implements Connection {
   /** Ends the current tick's batch now: everything written since goes to the socket. */
   private flushBatch(): void {
     if (!this.batching) return;
-    this.batching = false;
     this.writeCoalesced();
+    this.batching = false;
+    this.uncorkBatch();
     const socket = this.sock;
-    socket.uncork();
     // Writable exactly when the socket owes no 'drain': the batch may have taken it over its
     // high-water mark (a dispatch's replies), or write() said false for a batch the socket then
     // took without needing a drain (it counts strings in its own units).
@@ -423,12 +449,19 @@ export class SocketConnection implements Connection {
   private set isClosed(on: boolean) {
     this.setFlag(CLOSED, on);
   }
-  /** True while the socket is corked for the writes of the current tick. */
+  /** True while writes are gathered into a batch (until the dispatch or the tick ends). */
   private get batching(): boolean {
     return (this.flags & BATCHING) !== 0;
   }
   private set batching(on: boolean) {
     this.setFlag(BATCHING, on);
+  }
+  /** True while the batch holds the socket corked (see corkBatch). */
+  private get corked(): boolean {
+    return (this.flags & CORKED) !== 0;
+  }
+  private set corked(on: boolean) {
+    this.setFlag(CORKED, on);
   }
   /** True while an end-of-tick flush is queued on process.nextTick. */
   private get flushScheduled(): boolean {
@@ -632,26 +665,60 @@ class WriteBatch {
   private readonly chunks: Chunk[] = [];
   private callbacks: WriteCallback[] | undefined = undefined;
   /**
-   * The last chunk added when it is a view (else undefined), and where the run of views
-   * continuing it ends (past its own end when views were joined to it).
+   * The last chunk added when it is a view (else undefined): the first of a run of views that
+   * continue one another in memory, which {@link seal} replaces by one view of the whole run.
    */
   private last: Uint8Array | undefined = undefined;
+  /**
+   * A run of frames cut from one chunk (see `lastCut`): that chunk and where in it the run
+   * starts and ends. Undefined for a run of other views, known by `lastEnd` and `lastBuffer`.
+   */
+  private runChunk: Uint8Array | undefined = undefined;
+  private runStart = 0;
+  private runEnd = 0;
+  /** Where a run of other views ends (its last view's `byteOffset` plus length). */
   private lastEnd = 0;
+  /**
+   * The memory `last` is a view of, read when a view first seems to continue it: a typed array's
+   * `buffer` is a call into the engine, so it is read once per run, not twice per piece.
+   */
+  private lastBuffer: ArrayBufferLike | undefined = undefined;
   count = 0;
   bytes = 0;
 
   add(chunk: Chunk, size: number, callback: WriteCallback | undefined): void {
     this.bytes += size;
     if (callback !== undefined) (this.callbacks ??= []).push(callback);
+    // An empty write (sendTo's flush marker) rides with the pieces before it.
+    if (size === 0 && this.count > 0) return;
     if (typeof chunk === 'string') {
       this.seal();
-      this.last = undefined;
+      this.chunks[this.count++] = chunk;
+      return;
+    }
+    const cut = lastCut;
+    if (chunk === cut.view) {
+      // A frame as a framer cut it: where it lies is known without asking the view.
+      if (cut.chunk === this.runChunk && cut.start === this.runEnd) {
+        this.runEnd = cut.end;
+        return;
+      }
+      this.seal();
+      this.last = chunk;
+      this.runChunk = cut.chunk;
+      this.runStart = cut.start;
+      this.runEnd = cut.end;
       this.chunks[this.count++] = chunk;
       return;
     }
     const last = this.last;
     // The offset first: cheaper than the buffer, and false for unrelated chunks.
-    if (last !== undefined && chunk.byteOffset === this.lastEnd && chunk.buffer === last.buffer) {
+    if (
+      last !== undefined &&
+      this.runChunk === undefined &&
+      chunk.byteOffset === this.lastEnd &&
+      chunk.buffer === (this.lastBuffer ??= last.buffer)
+    ) {
       this.lastEnd += size;
       return;
     }
@@ -659,6 +726,12 @@ class WriteBatch {
     this.last = chunk;
     this.lastEnd = chunk.byteOffset + size;
     this.chunks[this.count++] = chunk;
+  }
+
+  /** True when {@link writeTo} will make more than one socket write (the socket should be corked). */
+  get writesPieces(): boolean {
+    const n = this.count;
+    return n > 1 && this.bytes >= n * COPY_BELOW;
   }
 
   /**
@@ -673,7 +746,6 @@ class WriteBatch {
     const chunks = this.chunks;
     const callback = this.takeCallback();
     // Empty before writing: a socket that throws leaves a usable batch behind.
-    this.last = undefined;
     this.count = 0;
     this.bytes = 0;
     try {
@@ -689,7 +761,7 @@ class WriteBatch {
           if (typeof chunk === 'string') offset += out.write(chunk, offset);
           else {
             out.set(chunk, offset);
-            offset += chunk.byteLength;
+            offset += chunk.length;
           }
         }
         socket.write(out, callback);
@@ -711,13 +783,22 @@ class WriteBatch {
     };
   }
 
-  /** Replaces the last chunk by one view of the run of views that continued it. */
+  /** Replaces the last chunk by one view of the run of views that continued it, and ends the run. */
   private seal(): void {
     const last = this.last;
     if (last === undefined) return;
-    const length = this.lastEnd - last.byteOffset;
-    if (length === last.byteLength) return;
-    this.chunks[this.count - 1] = Buffer.from(last.buffer, last.byteOffset, length);
+    const runChunk = this.runChunk;
+    if (runChunk !== undefined) {
+      const { runStart, runEnd } = this;
+      if (runEnd - runStart !== last.length) this.chunks[this.count - 1] = runChunk.subarray(runStart, runEnd);
+      this.runChunk = undefined;
+    } else {
+      const length = this.lastEnd - last.byteOffset;
+      if (length !== last.length) {
+        this.chunks[this.count - 1] = Buffer.from(this.lastBuffer ?? last.buffer, last.byteOffset, length);
+      }
+      this.lastBuffer = undefined;
+    }
     this.last = undefined;
   }
 }
@@ -732,6 +813,7 @@ const BATCHING = 8;
 const FLUSH_SCHEDULED = 16;
 const DISPATCHING = 32;
 const LISTENS_FOR_DRAIN = 64;
+const CORKED = 128;
 
 /** Where a socket keeps its connection, for the shared listeners. */
 const kConnection = Symbol('rxnet.connection');

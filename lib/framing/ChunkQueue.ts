@@ -1,5 +1,7 @@
 // The byte queue every framer reads from: a list of chunks, consumed as views, copied only across chunks.
 
+import { noteCut } from '../internal/lastCut';
+
 const EMPTY = Buffer.alloc(0);
 
 /**
@@ -55,15 +57,20 @@ export class ChunkQueue {
     if (n > this.total) throw new RangeError(`consume(${n}) with only ${this.total} byte(s) held`);
     const head = this.chunks[this.first];
     const start = this.offset;
-    if (start + n <= head.length) {
+    const end = start + n;
+    if (end <= head.length) {
       this.total -= n;
-      if (start + n === head.length) {
+      let view: Buffer;
+      if (end === head.length) {
         this.dropHead();
         // A whole chunk consumed from its start is returned as it is.
-        return start === 0 ? head : head.subarray(start);
+        view = start === 0 ? head : head.subarray(start);
+      } else {
+        this.offset = end;
+        view = head.subarray(start, end);
       }
-      this.offset = start + n;
-      return head.subarray(start, start + n);
+      noteCut(view, head, start, end);
+      return view;
     }
     const out = Buffer.allocUnsafe(n);
     let written = 0;
@@ -93,7 +100,9 @@ export class ChunkQueue {
       // The common case of many frames in one chunk: one view, no bookkeeping beyond the offset.
       this.offset += total;
       this.total -= total;
-      return head.subarray(start, start + n);
+      const view = head.subarray(start, start + n);
+      noteCut(view, head, start, start + n);
+      return view;
     }
     if (before > 0) this.skip(before);
     const frame = this.consume(n);

@@ -86,6 +86,8 @@ export class DelimiterFramer implements Framer<Buffer> {
       return undefined;
     }
     this.searchFrom = 0;
+    // Kept whole and short enough whether or not a `\r` precedes: no need to look at it.
+    if (this.includeDelimiter && index <= maxLength) return queue.extract(0, index + delimiter.length, 0);
     let length = index;
     let delimiterLength = delimiter.length;
     if (this.stripCR && index > 0 && queue.byteAt(index - 1) === CR) {

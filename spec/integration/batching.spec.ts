@@ -1,7 +1,9 @@
 // Same-tick write batching on real sockets: one writev per tick, order, backpressure, flush-completion, end and destroy.
 import * as net from 'net';
-import { filter, firstValueFrom, lastValueFrom, of, take, toArray } from 'rxjs';
+import * as fc from 'fast-check';
+import { filter, firstValueFrom, lastValueFrom, of, take, tap, toArray } from 'rxjs';
 import { SocketConnection } from '../../lib/connection';
+import { ChunkQueue } from '../../lib/framing/ChunkQueue';
 import { lines } from '../../lib/operators/lines';
 import { sendTo } from '../../lib/operators/sendTo';
 import { closed, once, plainConnect, readAll } from '../support/net';
@@ -72,7 +74,9 @@ describe('same-tick write batching', () => {
     const { conn, socket, peer, batches } = await pair();
     const received = read(peer, 3);
     expect([conn.write('a'), conn.write('b'), conn.write('c')]).toEqual([true, true, true]);
-    expect(socket.writableCorked).toBe(1);
+    // Held outside the socket: it is neither corked nor holding them until the tick ends.
+    expect(socket.writableCorked).toBe(0);
+    expect(socket.writableLength).toBe(0);
     expect(batches).toEqual([]);
     expect(conn.bytesWritten).toBe(3);
     await tick();
@@ -254,6 +258,71 @@ describe('same-tick write batching', () => {
     second.conn.socket.end();
     expect((await got).toString()).toBe('hello');
     expect(calls).toEqual(['ok']);
+  });
+
+  it('corks the socket for the rest of the batch once conn.socket is reached, so its writes and the batch go out together', async () => {
+    const { conn, socket, peer, batches } = await pair();
+    const received = read(peer, 3);
+    conn.write('a');
+    conn.socket.write('b');
+    expect(socket.writableCorked).toBe(1);
+    conn.write('c');
+    await tick();
+    expect(socket.writableCorked).toBe(0);
+    expect(batches).toEqual([['a', 'b', 'c']]);
+    expect(await received).toBe('abc');
+  });
+
+  it("joins the frames a framer cut from one chunk into one view of that chunk's memory", async () => {
+    const { conn, peer, raw } = await pair();
+    const chunks: Buffer[] = [];
+    const done = lastValueFrom(
+      conn.data$.pipe(
+        tap((chunk) => chunks.push(chunk)),
+        lines({ includeDelimiter: true }),
+        take(3),
+        sendTo(conn, { end: false }),
+      ),
+      { defaultValue: undefined },
+    );
+    const received = read(peer, 14);
+    peer.write('one\ntwo\nthree\n');
+    expect(await received).toBe('one\ntwo\nthree\n');
+    await done;
+    // One chunk came (else the frames could not be one view); what went out is that chunk.
+    expect(chunks).toHaveLength(1);
+    expect(raw).toHaveLength(1);
+    const [[sent]] = raw as Buffer[][];
+    expect(sent.buffer).toBe(chunks[0].buffer);
+    expect(sent.byteOffset).toBe(chunks[0].byteOffset);
+    expect(sent.length).toBe(14);
+  });
+
+  it('never joins frames of different chunks, even where one starts at the offset the other ends at', async () => {
+    // Each frame is the last one cut when it is written, as when a pipeline echoes frames.
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 6 })), { minLength: 1, maxLength: 24 }),
+        async (cuts) => {
+          const { conn, peer } = await pair();
+          // Two chunks of different bytes, cut at the same positions in turn.
+          const queues = [new ChunkQueue(), new ChunkQueue()];
+          queues[0].push(Buffer.alloc(200, 0x61));
+          queues[1].push(Buffer.alloc(200, 0x62));
+          let expected = '';
+          for (const [which, size] of cuts) {
+            const frame = queues[which ? 1 : 0].consume(size);
+            expected += frame.toString();
+            conn.write(frame);
+          }
+          const received = read(peer, expected.length);
+          expect(await received).toBe(expected);
+          conn.destroy();
+          peer.destroy();
+        },
+      ),
+      { numRuns: 30 },
+    );
   });
 
   it('rejects what is not a chunk at once and goes on writing the rest', async () => {
