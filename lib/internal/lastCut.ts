@@ -29,7 +29,9 @@ export const lastCut: {
 export function noteCut(view: Uint8Array, chunk: Uint8Array, start: number, end: number): void {
   const cut = lastCut;
   cut.view = view;
-  cut.chunk = chunk;
+  // Stored only when it changes: storing a new object into this long-lived one costs a write
+  // barrier, and frames come many to a chunk.
+  if (cut.chunk !== chunk) cut.chunk = chunk;
   cut.start = start;
   cut.end = end;
 }
