@@ -1,4 +1,5 @@
 // Backplane: how hubs in several processes become one room; the interface and its in-process implementation.
+import { Buffer } from 'buffer';
 import { Subject } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { InvalidArgumentError, checkInteger } from './errors';

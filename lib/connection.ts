@@ -1,4 +1,5 @@
 // SocketConnection: a net.Socket seen as data$, events$ and writable$, with a guarded write side.
+import { Buffer } from 'buffer';
 import { Observable } from 'rxjs';
 import type { Subscriber, TeardownLogic } from 'rxjs';
 import type { Socket } from 'net';

@@ -1,4 +1,5 @@
 // redisBackplane(): hubs in several processes or machines as one room over Redis pub/sub (ioredis, an optional peer).
+import { Buffer } from 'buffer';
 import { randomBytes } from 'crypto';
 import { hostname } from 'os';
 import { Subject } from 'rxjs';

@@ -1,4 +1,5 @@
 // Node stream interop: a Readable as a holdable source, a Connection as a Duplex stream.
+import { Buffer } from 'buffer';
 import { Observable } from 'rxjs';
 import type { Subscription } from 'rxjs';
 import { Duplex } from 'stream';

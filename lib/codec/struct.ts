@@ -1,4 +1,5 @@
 // C struct layouts: field types, natural alignment and padding (or packing), byte order; decode and encode.
+import { Buffer } from 'buffer';
 import { EncodeError, InvalidArgumentError, checkInteger } from '../errors';
 import { checkByteOrder } from '../framing/Framer';
 

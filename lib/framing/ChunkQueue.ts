@@ -1,5 +1,6 @@
 // The byte queue every framer reads from: a list of chunks, consumed as views, copied only across chunks.
 
+import { Buffer } from 'buffer';
 import { noteCut } from '../internal/lastCut';
 
 const EMPTY = Buffer.alloc(0);

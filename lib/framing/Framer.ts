@@ -1,4 +1,5 @@
 // The pull interface every framer implements, and the option checks they share.
+import { Buffer } from 'buffer';
 import { InvalidArgumentError, checkInteger } from '../errors';
 
 /**

@@ -1,4 +1,5 @@
 // The PROXY protocol (v1 text, v2 binary) header decoder: a pure, synchronous state machine over a ChunkQueue.
+import { Buffer } from 'buffer';
 import { isIPv4, isIPv6 } from 'net';
 import { ProxyHeaderMissingError, ProxyHeaderTooLongError, ProxyProtocolError, checkInteger } from '../errors';
 import { ChunkQueue } from './ChunkQueue';

@@ -1,4 +1,5 @@
 // Writes PROXY protocol headers (v1 text, v2 binary): for a proxy written with rxnet, and for tests.
+import { Buffer } from 'buffer';
 import { isIPv4, isIPv6 } from 'net';
 import { EncodeError, InvalidArgumentError } from '../errors';
 import {

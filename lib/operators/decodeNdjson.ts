@@ -1,4 +1,5 @@
 // decodeNdjson(): newline-delimited JSON to values, with a per-line limit and a choice for malformed lines.
+import { Buffer } from 'buffer';
 import type { OperatorFunction } from 'rxjs';
 import { InvalidArgumentError, NdjsonParseError } from '../errors';
 import { DelimiterFramer } from '../framing/DelimiterFramer';

@@ -1,4 +1,5 @@
 // decodeText(): bytes to text without ever splitting a character across chunks; the reactive setEncoding().
+import { Buffer } from 'buffer';
 import { StringDecoder } from 'string_decoder';
 import type { OperatorFunction } from 'rxjs';
 import { InvalidArgumentError } from '../errors';

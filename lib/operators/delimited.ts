@@ -1,4 +1,5 @@
 // delimited(): frames ended by any byte sequence.
+import { Buffer } from 'buffer';
 import type { OperatorFunction } from 'rxjs';
 import { InvalidArgumentError } from '../errors';
 import { DelimiterFramer, type DelimiterFramerConfig } from '../framing/DelimiterFramer';

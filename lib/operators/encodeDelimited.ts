@@ -1,4 +1,5 @@
 // encodeDelimited(): frames to bytes, each followed by a delimiter.
+import { Buffer } from 'buffer';
 import { map, type OperatorFunction } from 'rxjs';
 import { EncodeError, FrameTooLongError, InvalidArgumentError } from '../errors';
 import { checkLimit, toBuffer } from '../framing/Framer';

@@ -1,4 +1,5 @@
 // encodeFixedLength(): frames checked (or padded) to one size.
+import { Buffer } from 'buffer';
 import { map, type OperatorFunction } from 'rxjs';
 import { EncodeError, FrameTooLongError, InvalidArgumentError, checkInteger } from '../errors';
 import { toBuffer } from '../framing/Framer';

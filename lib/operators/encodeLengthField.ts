@@ -1,4 +1,5 @@
 // encodeLengthField(): prefixes each frame with its length, as Netty's LengthFieldPrepender does.
+import { Buffer } from 'buffer';
 import { map, type OperatorFunction } from 'rxjs';
 import { EncodeError, FrameTooLongError, InvalidArgumentError, checkInteger } from '../errors';
 import { checkBoolean, checkByteOrder, toBuffer } from '../framing/Framer';

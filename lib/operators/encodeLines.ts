@@ -1,4 +1,5 @@
 // encodeLines(): values to lines ended by \n (or \r\n).
+import { Buffer } from 'buffer';
 import { map, type OperatorFunction } from 'rxjs';
 import { EncodeError, FrameTooLongError, InvalidArgumentError } from '../errors';
 import { checkLimit, toBuffer } from '../framing/Framer';

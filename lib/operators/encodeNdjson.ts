@@ -1,4 +1,5 @@
 // encodeNdjson(): values to newline-delimited JSON.
+import { Buffer } from 'buffer';
 import { map, type OperatorFunction } from 'rxjs';
 import { EncodeError, FrameTooLongError } from '../errors';
 import { checkLimit } from '../framing/Framer';

@@ -1,4 +1,5 @@
 // lines(): frames ended by \n or \r\n.
+import { Buffer } from 'buffer';
 import type { OperatorFunction } from 'rxjs';
 import { DelimiterFramer, type DelimiterFramerConfig } from '../framing/DelimiterFramer';
 import { DEFAULT_MAX_LENGTH, checkBoolean, checkLimit, checkTruncation, type Truncation } from '../framing/Framer';

@@ -1,4 +1,5 @@
 // sendTo(): the flow-controlled sink that writes values to a connection, honouring 'drain'.
+import { Buffer } from 'buffer';
 import { Observable } from 'rxjs';
 import type { Observer, OperatorFunction, Subscriber, Subscription } from 'rxjs';
 import { ConnectionClosedError, InvalidArgumentError, QueueOverflowError, checkInteger } from '../errors';

@@ -1,4 +1,5 @@
 // wiretap(): a debug tap that logs each chunk passing by as a hex dump, off unless asked for.
+import { Buffer } from 'buffer';
 import { tap } from 'rxjs';
 import type { MonoTypeOperatorFunction, Observable } from 'rxjs';
 import { InvalidArgumentError, checkInteger } from '../errors';

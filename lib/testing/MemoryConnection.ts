@@ -1,4 +1,5 @@
 // MemoryConnection and connectionPair(): two in-memory Connections wired to each other, timed on a scheduler.
+import { Buffer } from 'buffer';
 import { Observable, asyncScheduler } from 'rxjs';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { nextConnectionId } from '../connection';

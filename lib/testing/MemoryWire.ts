@@ -1,4 +1,5 @@
 // MemoryWire: one direction of an in-memory connection: the writer's buffer, latency, the reader's buffer, chunking.
+import { Buffer } from 'buffer';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { InvalidArgumentError, checkInteger } from '../errors';
 import { brokenPipeError, streamDestroyedError } from './netErrors';

@@ -1,4 +1,5 @@
 // Marble helpers for byte streams: Buffers from letters, chunks as text or hex, a TestScheduler that compares them.
+import { Buffer } from 'buffer';
 import { deepStrictEqual } from 'assert';
 import { map } from 'rxjs';
 import type { OperatorFunction } from 'rxjs';
