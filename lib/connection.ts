@@ -698,7 +698,8 @@ class WriteBatch {
       return;
     }
     const cut = lastCut;
-    if (chunk === cut.view) {
+    const last = this.last;
+    if (chunk === cut.view && (last === undefined || this.runChunk !== undefined)) {
       // A frame as a framer cut it: where it lies is known without asking the view.
       if (cut.chunk === this.runChunk && cut.start === this.runEnd) {
         this.runEnd = cut.end;
@@ -712,14 +713,14 @@ class WriteBatch {
       this.chunks[this.count++] = chunk;
       return;
     }
-    const last = this.last;
+    if (last !== undefined && this.runChunk !== undefined) {
+      // A run of cut frames followed by another view (frames written after later ones were cut):
+      // from here on the run is known by its memory.
+      this.lastEnd = last.byteOffset + (this.runEnd - this.runStart);
+      this.runChunk = undefined;
+    }
     // The offset first: cheaper than the buffer, and false for unrelated chunks.
-    if (
-      last !== undefined &&
-      this.runChunk === undefined &&
-      chunk.byteOffset === this.lastEnd &&
-      chunk.buffer === (this.lastBuffer ??= last.buffer)
-    ) {
+    if (last !== undefined && chunk.byteOffset === this.lastEnd && chunk.buffer === (this.lastBuffer ??= last.buffer)) {
       this.lastEnd += size;
       return;
     }

@@ -1,7 +1,7 @@
 // Same-tick write batching on real sockets: one writev per tick, order, backpressure, flush-completion, end and destroy.
 import * as net from 'net';
 import * as fc from 'fast-check';
-import { filter, firstValueFrom, lastValueFrom, of, take, tap, toArray } from 'rxjs';
+import { bufferCount, filter, firstValueFrom, lastValueFrom, mergeMap, of, take, tap, toArray } from 'rxjs';
 import { SocketConnection } from '../../lib/connection';
 import { ChunkQueue } from '../../lib/framing/ChunkQueue';
 import { lines } from '../../lib/operators/lines';
@@ -290,6 +290,32 @@ describe('same-tick write batching', () => {
     expect(await received).toBe('one\ntwo\nthree\n');
     await done;
     // One chunk came (else the frames could not be one view); what went out is that chunk.
+    expect(chunks).toHaveLength(1);
+    expect(raw).toHaveLength(1);
+    const [[sent]] = raw as Buffer[][];
+    expect(sent.buffer).toBe(chunks[0].buffer);
+    expect(sent.byteOffset).toBe(chunks[0].byteOffset);
+    expect(sent.length).toBe(14);
+  });
+
+  it('joins frames of one chunk written after later frames were cut (a pipeline that buffers them)', async () => {
+    const { conn, peer, raw } = await pair();
+    const chunks: Buffer[] = [];
+    const done = lastValueFrom(
+      conn.data$.pipe(
+        tap((chunk) => chunks.push(chunk)),
+        lines({ includeDelimiter: true }),
+        bufferCount(3),
+        take(1),
+        mergeMap((frames) => frames),
+        sendTo(conn, { end: false }),
+      ),
+      { defaultValue: undefined },
+    );
+    const received = read(peer, 14);
+    peer.write('one\ntwo\nthree\n');
+    expect(await received).toBe('one\ntwo\nthree\n');
+    await done;
     expect(chunks).toHaveLength(1);
     expect(raw).toHaveLength(1);
     const [[sent]] = raw as Buffer[][];
