@@ -224,9 +224,7 @@ export class SocketConnection implements Connection {
    */
   private batchFull(): boolean {
     const socket = this.sock;
-    this.writeCoalesced();
-    this.batching = false;
-    this.uncorkBatch();
+    this.endBatchWrites();
     if (socket.writableLength < socket.writableHighWaterMark) return true;
     this.setWritable(false);
     return false;
@@ -255,10 +253,17 @@ export class SocketConnection implements Connection {
     this.sock.cork();
   }
 
-  private uncorkBatch(): void {
-    if (!this.corked) return;
-    this.corked = false;
-    this.sock.uncork();
+  /** Hands the batch to the socket and ends it; it ends even if the socket throws. */
+  private endBatchWrites(): void {
+    try {
+      this.writeCoalesced();
+    } finally {
+      this.batching = false;
+      if (this.corked) {
+        this.corked = false;
+        this.sock.uncork();
+      }
+    }
   }
 
   end(chunk?: Chunk, callback?: (error?: Error | null) => void): void {
@@ -372,9 +377,7 @@ export class SocketConnection implements Connection {
   /** Ends the current tick's batch now: everything written since goes to the socket. */
   private flushBatch(): void {
     if (!this.batching) return;
-    this.writeCoalesced();
-    this.batching = false;
-    this.uncorkBatch();
+    this.endBatchWrites();
     const socket = this.sock;
     // Writable exactly when the socket owes no 'drain': the batch may have taken it over its
     // high-water mark (a dispatch's replies), or write() said false for a batch the socket then
@@ -640,7 +643,7 @@ export function acceptConnection(
 
 /**
  * Writes up to this many bytes are gathered in a {@link WriteBatch}; larger ones go to the
- * (corked) socket as they are.
+ * socket as they are (corked for the rest of the batch).
  */
 const COALESCE_MAX = 2048;
 
@@ -737,7 +740,7 @@ class WriteBatch {
   }
 
   /**
-   * Writes the batch to the (corked) socket and empties it: as one buffer when it is many small
+   * Writes the batch to the socket and empties it: as one buffer when it is many small
    * pieces (copying them costs less than a socket write each), else piece by piece, as views,
    * when the pieces are large enough that copying would cost more than the writes.
    */

@@ -1,9 +1,10 @@
 // The byte queue every framer reads from: a list of chunks, consumed as views, copied only across chunks.
 
 import { Buffer } from 'buffer';
-import { noteCut } from '../internal/lastCut';
+import { clearCut, noteCut } from '../internal/lastCut';
 
 const EMPTY = Buffer.alloc(0);
+const NO_MEMORY = EMPTY.buffer;
 
 /**
  * A FIFO of received chunks addressed as one run of bytes.
@@ -31,7 +32,7 @@ export class ChunkQueue {
   private total = 0;
   /** The chunk {@link view} cut from last, its memory and its offset there. */
   private viewed: Buffer | undefined = undefined;
-  private viewedMemory: ArrayBufferLike = EMPTY.buffer;
+  private viewedMemory: ArrayBufferLike = NO_MEMORY;
   private viewedOffset = 0;
   /** Start position of the chunk `locate()` found last (a second return value, without allocating). */
   private located = 0;
@@ -243,6 +244,8 @@ export class ChunkQueue {
   /** Drops every chunk held. */
   clear(): void {
     this.viewed = undefined;
+    this.viewedMemory = NO_MEMORY;
+    clearCut();
     this.chunks = [];
     this.end = 0;
     this.first = 0;
@@ -277,6 +280,7 @@ export class ChunkQueue {
   private dropHead(): void {
     // Not kept past its use: a queue left empty holds no chunk.
     this.viewed = undefined;
+    this.viewedMemory = NO_MEMORY;
     this.chunks[this.first] = EMPTY;
     this.first++;
     this.offset = 0;

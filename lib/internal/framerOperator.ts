@@ -3,6 +3,7 @@ import { Observable } from 'rxjs';
 import type { Observer, OperatorFunction, Subscriber } from 'rxjs';
 import type { Framer } from '../framing/Framer';
 import { LeanSubscription } from './LeanSubscription';
+import { clearCut } from './lastCut';
 
 /**
  * The observer given to the source. It is also a `Subscription` added to the downstream
@@ -68,9 +69,14 @@ class FramerSubscriber<T> extends LeanSubscription implements Observer<Buffer> {
   private drain(framer: Framer<T>): void {
     const destination = this.destination;
     let frame: T | undefined;
-    while ((frame = framer.read()) !== undefined) {
-      destination.next(frame);
-      if (this.framer === null) return;
+    try {
+      while ((frame = framer.read()) !== undefined) {
+        destination.next(frame);
+        if (this.framer === null) return;
+      }
+    } finally {
+      // What the frames were cut from is known only while they are handed out (see lastCut).
+      clearCut();
     }
   }
 

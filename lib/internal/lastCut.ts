@@ -9,8 +9,8 @@
  * and `buffer`. Those are slow reads in the V8 that Node 20 ships (tens of nanoseconds each, a
  * call into the engine for `buffer`), and there is one frame per message.
  *
- * It holds the last chunk cut from until the next cut, which is at most one chunk (64 KiB) for
- * the whole process.
+ * It is filled while a framer hands out the frames of a chunk and emptied when it is done (see
+ * `framerOperator`) or cleared, so it keeps no chunk alive after that.
  *
  * @internal
  */
@@ -34,4 +34,11 @@ export function noteCut(view: Uint8Array, chunk: Uint8Array, start: number, end:
   if (cut.chunk !== chunk) cut.chunk = chunk;
   cut.start = start;
   cut.end = end;
+}
+
+/** Forgets the last cut, so that it keeps no chunk alive. @internal */
+export function clearCut(): void {
+  const cut = lastCut;
+  cut.view = undefined;
+  cut.chunk = undefined;
 }
