@@ -34,7 +34,7 @@ flags
   --slow-bytes N    bytes sent in the slow run (default 1073741824 = 1 GiB)
   --slow-rate N     reader speed in bytes/s (default 100e6; the issue's 10e6 takes ~107 s per server)
   --retries N       repeat a run up to N times while other work used more than --max-interference
-                    cores during it (default 0; the least disturbed attempt counts)
+                    cores during it (default 2; the least disturbed attempt counts)
   --max-interference C   cores of other work tolerated during a run (default 0.25)
   --quiet-wait MS   before each run, wait up to MS for the machine to be idle (default 1500)
   --profile         run servers under node --cpu-prof (written to bench/results/*.cpuprofile) and summarise
@@ -87,7 +87,7 @@ function parseArgs(argv: string[]): Args {
     profile: false,
     save: true,
     pin: false,
-    retries: 0,
+    retries: quick ? 0 : 2,
     maxInterference: 0.25,
     quietWaitMs: quick ? 0 : 1500,
   };
