@@ -21,7 +21,7 @@ workloads (default: echo lines length conns slow)
   framing       the in-memory framing bench (bench/framing.ts); other arguments go to it
 
 flags
-  --reps N          runs per server and setting, median reported (default 3)
+  --reps N          runs per server and setting, median reported (default 5)
   --warmup MS       warm-up before each measured window (default 400)
   --duration MS     measured window per run (default 1200)
   --conns LIST      connection counts for echo/lines/length (default 1,100)
@@ -35,7 +35,7 @@ flags
   --slow-rate N     reader speed in bytes/s (default 100e6; the issue's 10e6 takes ~107 s per server)
   --retries N       repeat a run up to N times while other work used more than --max-interference
                     cores during it (default 2; the least disturbed attempt counts)
-  --max-interference C   cores of other work tolerated during a run (default 0.25)
+  --max-interference C   cores of other work tolerated during a run (default 0.15)
   --quiet-wait MS   before each run, wait up to MS for the machine to be idle (default 1500)
   --profile         run servers under node --cpu-prof (written to bench/results/*.cpuprofile) and summarise
   --quick           --reps 1 --warmup 200 --duration 500 --idle 2000 --active 200 --slow-bytes 128 MiB
@@ -72,7 +72,7 @@ function parseArgs(argv: string[]): Args {
   const quick = argv.includes('--quick');
   const args: Args = {
     workloads: [],
-    reps: quick ? 1 : 3,
+    reps: quick ? 1 : 5,
     warmupMs: quick ? 200 : 400,
     durationMs: quick ? 500 : 1200,
     conns: [1, 100],
@@ -88,7 +88,7 @@ function parseArgs(argv: string[]): Args {
     save: true,
     pin: false,
     retries: quick ? 0 : 2,
-    maxInterference: 0.25,
+    maxInterference: 0.15,
     quietWaitMs: quick ? 0 : 1500,
   };
   const list = (s: string) => s.split(',').map((x) => Number(x.trim()));
