@@ -181,25 +181,23 @@ export class SocketConnection implements Connection {
     // Report flushed writes only when someone watches events$ (an idle watch): each write then
     // goes to the socket as it is, with its own callback.
     const events = this.events;
-    if (events !== undefined && events.observed) {
-      this.corkBatch();
-      this.writeCoalesced();
-      return socket.write(chunk, this.onWritten(chunk, callback)) || this.batchFull();
-    }
-    const size =
-      typeof chunk === 'string'
+    const reporting = events !== undefined && events.observed;
+    const size = reporting
+      ? Infinity
+      : typeof chunk === 'string'
         ? // A string's UTF-8 length is at least its length: only a short one is measured.
           chunk.length <= COALESCE_MAX
           ? Buffer.byteLength(chunk)
           : COALESCE_MAX + 1
         : chunk instanceof Uint8Array
-          ? chunk.byteLength
+          ? // Its length is its byte length, and a cheaper read than byteLength.
+            chunk.length
           : // Not a chunk: straight to the socket, which rejects it.
             Infinity;
     if (size > COALESCE_MAX) {
       this.corkBatch();
       this.writeCoalesced();
-      return socket.write(chunk, callback) || this.batchFull();
+      return socket.write(chunk, reporting ? this.onWritten(chunk, callback) : callback) || this.batchFull();
     }
     const batch = (this.coalesced ??= new WriteBatch());
     batch.add(chunk, size, callback);
@@ -288,10 +286,7 @@ export class SocketConnection implements Connection {
     // The last chunk goes through write() so it counts like any other (and reports 'written').
     if (chunk !== undefined) this.write(chunk);
     this.ended = true;
-    this.writeCoalesced();
-    this.batching = false;
-    // end() uncorks the socket itself.
-    this.corked = false;
+    this.endBatchWrites();
     this.sock.end(callback);
   }
 
@@ -748,6 +743,7 @@ class WriteBatch {
     this.seal();
     const n = this.count;
     const bytes = this.bytes;
+    const pieces = this.writesPieces;
     const chunks = this.chunks;
     const callback = this.takeCallback();
     // Empty before writing: a socket that throws leaves a usable batch behind.
@@ -755,7 +751,7 @@ class WriteBatch {
     this.bytes = 0;
     try {
       if (n === 1) socket.write(chunks[0], callback);
-      else if (bytes >= n * COPY_BELOW) {
+      else if (pieces) {
         for (let i = 0; i < n - 1; i++) socket.write(chunks[i]);
         socket.write(chunks[n - 1], callback);
       } else {

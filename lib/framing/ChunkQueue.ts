@@ -243,8 +243,7 @@ export class ChunkQueue {
 
   /** Drops every chunk held. */
   clear(): void {
-    this.viewed = undefined;
-    this.viewedMemory = NO_MEMORY;
+    this.forgetView();
     clearCut();
     this.chunks = [];
     this.end = 0;
@@ -277,10 +276,14 @@ export class ChunkQueue {
     return view;
   }
 
-  private dropHead(): void {
-    // Not kept past its use: a queue left empty holds no chunk.
+  /** Lets go of the chunk {@link view} cut from: a queue left empty holds no chunk. */
+  private forgetView(): void {
     this.viewed = undefined;
     this.viewedMemory = NO_MEMORY;
+  }
+
+  private dropHead(): void {
+    this.forgetView();
     this.chunks[this.first] = EMPTY;
     this.first++;
     this.offset = 0;
