@@ -35,8 +35,9 @@ export function nextConnectionId(): number {
  * message by message pays one syscall per batch, not per message. Small writes (up to 2 KiB) are
  * gathered without going through the socket's stream machinery one by one: views that continue
  * one another in memory (frames cut from one chunk) are joined into one view, and many small
- * pieces are copied into one buffer; larger writes go to the corked socket as they are (one
- * `writev`). `write()` says false once the socket and the batch hold a high-water mark, except
+ * pieces are copied into one buffer; larger writes go to the socket as they are, corked when
+ * earlier writes of the batch wait for them (one `writev`) and at once when they open the
+ * batch, as a hand-written `write()` would. `write()` says false once the socket and the batch hold a high-water mark, except
  * that the replies to a chunk being dispatched are taken up to four marks and go out together,
  * after which the connection is not writable until `'drain'`.
  *
@@ -195,8 +196,14 @@ export class SocketConnection implements Connection {
           : // Not a chunk: straight to the socket, which rejects it.
             Infinity;
     if (size > COALESCE_MAX) {
-      this.corkBatch();
-      this.writeCoalesced();
+      // Corked after earlier small writes of the batch, or when every write is reported, so they
+      // go out together with this one. A large write that opens the batch goes straight to the
+      // socket, as a hand-written write() would, and skips the socket's own buffering.
+      const batch = this.coalesced;
+      if (reporting || (batch !== undefined && batch.count > 0)) {
+        this.corkBatch();
+        this.writeCoalesced();
+      }
       return socket.write(chunk, reporting ? this.onWritten(chunk, callback) : callback) || this.batchFull();
     }
     const batch = (this.coalesced ??= new WriteBatch());
@@ -242,8 +249,8 @@ export class SocketConnection implements Connection {
   /**
    * Corks the socket for the rest of the batch. A batch of small writes alone never needs it (it
    * reaches the socket as one write when it ends): only a write that goes to the socket before
-   * then, or a batch written in pieces, corks it, so the usual batch skips the socket's own
-   * buffering.
+   * then while earlier ones wait, or a batch written in pieces, corks it, so the usual batch
+   * skips the socket's own buffering.
    */
   private corkBatch(): void {
     if (!this.batching || this.corked) return;

@@ -118,6 +118,22 @@ describe('same-tick write batching', () => {
     expect(await received).toBe('aa' + 'b'.repeat(4096) + 'cc');
   });
 
+  it('hands a write over 2 KiB that opens the batch straight to the socket, uncorked, and the small ones after it at the end', async () => {
+    const { conn, socket, peer, batches, raw } = await pair();
+    const big = Buffer.alloc(4096, 0x62);
+    const received = read(peer, 4096 + 2);
+    conn.write(big);
+    // Already with the socket, as one write() of a hand-written server would be.
+    expect(socket.writableCorked).toBe(0);
+    expect(raw).toEqual([[big]]);
+    conn.write('c');
+    conn.write('c');
+    expect(socket.writableCorked).toBe(0);
+    await tick();
+    expect(batches).toEqual([['b'.repeat(4096)], ['cc']]);
+    expect(await received).toBe('b'.repeat(4096) + 'cc');
+  });
+
   it('runs the callbacks of gathered writes after their flush, in order', async () => {
     const { conn, peer, batches } = await pair();
     const received = read(peer, 6);
