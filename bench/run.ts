@@ -254,13 +254,13 @@ class ServerChild {
     });
   }
 
-  /** The server process's CPU time so far, user + system, in microseconds. */
-  cpu(): Promise<number> {
+  /** The server process's CPU time so far, user + system, in microseconds, and its minor page faults. */
+  cpu(): Promise<{ cpu: number; faults: number }> {
     return new Promise((resolve) => {
       const onMessage = (reply: ServerReply) => {
         if (reply.type !== 'cpu') return;
         this.child.removeListener('message', onMessage);
-        resolve(reply.user + reply.system);
+        resolve({ cpu: reply.user + reply.system, faults: reply.minorFaults });
       };
       this.child.on('message', onMessage);
       this.child.send({ type: 'cpu' } satisfies ServerRequest);
@@ -290,6 +290,11 @@ interface ServerCost {
    * minus server and load generator): other work sharing the 2 cores. High means a noisy run.
    */
   interference: number | undefined;
+  /**
+   * The server's minor page faults per message in the window: mostly the kernel copying into read
+   * buffers on pages the C allocator had handed back to the system (see README).
+   */
+  serverFaultsPerMsg: number | undefined;
 }
 
 /** Busy and total CPU time of the machine so far, in clock ticks (Linux /proc/stat), or undefined. */
@@ -332,8 +337,8 @@ function runLoadChild(
   server?: ServerChild,
 ): Promise<LoadResult & ServerCost> {
   const child = spawnNode('loadgen.js', [JSON.stringify(options)], ['--max-old-space-size=2048'], pinned.loadgen);
-  let cpuStart: Promise<number> | undefined;
-  let cpuEnd: Promise<number> | undefined;
+  let cpuStart: Promise<{ cpu: number; faults: number }> | undefined;
+  let cpuEnd: Promise<{ cpu: number; faults: number }> | undefined;
   let ticksStart: ReturnType<typeof machineTicks>;
   let ticksEnd: ReturnType<typeof machineTicks>;
   return new Promise<LoadResult>((resolve, reject) => {
@@ -369,8 +374,16 @@ function runLoadChild(
     });
   }).then(async (result) => {
     if (!cpuStart || !cpuEnd)
-      return { ...result, serverCpuUsPerMsg: undefined, serverCpu: undefined, interference: undefined };
-    const used = (await cpuEnd) - (await cpuStart);
+      return {
+        ...result,
+        serverCpuUsPerMsg: undefined,
+        serverCpu: undefined,
+        interference: undefined,
+        serverFaultsPerMsg: undefined,
+      };
+    const start = await cpuStart;
+    const end = await cpuEnd;
+    const used = end.cpu - start.cpu;
     const serverCpu = used / 1e6 / result.seconds;
     let interference: number | undefined;
     if (ticksStart && ticksEnd && ticksEnd.total > ticksStart.total) {
@@ -382,6 +395,7 @@ function runLoadChild(
       serverCpuUsPerMsg: result.messages > 0 ? +(used / result.messages).toFixed(3) : undefined,
       serverCpu: +serverCpu.toFixed(3),
       interference,
+      serverFaultsPerMsg: result.messages > 0 ? +((end.faults - start.faults) / result.messages).toFixed(3) : undefined,
     };
   });
 }
@@ -443,42 +457,59 @@ function rotate<T>(items: T[], by: number): T[] {
 // ---------------------------------------------------------------------------------------------
 // Workloads.
 
-/** Echo workloads: every server kind started once, runs interleaved (server order rotates per repetition). */
+/**
+ * Echo workloads, runs interleaved (server order rotates per repetition). Line and length echo
+ * run on one process per server kind. Bulk echo gives each run a process of its own, warmed up
+ * for at least FRESH_WARMUP_MS: how often a process's 64 KiB reads fault on fresh pages depends on
+ * where its C heap happens to lie and then holds for its lifetime (see README), so bulk runs on
+ * one process are not independent samples. With --profile every kind keeps one process.
+ */
+/** Warm-up of a run on a fresh server process: its JIT and heap settle in about a second. */
+const FRESH_WARMUP_MS = 1000;
+
 async function echoWorkload(args: Args, framing: Framing): Promise<void> {
   const workload = framing === 'bulk' ? 'echo' : framing;
   const kinds = kindsFor(framing).filter((k) => !args.servers || args.servers.includes(k));
-  const servers: ServerChild[] = [];
+  const fresh = framing === 'bulk' && !args.profile;
+  const warmupMs = fresh ? Math.max(args.warmupMs, FRESH_WARMUP_MS) : args.warmupMs;
+  const shared = new Map<ServerKind, ServerChild>();
   try {
-    for (const kind of kinds) servers.push(await ServerChild.start(kind, framing, args.profile));
+    if (!fresh) for (const kind of kinds) shared.set(kind, await ServerChild.start(kind, framing, args.profile));
     const sizes = framing === 'bulk' ? [64 * 1024] : args.sizes;
     for (const size of sizes) {
       for (const conns of args.conns) {
         for (let rep = 0; rep < args.reps; rep++) {
-          for (const server of rotate(servers, rep)) {
+          for (const kind of rotate(kinds, rep)) {
             // A run that shared the cores with other work is repeated (the least disturbed one counts).
             let result: (LoadResult & ServerCost) | undefined;
             let attempts = 0;
             while (attempts <= args.retries) {
               attempts++;
-              await waitForQuiet(args.quietWaitMs, args.maxInterference);
-              const attempt = await runLoadChild(
-                {
-                  port: server.port,
-                  mode: framing,
-                  size,
-                  conns,
-                  inflight: args.inflight,
-                  warmupMs: args.warmupMs,
-                  durationMs: args.durationMs,
-                  clientWrites: args.clientWrites,
-                },
-                undefined,
-                server,
-              );
+              const server = shared.get(kind) ?? (await ServerChild.start(kind, framing, false));
+              let attempt: LoadResult & ServerCost;
+              try {
+                await waitForQuiet(args.quietWaitMs, args.maxInterference);
+                attempt = await runLoadChild(
+                  {
+                    port: server.port,
+                    mode: framing,
+                    size,
+                    conns,
+                    inflight: args.inflight,
+                    warmupMs,
+                    durationMs: args.durationMs,
+                    clientWrites: args.clientWrites,
+                  },
+                  undefined,
+                  server,
+                );
+              } finally {
+                if (!shared.has(kind)) await server.stop();
+              }
               if (result === undefined || (attempt.interference ?? 0) < (result.interference ?? 0)) result = attempt;
               if ((attempt.interference ?? 0) <= args.maxInterference) break;
             }
-            const record: RunRecord = { workload, server: server.kind, rep, attempts, ...result! };
+            const record: RunRecord = { workload, server: kind, rep, attempts, ...result! };
             runs.push(record);
             logLine(record);
           }
@@ -486,7 +517,7 @@ async function echoWorkload(args: Args, framing: Framing): Promise<void> {
       }
     }
   } finally {
-    for (const s of servers) await s.stop();
+    for (const s of shared.values()) await s.stop();
   }
 }
 
@@ -617,12 +648,14 @@ function summarize(): { rows: Row[]; medians: object[] } {
   }
   const med = new Map<
     string,
-    { mps: number; mbps: number; p50: number; p99: number; n: number; cpu: number; noise: number }
+    { mps: number; mbps: number; p50: number; p99: number; n: number; cpu: number; faults: number; noise: number }
   >();
   for (const [key, rs] of groups) {
     const cpus = rs.map((r) => r.serverCpuUsPerMsg).filter((c): c is number => c !== undefined);
     const noise = rs.map((r) => r.interference).filter((c): c is number => c !== undefined);
+    const faults = rs.map((r) => r.serverFaultsPerMsg).filter((c): c is number => c !== undefined);
     const m = {
+      faults: faults.length > 0 ? median(faults) : NaN,
       noise: noise.length > 0 ? Math.max(...noise) : NaN,
       cpu: cpus.length > 0 ? median(cpus) : NaN,
       mps: median(rs.map((r) => r.messagesPerSec)),
@@ -644,6 +677,7 @@ function summarize(): { rows: Row[]; medians: object[] } {
       p50us: m.p50,
       p99us: m.p99,
       serverCpuUsPerMsg: m.cpu,
+      serverFaultsPerMsg: m.faults,
       worstInterference: m.noise,
     });
   }
@@ -834,6 +868,7 @@ interface MedianRow {
   p50us: number;
   p99us: number;
   serverCpuUsPerMsg: number;
+  serverFaultsPerMsg: number;
   worstInterference: number;
 }
 
@@ -850,6 +885,7 @@ function printMedians(medians: MedianRow[]): void {
     ms(m.p50us),
     ms(m.p99us),
     Number.isFinite(m.serverCpuUsPerMsg) ? m.serverCpuUsPerMsg.toFixed(2) : '-',
+    Number.isFinite(m.serverFaultsPerMsg) ? m.serverFaultsPerMsg.toFixed(2) : '-',
     Number.isFinite(m.worstInterference) ? m.worstInterference.toFixed(2) : '-',
   ]);
   printColumns(
@@ -863,6 +899,7 @@ function printMedians(medians: MedianRow[]): void {
       'p50',
       'p99',
       'server CPU µs/msg',
+      'faults/msg',
       'other load (cores, worst run)',
     ],
     cells,

@@ -8,8 +8,8 @@ export type ServerRequest = { type: 'mem' } | { type: 'cpu' } | { type: 'stop' }
 export type ServerReply =
   | { type: 'listening'; port: number }
   | { type: 'mem'; mem: MemorySample }
-  /** process.cpuUsage() in microseconds. */
-  | { type: 'cpu'; user: number; system: number }
+  /** process.cpuUsage() in microseconds, and the minor page faults so far. */
+  | { type: 'cpu'; user: number; system: number; minorFaults: number }
   | { type: 'error'; message: string };
 
 export interface MemorySample {
@@ -52,7 +52,8 @@ async function main(): Promise<void> {
   });
   process.on('message', (request: ServerRequest) => {
     if (request.type === 'mem') send({ type: 'mem', mem: sampleMemory() });
-    else if (request.type === 'cpu') send({ type: 'cpu', ...process.cpuUsage() });
+    else if (request.type === 'cpu')
+      send({ type: 'cpu', ...process.cpuUsage(), minorFaults: process.resourceUsage().minorPageFault });
     else if (request.type === 'stop') {
       // Exit without waiting for peers: a normal exit still writes --cpu-prof output.
       void server.close();
