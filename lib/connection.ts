@@ -645,7 +645,7 @@ export function acceptConnection(
 
 /**
  * Writes up to this many bytes are gathered in a {@link WriteBatch}; larger ones go to the
- * socket as they are (corked for the rest of the batch).
+ * socket as they are (after earlier writes of the batch, corked for the rest of it).
  */
 const COALESCE_MAX = 2048;
 
@@ -840,7 +840,7 @@ class SocketGate extends ReadGate {
   }
 }
 
-/** Ends the batch of one tick: the socket writes everything corked since, with one writev. */
+/** Ends the batch of one tick: everything gathered (or corked) since goes to the socket. */
 function endBatch(connection: SocketConnection): void {
   connection['flushScheduled'] = false;
   connection['flushBatch']();
