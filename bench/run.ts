@@ -458,11 +458,11 @@ function rotate<T>(items: T[], by: number): T[] {
 // Workloads.
 
 /**
- * Echo workloads, runs interleaved (server order rotates per repetition). Line and length echo
- * run on one process per server kind. Bulk echo gives each run a process of its own, warmed up
- * for at least FRESH_WARMUP_MS: how often a process's 64 KiB reads fault on fresh pages depends on
- * where its C heap happens to lie and then holds for its lifetime (see README), so bulk runs on
- * one process are not independent samples. With --profile every kind keeps one process.
+ * Echo workloads, runs interleaved (server order rotates per repetition). Every run gets a server
+ * process of its own, warmed up for at least FRESH_WARMUP_MS: a process's cost per message
+ * depends on where its C heap happens to lie (how often its reads fault on fresh pages) and then
+ * holds for its lifetime (see README), so runs on one process are not independent samples. With
+ * --profile every kind keeps one process, for one profile per server.
  */
 /** Warm-up of a run on a fresh server process: its JIT and heap settle in about a second. */
 const FRESH_WARMUP_MS = 1000;
@@ -470,7 +470,7 @@ const FRESH_WARMUP_MS = 1000;
 async function echoWorkload(args: Args, framing: Framing): Promise<void> {
   const workload = framing === 'bulk' ? 'echo' : framing;
   const kinds = kindsFor(framing).filter((k) => !args.servers || args.servers.includes(k));
-  const fresh = framing === 'bulk' && !args.profile;
+  const fresh = !args.profile;
   const warmupMs = fresh ? Math.max(args.warmupMs, FRESH_WARMUP_MS) : args.warmupMs;
   const shared = new Map<ServerKind, ServerChild>();
   try {
