@@ -239,6 +239,10 @@ class ServerChild {
     });
   }
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   mem(): Promise<MemorySample> {
     return new Promise((resolve, reject) => {
       const onExit = () => reject(new Error(`${this.kind} server died`));
@@ -295,6 +299,8 @@ interface ServerCost {
    * buffers on pages the C allocator had handed back to the system (see README).
    */
   serverFaultsPerMsg: number | undefined;
+  /** The server process the run was made on (each echo run has its own, see echoWorkload). */
+  serverPid: number | undefined;
 }
 
 /** Busy and total CPU time of the machine so far, in clock ticks (Linux /proc/stat), or undefined. */
@@ -380,6 +386,7 @@ function runLoadChild(
         serverCpu: undefined,
         interference: undefined,
         serverFaultsPerMsg: undefined,
+        serverPid: server?.pid,
       };
     const start = await cpuStart;
     const end = await cpuEnd;
@@ -396,6 +403,7 @@ function runLoadChild(
       serverCpu: +serverCpu.toFixed(3),
       interference,
       serverFaultsPerMsg: result.messages > 0 ? +((end.faults - start.faults) / result.messages).toFixed(3) : undefined,
+      serverPid: server?.pid,
     };
   });
 }
