@@ -36,10 +36,10 @@ export function nextConnectionId(): number {
  * gathered without going through the socket's stream machinery one by one: views that continue
  * one another in memory (frames cut from one chunk) are joined into one view, and many small
  * pieces are copied into one buffer; larger writes go to the socket as they are, corked when
- * earlier writes of the batch wait for them (one `writev`) and at once when they open the
- * batch, as a hand-written `write()` would. `write()` says false once the socket and the batch hold a high-water mark, except
- * that the replies to a chunk being dispatched are taken up to four marks and go out together,
- * after which the connection is not writable until `'drain'`.
+ * earlier writes of the batch wait for them (one `writev`) and at once when they open the batch,
+ * as a hand-written `write()` would. `write()` says false once the socket and the batch hold a
+ * high-water mark, except that the replies to a chunk being dispatched are taken up to four
+ * marks and go out together, after which the connection is not writable until `'drain'`.
  *
  * A server may hold tens of thousands of these, so a connection costs little until used: the
  * socket's listeners are shared functions (no closures per connection); the `events$` hub and
@@ -249,8 +249,8 @@ export class SocketConnection implements Connection {
   /**
    * Corks the socket for the rest of the batch. A batch of small writes alone never needs it (it
    * reaches the socket as one write when it ends): only a write that goes to the socket before
-   * then while earlier ones wait, or a batch written in pieces, corks it, so the usual batch
-   * skips the socket's own buffering.
+   * then while earlier ones wait or while writes are reported, or a batch written in pieces,
+   * corks it, so the usual batch skips the socket's own buffering.
    */
   private corkBatch(): void {
     if (!this.batching || this.corked) return;

@@ -86,16 +86,17 @@ export class DelimiterFramer implements Framer<Buffer> {
       return undefined;
     }
     this.searchFrom = 0;
-    // Kept whole and short enough whether or not a `\r` precedes: no need to look at it.
-    if (this.includeDelimiter && index <= maxLength) return queue.extract(0, index + delimiter.length, 0);
+    const includeDelimiter = this.includeDelimiter;
     let length = index;
     let delimiterLength = delimiter.length;
-    if (this.stripCR && index > 0 && queue.byteAt(index - 1) === CR) {
+    // A `\r` before the delimiter belongs to the delimiter: a frame that keeps the delimiter and is
+    // short enough either way has no need to look at it.
+    if (this.stripCR && index > 0 && !(includeDelimiter && index <= maxLength) && queue.byteAt(index - 1) === CR) {
       length--;
       delimiterLength++;
     }
     if (length > maxLength) throw new FrameTooLongError(maxLength, length);
-    if (this.includeDelimiter) return queue.extract(0, length + delimiterLength, 0);
+    if (includeDelimiter) return queue.extract(0, length + delimiterLength, 0);
     return queue.extract(0, length, delimiterLength);
   }
 
