@@ -41,6 +41,8 @@ flags
   --quick           --reps 1 --warmup 200 --duration 500 --idle 2000 --active 200 --slow-bytes 128 MiB
                     --quiet-wait 0
   --no-save         do not write bench/results/*.json
+  --default-malloc  run the echo servers with glibc's own heap trimming instead of a fixed trim
+                    threshold (see README: the threshold is fixed so page faults do not decide runs)
   --pin             run every server on CPU 0 and every load generator on CPU 1 (taskset), so the two
                     do not migrate between cores or take turns on one
 `;
@@ -66,6 +68,8 @@ interface Args {
   quietWaitMs: number;
   /** Pin each server to CPU 0 and each load generator to CPU 1 (taskset). */
   pin: boolean;
+  /** Run echo servers with glibc's adaptive heap trimming (else ECHO_SERVER_ENV fixes it). */
+  defaultMalloc: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -87,6 +91,7 @@ function parseArgs(argv: string[]): Args {
     profile: false,
     save: true,
     pin: false,
+    defaultMalloc: false,
     retries: quick ? 0 : 2,
     maxInterference: 0.15,
     quietWaitMs: quick ? 0 : 1500,
@@ -159,6 +164,9 @@ function parseArgs(argv: string[]): Args {
       case '--pin':
         args.pin = true;
         break;
+      case '--default-malloc':
+        args.defaultMalloc = true;
+        break;
       case '-h':
       case '--help':
         console.log(USAGE);
@@ -188,7 +196,13 @@ const pinned: { server?: number; loadgen?: number } = {};
 const profileFiles: string[] = [];
 const runStamp = new Date().toISOString().replace(/[:.]/g, '-');
 
-function spawnNode(script: string, args: string[], nodeFlags: string[], cpu?: number): ChildProcess {
+function spawnNode(
+  script: string,
+  args: string[],
+  nodeFlags: string[],
+  cpu?: number,
+  env?: Record<string, string>,
+): ChildProcess {
   const pin = cpu === undefined ? [] : ['taskset', '-c', String(cpu)];
   const quoted = [...pin, process.execPath, ...nodeFlags, path.join(buildDir, 'bench', script), ...args]
     .map(shellQuote)
@@ -198,6 +212,7 @@ function spawnNode(script: string, args: string[], nodeFlags: string[], cpu?: nu
     ['-c', `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec ${quoted}`],
     {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: env === undefined ? process.env : { ...process.env, ...env },
     },
   );
 }
@@ -212,14 +227,17 @@ class ServerChild {
     readonly workload: ServerWorkload,
     private readonly child: ChildProcess,
     readonly port: number,
+    /** MALLOC_TRIM_THRESHOLD_ as the server process saw it, or undefined (glibc's own rule). */
+    readonly mallocTrimThreshold: string | undefined,
   ) {}
 
   static start(
     kind: ServerKind,
     workload: ServerWorkload,
     profile: boolean,
-    sourceBytes?: number,
+    options: { sourceBytes?: number; env?: Record<string, string> } = {},
   ): Promise<ServerChild> {
+    const { sourceBytes, env } = options;
     const flags = ['--expose-gc'];
     if (profile) {
       const name = `${runStamp}-${workload}-${kind}-${profileFiles.length}.cpuprofile`;
@@ -227,13 +245,14 @@ class ServerChild {
       flags.push('--cpu-prof', `--cpu-prof-dir=${RESULTS_DIR}`, `--cpu-prof-name=${name}`);
     }
     const args = [kind, workload, ...(sourceBytes === undefined ? [] : [String(sourceBytes)])];
-    const child = spawnNode('server.js', args, flags, pinned.server);
+    const child = spawnNode('server.js', args, flags, pinned.server, env);
     return new Promise((resolve, reject) => {
       const onExit = (code: number | null) => reject(new Error(`${kind} ${workload} server exited (${code})`));
       child.once('exit', onExit);
       child.once('message', (reply: ServerReply) => {
         child.removeListener('exit', onExit);
-        if (reply.type === 'listening') resolve(new ServerChild(kind, workload, child, reply.port));
+        if (reply.type === 'listening')
+          resolve(new ServerChild(kind, workload, child, reply.port, reply.mallocTrimThreshold));
         else reject(new Error(reply.type === 'error' ? reply.message : `unexpected ${reply.type}`));
       });
     });
@@ -301,6 +320,8 @@ interface ServerCost {
   serverFaultsPerMsg: number | undefined;
   /** The server process the run was made on (each echo run has its own, see echoWorkload). */
   serverPid: number | undefined;
+  /** The glibc trim threshold the server process ran with, or undefined for glibc's own rule. */
+  serverMallocTrim: string | undefined;
 }
 
 /** Busy and total CPU time of the machine so far, in clock ticks (Linux /proc/stat), or undefined. */
@@ -387,6 +408,7 @@ function runLoadChild(
         interference: undefined,
         serverFaultsPerMsg: undefined,
         serverPid: server?.pid,
+        serverMallocTrim: server?.mallocTrimThreshold,
       };
     const start = await cpuStart;
     const end = await cpuEnd;
@@ -404,6 +426,7 @@ function runLoadChild(
       interference,
       serverFaultsPerMsg: result.messages > 0 ? +((end.faults - start.faults) / result.messages).toFixed(3) : undefined,
       serverPid: server?.pid,
+      serverMallocTrim: server?.mallocTrimThreshold,
     };
   });
 }
@@ -475,14 +498,26 @@ function rotate<T>(items: T[], by: number): T[] {
 /** Warm-up of a run on a fresh server process: its JIT and heap settle in about a second. */
 const FRESH_WARMUP_MS = 1000;
 
+/**
+ * The environment of every echo server (all kinds alike) unless --default-malloc: glibc trims the
+ * top of its heap only past this many free bytes. Left to itself it picks a threshold per process
+ * (128 KiB, raised when a large mapped block is freed), and a process whose threshold sits below
+ * the bytes its reads churn hands pages back and faults them in again for its whole life: a
+ * lottery that costs the losing run up to 65% more CPU (see README). 64 MiB is the most glibc's
+ * own rule can raise it to on 64-bit. Memory workloads (conns, slow) keep glibc's rule.
+ */
+const ECHO_SERVER_ENV = { MALLOC_TRIM_THRESHOLD_: String(64 * 1024 * 1024) };
+
 async function echoWorkload(args: Args, framing: Framing): Promise<void> {
   const workload = framing === 'bulk' ? 'echo' : framing;
   const kinds = kindsFor(framing).filter((k) => !args.servers || args.servers.includes(k));
   const fresh = !args.profile;
+  const env = args.defaultMalloc ? undefined : ECHO_SERVER_ENV;
   const warmupMs = fresh ? Math.max(args.warmupMs, FRESH_WARMUP_MS) : args.warmupMs;
   const shared = new Map<ServerKind, ServerChild>();
   try {
-    if (!fresh) for (const kind of kinds) shared.set(kind, await ServerChild.start(kind, framing, args.profile));
+    if (!fresh)
+      for (const kind of kinds) shared.set(kind, await ServerChild.start(kind, framing, args.profile, { env }));
     const sizes = framing === 'bulk' ? [64 * 1024] : args.sizes;
     for (const size of sizes) {
       for (const conns of args.conns) {
@@ -493,7 +528,7 @@ async function echoWorkload(args: Args, framing: Framing): Promise<void> {
             let attempts = 0;
             while (attempts <= args.retries) {
               attempts++;
-              const server = shared.get(kind) ?? (await ServerChild.start(kind, framing, false));
+              const server = shared.get(kind) ?? (await ServerChild.start(kind, framing, false, { env }));
               let attempt: LoadResult & ServerCost;
               try {
                 await waitForQuiet(args.quietWaitMs, args.maxInterference);
@@ -596,7 +631,7 @@ async function slowWorkload(args: Args): Promise<void> {
   const reps = Math.min(args.reps, 1);
   for (let rep = 0; rep < reps; rep++) {
     for (const kind of kinds) {
-      const server = await ServerChild.start(kind, 'source', args.profile, args.slowBytes);
+      const server = await ServerChild.start(kind, 'source', args.profile, { sourceBytes: args.slowBytes });
       try {
         const before = await server.mem();
         const result = await runLoadChild({
@@ -988,7 +1023,7 @@ async function main(argv: string[]): Promise<void> {
   const info = machine();
   console.log(`rxnet bench ${started.toISOString()} ${JSON.stringify(info)}`);
   console.log(
-    `workloads ${args.workloads.join(' ')}; ${args.reps} run(s) each, ${args.warmupMs} ms warm-up + ${args.durationMs} ms measured${args.pin ? '; servers on CPU 0, load generators on CPU 1' : ''}; one JSON line per run:`,
+    `workloads ${args.workloads.join(' ')}; ${args.reps} run(s) each, ${args.warmupMs} ms warm-up + ${args.durationMs} ms measured${args.pin ? '; servers on CPU 0, load generators on CPU 1' : ''}; echo servers ${args.defaultMalloc ? "with glibc's own heap trimming" : `with MALLOC_TRIM_THRESHOLD_=${ECHO_SERVER_ENV.MALLOC_TRIM_THRESHOLD_}`}; one JSON line per run:`,
   );
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   // RXNET_BENCH_NO_BUILD=1 reuses the last transpiled copy (to try a patch on it by hand).

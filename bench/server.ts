@@ -6,7 +6,8 @@ export type ServerRequest = { type: 'mem' } | { type: 'cpu' } | { type: 'stop' }
 
 /** Messages this child sends back. */
 export type ServerReply =
-  | { type: 'listening'; port: number }
+  /** mallocTrimThreshold: MALLOC_TRIM_THRESHOLD_ in this process's environment, if set. */
+  | { type: 'listening'; port: number; mallocTrimThreshold: string | undefined }
   | { type: 'mem'; mem: MemorySample }
   /** process.cpuUsage() in microseconds, and the minor page faults so far. */
   | { type: 'cpu'; user: number; system: number; minorFaults: number }
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
   });
   // The runner went away: do not linger.
   process.on('disconnect', () => process.exit(0));
-  send({ type: 'listening', port: server.port });
+  send({ type: 'listening', port: server.port, mallocTrimThreshold: process.env.MALLOC_TRIM_THRESHOLD_ });
 }
 
 main().catch((error: Error) => {

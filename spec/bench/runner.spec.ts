@@ -1,9 +1,36 @@
-// Smoke test of the benchmark runner: a short echo suite runs every run on its own server process and reports page faults.
+// Smoke test of the benchmark runner: a short echo suite runs every run on its own server process, with the
+// heap trim threshold fixed unless --default-malloc, and reports page faults.
 import { execFile } from 'child_process';
 import * as path from 'path';
 import { promisify } from 'util';
 
 const ROOT = path.resolve(__dirname, '..', '..');
+
+/** Runs `npm run bench -- echo --quick --conns 1 --quiet-wait 0 --no-save ...flags` and parses its run records. */
+async function echoRecords(...flags: string[]): Promise<{ stdout: string; records: EchoRecord[] }> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      require.resolve('ts-node/dist/bin.js'),
+      '--transpile-only',
+      'bench/run.ts',
+      'echo',
+      '--quick',
+      '--conns',
+      '1',
+      '--quiet-wait',
+      '0',
+      '--no-save',
+      ...flags,
+    ],
+    { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
+  );
+  const records = stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{"workload":"echo"'))
+    .map((line) => JSON.parse(line) as EchoRecord);
+  return { stdout, records };
+}
 
 interface EchoRecord {
   workload: string;
@@ -12,41 +39,30 @@ interface EchoRecord {
   messages: number;
   serverPid?: number;
   serverFaultsPerMsg?: number;
+  serverMallocTrim?: string;
 }
 
 describe('bench runner', () => {
-  it('gives every echo run a fresh server process and reports its faults per message', async () => {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [
-        require.resolve('ts-node/dist/bin.js'),
-        '--transpile-only',
-        'bench/run.ts',
-        'echo',
-        '--quick',
-        '--reps',
-        '2',
-        '--conns',
-        '1',
-        '--servers',
-        'pipe,rxnet',
-        '--quiet-wait',
-        '0',
-        '--no-save',
-      ],
-      { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
-    );
-    const records = stdout
-      .split('\n')
-      .filter((line) => line.startsWith('{"workload":"echo"'))
-      .map((line) => JSON.parse(line) as EchoRecord);
+  it('gives every echo run a fresh server process with the trim threshold fixed, and reports its faults per message', async () => {
+    const { stdout, records } = await echoRecords('--reps', '2', '--servers', 'pipe,rxnet');
     expect(records.map((r) => `${r.server}${r.rep}`).sort()).toEqual(['pipe0', 'pipe1', 'rxnet0', 'rxnet1']);
     for (const r of records) {
       expect(r.messages).toBeGreaterThan(0);
       expect(r.serverPid).toEqual(expect.any(Number));
       expect(r.serverFaultsPerMsg).toBeGreaterThanOrEqual(0);
+      // As the server process itself read it from its environment.
+      expect(r.serverMallocTrim).toBe(String(64 * 1024 * 1024));
     }
     expect(new Set(records.map((r) => r.serverPid)).size).toBe(4);
     expect(stdout).toMatch(/faults\/msg/);
+    expect(stdout).toMatch(/echo servers with MALLOC_TRIM_THRESHOLD_=67108864/);
+  }, 120_000);
+
+  it("leaves glibc's own heap trimming to the echo servers with --default-malloc", async () => {
+    const { stdout, records } = await echoRecords('--reps', '1', '--servers', 'rxnet', '--default-malloc');
+    expect(records).toHaveLength(1);
+    expect(records[0].messages).toBeGreaterThan(0);
+    expect(records[0].serverMallocTrim).toBeUndefined();
+    expect(stdout).toMatch(/echo servers with glibc's own heap trimming/);
   }, 120_000);
 });
