@@ -34,7 +34,8 @@ flags
   --slow-bytes N    bytes sent in the slow run (default 1073741824 = 1 GiB)
   --slow-rate N     reader speed in bytes/s (default 100e6; the issue's 10e6 takes ~107 s per server)
   --retries N       repeat a run up to N times while other work used more than --max-interference
-                    cores during it (default 2; the least disturbed attempt counts)
+                    cores during it (default 2; the least disturbed attempt counts; a retry waits up
+                    to 10 s for the machine to be idle)
   --max-interference C   cores of other work tolerated during a run (default 0.15)
   --quiet-wait MS   before each run, wait up to MS for the machine to be idle (default 1500)
   --profile         run servers under node --cpu-prof (written to bench/results/*.cpuprofile) and summarise
@@ -498,6 +499,9 @@ function rotate<T>(items: T[], by: number): T[] {
 /** Warm-up of a run on a fresh server process: its JIT and heap settle in about a second. */
 const FRESH_WARMUP_MS = 1000;
 
+/** How long a retry waits (at most) for the machine to be idle: other work on this VM comes in bursts of seconds. */
+const RETRY_QUIET_WAIT_MS = 10_000;
+
 /**
  * The environment of every echo server (all kinds alike) unless --default-malloc: glibc trims the
  * top of its heap only past this many free bytes. Left to itself it picks a threshold per process
@@ -531,7 +535,9 @@ async function echoWorkload(args: Args, framing: Framing): Promise<void> {
               const server = shared.get(kind) ?? (await ServerChild.start(kind, framing, false, { env }));
               let attempt: LoadResult & ServerCost;
               try {
-                await waitForQuiet(args.quietWaitMs, args.maxInterference);
+                // A retry follows a disturbed attempt: give the other work longer to pass.
+                const quietMs = attempts === 1 ? args.quietWaitMs : Math.max(args.quietWaitMs, RETRY_QUIET_WAIT_MS);
+                await waitForQuiet(quietMs, args.maxInterference);
                 attempt = await runLoadChild(
                   {
                     port: server.port,
