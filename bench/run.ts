@@ -36,15 +36,16 @@ flags
   --slow-rate N     reader speed in bytes/s (default 100e6; the issue's 10e6 takes ~107 s per server)
   --retries N       repeat a run up to N times while other work used more than --max-interference
                     cores during it (default 2; the least disturbed attempt counts; a retry waits up
-                    to 10 s for the machine to be idle)
+                    to 10 s for the machine to be idle, none with --quiet-wait 0)
   --max-interference C   cores of other work tolerated during a run (default 0.15)
   --quiet-wait MS   before each run, wait up to MS for the machine to be idle (default 1500)
   --profile         run servers under node --cpu-prof (written to bench/results/*.cpuprofile) and summarise
-  --quick           --reps 1 --warmup 200 --duration 500 --idle 2000 --active 200 --slow-bytes 128 MiB
+  --quick           --reps 1 --bulk-reps 1 --warmup 200 --duration 500 --idle 2000 --active 200 --slow-bytes 128 MiB
                     --quiet-wait 0
   --no-save         do not write bench/results/*.json
-  --default-malloc  run the echo servers with glibc's own heap trimming instead of a fixed trim
-                    threshold (see README: the threshold is fixed so page faults do not decide runs)
+  --default-malloc  run the echo, lines and length servers with glibc's own heap trimming rule
+                    instead of MALLOC_TRIM_THRESHOLD_=64 MiB (see README: fixed so that page
+                    faults do not decide runs); conns and slow always use glibc's rule
   --pin             run every server on CPU 0 and every load generator on CPU 1 (taskset), so the two
                     do not migrate between cores or take turns on one
 `;
@@ -222,9 +223,19 @@ function spawnNode(
     ['-c', `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec ${quoted}`],
     {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: env === undefined ? process.env : { ...process.env, ...env },
+      env: childEnv(env),
     },
   );
+}
+
+/**
+ * A child's environment: the runner's, without a glibc trim threshold the runner itself may have
+ * been given (so --default-malloc and the memory workloads really get glibc's own rule), plus `extra`.
+ */
+function childEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.MALLOC_TRIM_THRESHOLD_;
+  return { ...env, ...extra };
 }
 
 function shellQuote(s: string): string {
@@ -498,13 +509,6 @@ function rotate<T>(items: T[], by: number): T[] {
 // ---------------------------------------------------------------------------------------------
 // Workloads.
 
-/**
- * Echo workloads, runs interleaved (server order rotates per repetition). Every run gets a server
- * process of its own, warmed up for at least FRESH_WARMUP_MS: a process's cost per message
- * depends on where its C heap happens to lie (how often its reads fault on fresh pages) and then
- * holds for its lifetime (see README), so runs on one process are not independent samples. With
- * --profile every kind keeps one process, for one profile per server.
- */
 /** Warm-up of a run on a fresh server process: its JIT and heap settle in about a second. */
 const FRESH_WARMUP_MS = 1000;
 
@@ -512,15 +516,21 @@ const FRESH_WARMUP_MS = 1000;
 const RETRY_QUIET_WAIT_MS = 10_000;
 
 /**
- * The environment of every echo server (all kinds alike) unless --default-malloc: glibc trims the
- * top of its heap only past this many free bytes. Left to itself it picks a threshold per process
- * (128 KiB, raised when a large mapped block is freed), and a process whose threshold sits below
- * the bytes its reads churn hands pages back and faults them in again for its whole life: a
- * lottery that costs the losing run up to 65% more CPU (see README). 64 MiB is the most glibc's
+ * The environment of the echo, line and length servers (all kinds alike) unless --default-malloc:
+ * glibc hands the top of its heap back to the system only past this many free bytes. Left to its
+ * own rule (128 KiB at first, raised when a large mapped block is freed), some processes hand back
+ * and fault in again the pages their read buffers churn through, for their whole life, and spend
+ * up to 65% more CPU per message; which ones is chance (see README). 64 MiB is the most glibc's
  * own rule can raise it to on 64-bit. Memory workloads (conns, slow) keep glibc's rule.
  */
 const ECHO_SERVER_ENV = { MALLOC_TRIM_THRESHOLD_: String(64 * 1024 * 1024) };
 
+/**
+ * Echo workloads, runs interleaved (server order rotates per repetition). Every run gets a server
+ * process of its own, warmed up for at least FRESH_WARMUP_MS, so that the runs are independent
+ * samples: what a process settles into early (its heap, its compiled code) holds for its life.
+ * With --profile every kind keeps one process, for one profile per server.
+ */
 async function echoWorkload(args: Args, framing: Framing): Promise<void> {
   const workload = framing === 'bulk' ? 'echo' : framing;
   const kinds = kindsFor(framing).filter((k) => !args.servers || args.servers.includes(k));
@@ -547,7 +557,10 @@ async function echoWorkload(args: Args, framing: Framing): Promise<void> {
               let attempt: LoadResult & ServerCost;
               try {
                 // A retry follows a disturbed attempt: give the other work longer to pass.
-                const quietMs = attempts === 1 ? args.quietWaitMs : Math.max(args.quietWaitMs, RETRY_QUIET_WAIT_MS);
+                const quietMs =
+                  attempts === 1 || args.quietWaitMs === 0
+                    ? args.quietWaitMs
+                    : Math.max(args.quietWaitMs, RETRY_QUIET_WAIT_MS);
                 await waitForQuiet(quietMs, args.maxInterference);
                 attempt = await runLoadChild(
                   {
@@ -1039,8 +1052,17 @@ async function main(argv: string[]): Promise<void> {
   const started = new Date();
   const info = machine();
   console.log(`rxnet bench ${started.toISOString()} ${JSON.stringify(info)}`);
+  const echoing = args.workloads.some((w) => w === 'echo' || w === 'lines' || w === 'length');
+  const malloc = args.defaultMalloc
+    ? "glibc's own heap trimming"
+    : `MALLOC_TRIM_THRESHOLD_=${ECHO_SERVER_ENV.MALLOC_TRIM_THRESHOLD_}`;
   console.log(
-    `workloads ${args.workloads.join(' ')}; ${args.reps} run(s) each (bulk echo ${args.bulkReps}), ${args.warmupMs} ms warm-up + ${args.durationMs} ms measured${args.pin ? '; servers on CPU 0, load generators on CPU 1' : ''}; echo servers ${args.defaultMalloc ? "with glibc's own heap trimming" : `with MALLOC_TRIM_THRESHOLD_=${ECHO_SERVER_ENV.MALLOC_TRIM_THRESHOLD_}`}; one JSON line per run:`,
+    `workloads ${args.workloads.join(' ')}; ${args.reps} run(s) each` +
+      (args.workloads.includes('echo') ? ` (bulk echo ${args.bulkReps})` : '') +
+      `, ${args.warmupMs} ms warm-up + ${args.durationMs} ms measured` +
+      (args.pin ? '; servers on CPU 0, load generators on CPU 1' : '') +
+      (echoing ? `; echo servers with ${malloc}` : '') +
+      '; one JSON line per run:',
   );
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   // RXNET_BENCH_NO_BUILD=1 reuses the last transpiled copy (to try a patch on it by hand).
@@ -1055,7 +1077,7 @@ async function main(argv: string[]): Promise<void> {
   const { rows, medians } = summarize();
   printMedians(medians as MedianRow[]);
   console.log(
-    `\nratios of medians of ${args.reps} run(s) (bulk echo ${args.bulkReps}): rxnet / baseline (for p99 and memory, lower is better)`,
+    `\nratios of medians of ${args.reps} run(s)${args.workloads.includes('echo') ? ` (bulk echo ${args.bulkReps})` : ''}: rxnet / baseline (for p99 and memory, lower is better)`,
   );
   console.log(`machine: ${JSON.stringify(info)}`);
   printTable(rows);
