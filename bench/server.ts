@@ -1,4 +1,5 @@
 // Child-process entry of one bench server: starts it, tells the runner its port, answers memory queries over IPC.
+import { getHeapSpaceStatistics } from 'v8';
 import { startServer, type ServerKind, type ServerWorkload } from './servers';
 
 /** Messages the runner sends. */
@@ -22,6 +23,10 @@ export interface MemorySample {
   arrayBuffers: number;
   /** Peak resident set size of the process so far, in bytes. */
   maxRss: number;
+  /** Bytes V8 has reserved for its young generation (it shrinks after a while without allocation). */
+  newSpace: number;
+  /** Of those, the bytes resident (touched): part of `rss`, though the GCs above left them empty. */
+  newSpaceResident: number;
 }
 
 /** Measures this process's memory after collecting garbage. */
@@ -32,6 +37,7 @@ export function sampleMemory(): MemorySample {
     gc();
   }
   const m = process.memoryUsage();
+  const young = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
   return {
     rss: m.rss,
     heapUsed: m.heapUsed,
@@ -39,6 +45,8 @@ export function sampleMemory(): MemorySample {
     external: m.external,
     arrayBuffers: m.arrayBuffers,
     maxRss: process.resourceUsage().maxRSS * 1024,
+    newSpace: young?.space_size ?? 0,
+    newSpaceResident: young?.physical_space_size ?? 0,
   };
 }
 

@@ -1,10 +1,19 @@
 // Smoke test of the benchmark runner: a short echo suite runs every run on its own server process, with the
-// heap trim threshold fixed unless --default-malloc, and reports page faults.
+// heap trim threshold fixed unless --default-malloc, and reports page faults; a short connection-scale run
+// measures memory per idle connection twice.
 import { execFile } from 'child_process';
 import * as path from 'path';
 import { promisify } from 'util';
 
 const ROOT = path.resolve(__dirname, '..', '..');
+
+interface ConnsLine {
+  server: string;
+  connections: number;
+  heapPerConn: number;
+  settledHeapPerConn: number;
+  settleMs?: number;
+}
 
 /** Runs `npm run bench -- echo --quick --conns 1 --quiet-wait 0 --no-save ...flags` and parses its run records. */
 async function echoRecords(
@@ -74,5 +83,41 @@ describe('bench runner', () => {
       expect(r.serverMallocTrim).toBeUndefined();
     }
     expect(stdout).toMatch(/echo servers with glibc's own heap trimming/);
+  }, 120_000);
+});
+
+describe('bench runner, connection scale', () => {
+  it('measures memory per idle connection right after accepting and again once V8 has shrunk its young generation', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        require.resolve('ts-node/dist/bin.js'),
+        '--transpile-only',
+        'bench/run.ts',
+        'conns',
+        '--quick',
+        '--idle',
+        '1000',
+        '--active',
+        '50',
+        '--no-save',
+      ],
+      { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
+    );
+    const records = stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{"workload":"conns"'))
+      .map((line) => JSON.parse(line) as ConnsLine);
+    expect(records.map((r) => r.server).sort()).toEqual(['plain', 'rxnet']);
+    for (const r of records) {
+      expect(r.connections).toBe(1000);
+      // A connection keeps some heap, whenever it is measured.
+      expect(r.heapPerConn).toBeGreaterThan(0);
+      expect(r.settledHeapPerConn).toBeGreaterThan(0);
+      // V8 shrank the young generation within the wait (it takes about 6 s here).
+      expect(r.settleMs).toEqual(expect.any(Number));
+    }
+    expect(stdout).toMatch(/1000 idle, settled: RSS\/conn/);
+    expect(stdout).toMatch(/1000 idle: RSS\/conn/);
   }, 120_000);
 });
