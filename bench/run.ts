@@ -235,7 +235,7 @@ function spawnNode(
 function childEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env.MALLOC_TRIM_THRESHOLD_;
-  return { ...env, ...extra };
+  return Object.assign(env, extra);
 }
 
 function shellQuote(s: string): string {
@@ -421,6 +421,7 @@ function runLoadChild(
       if (!settled) reject(new Error(`load generator exited (${code}) without a result`));
     });
   }).then(async (result) => {
+    const which = { serverPid: server?.pid, serverMallocTrim: server?.mallocTrimThreshold };
     if (!cpuStart || !cpuEnd)
       return {
         ...result,
@@ -428,8 +429,7 @@ function runLoadChild(
         serverCpu: undefined,
         interference: undefined,
         serverFaultsPerMsg: undefined,
-        serverPid: server?.pid,
-        serverMallocTrim: server?.mallocTrimThreshold,
+        ...which,
       };
     const start = await cpuStart;
     const end = await cpuEnd;
@@ -446,8 +446,7 @@ function runLoadChild(
       serverCpu: +serverCpu.toFixed(3),
       interference,
       serverFaultsPerMsg: result.messages > 0 ? +((end.faults - start.faults) / result.messages).toFixed(3) : undefined,
-      serverPid: server?.pid,
-      serverMallocTrim: server?.mallocTrimThreshold,
+      ...which,
     };
   });
 }
@@ -1101,9 +1100,10 @@ async function main(argv: string[]): Promise<void> {
   const malloc = args.defaultMalloc
     ? "glibc's own heap trimming"
     : `MALLOC_TRIM_THRESHOLD_=${ECHO_SERVER_ENV.MALLOC_TRIM_THRESHOLD_}`;
+  // Bulk echo's own count, when it runs.
+  const bulkReps = args.workloads.includes('echo') ? ` (bulk echo ${args.bulkReps})` : '';
   console.log(
-    `workloads ${args.workloads.join(' ')}; ${args.reps} run(s) each` +
-      (args.workloads.includes('echo') ? ` (bulk echo ${args.bulkReps})` : '') +
+    `workloads ${args.workloads.join(' ')}; ${args.reps} run(s) each${bulkReps}` +
       `, ${args.warmupMs} ms warm-up + ${args.durationMs} ms measured` +
       (args.pin ? '; servers on CPU 0, load generators on CPU 1' : '') +
       (echoing ? `; echo servers with ${malloc}` : '') +
@@ -1122,7 +1122,7 @@ async function main(argv: string[]): Promise<void> {
   const { rows, medians } = summarize();
   printMedians(medians as MedianRow[]);
   console.log(
-    `\nratios of medians of ${args.reps} run(s)${args.workloads.includes('echo') ? ` (bulk echo ${args.bulkReps})` : ''}: rxnet / baseline (for p99 and memory, lower is better)`,
+    `\nratios of medians of ${args.reps} run(s)${bulkReps}: rxnet / baseline (for p99 and memory, lower is better)`,
   );
   console.log(`machine: ${JSON.stringify(info)}`);
   printTable(rows);
