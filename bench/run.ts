@@ -33,7 +33,8 @@ flags
   --servers LIST    only these server kinds (pipe, plain, plain-cork, split2, rxnet)
   --idle N          connections in the conns run (default 10000), --active N of them active (default 1000)
   --slow-bytes N    bytes sent in the slow run (default 1073741824 = 1 GiB)
-  --slow-rate N     reader speed in bytes/s (default 100e6; the issue's 10e6 takes ~107 s per server)
+  --slow-rate N     reader speed in bytes/s (default 10e6, the issue's: ~107 s per server for 1 GiB;
+                    100e6 with --quick)
   --retries N       repeat a run up to N times while other work used more than --max-interference
                     cores during it (default 2; the least disturbed attempt counts; a retry waits up
                     to 10 s for the machine to be idle, none with --quiet-wait 0)
@@ -41,7 +42,7 @@ flags
   --quiet-wait MS   before each run, wait up to MS for the machine to be idle (default 1500)
   --profile         run servers under node --cpu-prof (written to bench/results/*.cpuprofile) and summarise
   --quick           --reps 1 --bulk-reps 1 --warmup 200 --duration 500 --idle 2000 --active 200 --slow-bytes 128 MiB
-                    --quiet-wait 0
+                    --slow-rate 100e6 --quiet-wait 0
   --no-save         do not write bench/results/*.json
   --default-malloc  run the echo, lines and length servers with glibc's own heap trimming rule
                     instead of MALLOC_TRIM_THRESHOLD_=64 MiB (see README: fixed so that page
@@ -93,7 +94,7 @@ function parseArgs(argv: string[]): Args {
     idle: quick ? 2000 : 10_000,
     active: quick ? 200 : 1000,
     slowBytes: quick ? 128 * 1024 * 1024 : 1024 * 1024 * 1024,
-    slowRate: 100e6,
+    slowRate: quick ? 100e6 : 10e6,
     profile: false,
     save: true,
     pin: false,
@@ -193,6 +194,8 @@ function parseArgs(argv: string[]): Args {
   }
   if (!(args.reps >= 1)) throw new Error('--reps must be at least 1');
   if (!(args.bulkReps >= 1)) throw new Error('--bulk-reps must be at least 1');
+  if (!(args.slowRate > 0)) throw new Error('--slow-rate must be a positive number of bytes/s');
+  if (!(args.slowBytes > 0)) throw new Error('--slow-bytes must be a positive number of bytes');
   return args;
 }
 

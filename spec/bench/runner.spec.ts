@@ -1,6 +1,6 @@
 // Smoke test of the benchmark runner: a short echo suite runs every run on its own server process, with the
 // heap trim threshold fixed unless --default-malloc, and reports page faults; a short connection-scale run
-// measures memory per idle connection twice.
+// measures memory per idle connection twice; the slow consumer reads at issue 7's 10 MB/s by default.
 import { execFile } from 'child_process';
 import * as path from 'path';
 import { promisify } from 'util';
@@ -120,4 +120,37 @@ describe('bench runner, connection scale', () => {
     expect(stdout).toMatch(/1000 idle, settled: RSS\/conn/);
     expect(stdout).toMatch(/1000 idle: RSS\/conn/);
   }, 120_000);
+});
+
+describe('bench runner, slow consumer', () => {
+  const runSlow = (flags: string[]) =>
+    promisify(execFile)(
+      process.execPath,
+      [require.resolve('ts-node/dist/bin.js'), '--transpile-only', 'bench/run.ts', 'slow', '--no-save', ...flags],
+      { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
+    );
+
+  it("reads at issue 7's 10 MB/s unless told otherwise", async () => {
+    // 4 MiB at 10 MB/s: about 0.4 s per server.
+    const { stdout } = await runSlow(['--slow-bytes', String(4 * 1024 * 1024), '--quiet-wait', '0']);
+    const records = stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{"workload":"slow"'))
+      .map((line) => JSON.parse(line) as { server: string; rate: number; bytes: number; mbPerSec: number });
+    expect(records.map((r) => r.server)).toEqual(['pipe', 'rxnet']);
+    for (const r of records) {
+      expect(r.rate).toBe(10e6);
+      expect(r.bytes).toBe(4 * 1024 * 1024);
+      // The reader really was held to its rate.
+      expect(r.mbPerSec).toBeLessThan(12);
+    }
+    expect(stdout).toMatch(/slow: 4\.2 MB at 10 MB\/s, peak RSS/);
+  }, 120_000);
+
+  it('rejects a rate that is not a positive number', async () => {
+    await expect(runSlow(['--slow-rate', '0'])).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('--slow-rate must be a positive number'),
+    });
+  }, 60_000);
 });
