@@ -38,7 +38,7 @@ flags
   --retries N       repeat a run up to N times while other work used more than --max-interference
                     cores during it (default 2; the least disturbed attempt counts; a retry waits up
                     to 10 s for the machine to be idle, none with --quiet-wait 0)
-  --max-interference C   cores of other work tolerated during a run (default 0.15)
+  --max-interference C   cores of other work tolerated during a run (default 0.10)
   --quiet-wait MS   before each run, wait up to MS for the machine to be idle (default 1500)
   --profile         run servers under node --cpu-prof (written to bench/results/*.cpuprofile) and summarise
   --quick           --reps 1 --bulk-reps 1 --warmup 200 --duration 500 --idle 2000 --active 200 --slow-bytes 128 MiB
@@ -100,7 +100,7 @@ function parseArgs(argv: string[]): Args {
     pin: false,
     defaultMalloc: false,
     retries: quick ? 0 : 2,
-    maxInterference: 0.15,
+    maxInterference: 0.1,
     quietWaitMs: quick ? 0 : 1500,
   };
   const list = (s: string) => s.split(',').map((x) => Number(x.trim()));
