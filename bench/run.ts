@@ -41,8 +41,8 @@ flags
   --max-interference C   cores of other work tolerated during a run (default 0.10)
   --quiet-wait MS   before each run, wait up to MS for the machine to be idle (default 1500)
   --profile         run servers under node --cpu-prof (written to bench/results/*.cpuprofile) and summarise
-  --quick           --reps 1 --bulk-reps 1 --warmup 200 --duration 500 --idle 2000 --active 200 --slow-bytes 128 MiB
-                    --slow-rate 100e6 --quiet-wait 0
+  --quick           --reps 1 --bulk-reps 1 --warmup 200 --duration 500 --idle 2000 --active 200
+                    --slow-bytes 128 MiB --slow-rate 100e6 --quiet-wait 0
   --no-save         do not write bench/results/*.json
   --default-malloc  run the echo, lines and length servers with glibc's own heap trimming rule
                     instead of MALLOC_TRIM_THRESHOLD_=64 MiB (see README: fixed so that page
