@@ -10,7 +10,7 @@ import { CTestData, structServer } from '../../demos/struct-server';
 import { closed, plainConnect, readAll } from '../support/net';
 
 const ROOT = path.resolve(__dirname, '../..');
-const SEEDS = path.resolve(ROOT, '../shared/seed-programs');
+const SEEDS = path.resolve(__dirname, '../fixtures/seed-programs');
 
 /** A demo server's log: the lines so far, and each new line as it is written. */
 class Log {

@@ -9,7 +9,7 @@ import { GREETING, helloServer } from '../../demos/hello';
 import { stdinClient } from '../../demos/stdin-client';
 import { closed, plainConnect, readAll } from '../support/net';
 
-const SEEDS = path.resolve(__dirname, '../../../shared/seed-programs');
+const SEEDS = path.resolve(__dirname, '../fixtures/seed-programs');
 
 /** Runs a seed program with PORT set; resolves with its output once it has exited. */
 function runSeed(

@@ -13,7 +13,7 @@ import { LineClient } from '../support/lineClient';
 import { expectTcpHandlesBackTo, tcpHandleCount } from '../support/net';
 
 const ROOT = path.resolve(__dirname, '../..');
-const SEEDS = path.resolve(ROOT, '../shared/seed-programs');
+const SEEDS = path.resolve(__dirname, '../fixtures/seed-programs');
 
 interface Chat {
   port: number;
