@@ -1,6 +1,8 @@
-// Framing throughput: each rxnet decoder against a hand-written loop over the same in-memory chunks (and split2 for lines).
-import { Observable, map, type OperatorFunction } from 'rxjs';
+// Framing throughput: each rxnet decoder against a hand-written loop over the same in-memory chunks (and split2 for lines); --memory: what frames cost in memory.
+import { Observable, Subject, map, type OperatorFunction } from 'rxjs';
 import split2 from 'split2';
+import { setFlagsFromString } from 'v8';
+import { runInNewContext } from 'vm';
 import { delimited } from '../lib/operators/delimited';
 import { fixedLength } from '../lib/operators/fixedLength';
 import { lengthField } from '../lib/operators/lengthField';
@@ -269,8 +271,123 @@ const mbps = (s: Sample, passBytes: number) => passBytes / s.seconds / 1e6;
 const kfps = (s: Sample) => s.frames / s.seconds / 1e3;
 const pad = (text: string | number, width: number) => String(text).padStart(width);
 
-/** Prints one table per decoder; `--quick` shortens the runs, `--only NAME` picks one decoder. */
+// ---------------------------------------------------------------------------------------------
+// `--memory`: what framing costs in memory rather than time.
+
+/**
+ * Live bytes (JS heap and ArrayBuffers) after full collections. Freed ArrayBuffers are swept
+ * concurrently, so one collection's frees may show only once the next one has finished them.
+ */
+function liveBytes(gc: () => void): number {
+  for (let i = 0; i < 3; i++) gc();
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return heapUsed + arrayBuffers;
+}
+
+/**
+ * Memory kept by 1,000 one-byte frames, each cut from its own 64 KiB chunk (as a socket read
+ * gives it) and kept, the rest of each chunk being one long frame that is dropped.
+ */
+function keptFrames(gc: () => void, op: OperatorFunction<Buffer, Buffer>, chunk: () => Buffer): number {
+  const before = liveBytes(gc);
+  const kept: Buffer[] = [];
+  const input = new Subject<Buffer>();
+  input.pipe(op).subscribe((frame) => {
+    if (frame.length === 1) kept.push(frame);
+  });
+  for (let i = 0; i < 1000; i++) input.next(chunk());
+  input.complete();
+  const after = liveBytes(gc);
+  if (kept.length !== 1000) throw new Error(`kept ${kept.length} frames`);
+  return after - before;
+}
+
+/** Peak live memory while one frame of `total` bytes arrives one byte per chunk, sampled every 64 KiB. */
+function dripPeak(gc: () => void, op: OperatorFunction<Buffer, Buffer>, total: number, byteAt: (i: number) => number) {
+  const before = liveBytes(gc);
+  let frames = 0;
+  const input = new Subject<Buffer>();
+  input.pipe(op).subscribe(() => frames++);
+  let peak = 0;
+  const started = Date.now();
+  for (let i = 0; i < total; i++) {
+    const chunk = Buffer.allocUnsafeSlow(1);
+    chunk[0] = byteAt(i);
+    input.next(chunk);
+    if ((i & 0xffff) === 0xffff) peak = Math.max(peak, liveBytes(gc) - before);
+  }
+  if (frames !== 1) throw new Error(`dripped ${frames} frames`);
+  return { peak, ms: Date.now() - started };
+}
+
+async function memoryReport(): Promise<void> {
+  setFlagsFromString('--expose-gc');
+  // Else collections free the bytecode of functions left unused (ts-node's compiler among them):
+  // about 1 MB that would show as noise in the small numbers.
+  setFlagsFromString('--no-flush-bytecode');
+  const gc = runInNewContext('gc') as () => void;
+  const CHUNK = 64 * 1024;
+  const MiB = 1024 * 1024;
+  const mb = (n: number) => (n / 1e6).toFixed(2).padStart(8);
+  console.log(`framing memory: live JS heap + ArrayBuffers after full GCs, node ${process.version}\n`);
+  console.log('1,000 one-byte frames kept, each cut from its own 64 KiB chunk (MB kept)');
+  const lineChunk = () => {
+    const chunk = Buffer.allocUnsafeSlow(CHUNK).fill(0x79);
+    chunk.write('x\n', 0, 'latin1');
+    chunk[CHUNK - 1] = 0x0a;
+    return chunk;
+  };
+  const lengthChunk = () => {
+    const chunk = Buffer.allocUnsafeSlow(CHUNK).fill(0x79);
+    chunk.writeUInt16BE(1, 0);
+    chunk.writeUInt16BE(CHUNK - 5, 3);
+    return chunk;
+  };
+  const keptOps: [string, (copy: boolean) => OperatorFunction<Buffer, Buffer>, () => Buffer][] = [
+    ['lines', (copy) => lines({ copy }), lineChunk],
+    [
+      'lengthField',
+      (copy) => lengthField({ lengthFieldLength: 2, initialBytesToStrip: 2, maxFrameLength: CHUNK, copy }),
+      lengthChunk,
+    ],
+  ];
+  console.log(`${'decoder'.padEnd(12)}${pad('views', 9)}${pad('copy', 9)}`);
+  // The median of five, after a first pass that compiles what the others run.
+  const median = (measure: () => number) => {
+    measure();
+    const all = [measure(), measure(), measure(), measure(), measure()].sort((a, b) => a - b);
+    return all[2];
+  };
+  for (const [name, op, chunk] of keptOps) {
+    const copies = median(() => keptFrames(gc, op(true), chunk));
+    const views = median(() => keptFrames(gc, op(false), chunk));
+    console.log(`${name.padEnd(12)}${mb(views)} ${mb(copies)}`);
+  }
+  console.log('\na 1 MiB frame arriving one byte per chunk (peak MB held while it arrives)');
+  console.log(`${'decoder'.padEnd(12)}${pad('peak', 9)}${pad('× frame', 9)}${pad('ms', 8)}`);
+  const header = Buffer.alloc(4);
+  header.writeUInt32BE(MiB);
+  const dripOps: [string, OperatorFunction<Buffer, Buffer>, number, (i: number) => number][] = [
+    ['lines', lines({ maxLength: MiB }), MiB + 1, (i) => (i === MiB ? 0x0a : 0x61)],
+    [
+      'lengthField',
+      lengthField({ lengthFieldLength: 4, initialBytesToStrip: 4, maxFrameLength: MiB + 4 }),
+      MiB + 4,
+      (i) => (i < 4 ? header[i] : 0x61),
+    ],
+  ];
+  for (const [name, op, total, byteAt] of dripOps) {
+    const { peak, ms } = dripPeak(gc, op, total, byteAt);
+    console.log(`${name.padEnd(12)}${mb(peak)} ${(peak / MiB).toFixed(2).padStart(8)}${pad(ms, 8)}`);
+  }
+}
+
+/**
+ * Prints one table per decoder; `--quick` shortens the runs, `--only NAME` picks one decoder,
+ * `--memory` measures memory instead (frames kept, a frame dripped byte by byte).
+ */
 export async function main(argv: string[]): Promise<void> {
+  if (argv.includes('--memory')) return memoryReport();
   const quick = argv.includes('--quick');
   const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
   const budgetMs = quick ? 150 : 800;

@@ -1,4 +1,4 @@
-// The byte queue every framer reads from: a list of chunks, consumed as views, copied only across chunks.
+// The byte queue every framer reads from: chunks consumed as views, small chunks merged so that memory follows the bytes.
 
 import { Buffer } from 'buffer';
 import { clearCut, noteCut } from '../internal/lastCut';
@@ -7,14 +7,52 @@ const EMPTY = Buffer.alloc(0);
 const NO_MEMORY = EMPTY.buffer;
 
 /**
+ * A chunk shorter than this that arrives while bytes are held is copied into the accumulator
+ * rather than held as it is. A held Buffer costs some 200 bytes of objects (JS heap and native)
+ * whatever its length, so holding chunks of 1 KiB and more costs at most a fifth on top of their
+ * bytes; a full-size Ethernet segment (1460 bytes) and larger reads keep the zero-copy path, and
+ * copying less than 1 KiB costs less than holding it.
+ */
+export const MERGE_BELOW = 1024;
+
+/** The smallest accumulator allocated: a few dripped bytes do not reserve more than this. */
+const MIN_ACCUMULATOR = 256;
+
+/** Settings of a {@link ChunkQueue}. */
+export interface ChunkQueueOptions {
+  /**
+   * The most bytes the framer lets pile up before it reads a frame or fails (its limit):
+   * accumulators grow no larger than this plus one merge, so that a frame dripped in tiny chunks
+   * costs at most about twice its limit while it is assembled. Default `Infinity` (no cap).
+   */
+  readonly maxHeld?: number;
+  /** Hand out every frame as its own copy instead of a view of the chunk. Default false. */
+  readonly copy?: boolean;
+}
+
+/** The bytes of `chunk` from `start` to `end`, copied into memory of their own (small ones from Node's shared pool). */
+function copyOf(chunk: Buffer, start: number, end: number): Buffer {
+  const out = Buffer.allocUnsafe(end - start);
+  chunk.copy(out, 0, start, end);
+  return out;
+}
+
+/**
  * A FIFO of received chunks addressed as one run of bytes.
  *
  * Positions are relative to the read position (the first unconsumed byte). `consume(n)` returns
  * a view into a chunk when the `n` bytes lie inside it and copies once, into a fresh buffer,
  * only when they span chunks; nothing ever concatenates everything that is held.
  *
- * A returned view keeps its whole chunk alive; copy it (`Buffer.from(view)`) before holding it
- * for long if memory matters.
+ * A chunk pushed into an empty queue, or of {@link MERGE_BELOW} bytes or more, is held as it is.
+ * A smaller one pushed behind other bytes is copied into an accumulator, a buffer that grows by
+ * doubling (capped by `maxHeld`), together with the few bytes left of the last chunk: however a
+ * frame is cut up on the wire, the queue holds a bounded number of Buffers and about its bytes.
+ * Bytes of an accumulator are written once and never moved or overwritten, since views of them
+ * may have been handed out: when it is full, a fresh one takes the bytes still held.
+ *
+ * A returned view keeps its whole chunk (or accumulator) alive; copy it (`Buffer.from(view)`), or
+ * create the queue with `copy`, before holding it for long if memory matters.
  */
 export class ChunkQueue {
   /**
@@ -36,6 +74,25 @@ export class ChunkQueue {
   private viewedOffset = 0;
   /** Start position of the chunk `locate()` found last (a second return value, without allocating). */
   private located = 0;
+  /** Hand out copies, not views. */
+  private readonly copy: boolean;
+  /** No accumulator is allocated larger than this (unless one merge needs more). */
+  private readonly accumulatorCap: number;
+  /**
+   * The accumulator small chunks are copied into, its memory and its offset there. Bytes before
+   * `accUsed` are never written again; it is let go when the queue empties.
+   */
+  private acc: Buffer = EMPTY;
+  private accMemory: ArrayBufferLike = NO_MEMORY;
+  private accOffset = 0;
+  private accUsed = 0;
+  /** The last chunk held when it is a view of the accumulator ending at `accUsed`: it may grow in place. */
+  private accTail: Buffer | undefined = undefined;
+
+  constructor(options: ChunkQueueOptions = {}) {
+    this.copy = options.copy ?? false;
+    this.accumulatorCap = (options.maxHeld ?? Infinity) + MERGE_BELOW;
+  }
 
   /** Number of bytes held. */
   get length(): number {
@@ -47,11 +104,74 @@ export class ChunkQueue {
     return this.end - this.first;
   }
 
-  /** Appends a chunk; an empty chunk is ignored. */
+  /**
+   * Appends a chunk; an empty chunk is ignored. The queue keeps the chunk itself unless it is
+   * small and bytes are already held, in which case it copies it (see {@link MERGE_BELOW}).
+   */
   push(chunk: Buffer): void {
-    if (chunk.length === 0) return;
+    const n = chunk.length;
+    if (n === 0) return;
+    if (n < MERGE_BELOW && this.total > 0) {
+      this.merge(chunk);
+      return;
+    }
     this.chunks[this.end++] = chunk;
-    this.total += chunk.length;
+    this.total += n;
+  }
+
+  /**
+   * Copies a small chunk into the accumulator, behind the last chunk: in place when the last chunk
+   * is the accumulator's and there is room; else into a new last chunk, which also takes the
+   * bytes left of the last chunk when that is the accumulator's or they are few, so that a frame
+   * dripped in pieces stays one run (and a view, not a copy) and keeps no big chunk alive.
+   */
+  private merge(chunk: Buffer): void {
+    const n = chunk.length;
+    const last = this.end - 1;
+    const tail = this.chunks[last];
+    let acc = this.acc;
+    if (tail === this.accTail && acc.length - this.accUsed >= n) {
+      // Its start, and so the read offset in it, stay where they are.
+      acc.set(chunk, this.accUsed);
+      this.accUsed += n;
+      const grown = Buffer.from(this.accMemory, this.accOffset + this.accUsed - tail.length - n, tail.length + n);
+      if (this.viewed === tail) this.viewed = grown;
+      this.chunks[last] = this.accTail = grown;
+      this.total += n;
+      return;
+    }
+    const from = last === this.first ? this.offset : 0;
+    let carried = tail.length - from;
+    // The accumulator's run moves along, up to the cap (past it, bytes are being pushed without
+    // frames being read: a new run saves copying them over and over); another chunk's only if few.
+    const carry = tail === this.accTail ? carried + n <= this.accumulatorCap : carried < MERGE_BELOW;
+    if (!carry) carried = 0;
+    const need = carried + n;
+    if (acc.length - this.accUsed < need) {
+      // Doubling keeps the copying linear in the bytes; the cap keeps it near the framer's limit.
+      const capacity = Math.max(need, Math.min(Math.max(2 * need, MIN_ACCUMULATOR), this.accumulatorCap));
+      acc = this.acc = Buffer.allocUnsafe(capacity);
+      this.accMemory = acc.buffer;
+      this.accOffset = acc.byteOffset;
+      this.accUsed = 0;
+    }
+    const start = this.accUsed;
+    if (carried > 0) tail.copy(acc, start, from, tail.length);
+    acc.set(chunk, start + carried);
+    this.accUsed = start + need;
+    const segment = Buffer.from(this.accMemory, this.accOffset + start, need);
+    this.accTail = segment;
+    this.total += n;
+    if (carried === 0) {
+      this.chunks[this.end++] = segment;
+      return;
+    }
+    // The new segment replaces the last chunk, from its first byte still held.
+    this.chunks[last] = segment;
+    if (last === this.first) {
+      this.offset = 0;
+      this.forgetView();
+    }
   }
 
   /**
@@ -71,7 +191,7 @@ export class ChunkQueue {
         return this.view(head, start, end);
       }
       let view: Buffer;
-      if (start === 0) {
+      if (start === 0 && !this.copy) {
         // A whole chunk consumed from its start is returned as it is.
         view = head;
         noteCut(head, head, 0, end);
@@ -244,6 +364,7 @@ export class ChunkQueue {
   /** Drops every chunk held. */
   clear(): void {
     this.forgetView();
+    this.forgetAccumulator();
     clearCut();
     this.chunks = [];
     this.end = 0;
@@ -267,6 +388,8 @@ export class ChunkQueue {
    */
   private view(chunk: Buffer, start: number, end: number): Buffer {
     if (this.viewed !== chunk) {
+      // A copying queue never sets `viewed`, so that views cost no test for it.
+      if (this.copy) return copyOf(chunk, start, end);
       this.viewed = chunk;
       this.viewedMemory = chunk.buffer;
       this.viewedOffset = chunk.byteOffset;
@@ -282,6 +405,18 @@ export class ChunkQueue {
     this.viewedMemory = NO_MEMORY;
   }
 
+  /**
+   * Lets go of the accumulator once the queue is empty: an idle connection keeps none, and a later
+   * frame does not keep alive one that earlier frames filled.
+   */
+  private forgetAccumulator(): void {
+    this.acc = EMPTY;
+    this.accMemory = NO_MEMORY;
+    this.accOffset = 0;
+    this.accUsed = 0;
+    this.accTail = undefined;
+  }
+
   private dropHead(): void {
     this.forgetView();
     this.chunks[this.first] = EMPTY;
@@ -290,6 +425,7 @@ export class ChunkQueue {
     if (this.first === this.end) {
       this.end = 0;
       this.first = 0;
+      if (this.acc !== EMPTY) this.forgetAccumulator();
     } else if (this.first >= 64 && this.first * 2 >= this.end) {
       this.chunks.splice(0, this.first);
       this.end -= this.first;

@@ -17,6 +17,8 @@ export interface DelimiterFramerConfig {
   readonly truncation: Truncation;
   /** Lines mode: a `\r` right before the delimiter belongs to the delimiter. */
   readonly stripCarriageReturn: boolean;
+  /** Hand out each frame as its own copy rather than a view of the chunk. Default false. */
+  readonly copy?: boolean;
 }
 
 /**
@@ -25,7 +27,7 @@ export interface DelimiterFramerConfig {
  * spans chunks.
  */
 export class DelimiterFramer implements Framer<Buffer> {
-  private readonly queue = new ChunkQueue();
+  private readonly queue: ChunkQueue;
   /** Position before which no delimiter can start. */
   private searchFrom = 0;
   private ended = false;
@@ -46,6 +48,9 @@ export class DelimiterFramer implements Framer<Buffer> {
     this.stripCR = config.stripCarriageReturn;
     this.includeDelimiter = config.includeDelimiter;
     this.truncation = config.truncation;
+    // Between reads at most maxLength bytes are held, plus what may be the start of a delimiter.
+    const pending = Math.max(config.delimiter.length - 1, config.stripCarriageReturn ? 1 : 0);
+    this.queue = new ChunkQueue({ maxHeld: config.maxLength + pending, copy: config.copy });
   }
 
   /** Bytes held. */

@@ -5,13 +5,22 @@ import type { Framer, Truncation } from './Framer';
 
 /** Cuts the byte stream into frames of `frameLength` bytes each (views unless a frame spans chunks). */
 export class FixedLengthFramer implements Framer<Buffer> {
-  private readonly queue = new ChunkQueue();
+  private readonly queue: ChunkQueue;
   private ended = false;
 
+  /**
+   * @param frameLength Bytes per frame (an integer >= 1).
+   * @param truncation What to do with fewer than `frameLength` bytes left at the end.
+   * @param copy Hand out each frame as its own copy rather than a view of the chunk.
+   */
   constructor(
     private readonly frameLength: number,
     private readonly truncation: Truncation = 'error',
-  ) {}
+    copy = false,
+  ) {
+    // Between reads less than one frame is held.
+    this.queue = new ChunkQueue({ maxHeld: frameLength, copy });
+  }
 
   /** Bytes held. */
   get buffered(): number {

@@ -62,6 +62,14 @@ export function checkByteOrder(value: unknown, fallback: 'BE' | 'LE'): 'BE' | 'L
   return value;
 }
 
+/** Checks that an operator's options are an object (they may be left out, but not be `null` or a number). */
+export function checkOptions<T extends object>(value: T): T {
+  if (value === null || typeof value !== 'object') {
+    throw new InvalidArgumentError('config', `expected an options object, got ${String(value)}`);
+  }
+  return value;
+}
+
 /** Checks that a value is a boolean (or absent). */
 export function checkBoolean(name: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;

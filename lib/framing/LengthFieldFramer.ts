@@ -13,6 +13,8 @@ export interface LengthFieldFramerConfig {
   readonly maxFrameLength: number;
   readonly failFast: boolean;
   readonly truncation: 'error' | 'discard';
+  /** Hand out each frame as its own copy rather than a view of the chunk. Default false. */
+  readonly copy?: boolean;
 }
 
 /**
@@ -22,7 +24,7 @@ export interface LengthFieldFramerConfig {
  * body is skipped as it arrives and the error comes once the last byte of the frame went by.
  */
 export class LengthFieldFramer implements Framer<Buffer> {
-  private readonly queue = new ChunkQueue();
+  private readonly queue: ChunkQueue;
   private readonly endOffset: number;
   private readonly littleEndian: boolean;
   /** Length of the frame being assembled (header included), or -1 before its header is read. */
@@ -35,6 +37,8 @@ export class LengthFieldFramer implements Framer<Buffer> {
   constructor(private readonly config: LengthFieldFramerConfig) {
     this.endOffset = config.lengthFieldOffset + config.lengthFieldLength;
     this.littleEndian = config.byteOrder === 'LE';
+    // Between reads less than a whole frame is held, and a frame is at most maxFrameLength.
+    this.queue = new ChunkQueue({ maxHeld: config.maxFrameLength, copy: config.copy });
   }
 
   /** Bytes held. */

@@ -17,7 +17,11 @@
 export const lastCut: {
   /** The view handed out (undefined once nothing is recorded). */
   view: Uint8Array | undefined;
-  /** The chunk the view lies in (the view itself when it is the whole chunk). */
+  /**
+   * The chunk the view lies in (the view itself when it is the whole chunk). It may be a run of
+   * small chunks the queue merged into its accumulator: bytes handed out there are never written
+   * again, so `chunk.subarray(start, end)` stays the view's bytes after later merges.
+   */
   chunk: Uint8Array | undefined;
   /** Where the view starts in `chunk`. */
   start: number;

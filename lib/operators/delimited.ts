@@ -7,6 +7,7 @@ import {
   DEFAULT_MAX_LENGTH,
   checkBoolean,
   checkLimit,
+  checkOptions,
   checkTruncation,
   toBuffer,
   type Truncation,
@@ -28,8 +29,8 @@ import { framerOperator } from '../internal/framerOperator';
  */
 export interface DelimitedConfig {
   /**
-   * Longest frame allowed, in bytes, the delimiter not counted. Default 65536 (64 KiB);
-   * `Infinity` turns the limit off (then a peer that never sends a delimiter fills memory).
+   * Longest frame allowed, in bytes, the delimiter not counted: an integer >= 1. Default 65536
+   * (64 KiB); `Infinity` turns the limit off (then a peer that never sends a delimiter fills memory).
    */
   readonly maxLength?: number;
   /** Keep the delimiter at the end of each frame. Default false. */
@@ -39,6 +40,12 @@ export interface DelimitedConfig {
    * `TruncatedFrameError`, `'emit'` emits them as a last frame, `'discard'` drops them.
    */
   readonly truncation?: Truncation;
+  /**
+   * Emit each frame as its own copy rather than as a view of the chunk it was cut from, so that
+   * keeping a frame keeps only its bytes (a view keeps its whole chunk alive). Costs one copy per
+   * frame. Default false. See docs/framing-lines.md, "Memory".
+   */
+  readonly copy?: boolean;
 }
 
 /**
@@ -56,13 +63,17 @@ export interface DelimitedConfig {
  *
  * Limits: a frame longer than `maxLength` errors with `FrameTooLongError` (`limit`, and in
  * `length` the length seen so far) as soon as that many bytes without a delimiter are held, so
- * at most `maxLength + delimiter.length - 1` bytes plus one chunk are ever buffered.
+ * at most `maxLength + delimiter.length - 1` bytes plus one chunk are ever buffered. Small chunks
+ * are merged as they arrive, so a frame dripped a byte at a time costs at most about twice its
+ * bytes, not a Buffer per byte.
  *
  * End of stream: completes after the last frame; leftover bytes follow `truncation` (a leftover
  * longer than `maxLength` is a `FrameTooLongError` whatever `truncation` says). A source error
  * is passed on at once and the bytes held are dropped.
  *
- * @throws InvalidArgumentError at creation for an empty delimiter or a bad option.
+ * @throws InvalidArgumentError at creation for an empty delimiter or a bad option (`maxLength`
+ *   not an integer >= 1 nor `Infinity`, a `truncation` not listed, `includeDelimiter` or `copy`
+ *   not a boolean).
  * @example
  * ```ts
  * import { of } from 'rxjs';
@@ -83,12 +94,14 @@ export function delimited(
   // Copied so that a caller mutating its Buffer later cannot change the framing.
   const bytes = Buffer.from(toBuffer(delimiter));
   if (bytes.length === 0) throw new InvalidArgumentError('delimiter', 'must not be empty');
+  checkOptions(config);
   const resolved: DelimiterFramerConfig = {
     delimiter: bytes,
-    maxLength: checkLimit('maxLength', config.maxLength, DEFAULT_MAX_LENGTH),
+    maxLength: checkLimit('maxLength', config.maxLength, DEFAULT_MAX_LENGTH, 1),
     includeDelimiter: checkBoolean('includeDelimiter', config.includeDelimiter, false),
     truncation: checkTruncation(config.truncation, ['error', 'emit', 'discard'], 'error'),
     stripCarriageReturn: false,
+    copy: checkBoolean('copy', config.copy, false),
   };
   return framerOperator(() => new DelimiterFramer(resolved));
 }

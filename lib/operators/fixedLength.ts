@@ -2,7 +2,7 @@
 import type { OperatorFunction } from 'rxjs';
 import { checkInteger } from '../errors';
 import { FixedLengthFramer } from '../framing/FixedLengthFramer';
-import { checkTruncation, type Truncation } from '../framing/Framer';
+import { checkBoolean, checkOptions, checkTruncation, type Truncation } from '../framing/Framer';
 import { framerOperator } from '../internal/framerOperator';
 
 /**
@@ -24,6 +24,12 @@ export interface FixedLengthConfig {
    * them (as Netty's `FixedLengthFrameDecoder` does).
    */
   readonly truncation?: Truncation;
+  /**
+   * Emit each frame as its own copy rather than as a view of the chunk it was cut from, so that
+   * keeping a frame keeps only its bytes (a view keeps its whole chunk alive). Costs one copy per
+   * frame. Default false. See docs/framing-lines.md, "Memory".
+   */
+  readonly copy?: boolean;
 }
 
 /**
@@ -35,13 +41,16 @@ export interface FixedLengthConfig {
  * output:  -abc----def--ghi-------#     TruncatedFrameError(1)
  * ```
  *
- * A frame lying inside one chunk is emitted as a view of it; one that spans chunks is copied once.
+ * A frame lying inside one chunk is emitted as a view of it; one that spans chunks is copied once
+ * (see `copy`).
  *
- * Limits: never holds more than `frameLength - 1` bytes plus one chunk.
+ * Limits: never holds more than `frameLength - 1` bytes plus one chunk. Small chunks are merged as
+ * they arrive, so a frame dripped a byte at a time costs at most about twice its bytes.
  *
  * End of stream: completes after the last whole frame; a short remainder follows `truncation`.
  *
- * @throws InvalidArgumentError at creation unless `frameLength` is an integer ≥ 1.
+ * @throws InvalidArgumentError at creation unless `frameLength` is an integer ≥ 1, for a
+ *   `truncation` not listed and for a `copy` that is not a boolean.
  * @example
  * ```ts
  * import { of } from 'rxjs';
@@ -52,6 +61,8 @@ export interface FixedLengthConfig {
  */
 export function fixedLength(frameLength: number, config: FixedLengthConfig = {}): OperatorFunction<Buffer, Buffer> {
   const length = checkInteger('frameLength', frameLength, 1);
+  checkOptions(config);
   const truncation = checkTruncation(config.truncation, ['error', 'emit', 'discard'], 'error');
-  return framerOperator(() => new FixedLengthFramer(length, truncation));
+  const copy = checkBoolean('copy', config.copy, false);
+  return framerOperator(() => new FixedLengthFramer(length, truncation, copy));
 }

@@ -51,6 +51,12 @@ export interface LengthFieldConfig {
    * `TruncatedFrameError`; `'discard'` drops it silently, as Netty does.
    */
   readonly truncation?: 'error' | 'discard';
+  /**
+   * Emit each frame as its own copy rather than as a view of the chunk it was cut from, so that
+   * keeping a frame keeps only its bytes (a view keeps its whole chunk alive). Costs one copy per
+   * frame. Default false. See docs/framing-lines.md, "Memory".
+   */
+  readonly copy?: boolean;
 }
 
 /**
@@ -67,19 +73,22 @@ export interface LengthFieldConfig {
  * output:  ------------abc--------d-------|
  * ```
  *
- * A frame lying inside one chunk is emitted as a view of it; one that spans chunks is copied once.
+ * A frame lying inside one chunk is emitted as a view of it; one that spans chunks is copied once
+ * (see `copy`).
  *
  * Limits: the frame length is checked against `maxFrameLength` as soon as the length field is
  * complete, before any of the body is buffered (`FrameTooLongError` with `limit` and the
  * announced `length`; see `failFast`). A negative 8-byte field, an adjusted length shorter than
  * the header up to the end of the length field, or shorter than `initialBytesToStrip`, is a
- * `CorruptedFrameError`.
+ * `CorruptedFrameError`. Small chunks are merged as they arrive, so a frame dripped a byte at a
+ * time costs at most about twice `maxFrameLength`, not a Buffer per byte.
  *
  * End of stream: completes after the last whole frame; a partial one follows `truncation`.
  * A source error is passed on at once.
  *
  * @throws InvalidArgumentError at creation for a missing or out-of-range option, including
- *   `lengthFieldOffset + lengthFieldLength > maxFrameLength` (as Netty's constructor).
+ *   `lengthFieldOffset + lengthFieldLength > maxFrameLength` (as Netty's constructor), a
+ *   `byteOrder` or `truncation` not listed, and `failFast` or `copy` not a boolean.
  * @example
  * ```ts
  * import { of } from 'rxjs';
@@ -106,9 +115,10 @@ function resolveLengthFieldConfig(config: LengthFieldConfig): LengthFieldFramerC
   if (![1, 2, 3, 4, 8].includes(lengthFieldLength)) {
     throw new InvalidArgumentError('lengthFieldLength', `expected 1, 2, 3, 4 or 8, got ${String(lengthFieldLength)}`);
   }
-  const lengthFieldOffset = checkInteger('lengthFieldOffset', config.lengthFieldOffset ?? 0, 0);
-  const lengthAdjustment = checkInteger('lengthAdjustment', config.lengthAdjustment ?? 0, Number.MIN_SAFE_INTEGER);
-  const initialBytesToStrip = checkInteger('initialBytesToStrip', config.initialBytesToStrip ?? 0, 0);
+  // Only a missing option takes its default: `null` is a wrong value, not an absent one.
+  const lengthFieldOffset = checkInteger('lengthFieldOffset', orZero(config.lengthFieldOffset), 0);
+  const lengthAdjustment = checkInteger('lengthAdjustment', orZero(config.lengthAdjustment), Number.MIN_SAFE_INTEGER);
+  const initialBytesToStrip = checkInteger('initialBytesToStrip', orZero(config.initialBytesToStrip), 0);
   if (lengthFieldOffset > maxFrameLength - lengthFieldLength) {
     throw new InvalidArgumentError(
       'maxFrameLength',
@@ -124,5 +134,11 @@ function resolveLengthFieldConfig(config: LengthFieldConfig): LengthFieldFramerC
     byteOrder: checkByteOrder(config.byteOrder, 'BE'),
     failFast: checkBoolean('failFast', config.failFast, true),
     truncation: checkTruncation(config.truncation, ['error', 'discard'], 'error'),
+    copy: checkBoolean('copy', config.copy, false),
   };
+}
+
+/** The value of an optional numeric option, 0 when it is left out. */
+function orZero(value: unknown): unknown {
+  return value === undefined ? 0 : value;
 }

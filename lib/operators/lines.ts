@@ -2,7 +2,14 @@
 import { Buffer } from 'buffer';
 import type { OperatorFunction } from 'rxjs';
 import { DelimiterFramer, type DelimiterFramerConfig } from '../framing/DelimiterFramer';
-import { DEFAULT_MAX_LENGTH, checkBoolean, checkLimit, checkTruncation, type Truncation } from '../framing/Framer';
+import {
+  DEFAULT_MAX_LENGTH,
+  checkBoolean,
+  checkLimit,
+  checkOptions,
+  checkTruncation,
+  type Truncation,
+} from '../framing/Framer';
 import { framerOperator } from '../internal/framerOperator';
 
 const LF = Buffer.from('\n');
@@ -22,8 +29,8 @@ const LF = Buffer.from('\n');
  */
 export interface LinesConfig {
   /**
-   * Longest line allowed, in bytes, the line ending not counted. Default 65536 (64 KiB);
-   * `Infinity` turns the limit off.
+   * Longest line allowed, in bytes, the line ending not counted: an integer >= 1. Default 65536
+   * (64 KiB); `Infinity` turns the limit off.
    */
   readonly maxLength?: number;
   /** Keep the line ending (`\n` or `\r\n`, as received) at the end of each line. Default false. */
@@ -33,6 +40,12 @@ export interface LinesConfig {
    * `readline` and `split2`) emits it, `'error'` raises `TruncatedFrameError`, `'discard'` drops it.
    */
   readonly truncation?: Truncation;
+  /**
+   * Emit each line as its own copy rather than as a view of the chunk it was cut from, so that
+   * keeping a line keeps only its bytes (a view keeps its whole chunk alive, up to 64 KiB for a
+   * socket read). Costs one copy per line. Default false. See docs/framing-lines.md, "Memory".
+   */
+  readonly copy?: boolean;
 }
 
 /**
@@ -49,12 +62,15 @@ export interface LinesConfig {
  *
  * Limits: a line longer than `maxLength` errors with `FrameTooLongError` as soon as more than
  * `maxLength` bytes (plus a possible trailing `\r`) without `\n` are held, so at most
- * `maxLength + 1` bytes plus one chunk are ever buffered.
+ * `maxLength + 1` bytes plus one chunk are ever buffered. Small chunks are merged as they arrive,
+ * so a line dripped a byte at a time costs at most about twice its bytes, not a Buffer per byte.
+ * A line is a view of the chunk it was cut from, one that spans chunks a copy (see `copy`).
  *
  * End of stream: a last line without ending follows `truncation` (default `'emit'`), then the
  * output completes. A source error is passed on at once.
  *
- * @throws InvalidArgumentError at creation for a bad option.
+ * @throws InvalidArgumentError at creation for a bad option (`maxLength` not an integer >= 1 nor
+ *   `Infinity`, a `truncation` not listed, `includeDelimiter` or `copy` not a boolean).
  * @example
  * ```ts
  * import { map } from 'rxjs';
@@ -67,12 +83,14 @@ export interface LinesConfig {
  * ```
  */
 export function lines(config: LinesConfig = {}): OperatorFunction<Buffer, Buffer> {
+  checkOptions(config);
   const resolved: DelimiterFramerConfig = {
     delimiter: LF,
-    maxLength: checkLimit('maxLength', config.maxLength, DEFAULT_MAX_LENGTH),
+    maxLength: checkLimit('maxLength', config.maxLength, DEFAULT_MAX_LENGTH, 1),
     includeDelimiter: checkBoolean('includeDelimiter', config.includeDelimiter, false),
     truncation: checkTruncation(config.truncation, ['error', 'emit', 'discard'], 'emit'),
     stripCarriageReturn: true,
+    copy: checkBoolean('copy', config.copy, false),
   };
   return framerOperator(() => new DelimiterFramer(resolved));
 }

@@ -1,7 +1,13 @@
 // ChunkQueue: views inside a chunk, one copy across chunks, searches and reads that span chunks.
 import fc from 'fast-check';
-import { ChunkQueue } from '../../lib/framing/ChunkQueue';
-import { splitAt } from './helpers';
+import { setFlagsFromString } from 'v8';
+import { runInNewContext } from 'vm';
+import { ChunkQueue, MERGE_BELOW } from '../../lib/framing/ChunkQueue';
+import { clearCut, lastCut } from '../../lib/internal/lastCut';
+import { overlaps, ownCopy, splitAt } from './helpers';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 function queueOf(chunks: Buffer[]): ChunkQueue {
   const queue = new ChunkQueue();
@@ -27,10 +33,10 @@ describe('ChunkQueue', () => {
     expect(queue.length).toBe(6);
   });
 
-  it('returns the chunk itself when a whole chunk is consumed from its start', () => {
-    const chunk = Buffer.from('abc');
-    const queue = queueOf([chunk, Buffer.from('def')]);
-    expect(queue.consume(3)).toBe(chunk);
+  it('returns the chunk itself when a whole chunk held as it is is consumed from its start', () => {
+    const chunk = Buffer.alloc(MERGE_BELOW, 0x61);
+    const queue = queueOf([chunk, Buffer.alloc(MERGE_BELOW, 0x62)]);
+    expect(queue.consume(MERGE_BELOW)).toBe(chunk);
   });
 
   it('copies once into a fresh buffer when the bytes span chunks', () => {
@@ -170,5 +176,161 @@ describe('ChunkQueue', () => {
     expect(queue.chunkCount).toBe(0);
     queue.push(Buffer.from('g'));
     expect(queue.consume(1).toString()).toBe('g');
+  });
+});
+
+describe('ChunkQueue merging small chunks', () => {
+  it('holds a small chunk pushed into an empty queue as it is, and frames are views of it', () => {
+    const chunk = ownCopy(Buffer.from([1, 2, 3, 4]));
+    const queue = queueOf([chunk]);
+    const view = queue.consume(2);
+    expect(view.buffer).toBe(chunk.buffer);
+    expect(queue.chunkCount).toBe(1);
+  });
+
+  it('holds a chunk of MERGE_BELOW bytes or more as it is, even behind held bytes', () => {
+    const big = Buffer.alloc(MERGE_BELOW, 0x62);
+    const queue = queueOf([Buffer.alloc(MERGE_BELOW * 2, 0x61), big]);
+    queue.skip(MERGE_BELOW * 2);
+    expect(queue.consume(10).buffer).toBe(big.buffer);
+  });
+
+  it('holds one Buffer, not one per chunk, for a frame dripped one byte per chunk, and hands it out as one view', () => {
+    const bytes = Buffer.from(Array.from({ length: 10_000 }, (_, i) => i & 0xff));
+    const queue = new ChunkQueue();
+    for (const b of bytes) {
+      queue.push(ownCopy(Buffer.from([b])));
+      expect(queue.chunkCount).toBe(1);
+    }
+    const frame = queue.consume(bytes.length);
+    expect(frame).toEqual(bytes);
+    // One run in the accumulator: the frame is a view of it, not a copy made at the end.
+    expect(frame).toBe(lastCut.view);
+  });
+
+  it('keeps the number of Buffers held under two per MERGE_BELOW bytes, however small and large chunks alternate', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: MERGE_BELOW, max: 2 * MERGE_BELOW })), {
+          maxLength: 200,
+        }),
+        (sizes) => {
+          const queue = new ChunkQueue();
+          for (const size of sizes) {
+            queue.push(Buffer.alloc(size, 0x61));
+            expect(queue.chunkCount).toBeLessThanOrEqual(2 * Math.floor(queue.length / MERGE_BELOW) + 2);
+          }
+        },
+      ),
+    );
+  });
+
+  it('carries the few bytes left of a big chunk into the accumulator, so the big chunk is not kept for them', () => {
+    const big = Buffer.alloc(64 * 1024, 0x61);
+    const queue = queueOf([big]);
+    queue.skip(big.length - 5);
+    queue.push(ownCopy(Buffer.from([0x62])));
+    expect(queue.chunkCount).toBe(1);
+    const rest = queue.consume(6);
+    expect(rest.toString()).toBe('aaaaab');
+    expect(rest.buffer).not.toBe(big.buffer);
+  });
+
+  it('never changes the bytes of a view it handed out, and each view is where lastCut says, whatever is pushed after', () => {
+    const step = fc.oneof(
+      { arbitrary: fc.record({ push: fc.integer({ min: 0, max: 3 }) }), weight: 4 },
+      { arbitrary: fc.record({ push: fc.integer({ min: 4, max: 2 * MERGE_BELOW }) }), weight: 1 },
+      { arbitrary: fc.record({ consume: fc.integer({ min: 0, max: 300 }) }), weight: 3 },
+      { arbitrary: fc.record({ skip: fc.integer({ min: 0, max: 50 }) }), weight: 1 },
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 300 }), fc.integer({ min: 1, max: 1 << 16 }), (steps, maxHeld) => {
+        const queue = new ChunkQueue({ maxHeld });
+        const pushed: number[] = [];
+        let next = 0;
+        let position = 0;
+        const handedOut: { view: Buffer; expected: Buffer }[] = [];
+        for (const s of steps) {
+          if ('push' in s) {
+            const chunk = Buffer.alloc(s.push);
+            for (let i = 0; i < chunk.length; i++) pushed.push((chunk[i] = next++ & 0xff));
+            queue.push(chunk);
+          } else if ('consume' in s) {
+            clearCut();
+            const n = Math.min(s.consume, queue.length);
+            const view = queue.consume(n);
+            const expected = Buffer.from(pushed.slice(position, position + n));
+            expect(view).toEqual(expected);
+            if (lastCut.view === view) {
+              const { chunk, start, end } = lastCut;
+              expect(chunk?.buffer).toBe(view.buffer);
+              expect(chunk!.byteOffset + start).toBe(view.byteOffset);
+              expect(end - start).toBe(view.length);
+            }
+            handedOut.push({ view, expected });
+            position += n;
+          } else {
+            const n = Math.min(s.skip, queue.length);
+            queue.skip(n);
+            position += n;
+          }
+          expect(queue.length).toBe(pushed.length - position);
+        }
+        for (const { view, expected } of handedOut) expect(view).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('lets go of its accumulator once it is empty', async () => {
+    const queue = new ChunkQueue();
+    const memory = (() => {
+      queue.push(Buffer.alloc(MERGE_BELOW * 8, 0x61));
+      for (let i = 0; i < MERGE_BELOW * 8; i++) queue.push(ownCopy(Buffer.from([0x62])));
+      // The carried bytes and the dripped ones: an accumulator of its own memory.
+      queue.skip(queue.length - 1);
+      const memory = new WeakRef(queue.consume(1).buffer);
+      // As framerOperator does once the frames of a chunk are handed out.
+      clearCut();
+      return memory;
+    })();
+    for (let i = 0; i < 3 && memory.deref() !== undefined; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+    }
+    expect(memory.deref()).toBeUndefined();
+  });
+});
+
+describe('ChunkQueue with copy', () => {
+  it('hands out copies that share no memory with the chunks, equal in content', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), fc.array(fc.nat({ max: 64 }), { maxLength: 12 }), (bytes, cuts) => {
+        const chunks = splitAt(
+          Buffer.from(bytes),
+          cuts.map((c) => c % (bytes.length + 1)),
+        ).map((c) => ownCopy(c));
+        const queue = new ChunkQueue({ copy: true });
+        for (const chunk of chunks) queue.push(chunk);
+        let position = 0;
+        while (queue.length > 0) {
+          const n = Math.min(1 + (position % 7), queue.length);
+          const frame = queue.consume(n);
+          expect(frame).toEqual(Buffer.from(bytes).subarray(position, position + n));
+          for (const chunk of chunks) expect(overlaps(frame, chunk)).toBe(false);
+          position += n;
+        }
+      }),
+    );
+  });
+
+  it('copies even a whole chunk consumed from its start', () => {
+    const chunk = Buffer.alloc(MERGE_BELOW, 0x61);
+    const queue = new ChunkQueue({ copy: true });
+    queue.push(chunk);
+    const frame = queue.consume(MERGE_BELOW);
+    expect(frame).not.toBe(chunk);
+    expect(frame.buffer).not.toBe(chunk.buffer);
+    expect(frame).toEqual(chunk);
   });
 });

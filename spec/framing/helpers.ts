@@ -2,6 +2,8 @@
 import fc from 'fast-check';
 import { from, type Observable, type OperatorFunction } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
+import { InvalidArgumentError } from '../../lib/errors';
+import { MERGE_BELOW } from '../../lib/framing/ChunkQueue';
 import type { Framer } from '../../lib/framing/Framer';
 
 /** Splits `bytes` at the given cut points (sorted, repeats give empty chunks). */
@@ -35,6 +37,67 @@ export function chunkingsOf(bytes: Buffer): fc.Arbitrary<Buffer[]> {
     { weight: 1, arbitrary: fc.constant<Buffer[]>(byteByByte(bytes)) },
     { weight: 1, arbitrary: fc.constant<Buffer[]>([bytes]) },
   );
+}
+
+/** `bytes` cut into consecutive chunks of the given sizes (the last takes the rest), each in its own memory. */
+export function chunksOfSizes(bytes: Buffer, sizes: number[]): Buffer[] {
+  const chunks: Buffer[] = [];
+  let at = 0;
+  for (const size of sizes) {
+    if (at >= bytes.length) break;
+    chunks.push(ownCopy(bytes.subarray(at, at + size)));
+    at += size;
+  }
+  if (at < bytes.length) chunks.push(ownCopy(bytes.subarray(at)));
+  return chunks;
+}
+
+/** A copy in memory of its own, as a socket read gives each chunk (Buffer.from would share Node's pool). */
+export function ownCopy(bytes: Uint8Array): Buffer {
+  const copy = Buffer.alloc(bytes.length);
+  copy.set(bytes);
+  return copy;
+}
+
+/**
+ * Chunkings of `bytes` into tiny pieces, where a framer merges rather than holds: one byte each
+ * with empty chunks between, random sizes from 0 to 3, and tiny pieces mixed with pieces around
+ * the merge threshold (so that accumulators fill, grow, and sit between chunks held as they are).
+ */
+export function tinyChunkingsOf(bytes: Buffer): fc.Arbitrary<Buffer[]> {
+  const count = bytes.length + 1;
+  return fc.oneof(
+    fc.constant<Buffer[]>(byteByByte(bytes).map(ownCopy)),
+    fc
+      .array(fc.integer({ min: 0, max: 3 }), { minLength: count, maxLength: count })
+      .map((s) => chunksOfSizes(bytes, s)),
+    fc
+      .array(
+        fc.oneof(
+          { weight: 5, arbitrary: fc.integer({ min: 0, max: 3 }) },
+          { weight: 1, arbitrary: fc.integer({ min: MERGE_BELOW - 2, max: MERGE_BELOW + 600 }) },
+        ),
+        { minLength: 1, maxLength: count, size: 'max' },
+      )
+      .map((s) => chunksOfSizes(bytes, s)),
+  );
+}
+
+/** Whether two Buffers are views of overlapping bytes of the same memory. */
+export function overlaps(a: Uint8Array, b: Uint8Array): boolean {
+  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.length && b.byteOffset < a.byteOffset + a.length;
+}
+
+/** Asserts that `create` throws an `InvalidArgumentError` about `argument`. */
+export function expectInvalidArgument(create: () => unknown, argument: string): void {
+  let thrown: unknown;
+  try {
+    create();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(InvalidArgumentError);
+  expect(errorData(thrown)).toEqual({ name: 'InvalidArgumentError', code: 'ERR_INVALID_ARGUMENT', argument });
 }
 
 /** What a synchronous run of an operator produced. */

@@ -3,9 +3,21 @@ import fc from 'fast-check';
 import { Subject, from } from 'rxjs';
 import { FrameTooLongError, InvalidArgumentError, TruncatedFrameError } from '../../lib/errors';
 import type { Truncation } from '../../lib/framing/Framer';
-import { delimited } from '../../lib/operators/delimited';
+import { delimited, type DelimitedConfig } from '../../lib/operators/delimited';
 import { encodeDelimited } from '../../lib/operators/encodeDelimited';
-import { bufferValues, chunkingsOf, errorData, marbles, outcome, run, splitAt, texts } from '../framing/helpers';
+import {
+  bufferValues,
+  chunkingsOf,
+  errorData,
+  expectInvalidArgument,
+  marbles,
+  outcome,
+  overlaps,
+  ownCopy,
+  run,
+  splitAt,
+  texts,
+} from '../framing/helpers';
 import { behavesAsOperator } from './contract';
 
 /** What splitting the whole input at once must give: the specification the framer is held to. */
@@ -64,7 +76,7 @@ describe('delimited', () => {
             bytes: fc.constant(bytes),
             chunks: chunkingsOf(bytes),
             delimiter: smallAlphabet(3).filter((d) => d.length > 0),
-            maxLength: fc.oneof(fc.constant(Infinity), fc.nat({ max: 12 })),
+            maxLength: fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 12 })),
             truncation: fc.constantFrom<Truncation>('error', 'emit', 'discard'),
           }),
         ),
@@ -117,7 +129,8 @@ describe('delimited', () => {
   });
 
   it('accepts a frame of exactly maxLength bytes and refuses one of maxLength + 1', () => {
-    for (const max of [0, 1, 0xff, 0x100, 0xffff, 0x10000]) {
+    // 1 is the smallest limit (0 is refused when created).
+    for (const max of [1, 0xff, 0x100, 0xffff, 0x10000]) {
       const ok = run(delimited(',', { maxLength: max }), [Buffer.concat([Buffer.alloc(max, 0x61), Buffer.from(',')])]);
       expect(ok.values.map((f) => f.length)).toEqual([max]);
       const tooLong = run(delimited(',', { maxLength: max }), [
@@ -163,6 +176,49 @@ describe('delimited', () => {
         code: 'ERR_INVALID_ARGUMENT',
         argument: 'maxLength',
       });
+    }
+  });
+
+  it('refuses every option of a wrong type or out of range when created, naming it', () => {
+    const bad: [unknown, string][] = [
+      [{ maxLength: 0 }, 'maxLength'],
+      [{ maxLength: -1 }, 'maxLength'],
+      [{ maxLength: NaN }, 'maxLength'],
+      [{ maxLength: -Infinity }, 'maxLength'],
+      [{ maxLength: '8' }, 'maxLength'],
+      [{ maxLength: null }, 'maxLength'],
+      [{ includeDelimiter: 1 }, 'includeDelimiter'],
+      [{ truncation: null }, 'truncation'],
+      [{ copy: 'yes' }, 'copy'],
+      [{ copy: 0 }, 'copy'],
+      [{ copy: null }, 'copy'],
+      [null, 'config'],
+      [7, 'config'],
+    ];
+    for (const [config, argument] of bad)
+      expectInvalidArgument(() => delimited(',', config as DelimitedConfig), argument);
+    expectInvalidArgument(() => delimited(null as never), 'delimiter');
+    expectInvalidArgument(() => delimited(Buffer.alloc(0)), 'delimiter');
+    const good: (DelimitedConfig | undefined)[] = [
+      undefined,
+      {},
+      { maxLength: 1 },
+      { maxLength: Infinity },
+      { copy: true },
+    ];
+    for (const config of good) expect(() => delimited(',', config)).not.toThrow();
+  });
+
+  it('with copy, emits frames in memory of their own, equal to the views it emits without', () => {
+    const chunk = ownCopy(Buffer.from('ab||c||||de||f'));
+    const copied = run(delimited('||', { copy: true, truncation: 'emit' }), [chunk]).values;
+    const viewed = run(delimited('||', { truncation: 'emit' }), [chunk]).values;
+    expect(texts(copied)).toEqual(['ab', 'c', '', 'de', 'f']);
+    expect(texts(copied)).toEqual(texts(viewed));
+    for (const frame of viewed) expect(frame.buffer).toBe(chunk.buffer);
+    for (const frame of copied) {
+      expect(frame.buffer).not.toBe(chunk.buffer);
+      expect(overlaps(frame, chunk)).toBe(false);
     }
   });
 

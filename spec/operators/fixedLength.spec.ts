@@ -3,8 +3,20 @@ import fc from 'fast-check';
 import { InvalidArgumentError, TruncatedFrameError } from '../../lib/errors';
 import type { Truncation } from '../../lib/framing/Framer';
 import { encodeFixedLength } from '../../lib/operators/encodeFixedLength';
-import { fixedLength } from '../../lib/operators/fixedLength';
-import { bufferValues, chunkingsOf, errorData, hex, marbles, outcome, run, texts } from '../framing/helpers';
+import { fixedLength, type FixedLengthConfig } from '../../lib/operators/fixedLength';
+import {
+  bufferValues,
+  chunkingsOf,
+  errorData,
+  expectInvalidArgument,
+  hex,
+  marbles,
+  outcome,
+  overlaps,
+  ownCopy,
+  run,
+  texts,
+} from '../framing/helpers';
 import { behavesAsOperator } from './contract';
 
 describe('fixedLength', () => {
@@ -54,6 +66,39 @@ describe('fixedLength', () => {
   it('refuses a frame length below 1 or not an integer when created', () => {
     for (const n of [0, -1, 1.5, NaN, '4']) expect(() => fixedLength(n as number)).toThrow(InvalidArgumentError);
     expect(() => fixedLength(2, { truncation: 'x' as never })).toThrow(InvalidArgumentError);
+  });
+
+  it('refuses every argument of a wrong type or out of range when created, naming it', () => {
+    for (const n of [0, -1, 1.5, NaN, Infinity, '4', null, undefined]) {
+      expectInvalidArgument(() => fixedLength(n as number), 'frameLength');
+    }
+    const bad: [unknown, string][] = [
+      [{ truncation: 'x' }, 'truncation'],
+      [{ truncation: null }, 'truncation'],
+      [{ copy: 'yes' }, 'copy'],
+      [{ copy: 1 }, 'copy'],
+      [{ copy: null }, 'copy'],
+      [null, 'config'],
+      [3, 'config'],
+    ];
+    for (const [config, argument] of bad)
+      expectInvalidArgument(() => fixedLength(2, config as FixedLengthConfig), argument);
+    for (const config of [undefined, {}, { copy: true }, { copy: false, truncation: 'emit' as const }]) {
+      expect(() => fixedLength(2, config)).not.toThrow();
+    }
+  });
+
+  it('with copy, emits frames in memory of their own, equal to the views it emits without', () => {
+    const chunk = ownCopy(Buffer.from('abcdefg'));
+    const copied = run(fixedLength(3, { copy: true, truncation: 'emit' }), [chunk]).values;
+    const viewed = run(fixedLength(3, { truncation: 'emit' }), [chunk]).values;
+    expect(texts(copied)).toEqual(['abc', 'def', 'g']);
+    expect(texts(copied)).toEqual(texts(viewed));
+    for (const frame of viewed) expect(frame.buffer).toBe(chunk.buffer);
+    for (const frame of copied) {
+      expect(frame.buffer).not.toBe(chunk.buffer);
+      expect(overlaps(frame, chunk)).toBe(false);
+    }
   });
 
   describe('in marbles', () => {

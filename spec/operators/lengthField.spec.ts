@@ -5,7 +5,19 @@ import { CorruptedFrameError, FrameTooLongError, InvalidArgumentError, Truncated
 import { LengthFieldFramer } from '../../lib/framing/LengthFieldFramer';
 import { encodeLengthField } from '../../lib/operators/encodeLengthField';
 import { lengthField, type LengthFieldConfig } from '../../lib/operators/lengthField';
-import { bufferValues, byteByByte, chunkingsOf, errorData, hex, marbles, run, splitAt } from '../framing/helpers';
+import {
+  bufferValues,
+  byteByByte,
+  chunkingsOf,
+  errorData,
+  expectInvalidArgument,
+  hex,
+  marbles,
+  overlaps,
+  ownCopy,
+  run,
+  splitAt,
+} from '../framing/helpers';
 import { behavesAsOperator } from './contract';
 
 const HELLO = Buffer.from('HELLO, WORLD').toString('hex');
@@ -318,6 +330,58 @@ describe('lengthField', () => {
     ];
     for (const config of bad) expect(() => lengthField(config as LengthFieldConfig)).toThrow(InvalidArgumentError);
     expect(() => lengthField({ maxFrameLength: 6, lengthFieldLength: 4, lengthFieldOffset: 2 })).not.toThrow();
+  });
+
+  it('refuses every option of a wrong type or out of range when created, naming it', () => {
+    const base: LengthFieldConfig = { maxFrameLength: 10, lengthFieldLength: 2 };
+    const bad: [unknown, string][] = [
+      [null, 'config'],
+      [8, 'config'],
+      [{ ...base, maxFrameLength: undefined }, 'maxFrameLength'],
+      [{ ...base, maxFrameLength: Infinity }, 'maxFrameLength'],
+      [{ ...base, maxFrameLength: 1.5 }, 'maxFrameLength'],
+      [{ ...base, maxFrameLength: '10' }, 'maxFrameLength'],
+      [{ ...base, lengthFieldLength: undefined }, 'lengthFieldLength'],
+      [{ ...base, lengthFieldLength: 0 }, 'lengthFieldLength'],
+      [{ ...base, lengthFieldLength: '2' }, 'lengthFieldLength'],
+      [{ ...base, lengthFieldOffset: -1 }, 'lengthFieldOffset'],
+      [{ ...base, lengthFieldOffset: 0.5 }, 'lengthFieldOffset'],
+      [{ ...base, lengthFieldOffset: null }, 'lengthFieldOffset'],
+      [{ ...base, lengthAdjustment: 0.5 }, 'lengthAdjustment'],
+      [{ ...base, lengthAdjustment: '1' }, 'lengthAdjustment'],
+      [{ ...base, lengthAdjustment: null }, 'lengthAdjustment'],
+      [{ ...base, initialBytesToStrip: -1 }, 'initialBytesToStrip'],
+      [{ ...base, initialBytesToStrip: NaN }, 'initialBytesToStrip'],
+      [{ ...base, initialBytesToStrip: null }, 'initialBytesToStrip'],
+      [{ ...base, byteOrder: 'big' }, 'byteOrder'],
+      [{ ...base, byteOrder: null }, 'byteOrder'],
+      [{ ...base, failFast: 1 }, 'failFast'],
+      [{ ...base, failFast: null }, 'failFast'],
+      [{ ...base, truncation: 'emit' }, 'truncation'],
+      [{ ...base, copy: 'yes' }, 'copy'],
+      [{ ...base, copy: 1 }, 'copy'],
+      [{ ...base, copy: null }, 'copy'],
+      [{ maxFrameLength: 5, lengthFieldLength: 4, lengthFieldOffset: 2 }, 'maxFrameLength'],
+    ];
+    for (const [config, argument] of bad)
+      expectInvalidArgument(() => lengthField(config as LengthFieldConfig), argument);
+    for (const over of [{}, { copy: true }, { copy: false }, { lengthAdjustment: -2 }]) {
+      expect(() => lengthField({ ...base, ...over })).not.toThrow();
+    }
+  });
+
+  it('with copy, emits frames in memory of their own, equal to the views it emits without', () => {
+    const chunk = ownCopy(h('0002 6162 0000 0001 63'));
+    const config: LengthFieldConfig = { maxFrameLength: 16, lengthFieldLength: 2, initialBytesToStrip: 2 };
+    const copied = run(lengthField({ ...config, copy: true }), [chunk]).values;
+    const viewed = run(lengthField(config), [chunk]).values;
+    expect(hex(copied)).toEqual(['6162', '', '63']);
+    expect(hex(copied)).toEqual(hex(viewed));
+    for (const frame of viewed) if (frame.length > 0) expect(frame.buffer).toBe(chunk.buffer);
+    for (const frame of copied) {
+      expect(frame.buffer).not.toBe(chunk.buffer);
+      expect(overlaps(frame, chunk)).toBe(false);
+    }
   });
 
   it('yields the same frames and the same error, data included, however the bytes are chunked', () => {

@@ -4,8 +4,20 @@ import { Subject } from 'rxjs';
 import { FrameTooLongError, InvalidArgumentError, TruncatedFrameError } from '../../lib/errors';
 import type { Truncation } from '../../lib/framing/Framer';
 import { encodeLines } from '../../lib/operators/encodeLines';
-import { lines } from '../../lib/operators/lines';
-import { bufferValues, byteByByte, chunkingsOf, errorData, marbles, outcome, run, texts } from '../framing/helpers';
+import { lines, type LinesConfig } from '../../lib/operators/lines';
+import {
+  bufferValues,
+  byteByByte,
+  chunkingsOf,
+  errorData,
+  expectInvalidArgument,
+  marbles,
+  outcome,
+  overlaps,
+  ownCopy,
+  run,
+  texts,
+} from '../framing/helpers';
 import { behavesAsOperator } from './contract';
 
 /** Splitting the whole input at once: each \n ends a line, one \r before it belongs to the ending. */
@@ -67,7 +79,7 @@ describe('lines', () => {
           fc.record({
             bytes: fc.constant(bytes),
             chunks: chunkingsOf(bytes),
-            maxLength: fc.oneof(fc.constant(Infinity), fc.nat({ max: 10 })),
+            maxLength: fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 10 })),
             truncation: fc.constantFrom<Truncation>('error', 'emit', 'discard'),
           }),
         ),
@@ -126,6 +138,52 @@ describe('lines', () => {
   it('refuses bad options when created', () => {
     expect(() => lines({ maxLength: -1 })).toThrow(InvalidArgumentError);
     expect(() => lines({ truncation: 'nope' as never })).toThrow(InvalidArgumentError);
+  });
+
+  it('refuses every option of a wrong type or out of range when created, naming it', () => {
+    const bad: [unknown, string][] = [
+      [{ maxLength: 0 }, 'maxLength'],
+      [{ maxLength: -1 }, 'maxLength'],
+      [{ maxLength: 1.5 }, 'maxLength'],
+      [{ maxLength: NaN }, 'maxLength'],
+      [{ maxLength: -Infinity }, 'maxLength'],
+      [{ maxLength: '8' }, 'maxLength'],
+      [{ maxLength: null }, 'maxLength'],
+      [{ includeDelimiter: 'yes' }, 'includeDelimiter'],
+      [{ includeDelimiter: 1 }, 'includeDelimiter'],
+      [{ truncation: 'nope' }, 'truncation'],
+      [{ truncation: null }, 'truncation'],
+      [{ copy: 'yes' }, 'copy'],
+      [{ copy: 1 }, 'copy'],
+      [{ copy: null }, 'copy'],
+      [null, 'config'],
+      [42, 'config'],
+      ['maxLength', 'config'],
+    ];
+    for (const [config, argument] of bad) expectInvalidArgument(() => lines(config as LinesConfig), argument);
+    const good: (LinesConfig | undefined)[] = [
+      undefined,
+      {},
+      { maxLength: 1 },
+      { maxLength: Infinity },
+      { copy: true },
+    ];
+    for (const config of good) expect(() => lines(config)).not.toThrow();
+  });
+
+  it('with copy, emits lines in memory of their own, equal to the views it emits without', () => {
+    const chunk = ownCopy(Buffer.from('one\ntwo\r\n\nthree'));
+    const copied = run(lines({ copy: true }), [chunk]).values;
+    const viewed = run(lines(), [chunk]).values;
+    expect(texts(copied)).toEqual(['one', 'two', '', 'three']);
+    expect(texts(copied)).toEqual(texts(viewed));
+    for (const line of viewed) expect(line.buffer).toBe(chunk.buffer);
+    for (const line of copied) {
+      expect(line.buffer).not.toBe(chunk.buffer);
+      expect(overlaps(line, chunk)).toBe(false);
+    }
+    chunk.fill(0x78);
+    expect(texts(copied)).toEqual(['one', 'two', '', 'three']);
   });
 
   describe('in marbles', () => {
