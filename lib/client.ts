@@ -57,17 +57,21 @@ export interface ConnectOptions {
 }
 
 /**
- * Opens a client connection on subscribe, emits it once connected, and completes when it closes.
+ * Opens a client connection on subscribe, emits it once connected, and completes when it closes
+ * cleanly; it errors when connecting fails and when the connection fails after it was made.
  *
  * ```
  * subscribe ──connecting──conn─────────────────close|
  * refused   ──connecting──#  (ECONNREFUSED, with Node's `code`)
  * timeout   ──connecting──── timeout ms ──#  (ConnectTimeoutError)
+ * reset     ──connecting──conn──────ECONNRESET──#  (conn.closeReason, after conn's own streams)
  * ```
  *
- * Unsubscribing destroys the socket. Errors after the connection was emitted belong to that
- * connection (its `data$` errors); this Observable then still just completes on close, so
- * `retry` reconnects only when connecting fails, and `repeat` reconnects after a close.
+ * Unsubscribing destroys the socket. A failure of the connection after it was emitted (the peer
+ * reset it; `destroy(error)`) shows on its own streams first, then errors this Observable at
+ * close with `conn.closeReason`, so `retry` reconnects after a failed connect and after a failed
+ * connection alike, whether or not the pipeline's sink ended quietly; `repeat` reconnects after a
+ * clean close.
  *
  * @example
  * ```ts
@@ -140,7 +144,13 @@ export function connect(options: ConnectOptions): Observable<Connection> {
           subscriber.error(new TlsHandshakeError(reason, error));
         } else subscriber.error(error);
       },
-      close: () => subscriber.complete(),
+      close: () => {
+        // A connection that failed after it was made (the peer reset it) fails this Observable
+        // too, so `retry` reconnects; a clean close completes it, for `repeat`.
+        const reason = connection.closeReason;
+        if (connected && reason !== undefined) subscriber.error(reason);
+        else subscriber.complete();
+      },
     });
 
     const timeoutAction =

@@ -167,6 +167,10 @@ export class SocketConnection implements Connection {
     return this.isClosed;
   }
 
+  get closeReason(): Error | undefined {
+    return this.failure;
+  }
+
   write(chunk: Chunk, callback?: (error?: Error | null) => void): boolean {
     if (this.writeEnded) throw new WriteAfterEndError(this.id);
     const socket = this.sock;
@@ -536,6 +540,8 @@ export class SocketConnection implements Connection {
     // Our side is done: read on without a subscriber so the peer's FIN (and close) is seen.
     c.gate.drainWhenUnobserved();
     c.emit({ type: 'finish' });
+    // A peer that has not sent its FIN yet may never do so: the owner bounds the wait.
+    if (!c.gate.ended && !c.isClosed) c.owner?.connectionFinished(c);
   }
 
   private static onClose(this: OwnedSocket, hadError: boolean): void {
@@ -609,6 +615,8 @@ function subscribeWritable(this: Observable<boolean>, subscriber: Subscriber<boo
 
 /** Who is told that a connection's socket closed (see {@link acceptConnection}). */
 export interface ConnectionOwner {
+  /** Our FIN went out while the peer's had not come: the owner may start a close timer. */
+  connectionFinished(connection: SocketConnection): void;
   connectionClosed(connection: SocketConnection, hadError: boolean): void;
 }
 

@@ -129,8 +129,9 @@ export class ConnectTimeoutError extends RxnetError {
 }
 
 /**
- * A `sendTo` sink's queue already held `highWaterMark` values while the connection was not
- * writable, another arrived, and the overflow policy is `'error'`. Code `ERR_QUEUE_OVERFLOW`.
+ * A `sendTo` sink's queue already held `highWaterMark` values (or the next value would take it
+ * past `highWaterMarkBytes`) while the connection was not writable, and the overflow policy is
+ * `'error'`. A sink with `pauseSource` never raises it. Code `ERR_QUEUE_OVERFLOW`.
  *
  * @example
  * ```ts
@@ -147,12 +148,23 @@ export class ConnectTimeoutError extends RxnetError {
  * ```
  */
 export class QueueOverflowError extends RxnetError {
-  /** Raised when a queue of `highWaterMark` values overflowed. */
+  /** Raised when a queue of `highWaterMark` values (or `highWaterMarkBytes` bytes) overflowed. */
   constructor(
-    /** The sink's `highWaterMark`: how many values the full queue held. */
+    /** The sink's `highWaterMark`: the most values its queue may hold. */
     readonly highWaterMark: number,
+    /** The sink's `highWaterMarkBytes`: the most bytes its queue may hold. */
+    readonly highWaterMarkBytes: number = Infinity,
+    /** Values waiting when the new one arrived. */
+    readonly queued: number = highWaterMark,
+    /** Bytes waiting when the new one arrived. */
+    readonly queuedBytes: number = 0,
   ) {
-    super('ERR_QUEUE_OVERFLOW', `sink queue overflow: more than ${highWaterMark} value(s) waiting for drain`);
+    super(
+      'ERR_QUEUE_OVERFLOW',
+      queued >= highWaterMark
+        ? `sink queue overflow: more than ${highWaterMark} value(s) waiting for drain`
+        : `sink queue overflow: more than ${highWaterMarkBytes} byte(s) waiting for drain (${queuedBytes} in ${queued} value(s))`,
+    );
   }
 }
 
@@ -195,12 +207,12 @@ export class InvalidArgumentError extends RxnetError {
  *
  * @example
  * ```ts
- * import { catchError, EMPTY, mergeMap } from 'rxjs';
- * import { FrameTooLongError, lines, listen } from 'rxnet';
+ * import { catchError, EMPTY } from 'rxjs';
+ * import { FrameTooLongError, lines, listen, serveEach } from 'rxnet';
  *
  * listen({ port: 3000 })
  *   .pipe(
- *     mergeMap((conn) =>
+ *     serveEach((conn) =>
  *       conn.data$.pipe(
  *         lines({ maxLength: 1024 }),
  *         catchError((error) => {
@@ -323,6 +335,60 @@ export function checkInteger(name: string, value: unknown, min: number, max = Nu
     throw new InvalidArgumentError(name, `expected an integer in [${min}, ${max}], got ${String(value)}`);
   }
   return value;
+}
+
+/**
+ * Checks a limit: an integer >= `min`, or `Infinity` for no limit; `fallback` when undefined.
+ *
+ * @internal
+ */
+export function checkLimit(name: string, value: unknown, fallback: number, min = 0): number {
+  if (value === undefined) return fallback;
+  if (value === Infinity) return value;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > Number.MAX_SAFE_INTEGER) {
+    throw new InvalidArgumentError(name, `expected an integer >= ${min} or Infinity, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Error codes of failures caused by the peer or the network, not by the application. */
+const PEER_FAILURE_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'ENETRESET',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENOTCONN',
+  'EPROTO',
+]);
+
+/**
+ * True for an error that a connection's peer or the network caused: a reset (`ECONNRESET`), a
+ * broken pipe (`EPIPE`), a keep-alive or retransmission timeout (`ETIMEDOUT`), an unreachable
+ * host or network, or a TLS record the peer spoiled (`ERR_SSL_...`). A sink ends quietly on
+ * such a failure of its connection (see `sendTo`): the peer is gone, and the server goes on.
+ * Errors the application raises (a framer's `FrameTooLongError`, `destroy(error)`) are not.
+ *
+ * @example
+ * ```ts
+ * import { isPeerFailure, type Connection } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * conn.events$.subscribe((e) => {
+ *   if (e.type === 'close' && conn.closeReason !== undefined) {
+ *     console.log(isPeerFailure(conn.closeReason) ? 'the peer went away' : 'we ended it', conn.closeReason);
+ *   }
+ * });
+ * ```
+ */
+export function isPeerFailure(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (PEER_FAILURE_CODES.has(code) || code.startsWith('ERR_SSL_'));
 }
 
 /**

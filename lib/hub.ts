@@ -1,13 +1,14 @@
 // Hub: a broadcast group over live connections, each member behind its own bounded outbound queue.
 import { Observable, Subject, Subscription, defer, filter, map, startWith } from 'rxjs';
-import { InvalidArgumentError, QueueOverflowError, RxnetError, checkInteger } from './errors';
-import { sendStats, sendTo } from './operators/sendTo';
+import { InvalidArgumentError, QueueOverflowError, RxnetError, checkLimit } from './errors';
+import { DEFAULT_SEND_HIGH_WATER_MARK_BYTES, sendStats, sendTo } from './operators/sendTo';
 import type { SendStats } from './operators/sendTo';
 import type { Chunk, Connection } from './types';
 import type { Backplane } from './backplane';
 
 /**
- * What a hub does with a member whose queue already holds `highWaterMark` messages:
+ * What a hub does with a member whose queue is full (`highWaterMark` messages, or the next one
+ * would take it past `highWaterMarkBytes`):
  * `'disconnect'` destroys that member's connection with a {@link SlowMemberError} (IRC's
  * "SendQ exceeded"); `'drop-oldest'` / `'drop-newest'` drop one of that member's messages.
  *
@@ -34,8 +35,13 @@ export type SlowMemberPolicy = 'disconnect' | 'drop-oldest' | 'drop-newest';
  * ```
  */
 export interface HubOptions {
-  /** Most messages that may wait for one member while its socket is not writable (default 1024). */
+  /** Most messages that may wait for one member while its socket is not writable (default 1024; `Infinity`: no limit). */
   readonly highWaterMark?: number;
+  /**
+   * Most bytes that may wait for one member while its socket is not writable (default 1 MiB;
+   * `Infinity`: no limit); one message larger than that may still wait alone.
+   */
+  readonly highWaterMarkBytes?: number;
   /** What happens past `highWaterMark` (default `'disconnect'`: no message is lost silently). */
   readonly overflow?: SlowMemberPolicy;
   /**
@@ -51,13 +57,12 @@ export interface HubOptions {
  *
  * @example
  * ```ts
- * import { mergeMap } from 'rxjs';
- * import { Hub, connectionMetrics, listen } from 'rxnet';
+ * import { Hub, connectionMetrics, listen, serveEach } from 'rxnet';
  *
  * // Count each member's queue in its connection metrics.
  * const hub = new Hub<Buffer>();
  * listen({ port: 1337 })
- *   .pipe(mergeMap((conn) => hub.join(conn, conn.data$, { stats: connectionMetrics(conn).send })))
+ *   .pipe(serveEach((conn) => hub.join(conn, conn.data$, { stats: connectionMetrics(conn).send })))
  *   .subscribe();
  * ```
  */
@@ -87,7 +92,7 @@ export interface HubMember {
   readonly id: number;
   /** The member's connection, as given to `join()`. */
   readonly connection: Connection;
-  /** `queued`, `peakQueued` (never above `highWaterMark`), `written`, `dropped`, `waits`. */
+  /** `queued`, `peakQueued` (never above `highWaterMark`), `queuedBytes`, `written`, `dropped`, `waits`, ... */
   readonly stats: SendStats;
 }
 
@@ -217,14 +222,25 @@ export type HubEventType = HubEvent['type'];
  * ```
  */
 export class SlowMemberError extends RxnetError {
-  /** Raised for the member `memberId` of a hub whose `highWaterMark` it reached. */
+  /** Raised for the member `memberId` of a hub whose `highWaterMark` (or `highWaterMarkBytes`) it reached. */
   constructor(
     /** The member's id: its connection's `id`. */
     readonly memberId: number,
-    /** The hub's `highWaterMark`: how many messages were waiting for the member. */
+    /** The hub's `highWaterMark`: the most messages that may wait for a member. */
     readonly highWaterMark: number,
+    /** The hub's `highWaterMarkBytes`: the most bytes that may wait for a member. */
+    readonly highWaterMarkBytes: number = Infinity,
+    /** Messages that were waiting for the member. */
+    readonly queued: number = highWaterMark,
+    /** Bytes that were waiting for the member. */
+    readonly queuedBytes: number = 0,
   ) {
-    super('ERR_SLOW_MEMBER', `member ${memberId} fell more than ${highWaterMark} message(s) behind`);
+    super(
+      'ERR_SLOW_MEMBER',
+      queued >= highWaterMark
+        ? `member ${memberId} fell more than ${highWaterMark} message(s) behind`
+        : `member ${memberId} fell more than ${highWaterMarkBytes} byte(s) behind (${queuedBytes} in ${queued} message(s))`,
+    );
   }
 }
 
@@ -265,14 +281,13 @@ interface Entry<T> {
  *
  * @example
  * ```ts
- * import { mergeMap } from 'rxjs';
- * import { Hub, lines, listen } from 'rxnet';
+ * import { Hub, lines, listen, serveEach } from 'rxnet';
  *
  * // The seed's chat: every line a client sends goes to every other client.
  * const hub = new Hub<Buffer>({ highWaterMark: 256, overflow: 'disconnect' });
  * hub.events$.subscribe((e) => console.log(e.type, 'member' in e ? e.member.id : ''));
  * listen({ port: 1337 })
- *   .pipe(mergeMap((conn) => hub.join(conn, conn.data$.pipe(lines({ includeDelimiter: true })))))
+ *   .pipe(serveEach((conn) => hub.join(conn, conn.data$.pipe(lines({ includeDelimiter: true })))))
  *   .subscribe();
  * ```
  */
@@ -283,6 +298,7 @@ export class Hub<T extends Chunk = Chunk> {
   readonly size$: Observable<number>;
 
   private readonly highWaterMark: number;
+  private readonly highWaterMarkBytes: number;
   private readonly overflow: SlowMemberPolicy;
   private readonly entries = new Map<number, Entry<T>>();
   private readonly events = new Subject<HubEvent>();
@@ -291,10 +307,17 @@ export class Hub<T extends Chunk = Chunk> {
   /**
    * An empty hub.
    *
-   * @throws InvalidArgumentError for a `highWaterMark` that is not an integer ≥ 1 or an unknown `overflow`.
+   * @throws InvalidArgumentError for a `highWaterMark` or `highWaterMarkBytes` that is neither an
+   * integer ≥ 1 nor `Infinity`, or an unknown `overflow`.
    */
   constructor(options: HubOptions = {}) {
-    this.highWaterMark = checkInteger('highWaterMark', options.highWaterMark ?? 1024, 1);
+    this.highWaterMark = checkLimit('highWaterMark', options.highWaterMark, 1024, 1);
+    this.highWaterMarkBytes = checkLimit(
+      'highWaterMarkBytes',
+      options.highWaterMarkBytes,
+      DEFAULT_SEND_HIGH_WATER_MARK_BYTES,
+      1,
+    );
     const overflow = options.overflow ?? 'disconnect';
     if (overflow !== 'disconnect' && overflow !== 'drop-oldest' && overflow !== 'drop-newest') {
       throw new InvalidArgumentError(
@@ -352,11 +375,10 @@ export class Hub<T extends Chunk = Chunk> {
    *
    * @example
    * ```ts
-   * import { mergeMap } from 'rxjs';
-   * import { Hub, listen } from 'rxnet';
+   * import { Hub, listen, serveEach } from 'rxnet';
    *
    * const hub = new Hub<Buffer>({ overflow: 'drop-oldest', highWaterMark: 64 });
-   * listen({ port: 1337 }).pipe(mergeMap((conn) => hub.join(conn, conn.data$))).subscribe();
+   * listen({ port: 1337 }).pipe(serveEach((conn) => hub.join(conn, conn.data$))).subscribe();
    * ```
    */
   join(connection: Connection, inbound: Observable<T>, options: JoinOptions = {}): Observable<never> {
@@ -413,15 +435,16 @@ export class Hub<T extends Chunk = Chunk> {
       if (left) return subscriptions;
 
       const overflow = this.overflow === 'disconnect' ? 'error' : this.overflow;
+      const { highWaterMark, highWaterMarkBytes } = this;
       subscriptions.add(
-        outbound.pipe(sendTo(connection, { highWaterMark: this.highWaterMark, overflow, stats })).subscribe({
+        outbound.pipe(sendTo(connection, { highWaterMark, highWaterMarkBytes, overflow, stats })).subscribe({
           error: (error) => {
             if (error instanceof QueueOverflowError) {
-              const slow = new SlowMemberError(id, this.highWaterMark);
+              const slow = new SlowMemberError(id, highWaterMark, highWaterMarkBytes, error.queued, error.queuedBytes);
               this.emit({ type: 'disconnected-slow', member, error: slow });
               entry.leave('slow', slow);
             } else {
-              // Written after someone else ended it, or closed under the sink: the close watcher tells.
+              // The connection was destroyed with an error under the sink: the close watcher tells.
               entry.leave('closed', error);
             }
           },
@@ -535,15 +558,14 @@ export class Hub<T extends Chunk = Chunk> {
    *
    * @example
    * ```ts
-   * import { mergeMap } from 'rxjs';
-   * import { Hub, listen } from 'rxnet';
+   * import { Hub, listen, serveEach } from 'rxnet';
    *
    * // Ctrl-C: stop accepting, say goodbye to every member, complete once all have closed.
    * const hub = new Hub<Buffer>();
    * const stop = new AbortController();
    * process.once('SIGINT', () => stop.abort());
    * listen({ port: 1337, shutdown: stop.signal, onShutdown: (conn) => hub.kick(conn.id, Buffer.from('bye\n')) })
-   *   .pipe(mergeMap((conn) => hub.join(conn, conn.data$)))
+   *   .pipe(serveEach((conn) => hub.join(conn, conn.data$)))
    *   .subscribe();
    * ```
    */

@@ -18,6 +18,7 @@ export {
   ProxyHeaderMissingError,
   ProxyHeaderTooLongError,
   ProxyProtocolTimeoutError,
+  isPeerFailure,
 } from './errors';
 // core
 export { SocketConnection } from './connection';

@@ -74,6 +74,8 @@ export interface ServerSnapshot {
   readonly dropped: number;
   /** Server `error` events. */
   readonly errors: number;
+  /** TLS clients that failed or timed out in their handshake (`tlsClientError` events); each was destroyed. */
+  readonly tlsClientErrors: number;
   /** Bytes read, summed over every connection known to the metrics, open or closed. */
   readonly bytesRead: number;
   /** Bytes written, summed over every connection known to the metrics, open or closed. */
@@ -166,12 +168,12 @@ export interface ServerMetrics {
  *
  * @example
  * ```ts
- * import { auditTime, mergeMap } from 'rxjs';
- * import { connectionMetrics, lines, listen, sendTo } from 'rxnet';
+ * import { auditTime } from 'rxjs';
+ * import { connectionMetrics, lines, listen, sendTo, serveEach } from 'rxnet';
  *
  * listen({ port: 8107 })
  *   .pipe(
- *     mergeMap((conn) => {
+ *     serveEach((conn) => {
  *       const m = connectionMetrics(conn);
  *       m.metrics$.pipe(auditTime(1000)).subscribe((s) => console.log(JSON.stringify(s)));
  *       return conn.data$.pipe(lines({ includeDelimiter: true }), m.countFramesIn(), m.countFramesOut(),
@@ -317,13 +319,12 @@ type Totals = { -readonly [K in Summed]: number };
  *
  * @example
  * ```ts
- * import { mergeMap } from 'rxjs';
- * import { listen, sendTo, serverMetrics } from 'rxnet';
+ * import { listen, sendTo, serverMetrics, serveEach } from 'rxnet';
  *
  * const m = serverMetrics();
  * m.metrics$.subscribe((s) => console.log(`open ${s.open} accepted ${s.accepted} read ${s.bytesRead} B`));
  * listen({ port: 8107, events: m.events })
- *   .pipe(mergeMap((conn) => conn.data$.pipe(sendTo(conn, { stats: m.connection(conn).send }))))
+ *   .pipe(serveEach((conn) => conn.data$.pipe(sendTo(conn, { stats: m.connection(conn).send }))))
  *   .subscribe();
  * ```
  */
@@ -352,6 +353,7 @@ class ServerMeter implements ServerMetrics {
   private accepted = 0;
   private droppedConnections = 0;
   private errors = 0;
+  private tlsClientErrors = 0;
   private readonly changes = new Subject<void>();
 
   constructor() {
@@ -407,6 +409,7 @@ class ServerMeter implements ServerMetrics {
       accepted: this.accepted,
       dropped: this.droppedConnections,
       errors: this.errors,
+      tlsClientErrors: this.tlsClientErrors,
       bytesRead: t.bytesRead,
       bytesWritten: t.bytesWritten,
       framesIn: t.framesIn,
@@ -444,6 +447,9 @@ class ServerMeter implements ServerMetrics {
         break;
       case 'error':
         this.errors++;
+        break;
+      case 'tlsClientError':
+        this.tlsClientErrors++;
         break;
     }
     if (this.changes.observed) this.changes.next();

@@ -42,13 +42,14 @@ export interface ProxyProtocolOptions {
  *
  * @example
  * ```ts
- * import { mergeMap } from 'rxjs';
+ * import { EMPTY, catchError, mergeMap } from 'rxjs';
  * import { acceptProxyProtocol, listen, type ProxyInfo } from 'rxnet';
  *
  * const trusted = new Set(['10.0.0.5', '10.0.0.6']);
  * const fromTrustedProxy = (proxy: ProxyInfo) => proxy.header === undefined || trusted.has(proxy.address ?? '');
  * listen({ port: 8107 })
- *   .pipe(mergeMap((conn) => acceptProxyProtocol(conn, { required: false })))
+ *   // A bad header destroys its connection and errors its own Observable: caught here, per connection.
+ *   .pipe(mergeMap((conn) => acceptProxyProtocol(conn, { required: false }).pipe(catchError(() => EMPTY))))
  *   .subscribe((conn) => {
  *     if (!fromTrustedProxy(conn.proxy)) conn.destroy();
  *   });
@@ -142,6 +143,9 @@ export class ProxiedConnection implements Connection {
   get closed(): boolean {
     return this.inner.closed;
   }
+  get closeReason(): Error | undefined {
+    return this.inner.closeReason;
+  }
 
   write(chunk: Chunk, callback?: (error?: Error | null) => void): boolean {
     return this.inner.write(chunk, callback);
@@ -232,11 +236,12 @@ export class ProxiedConnection implements Connection {
  *
  * @example
  * ```ts
- * import { mergeMap } from 'rxjs';
+ * import { EMPTY, catchError, mergeMap } from 'rxjs';
  * import { acceptProxyProtocol, listen } from 'rxnet';
  *
  * listen({ port: 8107 })
- *   .pipe(mergeMap((conn) => acceptProxyProtocol(conn, { timeout: 5000 })))
+ *   // A bad or late header ends its own connection only.
+ *   .pipe(mergeMap((conn) => acceptProxyProtocol(conn, { timeout: 5000 }).pipe(catchError(() => EMPTY))))
  *   .subscribe((conn) => console.log('client', conn.remoteAddress, 'via', conn.proxy.address));
  * // listen({ port: 8107, proxyProtocol: true }) does the same for every connection.
  * ```

@@ -91,7 +91,10 @@ export type ServerEvent =
       /** Connections open at that moment: each gets `onShutdown`; those left after `gracePeriod` ms are destroyed. */
       readonly open: number;
     }
-  /** TLS only: a client failed the handshake; the server goes on. */
+  /**
+   * TLS only: a client failed the handshake, or did not finish it within `tls.handshakeTimeout`
+   * (code `ERR_TLS_HANDSHAKE_TIMEOUT`); its socket was destroyed and the server goes on.
+   */
   | {
       /** Tag of this variant. */
       readonly type: 'tlsClientError';
@@ -174,14 +177,25 @@ export interface ListenOptions {
   shutdown?: ObservableInput<unknown> | AbortSignal;
   /** Milliseconds open connections get to finish after `shutdown` (default 10 000), on `scheduler`. */
   gracePeriod?: number;
+  /**
+   * Milliseconds a connection may stay open after our FIN went out (`end()`, a sink's end, an idle
+   * goodbye) while the peer neither closes nor resets it; then it is destroyed (default 10 000, on
+   * `scheduler`; 0 waits forever). What we wrote is not lost: the kernel still delivers it. A peer
+   * that already sent its FIN closes at once and starts no timer.
+   */
+  closeTimeout?: number;
   /** Called for each connection open at shutdown, e.g. to say goodbye or end it. */
   onShutdown?: (connection: Connection) => void;
-  /** Scheduler of the grace period timer; `asyncScheduler` by default. */
+  /** Scheduler of the grace period and close timers; `asyncScheduler` by default. */
   scheduler?: SchedulerLike;
   /**
    * Serve TLS with these `tls.createServer` options (`key`, `cert`, `ca`, `requestCert`, ...):
    * connections are emitted after their handshake, as the same {@link Connection} over a
-   * `tls.TLSSocket` (see `connection.tls`); failed handshakes are `tlsClientError` events.
+   * `tls.TLSSocket` (see `connection.tls`); failed handshakes are `tlsClientError` events, and
+   * their sockets are destroyed. `handshakeTimeout` defaults to 10 000 ms here (Node's own
+   * default is 120 s): a client that opens the port and never completes its handshake holds a
+   * slot of `maxConnections` that long. Sockets still in their handshake are destroyed with the
+   * server when the subscription ends.
    */
   tls?: tls.TlsOptions;
   /**
@@ -208,11 +222,11 @@ export interface ListenOptions {
  *
  * @example
  * ```ts
- * import { listen, sendTo } from 'rxnet';
- * import { map, mergeMap } from 'rxjs';
+ * import { listen, sendTo, serveEach } from 'rxnet';
+ * import { map } from 'rxjs';
  *
  * const server = listen({ port: 0, host: '127.0.0.1', listening: (a) => console.log(a) })
- *   .pipe(mergeMap((conn) => conn.data$.pipe(map((c) => `Sending: ${c}`), sendTo(conn))))
+ *   .pipe(serveEach((conn) => conn.data$.pipe(map((c) => `Sending: ${c}`), sendTo(conn))))
  *   .subscribe();
  * // later: server.unsubscribe();
  * ```
@@ -226,12 +240,35 @@ export function listen(options: ListenOptions): Observable<Connection> {
   if (port !== undefined && path !== undefined) {
     throw new InvalidArgumentError('options', 'give either port or path, not both');
   }
-  const allowHalfOpen = options.allowHalfOpen ?? true;
+  if (host !== undefined && (typeof host !== 'string' || host.length === 0)) {
+    throw new InvalidArgumentError('host', `expected a non-empty string, got ${String(host)}`);
+  }
+  if (backlog !== undefined) checkInteger('backlog', backlog, 0);
+  const allowHalfOpen = checkFlag('allowHalfOpen', options.allowHalfOpen, true);
+  const noDelay = checkFlag('noDelay', options.noDelay, false);
+  const keepAlive = checkFlag('keepAlive', options.keepAlive, false);
+  checkFlag('ipv6Only', ipv6Only, false);
+  const keepAliveInitialDelay = checkInteger('keepAliveInitialDelay', options.keepAliveInitialDelay ?? 0, 0);
   const { listening, events, shutdown, onShutdown } = options;
+  checkObserver('listening', listening);
+  checkObserver('events', events);
+  if (onShutdown !== undefined && typeof onShutdown !== 'function') {
+    throw new InvalidArgumentError('onShutdown', `expected a function, got ${typeof onShutdown}`);
+  }
   if (options.maxConnections !== undefined) checkInteger('maxConnections', options.maxConnections, 0);
   const gracePeriod = checkInteger('gracePeriod', options.gracePeriod ?? 10_000, 0);
+  const closeTimeout = checkInteger('closeTimeout', options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT, 0);
   const scheduler = options.scheduler ?? asyncScheduler;
+  if (typeof scheduler?.schedule !== 'function') {
+    throw new InvalidArgumentError('scheduler', 'expected an RxJS SchedulerLike');
+  }
   const secure = options.tls !== undefined;
+  if (secure && (typeof options.tls !== 'object' || options.tls === null)) {
+    throw new InvalidArgumentError('tls', `expected tls.createServer options, got ${String(options.tls)}`);
+  }
+  const handshakeTimeout = secure
+    ? checkInteger('tls.handshakeTimeout', options.tls!.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT, 1)
+    : 0;
   const acceptProxy = options.proxyProtocol ? proxyAcceptor(options.proxyProtocol, secure) : undefined;
 
   return new Observable<Connection>((subscriber) => {
@@ -244,19 +281,18 @@ export function listen(options: ListenOptions): Observable<Connection> {
         subscriber.error(error);
       }
     };
-    const socketOptions = {
-      allowHalfOpen,
-      noDelay: options.noDelay ?? false,
-      keepAlive: options.keepAlive ?? false,
-      keepAliveInitialDelay: options.keepAliveInitialDelay ?? 0,
-    };
+    const socketOptions = { allowHalfOpen, noDelay, keepAlive, keepAliveInitialDelay };
     // A TLS server must read to handshake, so only plain sockets start paused at the kernel;
     // both kinds are paused by SocketConnection before the application sees them.
     const server: net.Server = secure
-      ? tls.createServer({ ...options.tls, ...socketOptions })
+      ? tls.createServer({ ...options.tls, ...socketOptions, handshakeTimeout })
       : net.createServer({ ...socketOptions, pauseOnConnect: true });
     if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
     const open = new Set<Connection>();
+    /** TLS: the raw sockets accepted whose TLS connection has not closed yet (handshaking ones among them). */
+    const rawSockets = secure ? new Set<net.Socket>() : undefined;
+    /** Close timers of connections whose FIN went out before the peer's; made on first use. */
+    let closeTimers: Map<Connection, Subscription> | undefined;
     let shuttingDown = false;
     let serverClosed = false;
     let graceTimer: Subscription | undefined;
@@ -269,13 +305,35 @@ export function listen(options: ListenOptions): Observable<Connection> {
 
     // Told by each connection when its socket has closed: one object for all of them.
     const owner: ConnectionOwner = {
+      connectionFinished(connection) {
+        if (closeTimeout === 0 || subscriber.closed) return;
+        (closeTimers ??= new Map()).set(
+          connection,
+          scheduler.schedule(() => {
+            closeTimers?.delete(connection);
+            connection.destroy();
+          }, closeTimeout),
+        );
+      },
       connectionClosed(connection, hadError) {
+        if (closeTimers !== undefined) {
+          closeTimers.get(connection)?.unsubscribe();
+          closeTimers.delete(connection);
+        }
         open.delete(connection);
         tell({ type: 'disconnect', connection, hadError, open: open.size });
         if (shuttingDown) finishShutdown();
       },
     };
 
+    if (rawSockets !== undefined) {
+      // Each raw socket is kept until it closes, so unsubscribing destroys those still in their
+      // handshake too (the others are destroyed with their connections).
+      server.on('connection', (raw: net.Socket) => {
+        rawSockets.add(raw);
+        raw.once('close', () => rawSockets.delete(raw));
+      });
+    }
     const removeListeners = addListeners(server, {
       [secure ? 'secureConnection' : 'connection']: (socket: net.Socket) => {
         const connection = acceptConnection(socket, owner, specificAddress, specificPort);
@@ -285,6 +343,8 @@ export function listen(options: ListenOptions): Observable<Connection> {
         else subscriber.next(connection);
       },
       tlsClientError: (error: Error, socket: tls.TLSSocket) => {
+        // Node reports a failed or timed-out handshake but leaves the socket open.
+        socket.destroy();
         tell({ type: 'tlsClientError', error, remoteAddress: socket.remoteAddress });
       },
       drop: (data?: { remoteAddress?: string; remotePort?: number }) => {
@@ -373,8 +433,34 @@ export function listen(options: ListenOptions): Observable<Connection> {
       else server.once('listening', () => server.close());
       for (const connection of open) connection.destroy();
       open.clear();
+      if (rawSockets !== undefined) {
+        for (const raw of rawSockets) raw.destroy();
+        rawSockets.clear();
+      }
+      if (closeTimers !== undefined) {
+        for (const timer of closeTimers.values()) timer.unsubscribe();
+        closeTimers.clear();
+      }
     };
   });
+}
+
+/** The default `closeTimeout` of {@link listen}, in ms. */
+export const DEFAULT_CLOSE_TIMEOUT = 10_000;
+
+/** The default TLS handshake deadline of {@link listen}, in ms (Netty's; Node's own is 120 s). */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+
+function checkFlag(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new InvalidArgumentError(name, `expected a boolean, got ${String(value)}`);
+  return value;
+}
+
+function checkObserver(name: string, value: unknown): void {
+  if (value === undefined || typeof value === 'function') return;
+  if (typeof value === 'object' && value !== null && typeof (value as { next?: unknown }).next === 'function') return;
+  throw new InvalidArgumentError(name, 'expected a function or an observer with next');
 }
 
 /** Addresses that accept on every interface: an accepted socket's local address is its own. */

@@ -197,7 +197,8 @@ export interface Holdable {
  * One duplex byte stream: a TCP (or unix, or in-memory) connection.
  *
  * Reading: `data$` emits chunks in arrival order, completes on the peer's FIN and errors on a
- * socket error. Nothing is read from the peer until `data$` has a subscriber, so no byte is
+ * socket error (a sink writing to this connection ends quietly on that error when the peer
+ * caused it: see `sendTo`). Nothing is read from the peer until `data$` has a subscriber, so no byte is
  * lost between accept and subscribe; when the last subscriber leaves, reading pauses again.
  *
  * Writing: `write()` returns what `net.Socket#write` returns; `writable$` tells when the
@@ -212,12 +213,12 @@ export interface Holdable {
  *
  * @example
  * ```ts
- * import { map, mergeMap } from 'rxjs';
- * import { listen, sendTo, type Connection } from 'rxnet';
+ * import { map } from 'rxjs';
+ * import { listen, sendTo, serveEach, type Connection } from 'rxnet';
  *
  * // Upper-case echo: every chunk back, as the peer's reading speed allows.
  * const shout = (conn: Connection) => conn.data$.pipe(map((chunk) => chunk.toString().toUpperCase()), sendTo(conn));
- * listen({ port: 7000 }).pipe(mergeMap(shout)).subscribe();
+ * listen({ port: 7000 }).pipe(serveEach(shout)).subscribe();
  * ```
  */
 export interface Connection extends Holdable {
@@ -238,6 +239,13 @@ export interface Connection extends Holdable {
   readonly writeEnded: boolean;
   /** True once the connection has fully closed. */
   readonly closed: boolean;
+  /**
+   * The error that closed the connection (set when it fails, just before `close`): the peer's or
+   * the network's failure (`ECONNRESET`, `EPIPE`, `ETIMEDOUT`: see `isPeerFailure`) or the error
+   * given to `destroy(error)`. Undefined while all is well, and after a clean close or a plain
+   * `destroy()`.
+   */
+  readonly closeReason: Error | undefined;
 
   /**
    * Writes a chunk; returns false when the chunk was buffered beyond the high-water mark

@@ -279,12 +279,22 @@ describe('Hub', () => {
     expect(() => new Hub({ overflow: 'error' as never })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', argument: 'overflow' }),
     );
+    expect(() => new Hub({ highWaterMarkBytes: 0 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', argument: 'highWaterMarkBytes' }),
+    );
+  });
+
+  it('takes Infinity for its limits, as sendTo and lines() do', () => {
+    expect(() => new Hub({ highWaterMark: Infinity, highWaterMarkBytes: Infinity })).not.toThrow();
   });
 
   it('names a slow member, its limit and a stable code in SlowMemberError', () => {
     const error = new SlowMemberError(7, 16);
     expect(error).toMatchObject({ name: 'SlowMemberError', code: 'ERR_SLOW_MEMBER', memberId: 7, highWaterMark: 16 });
     expect(error.message).toBe('member 7 fell more than 16 message(s) behind');
+    const bytes = new SlowMemberError(7, 16, 4096, 3, 4000);
+    expect(bytes).toMatchObject({ highWaterMarkBytes: 4096, queued: 3, queuedBytes: 4000 });
+    expect(bytes.message).toBe('member 7 fell more than 4096 byte(s) behind (4000 in 3 message(s))');
   });
 });
 
@@ -356,11 +366,27 @@ describe('Hub in virtual time on the test kit', () => {
         at(frame, () => hub.broadcast(message));
       }
       expectObservable(fastPeer.data$.pipe(asText()), '^------!').toBe('--abcd');
-      const error = new SlowMemberError(slow.id, 2);
+      const error = new SlowMemberError(slow.id, 2, 1024 * 1024, 2, 2);
       expectObservable(slow.writable$.pipe(map(String)), '^------!').toBe('t-f--#', { t: 'true', f: 'false' }, error);
       // Destroyed: what waited is gone, and the peer sees the connection end.
       expectObservable(slowPeer.data$.pipe(asText()), '^------!').toBe('-----|');
       at(6, () => expect(types).toEqual(['join', 'join', 'disconnected-slow', 'leave slow']));
+    });
+  });
+
+  it("'disconnect': a member whose queue would pass highWaterMarkBytes is disconnected, however few messages wait", () => {
+    marbles().run(({ expectObservable }) => {
+      const hub = new Hub<string>({ highWaterMarkBytes: 10 });
+      const [, slow] = connectionPair();
+      const leaves: unknown[] = [];
+      hub.events$.subscribe((e) => e.type === 'leave' && leaves.push(e.error));
+      hub.join(slow, NEVER).subscribe();
+      at(1, () => slow.outbound.stall());
+      // The first goes to the socket; 8 bytes then wait; 4 more would make 12.
+      at(2, () => ['first', 'abcd', 'efgh', 'ijkl'].forEach((m) => hub.broadcast(m)));
+      const error = new SlowMemberError(slow.id, 1024, 10, 2, 8);
+      expectObservable(slow.writable$.pipe(map(String)), '^----!').toBe('t-(f#)', { t: 'true', f: 'false' }, error);
+      at(3, () => expect(leaves).toEqual([error]));
     });
   });
 

@@ -1,6 +1,9 @@
 // The pull interface every framer implements, and the option checks they share.
 import { Buffer } from 'buffer';
-import { InvalidArgumentError, checkInteger } from '../errors';
+import { InvalidArgumentError, checkLimit } from '../errors';
+
+/** Checks a length limit: an integer >= min, or `Infinity` for no limit (kept with every argument check). */
+export { checkLimit };
 
 /**
  * A synchronous, RxJS-free decoder: bytes go in with `push`, frames come out of `read` until it
@@ -44,13 +47,6 @@ export function checkTruncation<T extends Truncation>(value: unknown, allowed: r
     throw new InvalidArgumentError('truncation', `expected one of ${allowed.join(', ')}, got ${String(value)}`);
   }
   return value as T;
-}
-
-/** Checks a length limit: a non-negative integer, or `Infinity` for no limit. */
-export function checkLimit(name: string, value: unknown, fallback: number, min = 0): number {
-  if (value === undefined) return fallback;
-  if (value === Infinity) return value;
-  return checkInteger(name, value, min);
 }
 
 /** Checks a `byteOrder` option. */

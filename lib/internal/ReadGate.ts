@@ -45,6 +45,11 @@ export class ReadGate extends Observable<Buffer> {
     return (this.state & DONE) !== 0;
   }
 
+  /** True once the stream has ended (the peer's FIN) or failed. */
+  get ended(): boolean {
+    return (this.state & DONE) !== 0;
+  }
+
   /** Called for each chunk read from the peer. */
   push(chunk: Buffer): void {
     const only = this.only;

@@ -2,7 +2,7 @@
 import { Buffer } from 'buffer';
 import { map, type OperatorFunction } from 'rxjs';
 import { EncodeError, FrameTooLongError, InvalidArgumentError } from '../errors';
-import { checkLimit, toBuffer } from '../framing/Framer';
+import { checkLimit, checkOptions, toBuffer } from '../framing/Framer';
 import type { Chunk } from '../types';
 
 /**
@@ -59,7 +59,7 @@ export function encodeDelimited(
   }
   const bytes = Buffer.from(toBuffer(delimiter));
   if (bytes.length === 0) throw new InvalidArgumentError('delimiter', 'must not be empty');
-  const maxLength = checkLimit('maxLength', config.maxLength, Infinity);
+  const maxLength = checkLimit('maxLength', checkOptions(config).maxLength, Infinity, 1);
   return map((value: Chunk) => appendDelimiter(toBuffer(value), bytes, maxLength));
 }
 

@@ -73,7 +73,10 @@ export function encodeLengthField(config: EncodeLengthFieldConfig): OperatorFunc
   }
   const littleEndian = checkByteOrder(config.byteOrder, 'BE') === 'LE';
   const includes = checkBoolean('lengthIncludesLengthFieldLength', config.lengthIncludesLengthFieldLength, false);
-  const adjustment = checkInteger('lengthAdjustment', config.lengthAdjustment ?? 0, Number.MIN_SAFE_INTEGER);
+  const adjustment =
+    config.lengthAdjustment === undefined
+      ? 0
+      : checkInteger('lengthAdjustment', config.lengthAdjustment, Number.MIN_SAFE_INTEGER);
   const extra = adjustment + (includes ? fieldLength : 0);
   const capacity = CAPACITY[fieldLength];
   return map((value: Chunk) => {

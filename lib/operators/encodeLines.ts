@@ -2,7 +2,7 @@
 import { Buffer } from 'buffer';
 import { map, type OperatorFunction } from 'rxjs';
 import { EncodeError, FrameTooLongError, InvalidArgumentError } from '../errors';
-import { checkLimit, toBuffer } from '../framing/Framer';
+import { checkLimit, checkOptions, toBuffer } from '../framing/Framer';
 import type { Chunk } from '../types';
 
 /**
@@ -49,12 +49,12 @@ export interface EncodeLinesConfig {
  * ```
  */
 export function encodeLines(config: EncodeLinesConfig = {}): OperatorFunction<Chunk, Buffer> {
-  const newline = config.newline ?? '\n';
+  const newline = checkOptions(config).newline ?? '\n';
   if (newline !== '\n' && newline !== '\r\n') {
     throw new InvalidArgumentError('newline', `expected '\\n' or '\\r\\n', got ${JSON.stringify(newline)}`);
   }
   const ending = Buffer.from(newline);
-  const maxLength = checkLimit('maxLength', config.maxLength, Infinity);
+  const maxLength = checkLimit('maxLength', config.maxLength, Infinity, 1);
   return map((value: Chunk) => {
     const line = toBuffer(value);
     if (line.length > maxLength) throw new FrameTooLongError(maxLength, line.length);

@@ -5,6 +5,9 @@ import { checkInteger } from '../errors';
 import type { Chunk, Connection } from '../types';
 import type { IdleEvent } from './idleWatch';
 
+/** The default `closeTimeout` of {@link endOnIdle}, in ms. */
+const DEFAULT_END_CLOSE_TIMEOUT = 10_000;
+
 /**
  * Options of {@link endOnIdle}.
  *
@@ -25,7 +28,7 @@ export interface EndOnIdleConfig {
   readonly goodbye?: Chunk | ((event: IdleEvent) => Chunk | undefined);
   /**
    * Destroy the connection if it has not closed this many ms after the goodbye (a peer that
-   * never answers our FIN). 0, the default, waits for the peer as `socket.end()` does.
+   * never answers our FIN). Default 10 000; 0 waits for the peer as `socket.end()` does.
    */
   readonly closeTimeout?: number;
   /** Scheduler of the `closeTimeout` timer; `asyncScheduler` by default. */
@@ -48,24 +51,24 @@ export interface EndOnIdleConfig {
  * some states should end the connection) in front. The source is unsubscribed at the first
  * event. If the connection was already ended, nothing is written and it completes at once.
  *
- * End of stream: with `closeTimeout` 0 the output completes once the goodbye and FIN were
- * flushed (or could not be, the connection having failed: that failure belongs to its own
- * streams, not to this policy); with `closeTimeout` it completes when the connection closes,
- * destroying it first if the peer has not closed within that time. A source that completes
- * or errors before any idle event ends the output the same way. Whatever a sink writes to the
- * connection after the goodbye fails with `WriteAfterEndError`: stop such a sink first (e.g.
- * `filter(() => !conn.writeEnded)` in front of it).
+ * End of stream: with a `closeTimeout` (10 s by default) the output completes when the
+ * connection closes, destroying it first if the peer has not closed within that time; with
+ * `closeTimeout: 0` it completes once the goodbye and FIN were flushed (or could not be, the
+ * connection having failed: that failure belongs to its own streams, not to this policy). A
+ * source that completes or errors before any idle event ends the output the same way. A
+ * `sendTo` sink still writing to the connection stops quietly at its next value (counted as
+ * `unsent`); a direct `conn.write()` after the goodbye throws `WriteAfterEndError`.
  *
  * @throws InvalidArgumentError at creation for a `closeTimeout` that is not an integer >= 0.
  * @example
  * ```ts
- * import { filter, merge, mergeMap } from 'rxjs';
- * import { endOnIdle, idleWatch, listen, sendTo } from 'rxnet';
+ * import { filter, merge } from 'rxjs';
+ * import { endOnIdle, idleWatch, listen, sendTo, serveEach } from 'rxnet';
  *
  * // An echo server that hangs up on connections idle for 6 s, as the seed's does.
  * listen({ port: 8108 })
  *   .pipe(
- *     mergeMap((conn) =>
+ *     serveEach((conn) =>
  *       merge(
  *         conn.data$.pipe(filter(() => !conn.writeEnded), sendTo(conn, { pauseSource: conn })),
  *         conn.events$.pipe(idleWatch({ allIdle: 6000 }), endOnIdle(conn, { goodbye: 'idle timeout..' })),
@@ -76,7 +79,7 @@ export interface EndOnIdleConfig {
  * ```
  */
 export function endOnIdle(connection: Connection, config: EndOnIdleConfig = {}): MonoTypeOperatorFunction<IdleEvent> {
-  const closeTimeout = checkInteger('closeTimeout', config.closeTimeout ?? 0, 0);
+  const closeTimeout = checkInteger('closeTimeout', config.closeTimeout ?? DEFAULT_END_CLOSE_TIMEOUT, 0);
   const scheduler = config.scheduler ?? asyncScheduler;
   const goodbye = config.goodbye;
 

@@ -54,13 +54,12 @@ export interface IdleTimeoutConfig {
  * @throws InvalidArgumentError at creation for a bad `ms` or `onIdle`.
  * @example
  * ```ts
- * import { mergeMap } from 'rxjs';
- * import { idleTimeout, lines, listen, sendTo } from 'rxnet';
+ * import { idleTimeout, lines, listen, sendTo, serveEach } from 'rxnet';
  *
  * // Echo lines; end (FIN) the connection of a client that sends no whole line for 30 s.
  * listen({ port: 8108 })
  *   .pipe(
- *     mergeMap((conn) =>
+ *     serveEach((conn) =>
  *       conn.data$.pipe(lines(), idleTimeout(30_000, { onIdle: 'complete' }), sendTo(conn)),
  *     ),
  *   )

@@ -97,12 +97,12 @@ export interface IdleWatchConfig {
  * @throws InvalidArgumentError at creation when a duration is not an integer >= 0, or all are 0.
  * @example
  * ```ts
- * import { merge, mergeMap, tap } from 'rxjs';
- * import { idleWatch, listen, sendTo } from 'rxnet';
+ * import { merge, tap } from 'rxjs';
+ * import { idleWatch, listen, sendTo, serveEach } from 'rxnet';
  *
  * listen({ port: 8108 })
  *   .pipe(
- *     mergeMap((conn) =>
+ *     serveEach((conn) =>
  *       merge(
  *         conn.data$.pipe(sendTo(conn)),
  *         // Ping a peer we have not written to for 10 s; hang up on one silent for 30 s.

@@ -2,14 +2,16 @@
 import { Buffer } from 'buffer';
 import { Observable } from 'rxjs';
 import type { Observer, OperatorFunction, Subscriber, Subscription } from 'rxjs';
-import { ConnectionClosedError, InvalidArgumentError, QueueOverflowError, checkInteger } from '../errors';
+import { ConnectionClosedError, InvalidArgumentError, QueueOverflowError, checkLimit, isPeerFailure } from '../errors';
 import { LeanSubscription } from '../internal/LeanSubscription';
 import type { Chunk, Connection, Holdable } from '../types';
 
 /**
- * What a sink does with a value that arrives while its queue holds `highWaterMark` values:
- * `'error'` fails with a `QueueOverflowError`, `'drop-oldest'` drops the value that waited
- * longest, `'drop-newest'` drops the value that just arrived.
+ * What a sink does with a value that arrives while its queue is full (`highWaterMark` values, or
+ * the value would take it past `highWaterMarkBytes`): `'error'` fails with a
+ * `QueueOverflowError`, `'drop-oldest'` drops the values that waited longest until the new one
+ * fits, `'drop-newest'` drops the value that just arrived. A sink with `pauseSource` never
+ * overflows (see {@link SendOptions.pauseSource}).
  *
  * @example
  * ```ts
@@ -40,12 +42,18 @@ export type OverflowPolicy = 'error' | 'drop-oldest' | 'drop-newest';
 export interface SendStats {
   /** Values waiting in the queue now. */
   queued: number;
-  /** The largest `queued` seen: never above `highWaterMark`. */
+  /** The largest `queued` seen (never above `highWaterMark`, unless `pauseSource` let it pass). */
   peakQueued: number;
+  /** Bytes of the values waiting in the queue now (a string counted in UTF-8). */
+  queuedBytes: number;
+  /** The largest `queuedBytes` seen. */
+  peakQueuedBytes: number;
   /** Values handed to `connection.write()`. */
   written: number;
   /** Values dropped by a `drop-oldest` or `drop-newest` policy. */
   dropped: number;
+  /** Values never written because the connection closed, or was ended elsewhere, first. */
+  unsent: number;
   /** Times the sink had to wait for `'drain'`. */
   waits: number;
 }
@@ -66,8 +74,14 @@ export interface SendStats {
  * ```
  */
 export function sendStats(): SendStats {
-  return { queued: 0, peakQueued: 0, written: 0, dropped: 0, waits: 0 };
+  return { queued: 0, peakQueued: 0, queuedBytes: 0, peakQueuedBytes: 0, written: 0, dropped: 0, unsent: 0, waits: 0 };
 }
+
+/** The default `highWaterMark` of {@link sendTo}: values that may wait. */
+export const DEFAULT_SEND_HIGH_WATER_MARK = 1024;
+
+/** The default `highWaterMarkBytes` of {@link sendTo}: bytes that may wait (1 MiB). */
+export const DEFAULT_SEND_HIGH_WATER_MARK_BYTES = 1024 * 1024;
 
 /**
  * Options of {@link sendTo}.
@@ -79,19 +93,33 @@ export function sendStats(): SendStats {
  * declare const client: Connection;
  * declare const upstream: Connection;
  * // A proxy leg: hold the client's reading while upstream is slow, keep upstream open after.
- * const options: SendOptions = { pauseSource: client, highWaterMark: 64, end: false };
+ * const options: SendOptions = { pauseSource: client, end: false };
  * client.data$.pipe(sendTo(upstream, options)).subscribe();
  * ```
  */
 export interface SendOptions {
-  /** Most values that may wait while the connection is not writable (default 1024). */
+  /**
+   * Most values that may wait while the connection is not writable (default 1024; `Infinity` for
+   * no limit). Not applied with `pauseSource`.
+   */
   highWaterMark?: number;
-  /** What happens to a value beyond `highWaterMark` (default `'error'`: QueueOverflowError). */
+  /**
+   * Most bytes that may wait while the connection is not writable (default 1 MiB; `Infinity` for
+   * no limit); a single value larger than that may still wait alone. Not applied with `pauseSource`.
+   */
+  highWaterMarkBytes?: number;
+  /** What happens to a value that does not fit in the queue (default `'error'`: QueueOverflowError). */
   overflow?: OverflowPolicy;
   /**
-   * A connection whose reading is held while this sink waits for drain (or holds a queue), and
-   * released when it has caught up: an echo or proxy then runs in bounded memory whatever the
-   * peers' speeds. Usually the connection the values come from.
+   * A connection (or any {@link Holdable}) whose reading is held while this sink waits for drain
+   * or holds a queue, and released when it has caught up: an echo or proxy then runs in bounded
+   * memory whatever the peers' speeds. Usually the connection the values come from.
+   *
+   * With it, the queue's bound is what was already read: values decoded from chunks in hand
+   * (say, 20,000 pipelined requests in one 64 KiB read) may always wait, since reading stays held
+   * until they are written, so a pipelining peer is served completely and `highWaterMark` /
+   * `highWaterMarkBytes` do not apply. Values from elsewhere (merged into the source) are not
+   * held back by it: bound those yourself.
    */
   pauseSource?: Holdable;
   /** End the connection (FIN after the last byte) when the source completes (default true). */
@@ -112,25 +140,49 @@ export interface SendOptions {
  * result:    -----------------------|   (after the last write was flushed)
  * ```
  *
- * While waiting, values queue up to `highWaterMark`; past it the `overflow` policy applies.
- * With `pauseSource`, that connection stops reading while this sink waits, so the queue stays
- * near empty. Errors: the source's error; QueueOverflowError; WriteAfterEndError when the
- * connection was already ended; ConnectionClosedError (or the socket's error) when the
- * connection closes before everything was flushed. Unsubscribing leaves the connection open.
+ * While waiting, values queue up to `highWaterMark` values and `highWaterMarkBytes` bytes; past
+ * them the `overflow` policy applies. With `pauseSource`, that connection stops reading while
+ * this sink waits, and what it had already read may always queue (see the option).
  *
+ * The connection's fate ends the sink, never errors it: when the connection closes before
+ * everything was written (the peer reset it, `destroy()`), or was ended by someone else (an idle
+ * policy's goodbye), or the source fails with a peer's failure (`isPeerFailure`: the `ECONNRESET`
+ * of the connection `data$` came from), the sink completes, counting what it could not write as
+ * `unsent`. So `data$.pipe(..., sendTo(conn))` ends quietly when its peer resets, and a server's
+ * pipeline goes on. Errors: the source's own errors (a framer's `FrameTooLongError`, ...),
+ * `QueueOverflowError`, and the error the application passed to `destroy(error)`.
+ * Unsubscribing leaves the connection open.
+ *
+ * @throws InvalidArgumentError at creation for a missing connection or a bad option.
  * @example
  * ```ts
- * import { listen, sendTo } from 'rxnet';
- * import { mergeMap } from 'rxjs';
+ * import { listen, sendTo, serveEach } from 'rxnet';
  *
  * // An echo server in bounded memory: reading pauses while the peer is slow to read.
  * listen({ port: 7, host: '127.0.0.1' })
- *   .pipe(mergeMap((conn) => conn.data$.pipe(sendTo(conn, { pauseSource: conn }))))
+ *   .pipe(serveEach((conn) => conn.data$.pipe(sendTo(conn, { pauseSource: conn }))))
  *   .subscribe();
  * ```
  */
 export function sendTo<T extends Chunk>(connection: Connection, options: SendOptions = {}): OperatorFunction<T, never> {
-  const highWaterMark = checkInteger('highWaterMark', options.highWaterMark ?? 1024, 1);
+  if (
+    typeof connection !== 'object' ||
+    connection === null ||
+    typeof connection.write !== 'function' ||
+    typeof connection.end !== 'function'
+  ) {
+    throw new InvalidArgumentError('connection', `expected a Connection, got ${describe(connection)}`);
+  }
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError('options', `expected an object, got ${describe(options)}`);
+  }
+  const highWaterMark = checkLimit('highWaterMark', options.highWaterMark, DEFAULT_SEND_HIGH_WATER_MARK, 1);
+  const highWaterMarkBytes = checkLimit(
+    'highWaterMarkBytes',
+    options.highWaterMarkBytes,
+    DEFAULT_SEND_HIGH_WATER_MARK_BYTES,
+    1,
+  );
   const overflow = options.overflow ?? 'error';
   if (overflow !== 'error' && overflow !== 'drop-oldest' && overflow !== 'drop-newest') {
     throw new InvalidArgumentError(
@@ -138,15 +190,22 @@ export function sendTo<T extends Chunk>(connection: Connection, options: SendOpt
       `expected 'error', 'drop-oldest' or 'drop-newest', got ${String(overflow)}`,
     );
   }
-  const config: SendConfig = {
-    connection,
-    highWaterMark,
-    overflow,
-    end: options.end ?? true,
-    pauseSource: options.pauseSource,
-    stats: options.stats,
-  };
+  const end = options.end ?? true;
+  if (typeof end !== 'boolean') throw new InvalidArgumentError('end', `expected a boolean, got ${String(end)}`);
+  const pauseSource = options.pauseSource;
+  if (pauseSource !== undefined && typeof pauseSource?.holdReading !== 'function') {
+    throw new InvalidArgumentError('pauseSource', `expected a Connection or Holdable, got ${describe(pauseSource)}`);
+  }
+  const stats = options.stats;
+  if (stats !== undefined && (typeof stats !== 'object' || stats === null)) {
+    throw new InvalidArgumentError('stats', `expected a SendStats object, got ${describe(stats)}`);
+  }
+  const config: SendConfig = { connection, highWaterMark, highWaterMarkBytes, overflow, end, pauseSource, stats };
   return (source) => new SendObservable(source, config);
+}
+
+function describe(value: unknown): string {
+  return value === null ? 'null' : typeof value === 'object' ? 'an object without the needed methods' : String(value);
 }
 
 /** The sink Observable: its state in fields and a shared subscribe function, no closure per connection. */
@@ -170,6 +229,7 @@ function subscribeSend<T extends Chunk>(this: Observable<never>, subscriber: Sub
 interface SendConfig {
   readonly connection: Connection;
   readonly highWaterMark: number;
+  readonly highWaterMarkBytes: number;
   readonly overflow: OverflowPolicy;
   readonly end: boolean;
   readonly pauseSource: Holdable | undefined;
@@ -186,56 +246,41 @@ interface SendConfig {
  * wait: until then `write()` returning true is all it needs to know.
  */
 class SendSubscriber<T extends Chunk> extends LeanSubscription implements Observer<T> {
-  /** Values waiting for the connection to become writable; created on first use. */
+  /**
+   * Values waiting for the connection to become writable, from `queue[head]` on; made on first
+   * use. A head index rather than `shift()`: a queue of many thousand values (a pipelining peer)
+   * would make each `shift()` move them all.
+   */
   private queue: T[] | undefined = undefined;
+  private head = 0;
+  /** Bytes of the values waiting (counted only while values wait). */
+  private queuedBytes = 0;
   /** SOURCE_DONE and FINISHING bits: one field rather than two (a server may hold thousands). */
   private bits = 0;
-  private get sourceDone(): boolean {
-    return (this.bits & SOURCE_DONE) !== 0;
-  }
-  private set sourceDone(on: boolean) {
-    this.bits = on ? this.bits | SOURCE_DONE : this.bits & ~SOURCE_DONE;
-  }
-  private get finishing(): boolean {
-    return (this.bits & FINISHING) !== 0;
-  }
-  private set finishing(on: boolean) {
-    this.bits = on ? this.bits | FINISHING : this.bits & ~FINISHING;
-  }
   private release: (() => void) | undefined = undefined;
   private watching: Subscription | undefined = undefined;
-  // The settings, copied from the shared config: one object per connection rather than two.
+  /** The connection, read on every value; the other settings are read from `config`. */
   private readonly connection: Connection;
-  private readonly stats: SendStats | undefined;
-  private readonly highWaterMark: number;
-  private readonly overflow: OverflowPolicy;
-  private readonly end: boolean;
-  private readonly pauseSource: Holdable | undefined;
 
   constructor(
     private readonly destination: Subscriber<never>,
-    config: SendConfig,
+    private readonly config: SendConfig,
   ) {
     super();
     this.connection = config.connection;
-    this.stats = config.stats;
-    this.highWaterMark = config.highWaterMark;
-    this.overflow = config.overflow;
-    this.end = config.end;
-    this.pauseSource = config.pauseSource;
   }
 
   next(value: T): void {
-    if (this.sourceDone || this.finishing || this.closed) return;
+    if (this.bits !== 0 || this.closed) return;
     const connection = this.connection;
     try {
-      const queue = this.queue;
-      if ((queue === undefined || queue.length === 0) && connection.writable) {
+      if (this.head === this.queueEnd && connection.writable) {
         this.write(value);
         return;
       }
       if (connection.writeEnded) {
-        this.write(value); // throws WriteAfterEndError
+        // Closed, or ended by someone else: nothing more can be written.
+        this.stopQuietly(1);
         return;
       }
       this.enqueue(value);
@@ -245,16 +290,23 @@ class SendSubscriber<T extends Chunk> extends LeanSubscription implements Observ
   }
 
   error(error: unknown): void {
-    if (this.sourceDone) return;
-    this.sourceDone = true;
-    this.fail(error);
+    if ((this.bits & SOURCE_DONE) !== 0) return;
+    // The peer's failure reached us down the pipeline (a reset of the connection data$ came from):
+    // not the pipeline's error; what was received is written and the connection ended as usual,
+    // or, for this connection itself, the sink stops.
+    if (isPeerFailure(error)) this.complete();
+    else {
+      this.bits |= SOURCE_DONE;
+      this.fail(error);
+    }
   }
 
   complete(): void {
-    if (this.sourceDone || this.finishing || this.destination.closed) return;
-    this.sourceDone = true;
+    if (this.bits !== 0 || this.destination.closed) return;
+    this.bits |= SOURCE_DONE;
     const connection = this.connection;
-    if (this.queued === 0 && (connection.writable || connection.writeEnded)) this.finish();
+    if (connection.closed) this.stopQuietly(0);
+    else if (this.queued === 0 && (connection.writable || connection.writeEnded)) this.finish();
     else this.watch();
   }
 
@@ -264,33 +316,68 @@ class SendSubscriber<T extends Chunk> extends LeanSubscription implements Observ
     this.watching = undefined;
     this.unhold();
     this.queue = undefined;
+    this.head = 0;
     super.unsubscribe();
   }
 
+  private get queueEnd(): number {
+    const queue = this.queue;
+    return queue === undefined ? 0 : queue.length;
+  }
+
   private get queued(): number {
-    return this.queue === undefined ? 0 : this.queue.length;
+    return this.queueEnd - this.head;
   }
 
   private enqueue(value: T): void {
-    const { highWaterMark, overflow, stats } = this;
-    const queue = (this.queue ??= []);
-    if (queue.length >= highWaterMark) {
-      if (overflow === 'error') {
-        this.fail(new QueueOverflowError(highWaterMark));
-        return;
+    const { highWaterMark, highWaterMarkBytes, overflow, pauseSource, stats } = this.config;
+    const size = sizeOf(value);
+    // With pauseSource the source is held from the first value that waits: what still arrives
+    // was read before, and may always wait (reading stays held until it is written).
+    if (pauseSource === undefined && this.queued > 0) {
+      if (this.queued >= highWaterMark || this.queuedBytes + size > highWaterMarkBytes) {
+        if (overflow === 'error') {
+          this.fail(new QueueOverflowError(highWaterMark, highWaterMarkBytes, this.queued, this.queuedBytes));
+          return;
+        }
+        if (overflow === 'drop-newest') {
+          if (stats) stats.dropped++;
+          return;
+        }
+        // drop-oldest: make room for the new value.
+        while (this.queued > 0 && (this.queued >= highWaterMark || this.queuedBytes + size > highWaterMarkBytes)) {
+          this.dequeue();
+          if (stats) stats.dropped++;
+        }
       }
-      if (stats) stats.dropped++;
-      if (overflow === 'drop-newest') return;
-      queue.shift();
     }
-    queue.push(value);
+    (this.queue ??= []).push(value);
+    this.queuedBytes += size;
     this.countQueued();
     this.hold();
     this.watch();
   }
 
+  /** Takes the oldest waiting value out of the queue. */
+  private dequeue(): T {
+    const queue = this.queue!;
+    const value = queue[this.head];
+    queue[this.head] = undefined as unknown as T;
+    this.head++;
+    this.queuedBytes -= sizeOf(value);
+    if (this.head === queue.length) {
+      queue.length = 0;
+      this.head = 0;
+      this.queuedBytes = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= queue.length) {
+      queue.splice(0, this.head);
+      this.head = 0;
+    }
+    return value;
+  }
+
   private write(value: T): boolean {
-    const stats = this.stats;
+    const stats = this.config.stats;
     if (stats !== undefined) stats.written++;
     if (this.connection.write(value)) return true;
     if (stats) stats.waits++;
@@ -302,14 +389,11 @@ class SendSubscriber<T extends Chunk> extends LeanSubscription implements Observ
   /** Writes what waits while the connection takes it; finishes once all is written and the source is done. */
   private flush(): void {
     const connection = this.connection;
-    const queue = this.queue;
     try {
-      if (queue !== undefined) {
-        while (queue.length > 0 && connection.writable) {
-          const value = queue.shift()!;
-          this.countQueued();
-          this.write(value);
-        }
+      while (this.queued > 0 && connection.writable) {
+        const value = this.dequeue();
+        this.countQueued();
+        this.write(value);
       }
     } catch (error) {
       this.fail(error);
@@ -317,41 +401,65 @@ class SendSubscriber<T extends Chunk> extends LeanSubscription implements Observ
     }
     if (this.queued === 0 && connection.writable) {
       this.unhold();
-      if (this.sourceDone) this.finish();
+      if ((this.bits & SOURCE_DONE) !== 0) this.finish();
     }
   }
 
-  /** Subscribes to the connection's writability, once: drain resumes the flush, close fails the sink. */
+  /**
+   * Subscribes to the connection's writability, once: drain resumes the flush; the connection
+   * closing ends the sink quietly (or with the error the application destroyed it with).
+   */
   private watch(): void {
     if (this.watching !== undefined || this.destination.closed) return;
-    const connection = this.connection;
-    this.watching = connection.writable$.subscribe({
+    this.watching = this.connection.writable$.subscribe({
       next: (writable) => {
         if (writable) this.flush();
       },
-      error: (error) => this.fail(error),
-      complete: () => {
-        if (!this.destination.closed) this.fail(new ConnectionClosedError(connection.id, this.queued));
-      },
+      error: (error) => this.ended(error),
+      complete: () => this.ended(undefined),
     });
     // Closed or failed at once (the connection was already gone): drop the finished subscription.
     if (this.destination.closed) this.watching.unsubscribe();
   }
 
+  /** The connection closed under the sink. */
+  private ended(error: unknown): void {
+    if (this.destination.closed) return;
+    if (error === undefined || isPeerFailure(error)) this.stopQuietly(0);
+    else this.fail(error);
+  }
+
   private finish(): void {
-    if (this.finishing) return;
-    this.finishing = true;
+    if ((this.bits & FINISHING) !== 0) return;
+    this.bits |= FINISHING;
     this.unhold();
-    const { connection, end } = this;
+    const connection = this.connection;
     const destination = this.destination;
-    const done = (error?: Error | null) => (error ? destination.error(error) : destination.complete());
+    const done = (error?: Error | null) => {
+      if (!error || isQuietEnd(error)) destination.complete();
+      else destination.error(error);
+    };
     try {
-      if (end || connection.writeEnded) connection.end(undefined, done);
+      if (this.config.end || connection.writeEnded) connection.end(undefined, done);
       // An empty write's callback runs once every earlier write was flushed.
       else connection.write(EMPTY, done);
     } catch (error) {
       destination.error(error);
     }
+  }
+
+  /**
+   * The connection can take no more writes (closed, or ended elsewhere): the sink completes, the
+   * values it still held, plus `more` just refused, counted as unsent.
+   */
+  private stopQuietly(more: number): void {
+    const stats = this.config.stats;
+    if (stats !== undefined) {
+      stats.unsent += this.queued + more;
+      stats.queued = 0;
+      stats.queuedBytes = 0;
+    }
+    this.destination.complete();
   }
 
   private fail(error: unknown): void {
@@ -360,7 +468,7 @@ class SendSubscriber<T extends Chunk> extends LeanSubscription implements Observ
   }
 
   private hold(): void {
-    const pauseSource = this.pauseSource;
+    const pauseSource = this.config.pauseSource;
     if (pauseSource && !this.release) this.release = pauseSource.holdReading();
   }
 
@@ -371,12 +479,32 @@ class SendSubscriber<T extends Chunk> extends LeanSubscription implements Observ
   }
 
   private countQueued(): void {
-    const stats = this.stats;
+    const stats = this.config.stats;
     if (!stats) return;
     const queued = this.queued;
     stats.queued = queued;
     if (queued > stats.peakQueued) stats.peakQueued = queued;
+    const bytes = this.queuedBytes;
+    stats.queuedBytes = bytes;
+    if (bytes > stats.peakQueuedBytes) stats.peakQueuedBytes = bytes;
   }
+}
+
+/** Bytes a value takes on the wire (a string in UTF-8). */
+function sizeOf(value: Chunk): number {
+  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+}
+
+/**
+ * An end or flush callback's error that means only that the connection went away (the peer's
+ * failure, or a plain `destroy()`), which ends a sink quietly.
+ */
+function isQuietEnd(error: Error): boolean {
+  return (
+    isPeerFailure(error) ||
+    error instanceof ConnectionClosedError ||
+    (error as NodeJS.ErrnoException).code === 'ERR_STREAM_DESTROYED'
+  );
 }
 
 const EMPTY = Buffer.alloc(0);

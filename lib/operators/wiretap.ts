@@ -84,13 +84,12 @@ export const WIRETAP_ENV = 'RXNET_WIRETAP';
  * @throws InvalidArgumentError at creation for a bad direction or `maxBytes`.
  * @example
  * ```ts
- * import { mergeMap } from 'rxjs';
- * import { listen, sendTo, wiretap } from 'rxnet';
+ * import { listen, sendTo, wiretap, serveEach } from 'rxnet';
  *
  * // An echo server that dumps both directions of every connection when RXNET_WIRETAP=1.
  * listen({ port: 8107 })
  *   .pipe(
- *     mergeMap((conn) =>
+ *     serveEach((conn) =>
  *       conn.data$.pipe(wiretap(conn, 'in'), wiretap(conn, 'out'), sendTo(conn, { pauseSource: conn })),
  *     ),
  *   )

@@ -165,6 +165,9 @@ export class MemoryConnection implements Connection {
   get closed(): boolean {
     return this.isClosed;
   }
+  get closeReason(): Error | undefined {
+    return this.failure;
+  }
   get localAddress(): string {
     return this.addresses.localAddress;
   }

@@ -82,12 +82,11 @@ export class MemoryServer {
    *
    * @example
    * ```ts
-   * import { mergeMap } from 'rxjs';
-   * import { sendTo } from 'rxnet';
+   * import { sendTo, serveEach } from 'rxnet';
    * import { memoryServer } from 'rxnet/testing';
    *
    * const server = memoryServer();
-   * server.listen().pipe(mergeMap((conn) => conn.data$.pipe(sendTo(conn)))).subscribe();
+   * server.listen().pipe(serveEach((conn) => conn.data$.pipe(sendTo(conn)))).subscribe();
    * const client = server.connect();
    * client.end('echo me');
    * ```
@@ -165,14 +164,14 @@ export class MemoryServer {
  *
  * @example
  * ```ts
- * import { mergeMap, map } from 'rxjs';
- * import { lines, sendTo } from 'rxnet';
+ * import { map } from 'rxjs';
+ * import { lines, sendTo, serveEach } from 'rxnet';
  * import { asText, createTestScheduler, memoryServer } from 'rxnet/testing';
  *
  * createTestScheduler().run(({ cold, expectObservable }) => {
  *   const server = memoryServer();
  *   server.listen()
- *     .pipe(mergeMap((conn) => conn.data$.pipe(lines(), map((l) => `Sending: ${l}\n`), sendTo(conn))))
+ *     .pipe(serveEach((conn) => conn.data$.pipe(lines(), map((l) => `Sending: ${l}\n`), sendTo(conn))))
  *     .subscribe();
  *   const client = server.connect();
  *   cold('-a|', { a: 'More Axes\n' }).pipe(sendTo(client)).subscribe();

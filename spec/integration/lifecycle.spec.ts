@@ -22,7 +22,7 @@ import {
 } from 'rxjs';
 import { backoff, connect } from '../../lib/client';
 import { ConnectTimeoutError, WriteAfterEndError } from '../../lib/errors';
-import { sendTo } from '../../lib/operators/sendTo';
+import { sendStats, sendTo } from '../../lib/operators/sendTo';
 import { listen } from '../../lib/server';
 import type { Connection, ConnectionEvent } from '../../lib/types';
 import {
@@ -118,21 +118,29 @@ describe('errors', () => {
     }
   });
 
-  it("errors only the reset connection's data$ and keeps serving the others", async () => {
+  it("errors only the reset connection's data$, ends its sink quietly and keeps serving the others", async () => {
     const outcomes: string[] = [];
+    const dataErrors: string[] = [];
     const reset = new Subject<void>();
-    const server = await startServer((conn) =>
-      conn.data$.pipe(
+    const server = await startServer((conn) => {
+      conn.data$.subscribe({ error: (error) => dataErrors.push(error.code) });
+      return conn.data$.pipe(
         tap((chunk) => {
           if (chunk.toString() === 'first') reset.next();
         }),
         sendTo(conn),
+        tap({
+          complete: () =>
+            outcomes.push(
+              `completed ${conn.closeReason ? (conn.closeReason as NodeJS.ErrnoException).code : 'cleanly'}`,
+            ),
+        }),
         catchError((error) => {
-          outcomes.push(error.code);
+          outcomes.push(`error ${error.code}`);
           return EMPTY;
         }),
-      ),
-    );
+      );
+    });
     try {
       const victim = await plainConnect(server.port);
       victim.on('error', () => undefined);
@@ -147,38 +155,41 @@ describe('errors', () => {
       other.end('still here');
       expect((await reply).toString()).toBe('still here');
       await closed(other);
-      while (outcomes.length === 0) await new Promise((r) => setImmediate(r));
-      expect(outcomes).toEqual(['ECONNRESET']);
+      while (outcomes.length < 2) await new Promise((r) => setImmediate(r));
+      expect(outcomes).toEqual(['completed ECONNRESET', 'completed cleanly']);
+      expect(dataErrors).toEqual(['ECONNRESET']);
       expect(server.errors).toEqual([]);
     } finally {
       server.subscription.unsubscribe();
     }
   });
 
-  it('throws a typed WriteAfterEndError on write after end, and sendTo turns it into an error notification', async () => {
+  it('throws a typed WriteAfterEndError on write after end, and a sink stops quietly, counting it unsent', async () => {
+    const seen: unknown[] = [];
+    const stats = sendStats();
     const server = await startServer((conn) => {
       conn.end('bye');
-      let thrown: unknown;
       try {
         conn.write('too late');
       } catch (error) {
-        thrown = error;
+        seen.push(error);
       }
       return of('also too late').pipe(
-        sendTo(conn, { end: false }),
-        catchError((error) => {
-          conn.destroy();
-          expect(thrown).toBeInstanceOf(WriteAfterEndError);
-          expect(error).toBeInstanceOf(WriteAfterEndError);
-          expect(error).toMatchObject({ code: 'ERR_WRITE_AFTER_END', connectionId: conn.id });
-          return EMPTY;
-        }),
+        sendTo(conn, { end: false, stats }),
+        tap({ complete: () => seen.push('sink completed') }),
       );
     });
     try {
       const client = await plainConnect(server.port);
       expect((await readAll(client)).toString()).toBe('bye');
+      client.end();
       await closed(client);
+      expect(seen).toHaveLength(2);
+      expect(seen[0]).toBeInstanceOf(WriteAfterEndError);
+      expect(seen[0]).toMatchObject({ code: 'ERR_WRITE_AFTER_END' });
+      expect(seen[1]).toBe('sink completed');
+      expect([stats.written, stats.unsent]).toEqual([0, 1]);
+      expect(server.errors).toEqual([]);
     } finally {
       server.subscription.unsubscribe();
     }

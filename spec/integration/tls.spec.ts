@@ -136,4 +136,73 @@ describe('TLS', () => {
     await done;
     expect(events[events.length - 1]).toEqual({ type: 'close' });
   });
+
+  it('destroys clients that never send a ClientHello at handshakeTimeout, counts them, and frees their slots', async () => {
+    const events: ServerEvent[] = [];
+    const port$ = new ReplaySubject<number>(1);
+    const subscription = listen({
+      port: 0,
+      host: '127.0.0.1',
+      maxConnections: 5,
+      tls: { key: certs.key, cert: certs.cert, handshakeTimeout: 300 },
+      listening: (a) => typeof a !== 'string' && port$.next(a.port),
+      events: (e) => events.push(e),
+    })
+      .pipe(mergeMap((conn) => conn.data$.pipe(sendTo(conn))))
+      .subscribe();
+    try {
+      const port = await firstValueFrom(port$);
+      // Eight silent peers against five slots: three are dropped at once, five hold a slot until the deadline.
+      const silent = await Promise.all(Array.from({ length: 8 }, () => plainConnect(port)));
+      for (const socket of silent) socket.on('error', () => undefined);
+      const started = Date.now();
+      await Promise.all(silent.map(closed));
+      const waited = Date.now() - started;
+      const timeouts = events.filter((e) => e.type === 'tlsClientError');
+      expect(timeouts.length + events.filter((e) => e.type === 'drop').length).toBe(8);
+      expect(timeouts.length).toBeGreaterThanOrEqual(5);
+      for (const e of timeouts) expect(e).toMatchObject({ error: { code: 'ERR_TLS_HANDSHAKE_TIMEOUT' } });
+      expect(waited).toBeGreaterThanOrEqual(250);
+      // The slots are free again: an honest client gets in.
+      const reply = await firstValueFrom(
+        connect({ port, host: '127.0.0.1', tls: { ca: certs.ca } }).pipe(
+          mergeMap((conn) => {
+            conn.end('served');
+            return conn.data$.pipe(toArray());
+          }),
+        ),
+      );
+      expect(Buffer.concat(reply).toString()).toBe('served');
+    } finally {
+      subscription.unsubscribe();
+    }
+  });
+
+  it('destroys sockets still in their handshake when the subscription ends', async () => {
+    const port$ = new ReplaySubject<number>(1);
+    const connections: ServerEvent[] = [];
+    const subscription = listen({
+      port: 0,
+      host: '127.0.0.1',
+      tls: { key: certs.key, cert: certs.cert },
+      listening: (a) => typeof a !== 'string' && port$.next(a.port),
+      events: (e) => connections.push(e),
+    }).subscribe();
+    const port = await firstValueFrom(port$);
+    const silent = await Promise.all(Array.from({ length: 3 }, () => plainConnect(port)));
+    for (const socket of silent) socket.on('error', () => undefined);
+    const allClosed = Promise.all(silent.map(closed));
+    subscription.unsubscribe();
+    // Without the teardown these would wait for the 10 s deadline; the spec's own timeout is shorter.
+    const started = Date.now();
+    await allClosed;
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(connections.filter((e) => e.type === 'connection')).toEqual([]);
+  }, 8_000);
+
+  it('rejects a handshakeTimeout that is not a positive integer when listen() is called', () => {
+    expect(() => listen({ port: 0, tls: { key: certs.key, cert: certs.cert, handshakeTimeout: 0 } })).toThrow(
+      expect.objectContaining({ name: 'InvalidArgumentError', argument: 'tls.handshakeTimeout' }),
+    );
+  });
 });

@@ -41,5 +41,7 @@ describe('encodeDelimited', () => {
 
   it('refuses an empty delimiter when created', () => {
     expect(() => encodeDelimited('')).toThrow(InvalidArgumentError);
+    expect(() => encodeDelimited(';', { maxLength: 0 })).toThrow(expect.objectContaining({ argument: 'maxLength' }));
+    expect(() => encodeDelimited(';', null as never)).toThrow(expect.objectContaining({ argument: 'config' }));
   });
 });

@@ -52,6 +52,9 @@ describe('encodeLengthField', () => {
   it('refuses bad options when created', () => {
     expect(() => encodeLengthField({ lengthFieldLength: 5 as never })).toThrow(InvalidArgumentError);
     expect(() => encodeLengthField(undefined as never)).toThrow(InvalidArgumentError);
+    expect(() => encodeLengthField({ lengthFieldLength: 2, lengthAdjustment: null as never })).toThrow(
+      expect.objectContaining({ argument: 'lengthAdjustment' }),
+    );
     expect(() => encodeLengthField({ lengthFieldLength: 2, byteOrder: 'x' as never })).toThrow(InvalidArgumentError);
   });
 });

@@ -23,6 +23,9 @@ describe('encodeLines', () => {
   it('refuses a line over maxLength and a bad newline option', () => {
     expect(enc(encodeLines({ maxLength: 1 }), ['ab']).error).toBeInstanceOf(FrameTooLongError);
     expect(() => encodeLines({ newline: '\r' as never })).toThrow(InvalidArgumentError);
+    expect(() => encodeLines({ maxLength: 0 })).toThrow(expect.objectContaining({ argument: 'maxLength' }));
+    expect(() => encodeLines(null as never)).toThrow(expect.objectContaining({ argument: 'config' }));
+    expect(() => encodeLines({ maxLength: Infinity })).not.toThrow();
   });
 
   it('emits in order and completes with the source, in marbles', () => {

@@ -14,17 +14,18 @@ const marbles = () => createTestScheduler({ assertDeepEqual: (actual, expected) 
 const at = (frame: number, work: () => void) => asyncScheduler.schedule(work, frame);
 const allIdle = (idleFor: number, first = true): IdleEvent => ({ state: 'allIdle', first, idleFor });
 
-/** The seed's policy: end connections idle for `ms` with a goodbye. */
+/** The seed's policy: end connections idle for `ms` with a goodbye; done once the FIN is out. */
 const policy = (conn: MemoryConnection, ms: number, goodbye = 'idle timeout..') =>
-  conn.events$.pipe(idleWatch({ allIdle: ms }), endOnIdle(conn, { goodbye }));
+  conn.events$.pipe(idleWatch({ allIdle: ms }), endOnIdle(conn, { goodbye, closeTimeout: 0 }));
 
 describe('endOnIdle', () => {
   behavesAsOperator(() => {
-    const [, server] = connectionPair({ scheduler: new TestScheduler(() => undefined) });
-    return endOnIdle(server);
+    const scheduler = new TestScheduler(() => undefined);
+    const [, server] = connectionPair({ scheduler });
+    return endOnIdle(server, { scheduler });
   }, allIdle(5));
 
-  it('says goodbye and ends an idle connection, emits the event and completes once flushed', () => {
+  it('says goodbye and ends an idle connection, emits the event and completes once flushed (closeTimeout 0)', () => {
     marbles().run(({ expectObservable }) => {
       const [client, server] = connectionPair();
       server.data$.subscribe();
@@ -75,8 +76,22 @@ describe('endOnIdle', () => {
       const [client, server] = connectionPair();
       server.end();
       const idle$ = hot<IdleEvent>('--a--', { a: allIdle(2) });
-      expectObservable(idle$.pipe(endOnIdle(server, { goodbye: 'late' }))).toBe('--(a|)', { a: allIdle(2) });
+      expectObservable(idle$.pipe(endOnIdle(server, { goodbye: 'late', closeTimeout: 0 }))).toBe('--(a|)', {
+        a: allIdle(2),
+      });
       expectObservable(client.data$).toBe('|');
+    });
+  });
+
+  it('destroys a peer that never answers our FIN after 10 s by default', () => {
+    marbles().run(({ expectObservable }) => {
+      const [client, server] = connectionPair();
+      client.data$.subscribe();
+      server.data$.subscribe();
+      const events = server.events$.pipe(idleWatch({ allIdle: 3 }), endOnIdle(server, { goodbye: 'bye' }));
+      expectObservable(events).toBe('---a 9999ms |', { a: allIdle(3) });
+      at(10_002, () => expect(server.closed).toBe(false));
+      at(10_004, () => expect(server.closed).toBe(true));
     });
   });
 
@@ -145,9 +160,10 @@ describe('endOnIdle', () => {
   });
 
   it('stops listening to its source at the first event', () => {
-    const [, server] = connectionPair({ scheduler: new TestScheduler(() => undefined) });
+    const scheduler = new TestScheduler(() => undefined);
+    const [, server] = connectionPair({ scheduler });
     const idle$ = new Subject<IdleEvent>();
-    idle$.pipe(endOnIdle(server)).subscribe();
+    idle$.pipe(endOnIdle(server, { scheduler })).subscribe();
     idle$.next(allIdle(1));
     expect(idle$.observed).toBe(false);
     expect(server.writeEnded).toBe(true);

@@ -1,5 +1,6 @@
 // sendTo() in virtual time on the test kit: waiting for drain, the queue, overflow policies, completion after flush, pauseSource.
-import { asyncScheduler, filter, map, of } from 'rxjs';
+import { asyncScheduler, filter, from, map, mergeMap, of } from 'rxjs';
+import { QueueOverflowError } from '../../lib/errors';
 import type { Observable } from 'rxjs';
 import { sendStats, sendTo } from '../../lib/operators/sendTo';
 import { asText, bytes, comparable, connectionPair, createTestScheduler } from '../../lib/testing';
@@ -39,8 +40,11 @@ describe('sendTo on the test kit', () => {
       const source = cold('-a-b-c-d------|', values);
       expectObservable(source.pipe(sendTo(app, { stats }))).toBe('--------------|');
       expectObservable(peer.data$).toBe('-a-------(bcd)|', values);
-      at(8, () => expect(stats).toEqual({ queued: 2, peakQueued: 2, written: 2, dropped: 0, waits: 1 }));
-      at(10, () => expect(stats).toEqual({ queued: 0, peakQueued: 2, written: 4, dropped: 0, waits: 1 }));
+      const figures = { written: 2, dropped: 0, unsent: 0, waits: 1 };
+      at(8, () => expect(stats).toEqual({ ...figures, queued: 2, peakQueued: 2, queuedBytes: 2, peakQueuedBytes: 2 }));
+      at(10, () =>
+        expect(stats).toEqual({ ...figures, written: 4, queued: 0, peakQueued: 2, queuedBytes: 0, peakQueuedBytes: 2 }),
+      );
     });
   });
 
@@ -61,8 +65,85 @@ describe('sendTo on the test kit', () => {
         name: 'QueueOverflowError',
         code: 'ERR_QUEUE_OVERFLOW',
         highWaterMark: 2,
+        highWaterMarkBytes: 1024 * 1024,
+        queued: 2,
+        queuedBytes: 2,
       });
     });
+  });
+
+  it("errors with QueueOverflowError past highWaterMarkBytes with overflow 'error'", () => {
+    marbles().run(({ cold, expectObservable }) => {
+      const [app] = connectionPair();
+      unwritable(app, 0, 20);
+      const big = bytes({ a: 'aaaa', b: 'bbbb', c: 'cccc', d: 'd' });
+      // a is written (and waits in the connection); b and c fill the 8 bytes; d would make 9.
+      expectObservable(cold('-abcd', big).pipe(sendTo(app, { highWaterMarkBytes: 8 }))).toBe('----#', undefined, {
+        name: 'QueueOverflowError',
+        code: 'ERR_QUEUE_OVERFLOW',
+        highWaterMark: 1024,
+        highWaterMarkBytes: 8,
+        queued: 2,
+        queuedBytes: 8,
+      });
+    });
+  });
+
+  it('lets one value larger than highWaterMarkBytes wait alone', () => {
+    marbles().run(({ cold, expectObservable }) => {
+      const [app, peer] = connectionPair();
+      unwritable(app, 0, 5);
+      const big = bytes({ a: 'aaaa', b: 'bbbbbbbbbbbb' });
+      expectObservable(cold('-ab|', big).pipe(sendTo(app, { highWaterMarkBytes: 8 }))).toBe('-----|');
+      expectObservable(peer.data$.pipe(asText())).toBe('-----(ab|)', { a: 'aaaa', b: 'bbbbbbbbbbbb' });
+    });
+  });
+
+  it("drops the oldest values until the new one fits highWaterMarkBytes with 'drop-oldest'", () => {
+    marbles().run(({ cold, expectObservable }) => {
+      const [app, peer] = connectionPair();
+      const stats = sendStats();
+      unwritable(app, 0, 6);
+      const big = bytes({ a: 'a', b: 'bb', c: 'cc', d: 'dddd' });
+      const sink = sendTo(app, { highWaterMarkBytes: 6, overflow: 'drop-oldest', stats });
+      // a is written; b, c wait (4 bytes); d (4) needs b dropped: c, d wait (6 bytes).
+      expectObservable(cold('-abcd|', big).pipe(sink)).toBe('------|');
+      expectObservable(peer.data$.pipe(asText())).toBe('------(acd|)', { a: 'a', c: 'cc', d: 'dddd' });
+      at(7, () => expect([stats.dropped, stats.peakQueuedBytes]).toEqual([1, 6]));
+    });
+  });
+
+  it('accepts Infinity for highWaterMark and highWaterMarkBytes, as lines() does for maxLength', () => {
+    marbles().run(({ cold, expectObservable }) => {
+      const [app, peer] = connectionPair();
+      const stats = sendStats();
+      unwritable(app, 0, 3);
+      const many = cold('-(abcde|)', values);
+      expectObservable(many.pipe(sendTo(app, { highWaterMark: Infinity, highWaterMarkBytes: Infinity, stats }))).toBe(
+        '---|',
+      );
+      expectObservable(peer.data$).toBe('---(abcde|)', values);
+      at(2, () => expect(stats.peakQueued).toBe(4));
+    });
+  });
+
+  it('rejects bad arguments when it is created', () => {
+    const [app] = connectionPair();
+    const bad: [string, () => unknown][] = [
+      ['connection', () => sendTo(undefined as unknown as MemoryConnection)],
+      ['connection', () => sendTo({} as unknown as MemoryConnection)],
+      ['highWaterMark', () => sendTo(app, { highWaterMark: 0 })],
+      ['highWaterMark', () => sendTo(app, { highWaterMark: 1.5 })],
+      ['highWaterMarkBytes', () => sendTo(app, { highWaterMarkBytes: 0 })],
+      ['highWaterMarkBytes', () => sendTo(app, { highWaterMarkBytes: -Infinity })],
+      ['overflow', () => sendTo(app, { overflow: 'drop' as 'error' })],
+      ['end', () => sendTo(app, { end: 'yes' as unknown as boolean })],
+      ['pauseSource', () => sendTo(app, { pauseSource: {} as MemoryConnection })],
+      ['options', () => sendTo(app, null as unknown as object)],
+    ];
+    for (const [argument, make] of bad) {
+      expect(make).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', argument }));
+    }
   });
 
   it("drops the newest value past highWaterMark with overflow 'drop-newest'", () => {
@@ -110,44 +191,97 @@ describe('sendTo on the test kit', () => {
     });
   });
 
-  it('errors with ConnectionClosedError when the connection closes before everything was flushed', () => {
+  it('completes, counting what it held as unsent, when the connection is destroyed before everything was flushed', () => {
     marbles().run(({ cold, expectObservable }) => {
       const [app] = connectionPair();
+      const stats = sendStats();
       unwritable(app, 0, 20);
       at(4, () => app.destroy());
       // a waits in the connection's buffer (dropped by destroy), b in the sink's queue.
-      expectObservable(cold('-a-b-|', values).pipe(sendTo(app))).toBe('----#', undefined, {
-        name: 'ConnectionClosedError',
-        code: 'ERR_CONNECTION_CLOSED',
-        connectionId: app.id,
-        unwritten: 1,
-      });
+      expectObservable(cold('-a-b-|', values).pipe(sendTo(app, { stats }))).toBe('----|');
+      at(5, () => expect([stats.written, stats.unsent, stats.queued]).toEqual([1, 1, 0]));
     });
   });
 
-  it("errors with the socket's error when the peer resets", () => {
+  it('completes quietly when the peer resets, the reset kept as closeReason', () => {
     marbles().run(({ cold, expectObservable }) => {
       const [app, peer] = connectionPair();
+      const stats = sendStats();
       unwritable(app, 0, 20);
       at(2, () => peer.reset());
-      expectObservable(cold('-a---|', values).pipe(sendTo(app))).toBe('--#', undefined, {
-        name: 'Error',
-        code: 'ECONNRESET',
-        errno: -104,
-        syscall: 'read',
-      });
+      expectObservable(cold('-a-b-|', values).pipe(sendTo(app, { stats }))).toBe('--|');
+      at(3, () => expect(comparable(app.closeReason)).toMatchObject({ code: 'ECONNRESET', syscall: 'read' }));
     });
   });
 
-  it('errors with WriteAfterEndError on a connection that was already ended', () => {
+  it('completes quietly when its source fails with the reset of the connection it writes to (an echo)', () => {
+    marbles().run(({ expectObservable }) => {
+      const [client, server] = connectionPair();
+      const stats = sendStats();
+      at(1, () => client.write('a'));
+      at(2, () => client.reset());
+      expectObservable(server.data$.pipe(sendTo(server, { pauseSource: server, stats }))).toBe('--|');
+      at(3, () => expect([stats.written, server.closed]).toEqual([1, true]));
+    });
+  });
+
+  it("ends its own connection as usual when its source fails with another connection's reset (a proxy)", () => {
+    marbles().run(({ expectObservable }) => {
+      const [client, src] = connectionPair();
+      const [dst, server] = connectionPair();
+      at(1, () => client.write('a'));
+      at(2, () => client.reset());
+      expectObservable(src.data$.pipe(sendTo(dst, { pauseSource: src }))).toBe('--|');
+      expectObservable(server.data$).toBe('-a|', values);
+    });
+  });
+
+  it('errors with the error the application destroyed the connection with', () => {
     marbles().run(({ cold, expectObservable }) => {
       const [app] = connectionPair();
-      app.end();
-      expectObservable(cold('-a|', values).pipe(sendTo(app))).toBe('-#', undefined, {
-        name: 'WriteAfterEndError',
-        code: 'ERR_WRITE_AFTER_END',
-        connectionId: app.id,
-      });
+      unwritable(app, 0, 20);
+      const reason = Object.assign(new Error('banned'), { code: 'E_BANNED' });
+      at(2, () => app.destroy(reason));
+      expectObservable(cold('-a-b-|', values).pipe(sendTo(app))).toBe('--#', undefined, reason);
+    });
+  });
+
+  it('passes on errors of its source that are not a peer failure', () => {
+    marbles().run(({ cold, expectObservable }) => {
+      const [app] = connectionPair();
+      const failure = Object.assign(new Error('too long'), { code: 'ERR_FRAME_TOO_LONG' });
+      expectObservable(cold('-a-#', values, failure).pipe(sendTo(app))).toBe('---#', undefined, failure);
+    });
+  });
+
+  it('stops quietly at its next value when the connection was ended elsewhere (an idle goodbye)', () => {
+    marbles().run(({ cold, expectObservable }) => {
+      const [app, peer] = connectionPair();
+      const stats = sendStats();
+      at(2, () => app.end('bye'));
+      expectObservable(cold('-a-b-c|', values).pipe(sendTo(app, { stats }))).toBe('---|');
+      expectObservable(peer.data$.pipe(asText())).toBe('-a(b|)', { a: 'a', b: 'bye' });
+      at(4, () => expect([stats.written, stats.unsent]).toEqual([1, 1]));
+    });
+  });
+
+  it('with pauseSource, queues every value decoded from what was already read, past highWaterMark', () => {
+    marbles().run(({ expectObservable }) => {
+      // A pipelining peer: 2,000 requests in one chunk, each answered while the socket is full.
+      const [client, server] = connectionPair();
+      const stats = sendStats();
+      unwritable(server, 0, 3);
+      at(1, () => client.write('x'.repeat(2000)));
+      const replies = server.data$.pipe(
+        mergeMap((chunk) => from(chunk)),
+        map(() => 'y'),
+      );
+      expectObservable(replies.pipe(sendTo(server, { pauseSource: server, highWaterMark: 16, stats }))).toBe('');
+      let answered = 0;
+      client.data$.subscribe((chunk) => (answered += chunk.length));
+      at(4, () => expect(answered).toBe(2000));
+      // The first reply went to the connection's buffer, the 1,999 others wait in the sink.
+      at(2, () => expect([stats.peakQueued, stats.dropped, server.inbound.unread]).toEqual([1999, 0, 0]));
     });
   });
 
@@ -177,14 +311,18 @@ describe('sendTo on the test kit', () => {
   it('carries the data of its errors', () => {
     const [app] = connectionPair();
     let error: unknown;
-    app.end();
-    of(Buffer.from('x'))
-      .pipe(sendTo(app))
+    app.outbound.stall();
+    of(Buffer.from('x'), Buffer.from('y'), Buffer.from('z'))
+      .pipe(sendTo(app, { highWaterMark: 1 }))
       .subscribe({ error: (e) => (error = e) });
+    expect(error).toBeInstanceOf(QueueOverflowError);
     expect(comparable(error)).toEqual({
-      name: 'WriteAfterEndError',
-      code: 'ERR_WRITE_AFTER_END',
-      connectionId: app.id,
+      name: 'QueueOverflowError',
+      code: 'ERR_QUEUE_OVERFLOW',
+      highWaterMark: 1,
+      highWaterMarkBytes: 1024 * 1024,
+      queued: 1,
+      queuedBytes: 1,
     });
   });
 });

@@ -1,0 +1,154 @@
+// Nothing outlives its deadline on real sockets: peers that never answer our FIN, bad arguments refused at once.
+import * as net from 'net';
+import { asyncScheduler, map, merge, take } from 'rxjs';
+import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
+import { endOnIdle } from '../../lib/operators/endOnIdle';
+import { idleWatch } from '../../lib/operators/idleWatch';
+import { lines } from '../../lib/operators/lines';
+import { sendTo } from '../../lib/operators/sendTo';
+import { DEFAULT_CLOSE_TIMEOUT, listen } from '../../lib/server';
+import type { ListenOptions, ServerEvent } from '../../lib/server';
+import type { Connection } from '../../lib/types';
+import { closed, once, plainConnect, startServer } from '../support/net';
+
+/** A scheduler that records the delays asked of it and runs each after `instead` ms of real time. */
+function recordingScheduler(instead: number): SchedulerLike & { delays: number[] } {
+  const delays: number[] = [];
+  return {
+    delays,
+    now: () => Date.now(),
+    schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void, delay = 0, state?: T): Subscription {
+      delays.push(delay);
+      return asyncScheduler.schedule(work, Math.min(delay, instead), state);
+    },
+  };
+}
+
+/** Waits until `count` connections have closed on the server (its `disconnect` events). */
+async function disconnects(events: ServerEvent[], count: number): Promise<void> {
+  while (events.filter((e) => e.type === 'disconnect').length < count) await new Promise((r) => setImmediate(r));
+}
+
+/** Answers the first line with a goodbye and ends: our FIN goes out first. */
+const sayGoodbye = (conn: Connection) =>
+  conn.data$.pipe(
+    lines(),
+    take(1),
+    map(() => 'goodbye\n'),
+    sendTo(conn),
+  );
+
+/** Answers every line, and ends once the peer has ended: the peer's FIN comes first. */
+const answerUntilEnd = (conn: Connection) =>
+  conn.data$.pipe(
+    lines(),
+    map(() => 'ok\n'),
+    sendTo(conn),
+  );
+
+/** A peer that reads everything and, after our FIN, keeps its own side open (it never closes). */
+async function halfOpenPeer(port: number): Promise<net.Socket> {
+  const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  socket.resume();
+  return socket;
+}
+
+describe('after our FIN', () => {
+  it('destroys 20 peers that got their goodbye but never close, after closeTimeout', async () => {
+    const events: ServerEvent[] = [];
+    const server = await startServer(
+      (conn) =>
+        merge(
+          conn.data$.pipe(lines(), sendTo(conn, { end: false })),
+          conn.events$.pipe(idleWatch({ allIdle: 50 }), endOnIdle(conn, { goodbye: 'goodbye\n', closeTimeout: 0 })),
+        ),
+      { closeTimeout: 200, events: (e) => events.push(e) },
+    );
+    try {
+      // Peers that read the goodbye and our FIN, then sit half-open forever (allowHalfOpen).
+      const peers = await Promise.all(Array.from({ length: 20 }, () => halfOpenPeer(server.port)));
+      await Promise.all(peers.map((p) => once(p, 'end')));
+      const started = Date.now();
+      await disconnects(events, 20);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+      for (const peer of peers) peer.destroy();
+      await Promise.all(peers.map(closed));
+      expect(server.errors).toEqual([]);
+    } finally {
+      server.subscription.unsubscribe();
+    }
+  });
+
+  it(`waits ${DEFAULT_CLOSE_TIMEOUT} ms by default, on the server's scheduler`, async () => {
+    const scheduler = recordingScheduler(20);
+    const events: ServerEvent[] = [];
+    const server = await startServer(sayGoodbye, { scheduler, events: (e) => events.push(e) });
+    try {
+      const peer = await halfOpenPeer(server.port);
+      peer.write('hello\n');
+      await once(peer, 'end');
+      await disconnects(events, 1);
+      expect(scheduler.delays).toEqual([DEFAULT_CLOSE_TIMEOUT]);
+      peer.destroy();
+      await closed(peer);
+    } finally {
+      server.subscription.unsubscribe();
+    }
+  });
+
+  it('starts no timer when the peer sent its FIN first (it closes by itself)', async () => {
+    const scheduler = recordingScheduler(20);
+    const events: ServerEvent[] = [];
+    const server = await startServer(answerUntilEnd, { scheduler, events: (e) => events.push(e) });
+    try {
+      const peer = await plainConnect(server.port);
+      peer.resume();
+      peer.end('hello\n');
+      await closed(peer);
+      await disconnects(events, 1);
+      expect(scheduler.delays).toEqual([]);
+    } finally {
+      server.subscription.unsubscribe();
+    }
+  });
+
+  it('waits for the peer as long as it takes with closeTimeout: 0', async () => {
+    const scheduler = recordingScheduler(20);
+    const server = await startServer(sayGoodbye, { scheduler, closeTimeout: 0 });
+    try {
+      const peer = await halfOpenPeer(server.port);
+      peer.write('hello\n');
+      await once(peer, 'end');
+      expect(scheduler.delays).toEqual([]);
+      peer.end();
+      await closed(peer);
+    } finally {
+      server.subscription.unsubscribe();
+    }
+  });
+});
+
+describe('listen() arguments', () => {
+  const bad: [string, Partial<ListenOptions>][] = [
+    ['backlog', { backlog: -5 }],
+    ['backlog', { backlog: 1.5 }],
+    ['closeTimeout', { closeTimeout: -1 }],
+    ['gracePeriod', { gracePeriod: -1 }],
+    ['maxConnections', { maxConnections: -1 }],
+    ['host', { host: '' }],
+    ['noDelay', { noDelay: 'yes' as unknown as boolean }],
+    ['allowHalfOpen', { allowHalfOpen: 1 as unknown as boolean }],
+    ['keepAliveInitialDelay', { keepAliveInitialDelay: -1 }],
+    ['listening', { listening: 42 as unknown as () => void }],
+    ['events', { events: {} as unknown as () => void }],
+    ['onShutdown', { onShutdown: 'bye' as unknown as () => void }],
+    ['tls', { tls: 'yes' as unknown as object }],
+  ];
+  it.each(bad)('refuses a bad %s when called, before anything is bound', (argument, options) => {
+    expect(() => listen({ port: 0, ...options })).toThrow(
+      expect.objectContaining({ name: 'InvalidArgumentError', argument }),
+    );
+  });
+});
