@@ -9,6 +9,7 @@ import {
   lines,
   listen,
   redisBackplane,
+  serveEach,
   serverMetrics,
   wiretap,
 } from '../lib';
@@ -211,7 +212,11 @@ export function chatServer(options: ChatServerOptions): Observable<never> {
     });
 
     return connections.pipe(
-      mergeMap(member),
+      // A member's failure ends in the hub (a leave event); anything else ends that connection only.
+      serveEach(member, {
+        onError: (error: any, conn) =>
+          log(`${members.get(conn.id)?.nick ?? `connection ${conn.id}`} failed: ${error.message}`),
+      }),
       finalize(() => {
         notices.unsubscribe();
         backplaneEvents?.unsubscribe();

@@ -1,7 +1,7 @@
 // Reactive twin of the seed's idle-disconnect example (003): echoes, and ends connections idle for 6 s with "idle timeout..".
-import { EMPTY, Observable, catchError, filter, finalize, merge, mergeMap, tap } from 'rxjs';
+import { Observable, filter, finalize, merge, tap } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
-import { endOnIdle, idleWatch, listen, sendTo } from '../lib';
+import { endOnIdle, idleWatch, listen, sendTo, serveEach } from '../lib';
 import type { BoundAddress, Connection } from '../lib';
 import { consoleLog, demoArgs, stopOnSignal } from './support';
 import type { Log } from './support';
@@ -25,33 +25,30 @@ export interface IdleAppOptions {
 export function idleApp(conns$: Observable<Connection>, options: IdleAppOptions = {}): Observable<unknown> {
   const idle = options.idle ?? DEFAULT_IDLE_MS;
   const log = options.log ?? consoleLog;
+  const peerOf = (conn: Connection) => `${conn.remoteAddress}:${conn.remotePort}`;
   return conns$.pipe(
-    mergeMap((conn) => {
-      const peer = `${conn.remoteAddress}:${conn.remotePort}`;
-      // socket.setKeepAlive(true, 10000); socket.setNoDelay(true);
-      conn.setKeepAlive(true, 10000).setNoDelay(true);
-      log(`${peer} connected`);
-      return merge(
-        conn.data$.pipe(
-          // After our goodbye there is nobody left to answer.
-          filter(() => !conn.writeEnded),
-          sendTo(conn, { pauseSource: conn }),
-        ),
-        conn.events$.pipe(
-          idleWatch({ allIdle: idle, scheduler: options.scheduler }),
-          endOnIdle(conn, { goodbye: 'idle timeout..' }),
-          tap((event) => log(`${peer} idle for ${event.idleFor} ms: idle timeout..`)),
-        ),
-      ).pipe(
-        // One connection's failure (a reset peer) ends that connection only.
-        catchError((error: NodeJS.ErrnoException) => {
-          log(`${peer} error: ${error.code ?? error.message}`);
-          conn.destroy();
-          return EMPTY;
-        }),
-        finalize(() => log(`${peer} disconnected`)),
-      );
-    }),
+    serveEach(
+      (conn) => {
+        const peer = peerOf(conn);
+        // socket.setKeepAlive(true, 10000); socket.setNoDelay(true);
+        conn.setKeepAlive(true, 10000).setNoDelay(true);
+        log(`${peer} connected`);
+        return merge(
+          conn.data$.pipe(
+            // After our goodbye there is nobody left to answer.
+            filter(() => !conn.writeEnded),
+            sendTo(conn, { pauseSource: conn }),
+          ),
+          conn.events$.pipe(
+            idleWatch({ allIdle: idle, scheduler: options.scheduler }),
+            endOnIdle(conn, { goodbye: 'idle timeout..' }),
+            tap((event) => log(`${peer} idle for ${event.idleFor} ms: idle timeout..`)),
+          ),
+        ).pipe(finalize(() => log(`${peer} disconnected`)));
+      },
+      // One connection's failure ends that connection (serveEach destroys it), not the server.
+      { onError: (error: any, conn) => log(`${peerOf(conn)} error: ${error.code ?? error.message}`) },
+    ),
   );
 }
 

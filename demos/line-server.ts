@@ -1,20 +1,10 @@
 // A line protocol with lines() and text decoding: numbers each line and answers it; a line over the limit ends that connection.
-import {
-  EMPTY,
-  Observable,
-  catchError,
-  concatWith,
-  defer,
-  ignoreElements,
-  map,
-  mergeMap,
-  of,
-  tap,
-  throwError,
-} from 'rxjs';
-import { FrameTooLongError, encodeLines, lines, listen, sendTo } from '../lib';
+import { EMPTY, Observable, catchError, concatWith, defer, ignoreElements, map, of, tap, throwError } from 'rxjs';
+import { FrameTooLongError, encodeLines, lines, listen, sendTo, serveEach } from '../lib';
 import type { BoundAddress, Connection } from '../lib';
 import { Log, consoleLog, demoArgs, integerFlag, stopOnSignal } from './support';
+
+const peerOf = (conn: Connection) => `${conn.remoteAddress}:${conn.remotePort}`;
 
 /** Encodings in which `\n` is the byte 0x0a and never part of another character, so lines can be cut before decoding. */
 const LINE_SAFE_ENCODINGS = ['utf8', 'utf-8', 'latin1', 'binary', 'ascii'] as const;
@@ -50,38 +40,38 @@ export function lineServer(options: LineServerOptions): Observable<never> {
       options.listening?.(address);
     },
   }).pipe(
-    mergeMap((conn: Connection): Observable<never> => {
-      const who = `${conn.remoteAddress}:${conn.remotePort}`;
-      log(`${who} connected`);
-      let count = 0;
-      const dropUntilClosed = defer(() =>
-        conn.data$.pipe(
-          ignoreElements(),
-          catchError(() => EMPTY),
-        ),
-      );
-      const replies = conn.data$.pipe(
-        lines({ maxLength: maxLine }),
-        map((line) => line.toString(encoding)),
-        tap((text) => log(`${who} line ${++count}: ${text}`)),
-        map((text) => `${count}: ${text}`),
-        catchError((error: Error) => {
-          if (!(error instanceof FrameTooLongError)) return throwError(() => error);
-          log(`${who} sent a line over ${error.limit} bytes: ending the connection`);
-          return of(`ERR line longer than ${error.limit} bytes`);
-        }),
-      );
-      return replies.pipe(
-        encodeLines(),
-        sendTo(conn),
-        concatWith(dropUntilClosed),
-        tap({ complete: () => log(`${who} disconnected after ${count} line(s)`) }),
-        catchError((error: Error) => {
-          log(`${who} error: ${error.message}`);
-          return EMPTY;
-        }),
-      );
-    }),
+    serveEach(
+      (conn: Connection): Observable<never> => {
+        const who = peerOf(conn);
+        log(`${who} connected`);
+        let count = 0;
+        const dropUntilClosed = defer(() =>
+          conn.data$.pipe(
+            ignoreElements(),
+            catchError(() => EMPTY),
+          ),
+        );
+        const replies = conn.data$.pipe(
+          lines({ maxLength: maxLine }),
+          map((line) => line.toString(encoding)),
+          tap((text) => log(`${who} line ${++count}: ${text}`)),
+          map((text) => `${count}: ${text}`),
+          catchError((error: Error) => {
+            if (!(error instanceof FrameTooLongError)) return throwError(() => error);
+            log(`${who} sent a line over ${error.limit} bytes: ending the connection`);
+            return of(`ERR line longer than ${error.limit} bytes`);
+          }),
+        );
+        return replies.pipe(
+          encodeLines(),
+          sendTo(conn),
+          concatWith(dropUntilClosed),
+          tap({ complete: () => log(`${who} disconnected after ${count} line(s)`) }),
+        );
+      },
+      // Any other failure ends that connection (serveEach destroys it); the server goes on.
+      { onError: (error: any, conn) => log(`${peerOf(conn)} error: ${error.message}`) },
+    ),
   );
 }
 

@@ -1,6 +1,6 @@
 // Reactive twin of the seed's binary parsing (003): reads `struct CTestData { char a; int b; char c[15]; }` from clients, on 8000.
-import { EMPTY, Observable, catchError, ignoreElements, mergeMap, tap } from 'rxjs';
-import { TruncatedFrameError, char, decodeStruct, listen, sendTo, struct } from '../lib';
+import { EMPTY, Observable, catchError, ignoreElements, tap, throwError } from 'rxjs';
+import { TruncatedFrameError, char, decodeStruct, listen, sendTo, serveEach, struct } from '../lib';
 import type { BoundAddress, Connection } from '../lib';
 import { Log, consoleLog, demoArgs, stopOnSignal } from './support';
 
@@ -20,6 +20,7 @@ export interface StructServerOptions {
 }
 
 const hex = (chunk: Buffer) => chunk.toString('hex').replace(/(..)(?!$)/g, '$1 ');
+const peerOf = (conn: Connection) => `${conn.remoteAddress}:${conn.remotePort}`;
 
 /**
  * Logs every CTestData each client sends, whatever the chunking: bytes are framed into 24-byte
@@ -37,30 +38,32 @@ export function structServer(options: StructServerOptions): Observable<never> {
       options.listening?.(address);
     },
   }).pipe(
-    mergeMap((conn: Connection) => {
-      const who = `${conn.remoteAddress}:${conn.remotePort}`;
-      log(`${who} connected`);
-      return conn.data$.pipe(
-        tap((chunk) => log(`${who} sent ${chunk.length} byte(s): ${hex(chunk)}`)),
-        decodeStruct(CTestData),
-        tap(({ a, b, c }) => {
-          log(`char a : ${a}`);
-          log(`int b : ${b}`);
-          log(`char c : ${c}`);
-        }),
-        ignoreElements(),
-        catchError((error: Error) => {
-          if (error instanceof TruncatedFrameError) {
+    serveEach(
+      (conn: Connection) => {
+        const who = peerOf(conn);
+        log(`${who} connected`);
+        return conn.data$.pipe(
+          tap((chunk) => log(`${who} sent ${chunk.length} byte(s): ${hex(chunk)}`)),
+          decodeStruct(CTestData),
+          tap(({ a, b, c }) => {
+            log(`char a : ${a}`);
+            log(`int b : ${b}`);
+            log(`char c : ${c}`);
+          }),
+          ignoreElements(),
+          catchError((error: Error) => {
+            if (!(error instanceof TruncatedFrameError)) return throwError(() => error);
             log(`${who} ended inside a struct: ${error.buffered} of ${CTestData.size} byte(s) dropped`);
-          } else log(`${who} error: ${error.message}`);
-          return EMPTY;
-        }),
-        // Nothing to send: the sink only ends our side once the client is done.
-        sendTo(conn),
-        tap({ complete: () => log(`${who} disconnected`) }),
-        catchError(() => EMPTY),
-      );
-    }),
+            return EMPTY;
+          }),
+          // Nothing to send: the sink only ends our side once the client is done.
+          sendTo(conn),
+          tap({ complete: () => log(`${who} disconnected`) }),
+        );
+      },
+      // Any other failure ends that connection (serveEach destroys it); the server goes on.
+      { onError: (error: any, conn) => log(`${peerOf(conn)} error: ${error.message}`) },
+    ),
   );
 }
 

@@ -1,20 +1,19 @@
 // The example of README.md's "Testing your pipeline in virtual time", as it runs (README imports 'rxnet' and 'rxnet/testing').
-import { filter, map, merge, mergeMap } from 'rxjs';
+import { map, merge } from 'rxjs';
 import type { Observable } from 'rxjs';
-import { endOnIdle, idleWatch, lines, sendTo } from '../lib';
+import { endOnIdle, idleWatch, lines, sendTo, serveEach } from '../lib';
 import type { Connection } from '../lib';
 import { asText, createTestScheduler, memoryServer } from '../lib/testing';
 
 /** The application: answers each line, and says goodbye to connections idle for 6 s. */
 function app(conns$: Observable<Connection>): Observable<unknown> {
   return conns$.pipe(
-    mergeMap((conn) =>
+    serveEach((conn) =>
       merge(
         conn.data$.pipe(
           lines(),
           map((line) => `Sending: ${line}\n`),
-          filter(() => !conn.writeEnded),
-          sendTo(conn),
+          sendTo(conn), // stops by itself once the goodbye has ended the connection
         ),
         conn.events$.pipe(idleWatch({ allIdle: 6000 }), endOnIdle(conn, { goodbye: 'idle timeout..' })),
       ),

@@ -2,57 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as ts from 'typescript';
-
-const ROOT = path.resolve(__dirname, '../..');
-
-interface Sample {
-  /** Where the sample comes from, for the failure message. */
-  origin: string;
-  code: string;
-}
-
-/** The ```ts blocks of a Markdown text, or of the @example tags of a TSDoc comment. */
-function tsBlocks(text: string): { line: number; code: string }[] {
-  const blocks: { line: number; code: string }[] = [];
-  const fence = /^```ts\s*$([\s\S]*?)^```\s*$/gm;
-  for (let m = fence.exec(text); m; m = fence.exec(text)) {
-    blocks.push({ line: text.slice(0, m.index).split('\n').length, code: m[1] });
-  }
-  return blocks;
-}
-
-function markdownSamples(file: string): Sample[] {
-  const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
-  return tsBlocks(text).map(({ line, code }) => ({ origin: `${file}:${line}`, code }));
-}
-
-function tsdocSamples(file: string): Sample[] {
-  const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
-  const samples: Sample[] = [];
-  const comment = /\/\*\*[\s\S]*?\*\//g;
-  for (let m = comment.exec(text); m; m = comment.exec(text)) {
-    const at = m[0].indexOf('@example');
-    if (at === -1) continue;
-    const body = m[0]
-      .slice(at)
-      .split('\n')
-      .map((l) => l.replace(/^\s*\*( |$)/, ''))
-      .join('\n');
-    const line = text.slice(0, m.index).split('\n').length;
-    for (const block of tsBlocks(body)) samples.push({ origin: `${file}:${line} @example`, code: block.code });
-  }
-  return samples;
-}
-
-function filesUnder(dir: string, suffix: string): string[] {
-  const abs = path.join(ROOT, dir);
-  if (!fs.existsSync(abs)) return [];
-  return fs
-    .readdirSync(abs, { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith(suffix))
-    .map((f) => path.join(dir, f))
-    .sort();
-}
+import { ROOT, filesUnder, guideSamples, tsBlocks, tsdocSamples, type Sample } from './markdown';
 
 /** Type-checks the samples as separate modules, `rxnet` and `rxnet/testing` resolving to lib/. */
 function typeCheck(samples: Sample[]): string[] {
@@ -98,7 +48,7 @@ function typeCheck(samples: Sample[]): string[] {
 
 describe('code samples', () => {
   it('in docs/*.md and README.md type-check against the current API', () => {
-    const samples = ['README.md', ...filesUnder('docs', '.md')].flatMap(markdownSamples);
+    const samples = guideSamples();
     expect(samples.length).toBeGreaterThan(10);
     expect(typeCheck(samples)).toEqual([]);
   });

@@ -1,6 +1,6 @@
 // The example of docs/testing.md: a framed service tested in virtual time on the in-memory kit.
-import { catchError, map, mergeMap, of, throwError, type Observable } from 'rxjs';
-import { FrameTooLongError, encodeLengthField, lengthField, sendTo, type Connection } from '../../lib';
+import { catchError, map, of, throwError, type Observable } from 'rxjs';
+import { FrameTooLongError, encodeLengthField, lengthField, sendTo, serveEach, type Connection } from '../../lib';
 import { asHex, asText, bytes, createTestScheduler, memoryServer } from '../../lib/testing';
 
 /** The service: [uint16 BE length][payload] frames in and out, each payload answered upper-cased. */
@@ -22,7 +22,7 @@ const values = bytes({ a: '0002', b: '6869', c: '0003616263', z: '00ff' }, 'hex'
 it('answers each frame when its last byte arrives, however the bytes are cut', () => {
   createTestScheduler().run(({ cold, expectObservable }) => {
     const server = memoryServer();
-    server.listen().pipe(mergeMap(upperService)).subscribe(); // as on listen({ port })
+    server.listen().pipe(serveEach(upperService)).subscribe(); // as on listen({ port })
     const client = server.connect({ latency: 1 }); // 1 ms on the wire each way
     client.outbound.chunking = 1; // what the client writes arrives one byte per chunk
 
@@ -35,7 +35,7 @@ it('answers each frame when its last byte arrives, however the bytes are cut', (
 it('answers a frame announced too long, then ends that connection only', () => {
   createTestScheduler().run(({ cold, expectObservable }) => {
     const server = memoryServer();
-    server.listen().pipe(mergeMap(upperService)).subscribe();
+    server.listen().pipe(serveEach(upperService)).subscribe();
     const bad = server.connect();
     const good = server.connect();
 
