@@ -242,39 +242,45 @@ interface SendConfig {
  * subscriber it is also a `Subscription` added to the downstream subscriber, so RxJS uses it as
  * the source's subscriber as it is and unsubscribing downstream stops a synchronous source.
  *
- * Writability is watched (a `writable$` subscription) only from the first time the sink has to
- * wait: until then `write()` returning true is all it needs to know.
+ * The settings are copied in, and `end` and `overflow` kept as bits: the config object (made per
+ * `sendTo()` call, often per connection) is then not kept alive by an idle sink. Writability is
+ * watched (a `writable$` subscription) only from the first time the sink has to wait: until then
+ * `write()` returning true is all it needs to know.
  */
 class SendSubscriber<T extends Chunk> extends LeanSubscription implements Observer<T> {
-  /**
-   * Values waiting for the connection to become writable, from `queue[head]` on; made on first
-   * use. A head index rather than `shift()`: a queue of many thousand values (a pipelining peer)
-   * would make each `shift()` move them all.
-   */
-  private queue: T[] | undefined = undefined;
-  private head = 0;
-  /** Bytes of the values waiting (counted only while values wait). */
-  private queuedBytes = 0;
-  /** SOURCE_DONE and FINISHING bits: one field rather than two (a server may hold thousands). */
-  private bits = 0;
+  /** Values waiting for the connection to become writable; made the first time one waits. */
+  private queue: SendQueue<T> | undefined = undefined;
+  /** State (SOURCE_DONE, FINISHING) and settings (END, DROP_OLDEST, DROP_NEWEST) as bits. */
+  private bits: number;
   private release: (() => void) | undefined = undefined;
   private watching: Subscription | undefined = undefined;
-  /** The connection, read on every value; the other settings are read from `config`. */
   private readonly connection: Connection;
+  private readonly highWaterMark: number;
+  private readonly highWaterMarkBytes: number;
+  private readonly pauseSource: Holdable | undefined;
+  private readonly stats: SendStats | undefined;
 
   constructor(
     private readonly destination: Subscriber<never>,
-    private readonly config: SendConfig,
+    config: SendConfig,
   ) {
     super();
     this.connection = config.connection;
+    this.highWaterMark = config.highWaterMark;
+    this.highWaterMarkBytes = config.highWaterMarkBytes;
+    this.pauseSource = config.pauseSource;
+    this.stats = config.stats;
+    const overflow = config.overflow;
+    this.bits =
+      (config.end ? END : 0) |
+      (overflow === 'drop-oldest' ? DROP_OLDEST : overflow === 'drop-newest' ? DROP_NEWEST : 0);
   }
 
   next(value: T): void {
-    if (this.bits !== 0 || this.closed) return;
+    if ((this.bits & DONE) !== 0 || this.closed) return;
     const connection = this.connection;
     try {
-      if (this.head === this.queueEnd && connection.writable) {
+      if (this.queued === 0 && connection.writable) {
         this.write(value);
         return;
       }
@@ -302,7 +308,7 @@ class SendSubscriber<T extends Chunk> extends LeanSubscription implements Observ
   }
 
   complete(): void {
-    if (this.bits !== 0 || this.destination.closed) return;
+    if ((this.bits & DONE) !== 0 || this.destination.closed) return;
     this.bits |= SOURCE_DONE;
     const connection = this.connection;
     if (connection.closed) this.stopQuietly(0);
@@ -316,68 +322,46 @@ class SendSubscriber<T extends Chunk> extends LeanSubscription implements Observ
     this.watching = undefined;
     this.unhold();
     this.queue = undefined;
-    this.head = 0;
     super.unsubscribe();
   }
 
-  private get queueEnd(): number {
+  private get queued(): number {
     const queue = this.queue;
     return queue === undefined ? 0 : queue.length;
   }
 
-  private get queued(): number {
-    return this.queueEnd - this.head;
-  }
-
   private enqueue(value: T): void {
-    const { highWaterMark, highWaterMarkBytes, overflow, pauseSource, stats } = this.config;
+    const queue = (this.queue ??= new SendQueue<T>());
     const size = sizeOf(value);
     // With pauseSource the source is held from the first value that waits: what still arrives
     // was read before, and may always wait (reading stays held until it is written).
-    if (pauseSource === undefined && this.queued > 0) {
-      if (this.queued >= highWaterMark || this.queuedBytes + size > highWaterMarkBytes) {
-        if (overflow === 'error') {
-          this.fail(new QueueOverflowError(highWaterMark, highWaterMarkBytes, this.queued, this.queuedBytes));
+    if (this.pauseSource === undefined && queue.length > 0) {
+      const { highWaterMark, highWaterMarkBytes, stats } = this;
+      if (queue.length >= highWaterMark || queue.bytes + size > highWaterMarkBytes) {
+        const bits = this.bits;
+        if ((bits & (DROP_OLDEST | DROP_NEWEST)) === 0) {
+          this.fail(new QueueOverflowError(highWaterMark, highWaterMarkBytes, queue.length, queue.bytes));
           return;
         }
-        if (overflow === 'drop-newest') {
+        if ((bits & DROP_NEWEST) !== 0) {
           if (stats) stats.dropped++;
           return;
         }
         // drop-oldest: make room for the new value.
-        while (this.queued > 0 && (this.queued >= highWaterMark || this.queuedBytes + size > highWaterMarkBytes)) {
-          this.dequeue();
+        while (queue.length > 0 && (queue.length >= highWaterMark || queue.bytes + size > highWaterMarkBytes)) {
+          queue.shift();
           if (stats) stats.dropped++;
         }
       }
     }
-    (this.queue ??= []).push(value);
-    this.queuedBytes += size;
+    queue.push(value, size);
     this.countQueued();
     this.hold();
     this.watch();
   }
 
-  /** Takes the oldest waiting value out of the queue. */
-  private dequeue(): T {
-    const queue = this.queue!;
-    const value = queue[this.head];
-    queue[this.head] = undefined as unknown as T;
-    this.head++;
-    this.queuedBytes -= sizeOf(value);
-    if (this.head === queue.length) {
-      queue.length = 0;
-      this.head = 0;
-      this.queuedBytes = 0;
-    } else if (this.head >= 1024 && this.head * 2 >= queue.length) {
-      queue.splice(0, this.head);
-      this.head = 0;
-    }
-    return value;
-  }
-
   private write(value: T): boolean {
-    const stats = this.config.stats;
+    const stats = this.stats;
     if (stats !== undefined) stats.written++;
     if (this.connection.write(value)) return true;
     if (stats) stats.waits++;
@@ -389,11 +373,14 @@ class SendSubscriber<T extends Chunk> extends LeanSubscription implements Observ
   /** Writes what waits while the connection takes it; finishes once all is written and the source is done. */
   private flush(): void {
     const connection = this.connection;
+    const queue = this.queue;
     try {
-      while (this.queued > 0 && connection.writable) {
-        const value = this.dequeue();
-        this.countQueued();
-        this.write(value);
+      if (queue !== undefined) {
+        while (queue.length > 0 && connection.writable) {
+          const value = queue.shift();
+          this.countQueued();
+          this.write(value);
+        }
       }
     } catch (error) {
       this.fail(error);
@@ -440,7 +427,7 @@ class SendSubscriber<T extends Chunk> extends LeanSubscription implements Observ
       else destination.error(error);
     };
     try {
-      if (this.config.end || connection.writeEnded) connection.end(undefined, done);
+      if ((this.bits & END) !== 0 || connection.writeEnded) connection.end(undefined, done);
       // An empty write's callback runs once every earlier write was flushed.
       else connection.write(EMPTY, done);
     } catch (error) {
@@ -453,7 +440,7 @@ class SendSubscriber<T extends Chunk> extends LeanSubscription implements Observ
    * values it still held, plus `more` just refused, counted as unsent.
    */
   private stopQuietly(more: number): void {
-    const stats = this.config.stats;
+    const stats = this.stats;
     if (stats !== undefined) {
       stats.unsent += this.queued + more;
       stats.queued = 0;
@@ -468,7 +455,7 @@ class SendSubscriber<T extends Chunk> extends LeanSubscription implements Observ
   }
 
   private hold(): void {
-    const pauseSource = this.config.pauseSource;
+    const pauseSource = this.pauseSource;
     if (pauseSource && !this.release) this.release = pauseSource.holdReading();
   }
 
@@ -479,14 +466,56 @@ class SendSubscriber<T extends Chunk> extends LeanSubscription implements Observ
   }
 
   private countQueued(): void {
-    const stats = this.config.stats;
+    const stats = this.stats;
     if (!stats) return;
-    const queued = this.queued;
+    const queue = this.queue;
+    const queued = queue === undefined ? 0 : queue.length;
+    const bytes = queue === undefined ? 0 : queue.bytes;
     stats.queued = queued;
     if (queued > stats.peakQueued) stats.peakQueued = queued;
-    const bytes = this.queuedBytes;
     stats.queuedBytes = bytes;
     if (bytes > stats.peakQueuedBytes) stats.peakQueuedBytes = bytes;
+  }
+}
+
+/**
+ * A sink's waiting values with their byte count. A head index rather than `Array#shift()`: a
+ * queue of many thousand values (the replies to a pipelining peer) would make each `shift()` move
+ * them all.
+ */
+class SendQueue<T extends Chunk> {
+  private readonly items: T[] = [];
+  private head = 0;
+  /** Bytes of the values waiting. */
+  bytes = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(value: T, size: number): void {
+    this.items.push(value);
+    this.bytes += size;
+  }
+
+  /** Takes out the oldest value (`length > 0`). */
+  shift(): T {
+    const items = this.items;
+    const value = items[this.head];
+    items[this.head] = undefined as unknown as T;
+    this.head++;
+    if (this.head === items.length) {
+      items.length = 0;
+      this.head = 0;
+      this.bytes = 0;
+    } else {
+      this.bytes -= sizeOf(value);
+      if (this.head >= 1024 && this.head * 2 >= items.length) {
+        items.splice(0, this.head);
+        this.head = 0;
+      }
+    }
+    return value;
   }
 }
 
@@ -509,6 +538,11 @@ function isQuietEnd(error: Error): boolean {
 
 const EMPTY = Buffer.alloc(0);
 
-// SendSubscriber's bits.
+// SendSubscriber's bits: its state, then its settings.
 const SOURCE_DONE = 1;
 const FINISHING = 2;
+/** No more values are taken. */
+const DONE = SOURCE_DONE | FINISHING;
+const END = 4;
+const DROP_OLDEST = 8;
+const DROP_NEWEST = 16;
