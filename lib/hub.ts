@@ -268,9 +268,10 @@ interface Entry<T> {
  * ```
  *
  * Each member writes through its own `sendTo` sink: its messages wait in its own queue of at
- * most `highWaterMark` while its socket is not writable, so a stalled reader never delays the
- * others, and its memory is bounded (the socket's own buffer, plus at most `highWaterMark`
- * messages). Past the mark the `overflow` policy applies to that member alone: `'disconnect'`
+ * most `highWaterMark` messages and `highWaterMarkBytes` bytes while its socket is not writable,
+ * so a stalled reader never delays the others, and its memory is bounded (the socket's own
+ * buffer, plus at most that queue). Past the mark the `overflow` policy applies to that member
+ * alone: `'disconnect'`
  * (default) emits `disconnected-slow` and destroys its connection with a {@link SlowMemberError};
  * `'drop-oldest'` / `'drop-newest'` drop one of its messages and emit `dropped`. Messages are
  * written as given, so one Buffer broadcast to a thousand members is never copied.

@@ -1,5 +1,5 @@
 // Every demo server, run as a process, outlives six peers that reset and then serves a new client; a cluster replaces a killed worker.
-import { NodeChild, Peer, exchange, pool, resetPeers, transpileTree } from '../docs/peers';
+import { NodeChild, Peer, exchange, pool, resetPeers, runReporting, transpileTree } from '../docs/peers';
 
 /** A line over every demo's line limit (and lines()'s default one). */
 const LONG_LINE = 'x'.repeat(70_000);
@@ -124,7 +124,7 @@ describe('demo servers run as processes', () => {
 
   async function survives(demo: DemoServer): Promise<void> {
     const child = start(demo.name, demo.args);
-    try {
+    await runReporting(child, async () => {
       const [, address] = await child.printed(demo.listening);
       const { port } = JSON.parse(address) as { port: number };
       const attackers = await attack(port, demo);
@@ -140,13 +140,7 @@ describe('demo servers run as processes', () => {
         await demo.serve(port, child, n);
       }
       expect(child.running).toBe(true);
-    } catch (error) {
-      if (error instanceof Error && !error.message.includes('its output'))
-        error.message += `\nits output:\n${child.report}`;
-      throw error;
-    } finally {
-      await child.stop();
-    }
+    });
   }
 
   const results = new Map<string, Promise<PromiseSettledResult<void>>>();

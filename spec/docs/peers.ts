@@ -192,6 +192,22 @@ export class Peer {
 }
 
 /**
+ * Runs `work` against `child`, then stops the child; a failure gets the child's output appended
+ * (once), so a report says what the server printed.
+ */
+export async function runReporting(child: NodeChild, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    if (error instanceof Error && !error.message.includes('its output'))
+      error.message += `\nits output:\n${child.report}`;
+    throw error;
+  } finally {
+    await child.stop();
+  }
+}
+
+/**
  * `count` peers connect to 127.0.0.1:port at once; peer `i` writes `payload(localPort, i)` and, as
  * soon as the kernel has it, resets the connection (`resetAndDestroy()`: an RST instead of a FIN).
  * Resolves with their local ports once all have closed; a peer whose connection was refused (the

@@ -6,7 +6,7 @@ import * as ts from 'typescript';
 import { findRedisServer, freePort, startRedis, type RunningRedis } from '../support/proxies';
 import { parseMarkers } from './exampleMarkers';
 import { guideSamples, type Sample } from './markdown';
-import { NodeChild, Peer, pool, proxyHeader, resetPeers, transpileTree } from './peers';
+import { NodeChild, Peer, pool, proxyHeader, resetPeers, runReporting, transpileTree } from './peers';
 
 /** Whether a block calls rxnet's `listen(...)` (not a memory server's `server.listen()`, nor one in a comment). */
 function callsListen(code: string): boolean {
@@ -215,7 +215,7 @@ async function survives(file: string, probe: Probe, env: Record<string, string>)
   if (finished) throw new Error('not run: the tests have ended');
   const child = new NodeChild([file], env);
   children.add(child);
-  try {
+  await runReporting(child, async () => {
     const listening = await child.waitFor('the server listens', (output) =>
       parseMarkers(output).find((m) => m.what === 'listening'),
     );
@@ -239,14 +239,7 @@ async function survives(file: string, probe: Probe, env: Record<string, string>)
       await probe.serve(target, n);
     }
     expect(child.running).toBe(true);
-  } catch (error) {
-    if (error instanceof Error && !error.message.includes('its output'))
-      error.message += `\nits output:\n${child.report}`;
-    throw error;
-  } finally {
-    await child.stop();
-    children.delete(child);
-  }
+  }).finally(() => children.delete(child));
 }
 
 describe('server examples of README.md and docs/*.md', () => {
