@@ -502,6 +502,7 @@ export class SocketConnection implements Connection {
 
   private static onData(this: OwnedSocket, chunk: Buffer): void {
     const c = this[kConnection];
+    if ((c.flags & CLOSE_TIMED) !== 0) c.owner!.connectionRead(c);
     // What the pipeline writes in reply to this chunk goes out in one batch as soon as it is
     // through (as hand-written code corks around its 'data' handler), with no tick scheduled.
     c.dispatching = true;
@@ -541,7 +542,7 @@ export class SocketConnection implements Connection {
     c.gate.drainWhenUnobserved();
     c.emit({ type: 'finish' });
     // A peer that has not sent its FIN yet may never do so: the owner bounds the wait.
-    if (!c.gate.ended && !c.isClosed) c.owner?.connectionFinished(c);
+    if (!c.gate.ended && !c.isClosed && c.owner?.connectionFinished(c)) c.setFlag(CLOSE_TIMED, true);
   }
 
   private static onClose(this: OwnedSocket, hadError: boolean): void {
@@ -615,8 +616,13 @@ function subscribeWritable(this: Observable<boolean>, subscriber: Subscriber<boo
 
 /** Who is told that a connection's socket closed (see {@link acceptConnection}). */
 export interface ConnectionOwner {
-  /** Our FIN went out while the peer's had not come: the owner may start a close timer. */
-  connectionFinished(connection: SocketConnection): void;
+  /**
+   * Our FIN went out while the peer's had not come: the owner may start a close timer, and
+   * returns true to be told of each chunk read from then on ({@link connectionRead}).
+   */
+  connectionFinished(connection: SocketConnection): boolean;
+  /** A chunk was read after `connectionFinished` returned true. */
+  connectionRead(connection: SocketConnection): void;
   connectionClosed(connection: SocketConnection, hadError: boolean): void;
 }
 
@@ -830,6 +836,8 @@ const FLUSH_SCHEDULED = 16;
 const DISPATCHING = 32;
 const LISTENS_FOR_DRAIN = 64;
 const CORKED = 128;
+/** Our FIN went out first and the owner times the peer's answer (it is told of every read). */
+const CLOSE_TIMED = 256;
 
 /** Where a socket keeps its connection, for the shared listeners. */
 const kConnection = Symbol('rxnet.connection');

@@ -66,23 +66,18 @@ export class WriteAfterEndError extends RxnetError {
 }
 
 /**
- * The connection closed while something was still waiting to be written: a `sendTo` sink with
- * values queued or unflushed, or an `end()` whose data had not been flushed (its callback gets
- * this error). Code `ERR_CONNECTION_CLOSED`.
+ * The connection closed before an `end()` had flushed what was written: `end()`'s callback gets
+ * this error (or the error that closed the connection). A `sendTo` sink does not raise it: it
+ * completes and counts what it could not write as `unsent`. Code `ERR_CONNECTION_CLOSED`.
  *
  * @example
  * ```ts
- * import { from } from 'rxjs';
- * import { ConnectionClosedError, sendTo, type Connection } from 'rxnet';
+ * import { ConnectionClosedError, type Connection } from 'rxnet';
  *
  * declare const conn: Connection;
- * from(['a\n', 'b\n'])
- *   .pipe(sendTo(conn))
- *   .subscribe({
- *     error: (error) => {
- *       if (error instanceof ConnectionClosedError) console.warn(`${error.unwritten} value(s) never left`);
- *     },
- *   });
+ * conn.end('bye\n', (error) => {
+ *   if (error instanceof ConnectionClosedError) console.warn(`${error.unwritten} byte(s) never left`);
+ * });
  * ```
  */
 export class ConnectionClosedError extends RxnetError {
@@ -90,13 +85,10 @@ export class ConnectionClosedError extends RxnetError {
   constructor(
     /** The `id` of the connection that closed. */
     readonly connectionId: number,
-    /**
-     * What was left: from a `sendTo` sink, the number of values still in its queue; from an
-     * `end()` callback, the number of bytes the socket still held (0 when it had already closed).
-     */
+    /** What was left: the bytes the connection still held (0 when it had already closed). */
     readonly unwritten: number,
   ) {
-    super('ERR_CONNECTION_CLOSED', `connection ${connectionId} closed with ${unwritten} value(s) not yet flushed`);
+    super('ERR_CONNECTION_CLOSED', `connection ${connectionId} closed with ${unwritten} byte(s) not yet flushed`);
   }
 }
 
@@ -131,7 +123,8 @@ export class ConnectTimeoutError extends RxnetError {
 /**
  * A `sendTo` sink's queue already held `highWaterMark` values (or the next value would take it
  * past `highWaterMarkBytes`) while the connection was not writable, and the overflow policy is
- * `'error'`. A sink with `pauseSource` never raises it. Code `ERR_QUEUE_OVERFLOW`.
+ * `'error'`. A sink with `pauseSource` raises it only under limits given to it (it has none by
+ * default). Code `ERR_QUEUE_OVERFLOW`.
  *
  * @example
  * ```ts

@@ -179,9 +179,10 @@ export interface ListenOptions {
   gracePeriod?: number;
   /**
    * Milliseconds a connection may stay open after our FIN went out (`end()`, a sink's end, an idle
-   * goodbye) while the peer neither closes nor resets it; then it is destroyed (default 10 000, on
-   * `scheduler`; 0 waits forever). What we wrote is not lost: the kernel still delivers it. A peer
-   * that already sent its FIN closes at once and starts no timer.
+   * goodbye) while the peer neither sends, closes nor resets it; then it is destroyed (default
+   * 10 000, on `scheduler`; 0 waits forever). Each chunk the peer sends after our FIN starts the
+   * wait again, so a peer still uploading is not cut off. What we wrote is not lost: the kernel
+   * still delivers it. A peer that already sent its FIN closes at once and starts no timer.
    */
   closeTimeout?: number;
   /** Called for each connection open at shutdown, e.g. to say goodbye or end it. */
@@ -194,7 +195,8 @@ export interface ListenOptions {
    * `tls.TLSSocket` (see `connection.tls`); failed handshakes are `tlsClientError` events, and
    * their sockets are destroyed. `handshakeTimeout` defaults to 10 000 ms here (Node's own
    * default is 120 s): a client that opens the port and never completes its handshake holds a
-   * slot of `maxConnections` that long. Sockets still in their handshake are destroyed with the
+   * slot of `maxConnections` that long. It must be at least 1 ms: Node has no way to turn the
+   * deadline off (it reads 0 as its 120 s default). Sockets still in their handshake are destroyed with the
    * server when the subscription ends.
    */
   tls?: tls.TlsOptions;
@@ -292,7 +294,7 @@ export function listen(options: ListenOptions): Observable<Connection> {
     /** TLS: the raw sockets accepted whose TLS connection has not closed yet (handshaking ones among them). */
     const rawSockets = secure ? new Set<net.Socket>() : undefined;
     /** Close timers of connections whose FIN went out before the peer's; made on first use. */
-    let closeTimers: Map<Connection, Subscription> | undefined;
+    let closeTimers: Map<Connection, CloseTimer> | undefined;
     let shuttingDown = false;
     let serverClosed = false;
     let graceTimer: Subscription | undefined;
@@ -306,18 +308,28 @@ export function listen(options: ListenOptions): Observable<Connection> {
     // Told by each connection when its socket has closed: one object for all of them.
     const owner: ConnectionOwner = {
       connectionFinished(connection) {
-        if (closeTimeout === 0 || subscriber.closed) return;
-        (closeTimers ??= new Map()).set(
-          connection,
-          scheduler.schedule(() => {
-            closeTimers?.delete(connection);
-            connection.destroy();
-          }, closeTimeout),
-        );
+        if (closeTimeout === 0 || subscriber.closed) return false;
+        const timer: CloseTimer = { lastRead: scheduler.now(), action: undefined };
+        // Counted from the last chunk the peer sent: one still uploading after our FIN is not cut off.
+        timer.action = scheduler.schedule(function () {
+          const left = timer.lastRead + closeTimeout - scheduler.now();
+          if (left > 0) {
+            this.schedule(undefined, left);
+            return;
+          }
+          closeTimers?.delete(connection);
+          connection.destroy();
+        }, closeTimeout);
+        (closeTimers ??= new Map()).set(connection, timer);
+        return true;
+      },
+      connectionRead(connection) {
+        const timer = closeTimers?.get(connection);
+        if (timer !== undefined) timer.lastRead = scheduler.now();
       },
       connectionClosed(connection, hadError) {
         if (closeTimers !== undefined) {
-          closeTimers.get(connection)?.unsubscribe();
+          closeTimers.get(connection)?.action?.unsubscribe();
           closeTimers.delete(connection);
         }
         open.delete(connection);
@@ -343,9 +355,11 @@ export function listen(options: ListenOptions): Observable<Connection> {
         else subscriber.next(connection);
       },
       tlsClientError: (error: Error, socket: tls.TLSSocket) => {
-        // Node reports a failed or timed-out handshake but leaves the socket open.
+        // Node reports a failed or timed-out handshake but leaves the socket open. Its address is
+        // read first: a destroyed socket may no longer know it.
+        const remoteAddress = socket.remoteAddress;
         socket.destroy();
-        tell({ type: 'tlsClientError', error, remoteAddress: socket.remoteAddress });
+        tell({ type: 'tlsClientError', error, remoteAddress });
       },
       drop: (data?: { remoteAddress?: string; remotePort?: number }) => {
         tell({ type: 'drop', remoteAddress: data?.remoteAddress, remotePort: data?.remotePort, open: open.size });
@@ -438,11 +452,17 @@ export function listen(options: ListenOptions): Observable<Connection> {
         rawSockets.clear();
       }
       if (closeTimers !== undefined) {
-        for (const timer of closeTimers.values()) timer.unsubscribe();
+        for (const timer of closeTimers.values()) timer.action?.unsubscribe();
         closeTimers.clear();
       }
     };
   });
+}
+
+/** A connection's close timer: its action, and when the peer last sent something. */
+interface CloseTimer {
+  lastRead: number;
+  action: Subscription | undefined;
 }
 
 /** The default `closeTimeout` of {@link listen}, in ms. */

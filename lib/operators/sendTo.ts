@@ -10,8 +10,8 @@ import type { Chunk, Connection, Holdable } from '../types';
  * What a sink does with a value that arrives while its queue is full (`highWaterMark` values, or
  * the value would take it past `highWaterMarkBytes`): `'error'` fails with a
  * `QueueOverflowError`, `'drop-oldest'` drops the values that waited longest until the new one
- * fits, `'drop-newest'` drops the value that just arrived. A sink with `pauseSource` never
- * overflows (see {@link SendOptions.pauseSource}).
+ * fits, `'drop-newest'` drops the value that just arrived. A sink with `pauseSource` has no
+ * limits by default (see {@link SendOptions.pauseSource}).
  *
  * @example
  * ```ts
@@ -42,7 +42,7 @@ export type OverflowPolicy = 'error' | 'drop-oldest' | 'drop-newest';
 export interface SendStats {
   /** Values waiting in the queue now. */
   queued: number;
-  /** The largest `queued` seen (never above `highWaterMark`, unless `pauseSource` let it pass). */
+  /** The largest `queued` seen (never above `highWaterMark`). */
   peakQueued: number;
   /** Bytes of the values waiting in the queue now (a string counted in UTF-8). */
   queuedBytes: number;
@@ -52,7 +52,10 @@ export interface SendStats {
   written: number;
   /** Values dropped by a `drop-oldest` or `drop-newest` policy. */
   dropped: number;
-  /** Values never written because the connection closed, or was ended elsewhere, first. */
+  /**
+   * Values never written: the connection closed, or was ended elsewhere, before their turn, or
+   * the sink was unsubscribed while they waited.
+   */
   unsent: number;
   /** Times the sink had to wait for `'drain'`. */
   waits: number;
@@ -99,13 +102,14 @@ export const DEFAULT_SEND_HIGH_WATER_MARK_BYTES = 1024 * 1024;
  */
 export interface SendOptions {
   /**
-   * Most values that may wait while the connection is not writable (default 1024; `Infinity` for
-   * no limit). Not applied with `pauseSource`.
+   * Most values that may wait while the connection is not writable (default 1024, or no limit
+   * with `pauseSource`; `Infinity` for no limit).
    */
   highWaterMark?: number;
   /**
-   * Most bytes that may wait while the connection is not writable (default 1 MiB; `Infinity` for
-   * no limit); a single value larger than that may still wait alone. Not applied with `pauseSource`.
+   * Most bytes that may wait while the connection is not writable (default 1 MiB, or no limit
+   * with `pauseSource`; `Infinity` for no limit); a single value larger than that may still wait
+   * alone.
    */
   highWaterMarkBytes?: number;
   /** What happens to a value that does not fit in the queue (default `'error'`: QueueOverflowError). */
@@ -115,11 +119,13 @@ export interface SendOptions {
    * or holds a queue, and released when it has caught up: an echo or proxy then runs in bounded
    * memory whatever the peers' speeds. Usually the connection the values come from.
    *
-   * With it, the queue's bound is what was already read: values decoded from chunks in hand
-   * (say, 20,000 pipelined requests in one 64 KiB read) may always wait, since reading stays held
-   * until they are written, so a pipelining peer is served completely and `highWaterMark` /
-   * `highWaterMarkBytes` do not apply. Values from elsewhere (merged into the source) are not
-   * held back by it: bound those yourself.
+   * With it, what waits is the replies to what was already read: values decoded from chunks in
+   * hand (say, 20,000 pipelined requests in one 64 KiB read) may all wait, since reading stays
+   * held until they are written, so a pipelining peer is served completely. The default limits
+   * do not apply then; limits you give still do. The bytes that wait are the replies' bytes: a
+   * 7-byte request answered with 100 KB makes one 64 KiB read cost some 900 MB, so give
+   * `highWaterMarkBytes` where replies are much larger than requests. Values from elsewhere
+   * (merged into the source) are not held back by it: bound those yourself.
    */
   pauseSource?: Holdable;
   /** End the connection (FIN after the last byte) when the source completes (default true). */
@@ -145,10 +151,10 @@ export interface SendOptions {
  * this sink waits, and what it had already read may always queue (see the option).
  *
  * The connection's fate ends the sink, never errors it: when the connection closes before
- * everything was written (the peer reset it, `destroy()`), or was ended by someone else (an idle
- * policy's goodbye), or the source fails with a peer's failure (`isPeerFailure`: the `ECONNRESET`
- * of the connection `data$` came from), the sink completes, counting what it could not write as
- * `unsent`. So `data$.pipe(..., sendTo(conn))` ends quietly when its peer resets, and a server's
+ * everything was written (the peer reset it, `destroy()`), when a value comes after someone else
+ * ended it (an idle policy's goodbye), or when the source fails with the failure of this
+ * connection or of its `pauseSource` (the `ECONNRESET` of the `data$` it reads), the sink
+ * completes, counting what it could not write as `unsent`. So `data$.pipe(..., sendTo(conn))` ends quietly when its peer resets, and a server's
  * pipeline goes on. Errors: the source's own errors (a framer's `FrameTooLongError`, ...),
  * `QueueOverflowError`, and the error the application passed to `destroy(error)`.
  * Unsubscribing leaves the connection open.
@@ -176,11 +182,18 @@ export function sendTo<T extends Chunk>(connection: Connection, options: SendOpt
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('options', `expected an object, got ${describe(options)}`);
   }
-  const highWaterMark = checkLimit('highWaterMark', options.highWaterMark, DEFAULT_SEND_HIGH_WATER_MARK, 1);
+  // With pauseSource, what waits is bounded by what was read: no default limit, but one given holds.
+  const held = options.pauseSource !== undefined;
+  const highWaterMark = checkLimit(
+    'highWaterMark',
+    options.highWaterMark,
+    held ? Infinity : DEFAULT_SEND_HIGH_WATER_MARK,
+    1,
+  );
   const highWaterMarkBytes = checkLimit(
     'highWaterMarkBytes',
     options.highWaterMarkBytes,
-    DEFAULT_SEND_HIGH_WATER_MARK_BYTES,
+    held ? Infinity : DEFAULT_SEND_HIGH_WATER_MARK_BYTES,
     1,
   );
   const overflow = options.overflow ?? 'error';
@@ -297,10 +310,11 @@ class SendSubscriber<T extends Chunk> extends LeanSubscription implements Observ
 
   error(error: unknown): void {
     if ((this.bits & SOURCE_DONE) !== 0) return;
-    // The peer's failure reached us down the pipeline (a reset of the connection data$ came from):
-    // not the pipeline's error; what was received is written and the connection ended as usual,
-    // or, for this connection itself, the sink stops.
-    if (isPeerFailure(error)) this.complete();
+    // The failure of this sink's connection (or of the one it holds, its source) reached us down
+    // the pipeline, as data$'s error: not the pipeline's error; what was received is written and
+    // the connection ended as usual, or, for this connection itself, the sink stops. An error
+    // with the same code from elsewhere (a database driver's ECONNRESET) is passed on.
+    if (isPeerFailure(error) && this.isConnectionFailure(error)) this.complete();
     else {
       this.bits |= SOURCE_DONE;
       this.fail(error);
@@ -321,8 +335,21 @@ class SendSubscriber<T extends Chunk> extends LeanSubscription implements Observ
     this.watching?.unsubscribe();
     this.watching = undefined;
     this.unhold();
-    this.queue = undefined;
+    const queue = this.queue;
+    if (queue !== undefined) {
+      // What still waited is given up with the sink.
+      if (this.stats !== undefined) this.stats.unsent += queue.length;
+      this.queue = undefined;
+      this.countQueued();
+    }
     super.unsubscribe();
+  }
+
+  /** True when `error` is what closed this sink's connection, or the connection it holds. */
+  private isConnectionFailure(error: unknown): boolean {
+    if (error === this.connection.closeReason) return true;
+    const source = this.pauseSource as Partial<Connection> | undefined;
+    return source !== undefined && error === source.closeReason;
   }
 
   private get queued(): number {
@@ -334,8 +361,8 @@ class SendSubscriber<T extends Chunk> extends LeanSubscription implements Observ
     const queue = (this.queue ??= new SendQueue<T>());
     const size = sizeOf(value);
     // With pauseSource the source is held from the first value that waits: what still arrives
-    // was read before, and may always wait (reading stays held until it is written).
-    if (this.pauseSource === undefined && queue.length > 0) {
+    // was read before, and waits under the limits given, none by default.
+    if (queue.length > 0) {
       const { highWaterMark, highWaterMarkBytes, stats } = this;
       if (queue.length >= highWaterMark || queue.bytes + size > highWaterMarkBytes) {
         const bits = this.bits;
@@ -361,9 +388,10 @@ class SendSubscriber<T extends Chunk> extends LeanSubscription implements Observ
   }
 
   private write(value: T): boolean {
+    const ok = this.connection.write(value);
     const stats = this.stats;
     if (stats !== undefined) stats.written++;
-    if (this.connection.write(value)) return true;
+    if (ok) return true;
     if (stats) stats.waits++;
     this.hold();
     this.watch();
@@ -440,12 +468,8 @@ class SendSubscriber<T extends Chunk> extends LeanSubscription implements Observ
    * values it still held, plus `more` just refused, counted as unsent.
    */
   private stopQuietly(more: number): void {
-    const stats = this.stats;
-    if (stats !== undefined) {
-      stats.unsent += this.queued + more;
-      stats.queued = 0;
-      stats.queuedBytes = 0;
-    }
+    // What still waits is counted when the completion unsubscribes the sink.
+    if (this.stats !== undefined) this.stats.unsent += more;
     this.destination.complete();
   }
 

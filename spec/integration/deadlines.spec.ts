@@ -1,6 +1,6 @@
 // Nothing outlives its deadline on real sockets: peers that never answer our FIN, bad arguments refused at once.
 import * as net from 'net';
-import { asyncScheduler, map, merge, take } from 'rxjs';
+import { asyncScheduler, map, merge, of, take, tap } from 'rxjs';
 import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
 import { endOnIdle } from '../../lib/operators/endOnIdle';
 import { idleWatch } from '../../lib/operators/idleWatch';
@@ -68,11 +68,12 @@ describe('after our FIN', () => {
     );
     try {
       // Peers that read the goodbye and our FIN, then sit half-open forever (allowHalfOpen).
+      const started = Date.now();
       const peers = await Promise.all(Array.from({ length: 20 }, () => halfOpenPeer(server.port)));
       await Promise.all(peers.map((p) => once(p, 'end')));
-      const started = Date.now();
       await disconnects(events, 20);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+      // 50 ms of idleness, the goodbye, then closeTimeout's 200 ms: none closed by itself.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
       for (const peer of peers) peer.destroy();
       await Promise.all(peers.map(closed));
       expect(server.errors).toEqual([]);
@@ -116,13 +117,49 @@ describe('after our FIN', () => {
 
   it('waits for the peer as long as it takes with closeTimeout: 0', async () => {
     const scheduler = recordingScheduler(20);
-    const server = await startServer(sayGoodbye, { scheduler, closeTimeout: 0 });
+    const events: ServerEvent[] = [];
+    const server = await startServer(sayGoodbye, { scheduler, closeTimeout: 0, events: (e) => events.push(e) });
     try {
       const peer = await halfOpenPeer(server.port);
       peer.write('hello\n');
       await once(peer, 'end');
-      expect(scheduler.delays).toEqual([]);
       peer.end();
+      await closed(peer);
+      // Closed by the peer's own FIN, long after ours: no timer was ever asked for.
+      await disconnects(events, 1);
+      expect(scheduler.delays).toEqual([]);
+    } finally {
+      server.subscription.unsubscribe();
+    }
+  });
+
+  it('does not cut off a peer still sending after our FIN: each chunk starts the wait again', async () => {
+    const events: ServerEvent[] = [];
+    const received: number[] = [];
+    const server = await startServer(
+      (conn) =>
+        merge(
+          // Says goodbye at once, then reads on: an upload that outlives our FIN.
+          of('upload away\n').pipe(sendTo(conn)),
+          conn.data$.pipe(tap((chunk) => received.push(chunk.length))),
+        ),
+      { closeTimeout: 150, events: (e) => events.push(e) },
+    );
+    try {
+      const peer = await halfOpenPeer(server.port);
+      await once(peer, 'end');
+      // Eight chunks, each sent once the one before has been read: 8 round trips past our FIN.
+      for (let i = 0; i < 8; i++) {
+        const before = received.length;
+        peer.write(`part ${i}\n`);
+        while (received.length === before) await new Promise((r) => setImmediate(r));
+        await new Promise((r) => setTimeout(r, 40)); // the peer's own pace, not a synchronisation
+      }
+      expect(events.filter((e) => e.type === 'disconnect')).toEqual([]);
+      // Then it goes quiet, and closeTimeout ends it.
+      await disconnects(events, 1);
+      expect(received).toHaveLength(8);
+      peer.destroy();
       await closed(peer);
     } finally {
       server.subscription.unsubscribe();

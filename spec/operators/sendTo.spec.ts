@@ -211,6 +211,8 @@ describe('sendTo on the test kit', () => {
       at(2, () => peer.reset());
       expectObservable(cold('-a-b-|', values).pipe(sendTo(app, { stats }))).toBe('--|');
       at(3, () => expect(comparable(app.closeReason)).toMatchObject({ code: 'ECONNRESET', syscall: 'read' }));
+      // a was in the connection's buffer when it went; b never came.
+      at(3, () => expect([stats.written, stats.unsent]).toEqual([1, 0]));
     });
   });
 
@@ -246,6 +248,14 @@ describe('sendTo on the test kit', () => {
     });
   });
 
+  it("passes on an ECONNRESET of its source that is not its connection's (a database driver's, say)", () => {
+    marbles().run(({ cold, expectObservable }) => {
+      const [app] = connectionPair();
+      const elsewhere = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', syscall: 'read' });
+      expectObservable(cold('-a-#', values, elsewhere).pipe(sendTo(app))).toBe('---#', undefined, elsewhere);
+    });
+  });
+
   it('passes on errors of its source that are not a peer failure', () => {
     marbles().run(({ cold, expectObservable }) => {
       const [app] = connectionPair();
@@ -265,7 +275,27 @@ describe('sendTo on the test kit', () => {
     });
   });
 
-  it('with pauseSource, queues every value decoded from what was already read, past highWaterMark', () => {
+  it('with pauseSource, still applies the limits it was given', () => {
+    marbles().run(({ expectObservable }) => {
+      const [client, server] = connectionPair();
+      unwritable(server, 0, 3);
+      at(1, () => client.write('xxxx'));
+      const replies = server.data$.pipe(
+        mergeMap((chunk) => from(chunk)),
+        map(() => 'y'),
+      );
+      expectObservable(replies.pipe(sendTo(server, { pauseSource: server, highWaterMark: 2 }))).toBe('-#', undefined, {
+        name: 'QueueOverflowError',
+        code: 'ERR_QUEUE_OVERFLOW',
+        highWaterMark: 2,
+        highWaterMarkBytes: Infinity,
+        queued: 2,
+        queuedBytes: 2,
+      });
+    });
+  });
+
+  it('with pauseSource, queues every value decoded from what was already read, past the default limits', () => {
     marbles().run(({ expectObservable }) => {
       // A pipelining peer: 2,000 requests in one chunk, each answered while the socket is full.
       const [client, server] = connectionPair();
@@ -276,7 +306,7 @@ describe('sendTo on the test kit', () => {
         mergeMap((chunk) => from(chunk)),
         map(() => 'y'),
       );
-      expectObservable(replies.pipe(sendTo(server, { pauseSource: server, highWaterMark: 16, stats }))).toBe('');
+      expectObservable(replies.pipe(sendTo(server, { pauseSource: server, stats }))).toBe('');
       let answered = 0;
       client.data$.subscribe((chunk) => (answered += chunk.length));
       at(4, () => expect(answered).toBe(2000));
