@@ -1,17 +1,8 @@
 // Every demo server, run as a process, outlives six peers that reset and then serves a new client; a cluster replaces a killed worker.
-import { NodeChild, Peer, exchange, pool, resetPeers, runReporting, transpileTree } from '../docs/peers';
+import { NodeChild, Peer, cTestData, exchange, pool, resetPeers, runReporting, transpileTree } from '../docs/peers';
 
 /** A line over every demo's line limit (and lines()'s default one). */
 const LONG_LINE = 'x'.repeat(70_000);
-
-/** The seed's `struct CTestData { char a; int b; char c[15]; }` with `b`, as a C program sends it. */
-function cTestData(b: number): Buffer {
-  const record = Buffer.alloc(24);
-  record.write('x', 0);
-  record.writeInt32LE(b, 4);
-  record.write('probe', 8);
-  return record;
-}
 
 const count = (output: string, pattern: RegExp) => output.match(pattern)?.length ?? 0;
 /** The lines of `output` that match `pattern`: short failure messages. */

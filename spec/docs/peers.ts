@@ -191,6 +191,15 @@ export class Peer {
   }
 }
 
+/** The seed's `struct CTestData { char a; int b; char c[15]; }` with `b`, as a C program sends it. */
+export function cTestData(b: number): Buffer {
+  const record = Buffer.alloc(24);
+  record.write('x', 0);
+  record.writeInt32LE(b, 4);
+  record.write('probe', 8);
+  return record;
+}
+
 /**
  * Runs `work` against `child`, then stops the child; a failure gets the child's output appended
  * (once), so a report says what the server printed.

@@ -6,7 +6,7 @@ import * as ts from 'typescript';
 import { findRedisServer, freePort, startRedis, type RunningRedis } from '../support/proxies';
 import { parseMarkers } from './exampleMarkers';
 import { guideSamples, type Sample } from './markdown';
-import { NodeChild, Peer, pool, proxyHeader, resetPeers, runReporting, transpileTree } from './peers';
+import { NodeChild, Peer, cTestData, pool, proxyHeader, resetPeers, runReporting, transpileTree } from './peers';
 
 /** Whether a block calls rxnet's `listen(...)` (not a memory server's `server.listen()`, nor one in a comment). */
 function callsListen(code: string): boolean {
@@ -64,15 +64,6 @@ async function member(target: Target): Promise<Peer> {
     (output) => parseMarkers(output).some((m) => m.what === 'join' && m.port === peer.localPort) || undefined,
   );
   return peer;
-}
-
-/** The seed's `struct CTestData { char a; int b; char c[15]; }` with `b`, as a C program sends it. */
-function cTestData(b: number): Buffer {
-  const record = Buffer.alloc(24);
-  record.write('x', 0);
-  record.writeInt32LE(b, 4);
-  record.write('probe', 8);
-  return record;
 }
 
 /** `[uint32 BE length][payload]`. */
