@@ -1,26 +1,43 @@
 // TLS through the same listen/connect API: echo, framing, handshake failure, certificate details.
 import { createHash, randomBytes } from 'crypto';
-import { ReplaySubject, Subject, catchError, firstValueFrom, lastValueFrom, map, mergeMap, of, toArray } from 'rxjs';
+import {
+  NEVER,
+  ReplaySubject,
+  Subject,
+  catchError,
+  firstValueFrom,
+  lastValueFrom,
+  map,
+  mergeMap,
+  of,
+  toArray,
+} from 'rxjs';
 import { connect } from '../../lib/client';
 import { TlsHandshakeError } from '../../lib/errors';
 import { lengthField } from '../../lib/operators/lengthField';
 import { encodeLengthField } from '../../lib/operators/encodeLengthField';
 import { sendTo } from '../../lib/operators/sendTo';
 import { listen } from '../../lib/server';
-import type { ServerEvent } from '../../lib/server';
+import type { ListenOptions, ServerEvent } from '../../lib/server';
 import type { Connection } from '../../lib/types';
 import { makeTestCerts } from '../support/certs';
 import { closed, plainConnect } from '../support/net';
 
 const certs = makeTestCerts();
 
-async function tlsServer(handle: (c: Connection) => import('rxjs').Observable<unknown>) {
+/** A TLS server on 127.0.0.1:0 running `handle` per connection; `options` and `tls` add to its settings. */
+async function tlsServer(
+  handle: (c: Connection) => import('rxjs').Observable<unknown>,
+  options: Partial<ListenOptions> = {},
+  tls: ListenOptions['tls'] = {},
+) {
   const port$ = new ReplaySubject<number>(1);
   const events: ServerEvent[] = [];
   const subscription = listen({
     port: 0,
     host: '127.0.0.1',
-    tls: { key: certs.key, cert: certs.cert },
+    ...options,
+    tls: { key: certs.key, cert: certs.cert, ...tls },
     listening: (a) => typeof a !== 'string' && port$.next(a.port),
     events: (e) => events.push(e),
   })
@@ -138,20 +155,12 @@ describe('TLS', () => {
   });
 
   it('destroys clients that never send a ClientHello at handshakeTimeout, counts them, and frees their slots', async () => {
-    const events: ServerEvent[] = [];
-    const port$ = new ReplaySubject<number>(1);
-    const subscription = listen({
-      port: 0,
-      host: '127.0.0.1',
-      maxConnections: 5,
-      tls: { key: certs.key, cert: certs.cert, handshakeTimeout: 300 },
-      listening: (a) => typeof a !== 'string' && port$.next(a.port),
-      events: (e) => events.push(e),
-    })
-      .pipe(mergeMap((conn) => conn.data$.pipe(sendTo(conn))))
-      .subscribe();
+    const { port, subscription, events } = await tlsServer(
+      (conn) => conn.data$.pipe(sendTo(conn)),
+      { maxConnections: 5 },
+      { handshakeTimeout: 300 },
+    );
     try {
-      const port = await firstValueFrom(port$);
       // Eight silent peers against five slots: three are dropped at once, five hold a slot until the deadline.
       const started = Date.now();
       const silent = await Promise.all(Array.from({ length: 8 }, () => plainConnect(port)));
@@ -182,16 +191,7 @@ describe('TLS', () => {
   });
 
   it('destroys sockets still in their handshake when the subscription ends', async () => {
-    const port$ = new ReplaySubject<number>(1);
-    const connections: ServerEvent[] = [];
-    const subscription = listen({
-      port: 0,
-      host: '127.0.0.1',
-      tls: { key: certs.key, cert: certs.cert },
-      listening: (a) => typeof a !== 'string' && port$.next(a.port),
-      events: (e) => connections.push(e),
-    }).subscribe();
-    const port = await firstValueFrom(port$);
+    const { port, subscription, events: connections } = await tlsServer(() => NEVER);
     const silent = await Promise.all(Array.from({ length: 3 }, () => plainConnect(port)));
     for (const socket of silent) socket.on('error', () => undefined);
     const allClosed = Promise.all(silent.map(closed));
