@@ -3,10 +3,10 @@ import { Observable, Subject, map, type OperatorFunction } from 'rxjs';
 import split2 from 'split2';
 import { setFlagsFromString } from 'v8';
 import { runInNewContext } from 'vm';
-import { delimited } from '../lib/operators/delimited';
-import { fixedLength } from '../lib/operators/fixedLength';
-import { lengthField } from '../lib/operators/lengthField';
-import { lines } from '../lib/operators/lines';
+import { decodeDelimited } from '../lib/framing/delimited/decodeDelimited';
+import { decodeFixedLength } from '../lib/framing/fixedLength/decodeFixedLength';
+import { decodeLengthField } from '../lib/framing/lengthField/decodeLengthField';
+import { decodeLines } from '../lib/framing/lines/decodeLines';
 
 /** Bytes decoded per measured pass. */
 const PASS_BYTES = 16 * 1024 * 1024;
@@ -132,13 +132,13 @@ const cases: Case[] = [
   {
     name: 'lines',
     frame: (size) => Buffer.concat([Buffer.alloc(size - 1, 0x78), Buffer.from('\n')]),
-    rxnet: (size) => lines({ maxLength: size }),
+    rxnet: (size) => decodeLines({ maxLength: size }),
     hand: () => handDelimited(0x0a, true),
   },
   {
     name: 'delimited',
     frame: (size) => Buffer.concat([Buffer.alloc(size - 1, 0x78), Buffer.from([0])]),
-    rxnet: (size) => delimited(Buffer.from([0]), { maxLength: size }),
+    rxnet: (size) => decodeDelimited(Buffer.from([0]), { maxLength: size }),
     hand: () => handDelimited(0x00, false),
   },
   {
@@ -148,13 +148,13 @@ const cases: Case[] = [
       frame.writeUInt32BE(size - 4, 0);
       return frame;
     },
-    rxnet: (size) => lengthField({ maxFrameLength: size, lengthFieldLength: 4, initialBytesToStrip: 4 }),
+    rxnet: (size) => decodeLengthField({ maxFrameLength: size, lengthFieldLength: 4, initialBytesToStrip: 4 }),
     hand: () => handLengthField,
   },
   {
     name: 'fixedLength',
     frame: (size) => Buffer.alloc(size, 0x78),
-    rxnet: (size) => fixedLength(size),
+    rxnet: (size) => decodeFixedLength(size),
     hand: (size) => handFixedLength(size),
   },
 ];
@@ -344,10 +344,10 @@ async function memoryReport(): Promise<void> {
     return chunk;
   };
   const keptOps: [string, (copy: boolean) => OperatorFunction<Buffer, Buffer>, () => Buffer][] = [
-    ['lines', (copy) => lines({ copy }), lineChunk],
+    ['lines', (copy) => decodeLines({ copy }), lineChunk],
     [
       'lengthField',
-      (copy) => lengthField({ lengthFieldLength: 2, initialBytesToStrip: 2, maxFrameLength: CHUNK, copy }),
+      (copy) => decodeLengthField({ lengthFieldLength: 2, initialBytesToStrip: 2, maxFrameLength: CHUNK, copy }),
       lengthChunk,
     ],
   ];
@@ -368,10 +368,10 @@ async function memoryReport(): Promise<void> {
   const header = Buffer.alloc(4);
   header.writeUInt32BE(MiB);
   const dripOps: [string, OperatorFunction<Buffer, Buffer>, number, (i: number) => number][] = [
-    ['lines', lines({ maxLength: MiB }), MiB + 1, (i) => (i === MiB ? 0x0a : 0x61)],
+    ['lines', decodeLines({ maxLength: MiB }), MiB + 1, (i) => (i === MiB ? 0x0a : 0x61)],
     [
       'lengthField',
-      lengthField({ lengthFieldLength: 4, initialBytesToStrip: 4, maxFrameLength: MiB + 4 }),
+      decodeLengthField({ lengthFieldLength: 4, initialBytesToStrip: 4, maxFrameLength: MiB + 4 }),
       MiB + 4,
       (i) => (i < 4 ? header[i] : 0x61),
     ],
@@ -422,7 +422,7 @@ export async function main(argv: string[]): Promise<void> {
         if (c.name === 'lines') {
           const asText = (src: Observable<Buffer>) =>
             src.pipe(
-              lines({ maxLength: size }),
+              decodeLines({ maxLength: size }),
               map((line) => line.toString('utf8')),
             );
           const [rxText, s2] = await measurePair(

@@ -3,12 +3,12 @@ import * as net from 'net';
 import { Readable } from 'stream';
 import type { Observable } from 'rxjs';
 import split2 from 'split2';
-import { listen } from '../lib/server';
-import { fromReadable } from '../lib/streams';
-import { lines } from '../lib/operators/lines';
-import { lengthField } from '../lib/operators/lengthField';
-import { sendTo } from '../lib/operators/sendTo';
-import { serveEach } from '../lib/operators/serveEach';
+import { listen } from '../lib/core/listen';
+import { fromReadable } from '../lib/core/streams';
+import { decodeLines } from '../lib/framing/lines/decodeLines';
+import { decodeLengthField } from '../lib/framing/lengthField/decodeLengthField';
+import { sendTo } from '../lib/core/sendTo';
+import { serveEach } from '../lib/core/serveEach';
 import type { Connection } from '../lib/types';
 import { MAX_FRAME, makePattern, type Framing } from './protocol';
 
@@ -18,7 +18,7 @@ import { MAX_FRAME, makePattern, type Framing } from './protocol';
  * - `plain`: a hand-written splitter, one `write()` per message;
  * - `plain-cork`: the same splitter with the writes of one input chunk between `cork()` and `uncork()`;
  * - `split2`: `socket.pipe(split2())`, each line written back with `line + '\n'` (lines only);
- * - `rxnet`: `listen` + `lines()`/`lengthField()` + `sendTo` (or `fromReadable` + `sendTo` for source).
+ * - `rxnet`: `listen` + `decodeLines()`/`decodeLengthField()` + `sendTo` (or `fromReadable` + `sendTo` for source).
  */
 export type ServerKind = 'pipe' | 'plain' | 'plain-cork' | 'split2' | 'rxnet';
 
@@ -160,9 +160,9 @@ function startRxnet(options: ServerOptions): Promise<RunningServer> {
   // Operators are values: made once, applied to every connection.
   const framing =
     workload === 'lines'
-      ? lines({ maxLength: MAX_FRAME, includeDelimiter: true })
+      ? decodeLines({ maxLength: MAX_FRAME, includeDelimiter: true })
       : workload === 'length'
-        ? lengthField({ maxFrameLength: MAX_FRAME, lengthFieldLength: 4 })
+        ? decodeLengthField({ maxFrameLength: MAX_FRAME, lengthFieldLength: 4 })
         : undefined;
   const handle = (conn: Connection): Observable<never> => {
     if (workload === 'source') {

@@ -14,7 +14,7 @@ import {
   tap,
 } from 'rxjs';
 import type { Readable } from 'stream';
-import { connect, fromReadable, lines, sendTo } from '../lib';
+import { connect, fromReadable, decodeLines, sendTo } from '../lib';
 import { DEFAULT_CHAT_PORT } from './chat';
 import { consoleLog, demoArgs, stopOnSignal } from './support';
 import type { Log } from './support';
@@ -46,7 +46,7 @@ export function chatClient(options: ChatClientOptions): Observable<never> {
       const outbound = concat(
         options.nick ? of(`/nick ${options.nick}`) : EMPTY,
         source.data$.pipe(
-          lines(),
+          decodeLines(),
           map((line) => line.toString('utf8')),
         ),
       ).pipe(
@@ -55,7 +55,7 @@ export function chatClient(options: ChatClientOptions): Observable<never> {
         sendTo(conn, { pauseSource: source }),
       );
       const inbound = conn.data$.pipe(
-        lines(),
+        decodeLines(),
         tap((line) => log(line.toString('utf8'))),
         // The server has ended its side: stop reading input, so the sink ends ours after what is queued.
         finalize(() => serverDone.next()),

@@ -6,7 +6,7 @@ import {
   Hub,
   IdleTimeoutError,
   idleTimeout,
-  lines,
+  decodeLines,
   listen,
   redisBackplane,
   serveEach,
@@ -164,7 +164,7 @@ export function chatServer(options: ChatServerOptions): Observable<never> {
         hub.broadcast(line(`* ${nick} joined`), conn.id);
         return conn.data$.pipe(
           wiretap(conn, 'in', { enabled: options.wiretap }),
-          lines({ maxLength }),
+          decodeLines({ maxLength }),
           meter.countFramesIn(),
           idleTimeout(idle, { scheduler: options.scheduler }),
           map((bytes) => bytes.toString('utf8').trim()),

@@ -1,6 +1,6 @@
-// A line protocol with lines() and text decoding: numbers each line and answers it; a line over the limit ends that connection.
+// A line protocol with decodeLines() and text decoding: numbers each line and answers it; a line over the limit ends that connection.
 import { EMPTY, Observable, catchError, concatWith, defer, ignoreElements, map, of, tap, throwError } from 'rxjs';
-import { FrameTooLongError, encodeLines, lines, listen, sendTo, serveEach } from '../lib';
+import { FrameTooLongError, encodeLines, decodeLines, listen, sendTo, serveEach } from '../lib';
 import type { BoundAddress, Connection } from '../lib';
 import { Log, consoleLog, demoArgs, integerFlag, stopOnSignal } from './support';
 
@@ -52,7 +52,7 @@ export function lineServer(options: LineServerOptions): Observable<never> {
           ),
         );
         const replies = conn.data$.pipe(
-          lines({ maxLength: maxLine }),
+          decodeLines({ maxLength: maxLine }),
           map((line) => line.toString(encoding)),
           tap((text) => log(`${who} line ${++count}: ${text}`)),
           map((text) => `${count}: ${text}`),

@@ -7,12 +7,12 @@
  * @example
  * ```ts
  * import { catchError, EMPTY } from 'rxjs';
- * import { RxnetError, lines, type Connection } from 'rxnet';
+ * import { RxnetError, decodeLines, type Connection } from 'rxnet';
  *
  * declare const conn: Connection;
  * conn.data$
  *   .pipe(
- *     lines(),
+ *     decodeLines(),
  *     catchError((error) => {
  *       if (error instanceof RxnetError) console.warn(`connection ${conn.id}: ${error.code}`);
  *       return EMPTY;
@@ -169,10 +169,10 @@ export class QueueOverflowError extends RxnetError {
  *
  * @example
  * ```ts
- * import { InvalidArgumentError, lines } from 'rxnet';
+ * import { InvalidArgumentError, decodeLines } from 'rxnet';
  *
  * try {
- *   lines({ maxLength: -1 });
+ *   decodeLines({ maxLength: -1 });
  * } catch (error) {
  *   if (error instanceof InvalidArgumentError) console.error(error.argument, error.message); // maxLength ...
  * }
@@ -201,13 +201,13 @@ export class InvalidArgumentError extends RxnetError {
  * @example
  * ```ts
  * import { catchError, EMPTY } from 'rxjs';
- * import { FrameTooLongError, lines, listen, serveEach } from 'rxnet';
+ * import { FrameTooLongError, decodeLines, listen, serveEach } from 'rxnet';
  *
  * listen({ port: 3000 })
  *   .pipe(
  *     serveEach((conn) =>
  *       conn.data$.pipe(
- *         lines({ maxLength: 1024 }),
+ *         decodeLines({ maxLength: 1024 }),
  *         catchError((error) => {
  *           if (!(error instanceof FrameTooLongError)) throw error;
  *           conn.end(`line longer than ${error.limit} bytes\n`); // this client only; the server goes on
@@ -241,10 +241,10 @@ export class FrameTooLongError extends RxnetError {
  *
  * @example
  * ```ts
- * import { CorruptedFrameError, lengthField, type Connection } from 'rxnet';
+ * import { CorruptedFrameError, decodeLengthField, type Connection } from 'rxnet';
  *
  * declare const conn: Connection;
- * conn.data$.pipe(lengthField({ lengthFieldLength: 4, lengthAdjustment: -4, maxFrameLength: 65536 })).subscribe({
+ * conn.data$.pipe(decodeLengthField({ lengthFieldLength: 4, lengthAdjustment: -4, maxFrameLength: 65536 })).subscribe({
  *   error: (error) => {
  *     if (error instanceof CorruptedFrameError) conn.destroy(error); // out of sync: nothing after it can be trusted
  *   },
@@ -274,10 +274,10 @@ export class CorruptedFrameError extends RxnetError {
  * @example
  * ```ts
  * import { of } from 'rxjs';
- * import { TruncatedFrameError, fixedLength } from 'rxnet';
+ * import { TruncatedFrameError, decodeFixedLength } from 'rxnet';
  *
  * of(Buffer.from('abcdef')) // 6 bytes: one 4-byte frame and 2 left over
- *   .pipe(fixedLength(4))
+ *   .pipe(decodeFixedLength(4))
  *   .subscribe({ error: (error) => error instanceof TruncatedFrameError && console.log(error.buffered) }); // 2
  * ```
  */
@@ -319,29 +319,42 @@ export class TlsHandshakeError extends RxnetError {
 }
 
 /**
- * Checks that `value` is an integer in [min, max]; throws InvalidArgumentError otherwise.
+ * A hub member's queue was full under the `'disconnect'` policy; its connection is destroyed with
+ * this error, which the `disconnected-slow` and `leave` events carry. Code `ERR_SLOW_MEMBER`.
  *
- * @internal
- */
-export function checkInteger(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(name, `expected an integer in [${min}, ${max}], got ${String(value)}`);
-  }
-  return value;
-}
-
-/**
- * Checks a limit: an integer >= `min`, or `Infinity` for no limit; `fallback` when undefined.
+ * @example
+ * ```ts
+ * import { Hub, SlowMemberError } from 'rxnet';
  *
- * @internal
+ * declare const hub: Hub<string>;
+ * hub.events$.subscribe((e) => {
+ *   if (e.type === 'leave' && e.error instanceof SlowMemberError) {
+ *     console.warn(`member ${e.error.memberId} had ${e.error.highWaterMark} messages waiting`);
+ *   }
+ * });
+ * ```
  */
-export function checkLimit(name: string, value: unknown, fallback: number, min = 0): number {
-  if (value === undefined) return fallback;
-  if (value === Infinity) return value;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > Number.MAX_SAFE_INTEGER) {
-    throw new InvalidArgumentError(name, `expected an integer >= ${min} or Infinity, got ${String(value)}`);
+export class SlowMemberError extends RxnetError {
+  /** Raised for the member `memberId` of a hub whose `highWaterMark` (or `highWaterMarkBytes`) it reached. */
+  constructor(
+    /** The member's id: its connection's `id`. */
+    readonly memberId: number,
+    /** The hub's `highWaterMark`: the most messages that may wait for a member. */
+    readonly highWaterMark: number,
+    /** The hub's `highWaterMarkBytes`: the most bytes that may wait for a member. */
+    readonly highWaterMarkBytes: number = Infinity,
+    /** Messages that were waiting for the member. */
+    readonly queued: number = highWaterMark,
+    /** Bytes that were waiting for the member. */
+    readonly queuedBytes: number = 0,
+  ) {
+    super(
+      'ERR_SLOW_MEMBER',
+      queued >= highWaterMark
+        ? `member ${memberId} fell more than ${highWaterMark} message(s) behind`
+        : `member ${memberId} fell more than ${highWaterMarkBytes} byte(s) behind (${queuedBytes} in ${queued} message(s))`,
+    );
   }
-  return value;
 }
 
 /** Error codes of failures caused by the peer or the network, not by the application. */

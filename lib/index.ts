@@ -18,42 +18,74 @@ export {
   ProxyHeaderMissingError,
   ProxyHeaderTooLongError,
   ProxyProtocolTimeoutError,
+  SlowMemberError,
   isPeerFailure,
 } from './errors';
 // core
-export { SocketConnection } from './connection';
-export { listen } from './server';
-export type { ListenOptions, BoundAddress, ServerEvent } from './server';
-export { connect, backoff } from './client';
-export type { ConnectOptions, BackoffOptions } from './client';
-export { sendTo, sendStats } from './operators/sendTo';
-export type { SendOptions, SendStats, OverflowPolicy } from './operators/sendTo';
-export { serveEach } from './operators/serveEach';
-export type { ServeEachOptions } from './operators/serveEach';
-export { asDuplex, fromReadable } from './streams';
-export type { ReadableSource } from './streams';
-// framing
-export * from './operators/delimited';
-export * from './operators/lines';
-export * from './operators/lengthField';
-export * from './operators/fixedLength';
-export * from './operators/encodeDelimited';
-export * from './operators/encodeLines';
-export * from './operators/encodeLengthField';
-export * from './operators/encodeFixedLength';
-export * from './operators/decodeText';
-export * from './operators/decodeNdjson';
-export * from './operators/encodeNdjson';
-export * from './operators/decodeStruct';
-export * from './operators/encodeStruct';
-export * from './codec/struct';
-export type { Truncation } from './framing/Framer';
+export { SocketConnection } from './core/SocketConnection';
+export { listen } from './core/listen';
+export type { ListenOptions, BoundAddress, ServerEvent } from './core/listen';
+export { connect, backoff } from './core/connect';
+export type { ConnectOptions, BackoffOptions } from './core/connect';
+export { sendTo, sendStats } from './core/sendTo';
+export type { SendToOptions, SendOptions, SendStats, OverflowPolicy } from './core/sendTo';
+export { serveEach } from './core/serveEach';
+export type { ServeEachOptions } from './core/serveEach';
+export { asDuplex, fromReadable } from './core/streams';
+export type { ReadableSource } from './core/streams';
+// framing: each framer's decoder and encoder, and the way in for a framer of your own
+export { decodeLines, lines } from './framing/lines/decodeLines';
+export type { DecodeLinesOptions, LinesConfig } from './framing/lines/decodeLines';
+export { encodeLines } from './framing/lines/encodeLines';
+export type { EncodeLinesOptions, EncodeLinesConfig } from './framing/lines/encodeLines';
+export { decodeDelimited, delimited } from './framing/delimited/decodeDelimited';
+export type { DecodeDelimitedOptions, DelimitedConfig } from './framing/delimited/decodeDelimited';
+export { encodeDelimited } from './framing/delimited/encodeDelimited';
+export type { EncodeDelimitedOptions, EncodeDelimitedConfig } from './framing/delimited/encodeDelimited';
+export { decodeLengthField, lengthField } from './framing/lengthField/decodeLengthField';
+export type { DecodeLengthFieldOptions, LengthFieldConfig } from './framing/lengthField/decodeLengthField';
+export { encodeLengthField } from './framing/lengthField/encodeLengthField';
+export type { EncodeLengthFieldOptions, EncodeLengthFieldConfig } from './framing/lengthField/encodeLengthField';
+export { decodeFixedLength, fixedLength } from './framing/fixedLength/decodeFixedLength';
+export type { DecodeFixedLengthOptions, FixedLengthConfig } from './framing/fixedLength/decodeFixedLength';
+export { encodeFixedLength } from './framing/fixedLength/encodeFixedLength';
+export type { EncodeFixedLengthOptions, EncodeFixedLengthConfig } from './framing/fixedLength/encodeFixedLength';
+export { decodeFrames } from './framing/decodeFrames';
+export type { Framer, Truncation } from './framing/Framer';
+// codecs
+export { decodeText } from './codec/text/decodeText';
+export { decodeNdjson } from './codec/ndjson/decodeNdjson';
+export type { DecodeNdjsonOptions, DecodeNdjsonConfig, MalformedLinePolicy } from './codec/ndjson/decodeNdjson';
+export { encodeNdjson } from './codec/ndjson/encodeNdjson';
+export type { EncodeNdjsonOptions, EncodeNdjsonConfig } from './codec/ndjson/encodeNdjson';
+export { struct, char, bytes, arrayOf, padding } from './codec/struct/struct';
+export type {
+  ArrayField,
+  BigIntType,
+  BytesField,
+  CharField,
+  FieldLayout,
+  FieldType,
+  FieldValue,
+  NumberType,
+  PaddingField,
+  ScalarType,
+  StructCodec,
+  StructOptions,
+  StructValue,
+} from './codec/struct/struct';
+export { decodeStruct } from './codec/struct/decodeStruct';
+export type { DecodeStructOptions, DecodeStructConfig } from './codec/struct/decodeStruct';
+export { encodeStruct } from './codec/struct/encodeStruct';
 // time
-export * from './operators/idleTimeout';
-export * from './operators/idleWatch';
-export * from './operators/endOnIdle';
+export { idleTimeout } from './time/idleTimeout';
+export type { IdleTimeoutOptions, IdleTimeoutConfig } from './time/idleTimeout';
+export { idleWatch } from './time/idleWatch';
+export type { IdleEvent, IdleState, IdleWatchOptions, IdleWatchConfig } from './time/idleWatch';
+export { endOnIdle } from './time/endOnIdle';
+export type { EndOnIdleOptions, EndOnIdleConfig } from './time/endOnIdle';
 // many connections
-export { Hub, SlowMemberError } from './hub';
+export { Hub } from './hub/Hub';
 export type {
   HubEvent,
   HubEventType,
@@ -62,14 +94,14 @@ export type {
   HubOptions,
   JoinOptions,
   SlowMemberPolicy,
-} from './hub';
-export { connectionMetrics, serverMetrics } from './metrics';
-export type { ConnectionMetrics, ConnectionSnapshot, ServerMetrics, ServerSnapshot } from './metrics';
-export { WIRETAP_ENV, hexDump, wiretap } from './operators/wiretap';
-export type { WiretapConfig, WiretapDirection } from './operators/wiretap';
+} from './hub/Hub';
+export { connectionMetrics, serverMetrics } from './observe/metrics';
+export type { ConnectionMetrics, ConnectionSnapshot, ServerMetrics, ServerSnapshot } from './observe/metrics';
+export { WIRETAP_ENV, hexDump, wiretap } from './observe/wiretap';
+export type { WiretapOptions, WiretapConfig, WiretapDirection } from './observe/wiretap';
 // scale out
-export { acceptProxyProtocol, ProxiedConnection } from './proxyProtocol';
-export type { ProxyInfo, ProxyProtocolOptions } from './proxyProtocol';
+export { acceptProxyProtocol, ProxiedConnection } from './proxy/acceptProxyProtocol';
+export type { ProxyInfo, AcceptProxyProtocolOptions, ProxyProtocolOptions } from './proxy/acceptProxyProtocol';
 export {
   DEFAULT_PROXY_V2_MAX_LENGTH,
   PROXY_TLV,
@@ -78,17 +110,17 @@ export {
   PROXY_V2_MAX_LENGTH,
   PROXY_V2_SIGNATURE,
   ProxyProtocolDecoder,
-} from './framing/ProxyProtocolDecoder';
+} from './proxy/ProxyProtocolDecoder';
 export type {
   ProxyDecodeResult,
   ProxyEndpoint,
   ProxyHeader,
   ProxyProtocolDecoderOptions,
   ProxyTlv,
-} from './framing/ProxyProtocolDecoder';
-export { encodeProxyHeader } from './framing/encodeProxyHeader';
-export type { ProxyHeaderInit } from './framing/encodeProxyHeader';
-export { InProcessBus } from './backplane';
+} from './proxy/ProxyProtocolDecoder';
+export { encodeProxyHeader } from './proxy/encodeProxyHeader';
+export type { ProxyHeaderInit } from './proxy/encodeProxyHeader';
+export { InProcessBus } from './hub/backplane';
 export type {
   Backplane,
   BackplaneEvent,
@@ -96,6 +128,6 @@ export type {
   BackplaneMessage,
   BackplaneOptions,
   BackplaneOverflow,
-} from './backplane';
-export { redisBackplane } from './redisBackplane';
-export type { RedisBackplaneOptions } from './redisBackplane';
+} from './hub/backplane';
+export { redisBackplane } from './hub/redisBackplane';
+export type { RedisBackplaneOptions } from './hub/redisBackplane';

@@ -1,7 +1,7 @@
 // The byte queue every framer reads from: chunks consumed as views, small chunks merged so that memory follows the bytes.
 
 import { Buffer } from 'buffer';
-import { clearCut, noteCut } from '../internal/lastCut';
+import { clearCut, noteCut } from '../util/lastCut';
 
 const EMPTY = Buffer.alloc(0);
 const NO_MEMORY = EMPTY.buffer;

@@ -1,9 +1,5 @@
-// The pull interface every framer implements, and the option checks they share.
+// The pull interface every framer implements, the default frame limit and the truncation choices.
 import { Buffer } from 'buffer';
-import { InvalidArgumentError, checkLimit } from '../errors';
-
-/** Checks a length limit: an integer >= min, or `Infinity` for no limit (kept with every argument check). */
-export { checkLimit };
 
 /**
  * A synchronous, RxJS-free decoder: bytes go in with `push`, frames come out of `read` until it
@@ -21,7 +17,7 @@ export interface Framer<T> {
   clear(): void;
 }
 
-/** The frame length limit of `delimited`, `lines` and NDJSON when none is given: 64 KiB. */
+/** The frame length limit of `decodeDelimited`, `decodeLines` and NDJSON when none is given: 64 KiB. */
 export const DEFAULT_MAX_LENGTH = 64 * 1024;
 
 /**
@@ -32,50 +28,10 @@ export const DEFAULT_MAX_LENGTH = 64 * 1024;
  * @example
  * ```ts
  * import { of } from 'rxjs';
- * import { delimited, type Truncation } from 'rxnet';
+ * import { decodeDelimited, type Truncation } from 'rxnet';
  *
  * const keepTheRest: Truncation = 'emit';
- * of(Buffer.from('a;b;c')).pipe(delimited(';', { truncation: keepTheRest })).subscribe((f) => console.log(f.toString())); // a, b, c
+ * of(Buffer.from('a;b;c')).pipe(decodeDelimited(';', { truncation: keepTheRest })).subscribe((f) => console.log(f.toString())); // a, b, c
  * ```
  */
 export type Truncation = 'error' | 'emit' | 'discard';
-
-/** Checks a `truncation` option against the values a decoder accepts. */
-export function checkTruncation<T extends Truncation>(value: unknown, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (!(allowed as readonly unknown[]).includes(value)) {
-    throw new InvalidArgumentError('truncation', `expected one of ${allowed.join(', ')}, got ${String(value)}`);
-  }
-  return value as T;
-}
-
-/** Checks a `byteOrder` option. */
-export function checkByteOrder(value: unknown, fallback: 'BE' | 'LE'): 'BE' | 'LE' {
-  if (value === undefined) return fallback;
-  if (value !== 'BE' && value !== 'LE') {
-    throw new InvalidArgumentError('byteOrder', `expected 'BE' or 'LE', got ${String(value)}`);
-  }
-  return value;
-}
-
-/** Checks that an operator's options are an object (they may be left out, but not be `null` or a number). */
-export function checkOptions<T extends object>(value: T): T {
-  if (value === null || typeof value !== 'object') {
-    throw new InvalidArgumentError('config', `expected an options object, got ${String(value)}`);
-  }
-  return value;
-}
-
-/** Checks that a value is a boolean (or absent). */
-export function checkBoolean(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new InvalidArgumentError(name, `expected a boolean, got ${String(value)}`);
-  return value;
-}
-
-/** A Buffer for bytes given as a Buffer (as is), another Uint8Array (as a view) or a string (UTF-8). */
-export function toBuffer(value: Buffer | Uint8Array | string): Buffer {
-  if (Buffer.isBuffer(value)) return value;
-  if (typeof value === 'string') return Buffer.from(value, 'utf8');
-  return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-}

@@ -2,30 +2,31 @@
 import { Buffer } from 'buffer';
 import { Observable, asyncScheduler } from 'rxjs';
 import type { SchedulerLike, Subscription } from 'rxjs';
-import { nextConnectionId } from '../connection';
-import { ConnectionClosedError, WriteAfterEndError, checkInteger } from '../errors';
-import { EventHub } from '../internal/EventHub';
-import { ReadGate } from '../internal/ReadGate';
+import { nextConnectionId } from '../core/SocketConnection';
+import { ConnectionClosedError, WriteAfterEndError } from '../errors';
+import { EventHub } from '../util/EventHub';
+import { ReadGate } from '../util/ReadGate';
 import type { Chunk, Connection, ConnectionEvent } from '../types';
 import { MemoryWire } from './MemoryWire';
-import type { WireOptions, WireReader, WireWriter } from './MemoryWire';
+import type { MemoryWireOptions, WireReader, WireWriter } from './MemoryWire';
 import { connectionResetError } from './netErrors';
+import { checkInteger } from '../util/validate';
 
 /**
  * Options of {@link connectionPair}; the wire options apply to both directions.
  *
  * @example
  * ```ts
- * import { connectionPair, createTestScheduler, type PairOptions } from 'rxnet/testing';
+ * import { connectionPair, createTestScheduler, type ConnectionPairOptions } from 'rxnet/testing';
  *
  * createTestScheduler().run(() => {
  *   // Plain Node's half-close behaviour, TCP-like merging of what has arrived.
- *   const options: PairOptions = { allowHalfOpen: false, chunking: 'merge' };
+ *   const options: ConnectionPairOptions = { allowHalfOpen: false, chunking: 'merge' };
  *   const [client, server] = connectionPair(options);
  * });
  * ```
  */
-export interface PairOptions extends WireOptions {
+export interface ConnectionPairOptions extends MemoryWireOptions {
   /**
    * Scheduler of every delivery and timer; `asyncScheduler` by default, which is virtual time
    * inside `TestScheduler.run()` and real time outside it.
@@ -412,17 +413,17 @@ export class MemoryConnection implements Connection {
  * @throws InvalidArgumentError for a bad option.
  * @example
  * ```ts
- * import { lines, sendTo } from 'rxnet';
+ * import { decodeLines, sendTo } from 'rxnet';
  * import { asText, bytes, connectionPair, createTestScheduler } from 'rxnet/testing';
  *
  * createTestScheduler().run(({ cold, expectObservable }) => {
  *   const [client, server] = connectionPair({ chunking: 2 });
  *   cold('-a--b|', bytes({ a: 'hel', b: 'lo\n' })).pipe(sendTo(client)).subscribe();
- *   expectObservable(server.data$.pipe(lines(), asText())).toBe('----a|', { a: 'hello' });
+ *   expectObservable(server.data$.pipe(decodeLines(), asText())).toBe('----a|', { a: 'hello' });
  * });
  * ```
  */
-export function connectionPair(options: PairOptions = {}): [MemoryConnection, MemoryConnection] {
+export function connectionPair(options: ConnectionPairOptions = {}): [MemoryConnection, MemoryConnection] {
   const scheduler = options.scheduler ?? asyncScheduler;
   const allowHalfOpen = options.allowHalfOpen ?? true;
   const port = nextEphemeralPort();
@@ -432,7 +433,7 @@ export function connectionPair(options: PairOptions = {}): [MemoryConnection, Me
 /** @internal The pair with its ports: a's port is `aPort`, b's is `bPort`. */
 export function pairOf(
   scheduler: SchedulerLike,
-  wire: WireOptions,
+  wire: MemoryWireOptions,
   allowHalfOpen: boolean,
   aPort: number,
   bPort: number,
@@ -461,3 +462,6 @@ function toBuffer(chunk: Chunk): Buffer {
   if (Buffer.isBuffer(chunk)) return chunk;
   return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
+
+/** @deprecated The former name of {@link ConnectionPairOptions}, kept so that code written for 0.1 compiles. */
+export type PairOptions = ConnectionPairOptions;

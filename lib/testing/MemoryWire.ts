@@ -1,8 +1,9 @@
 // MemoryWire: one direction of an in-memory connection: the writer's buffer, latency, the reader's buffer, chunking.
 import { Buffer } from 'buffer';
 import type { SchedulerLike, Subscription } from 'rxjs';
-import { InvalidArgumentError, checkInteger } from '../errors';
+import { InvalidArgumentError } from '../errors';
 import { brokenPipeError, streamDestroyedError } from './netErrors';
+import { checkInteger } from '../util/validate';
 
 /**
  * How bytes that have arrived are cut into the chunks the reader's `data$` emits:
@@ -28,14 +29,14 @@ export type Chunking = 'writes' | 'merge' | number | ((bytes: Buffer) => readonl
  *
  * @example
  * ```ts
- * import { connectionPair, type WireOptions } from 'rxnet/testing';
+ * import { connectionPair, type MemoryWireOptions } from 'rxnet/testing';
  *
  * // A slow, congested link: 5 virtual ms, writes return false past 1 KiB, a 4 KiB receive buffer.
- * const slow: WireOptions = { latency: 5, highWaterMark: 1024, receiveBuffer: 4096 };
+ * const slow: MemoryWireOptions = { latency: 5, highWaterMark: 1024, receiveBuffer: 4096 };
  * const [client, server] = connectionPair(slow);
  * ```
  */
-export interface WireOptions {
+export interface MemoryWireOptions {
   /** Virtual ms between a `write()` and the bytes' arrival at the peer (default 0: the same frame). */
   readonly latency?: number;
   /** How arrived bytes are cut into chunks (default `'writes'`). */
@@ -140,7 +141,7 @@ export class MemoryWire {
   /** @internal Wires come with their connections: use `connectionPair()` and `conn.outbound`. */
   constructor(
     private readonly scheduler: SchedulerLike,
-    options: WireOptions = {},
+    options: MemoryWireOptions = {},
   ) {
     this.latencyMs = checkLatency(options.latency ?? 0);
     this.chunkingPolicy = checkChunking(options.chunking ?? 'writes');
@@ -465,3 +466,6 @@ function checkChunking(policy: Chunking): Chunking {
   checkInteger('chunking', policy, 1);
   return policy;
 }
+
+/** @deprecated The former name of {@link MemoryWireOptions}, kept so that code written for 0.1 compiles. */
+export type WireOptions = MemoryWireOptions;

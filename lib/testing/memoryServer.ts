@@ -1,12 +1,12 @@
 // memoryServer(): a listen-shaped Observable of in-memory connections, and the means to connect to it.
 import { Observable, asyncScheduler } from 'rxjs';
 import type { SchedulerLike, Subscriber } from 'rxjs';
-import { checkInteger } from '../errors';
 import type { Connection } from '../types';
 import { nextEphemeralPort, pairOf } from './MemoryConnection';
-import type { MemoryConnection, PairOptions } from './MemoryConnection';
-import type { WireOptions } from './MemoryWire';
+import type { MemoryConnection, ConnectionPairOptions } from './MemoryConnection';
+import type { MemoryWireOptions } from './MemoryWire';
 import { addressInUseError, connectionRefusedError } from './netErrors';
+import { checkInteger } from '../util/validate';
 
 /**
  * Options of {@link memoryServer}.
@@ -20,7 +20,7 @@ import { addressInUseError, connectionRefusedError } from './netErrors';
  * const server = memoryServer(options);
  * ```
  */
-export interface MemoryServerOptions extends PairOptions {
+export interface MemoryServerOptions extends ConnectionPairOptions {
   /** The port the server's side reports as `localPort` (default 1; nothing is bound). */
   readonly port?: number;
 }
@@ -40,11 +40,11 @@ export interface MemoryServerOptions extends PairOptions {
  *
  * @example
  * ```ts
- * import { lines } from 'rxnet';
+ * import { decodeLines } from 'rxnet';
  * import { memoryServer, type MemoryServer } from 'rxnet/testing';
  *
  * const server: MemoryServer = memoryServer();
- * server.listen().subscribe((conn) => conn.data$.pipe(lines()).subscribe((l) => console.log(l.toString())));
+ * server.listen().subscribe((conn) => conn.data$.pipe(decodeLines()).subscribe((l) => console.log(l.toString())));
  * server.connect().end('hello\n');
  * console.log(server.listening, server.connections.length); // true 1
  * ```
@@ -127,7 +127,7 @@ export class MemoryServer {
    * ```
    */
   connect(
-    wire: WireOptions & {
+    wire: MemoryWireOptions & {
       /** The client side's `allowHalfOpen` (default true); the server side keeps the server's. */
       readonly allowHalfOpen?: boolean;
     } = {},
@@ -165,13 +165,13 @@ export class MemoryServer {
  * @example
  * ```ts
  * import { map } from 'rxjs';
- * import { lines, sendTo, serveEach } from 'rxnet';
+ * import { decodeLines, sendTo, serveEach } from 'rxnet';
  * import { asText, createTestScheduler, memoryServer } from 'rxnet/testing';
  *
  * createTestScheduler().run(({ cold, expectObservable }) => {
  *   const server = memoryServer();
  *   server.listen()
- *     .pipe(serveEach((conn) => conn.data$.pipe(lines(), map((l) => `Sending: ${l}\n`), sendTo(conn))))
+ *     .pipe(serveEach((conn) => conn.data$.pipe(decodeLines(), map((l) => `Sending: ${l}\n`), sendTo(conn))))
  *     .subscribe();
  *   const client = server.connect();
  *   cold('-a|', { a: 'More Axes\n' }).pipe(sendTo(client)).subscribe();

@@ -1,7 +1,7 @@
 // Every demo server, run as a process, outlives six peers that reset and then serves a new client; a cluster replaces a killed worker.
 import { NodeChild, Peer, cTestData, exchange, pool, resetPeers, runReporting, transpileTree } from '../docs/peers';
 
-/** A line over every demo's line limit (and lines()'s default one). */
+/** A line over every demo's line limit (and decodeLines()'s default one). */
 const LONG_LINE = 'x'.repeat(70_000);
 
 const count = (output: string, pattern: RegExp) => output.match(pattern)?.length ?? 0;

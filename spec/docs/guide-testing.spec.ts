@@ -1,12 +1,12 @@
 // The example of docs/testing.md: a framed service tested in virtual time on the in-memory kit.
 import { catchError, map, of, throwError, type Observable } from 'rxjs';
-import { FrameTooLongError, encodeLengthField, lengthField, sendTo, serveEach, type Connection } from '../../lib';
+import { FrameTooLongError, encodeLengthField, decodeLengthField, sendTo, serveEach, type Connection } from '../../lib';
 import { asHex, asText, bytes, createTestScheduler, memoryServer } from '../../lib/testing';
 
 /** The service: [uint16 BE length][payload] frames in and out, each payload answered upper-cased. */
 function upperService(conn: Connection): Observable<never> {
   return conn.data$.pipe(
-    lengthField({ lengthFieldLength: 2, initialBytesToStrip: 2, maxFrameLength: 64 }),
+    decodeLengthField({ lengthFieldLength: 2, initialBytesToStrip: 2, maxFrameLength: 64 }),
     map((payload) => payload.toString('utf8').toUpperCase()),
     // A frame announced too long gets one last answer; sendTo then flushes it and ends this connection.
     catchError((error) =>
@@ -43,7 +43,10 @@ it('answers a frame announced too long, then ends that connection only', () => {
     cold('--c', values).subscribe((chunk) => good.write(chunk));
 
     const framesOf = (conn: Connection) =>
-      conn.data$.pipe(lengthField({ lengthFieldLength: 2, initialBytesToStrip: 2, maxFrameLength: 64 }), asText());
+      conn.data$.pipe(
+        decodeLengthField({ lengthFieldLength: 2, initialBytesToStrip: 2, maxFrameLength: 64 }),
+        asText(),
+      );
     expectObservable(framesOf(bad)).toBe('(x|)', { x: 'too long (max 64)' });
     expectObservable(framesOf(good)).toBe('--y', { y: 'ABC' });
   });

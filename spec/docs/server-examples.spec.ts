@@ -73,7 +73,7 @@ const frame = (payload: string) => {
   return Buffer.concat([header, Buffer.from(payload)]);
 };
 
-/** A line over `lines()`'s default limit (65536 bytes), and over every limit the examples set. */
+/** A line over `decodeLines()`'s default limit (65536 bytes), and over every limit the examples set. */
 const LONG_LINE = 'x'.repeat(70_000);
 
 /** The first that fits an example is its probe; an example none fits fails its test (add one). */

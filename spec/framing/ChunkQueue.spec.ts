@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { setFlagsFromString } from 'v8';
 import { runInNewContext } from 'vm';
 import { ChunkQueue, MERGE_BELOW } from '../../lib/framing/ChunkQueue';
-import { clearCut, lastCut } from '../../lib/internal/lastCut';
+import { clearCut, lastCut } from '../../lib/util/lastCut';
 import { overlaps, ownCopy, splitAt } from './helpers';
 
 setFlagsFromString('--expose-gc');
@@ -290,7 +290,7 @@ describe('ChunkQueue merging small chunks', () => {
       // The carried bytes and the dripped ones: an accumulator of its own memory.
       queue.skip(queue.length - 1);
       const memory = new WeakRef(queue.consume(1).buffer);
-      // As framerOperator does once the frames of a chunk are handed out.
+      // As decodeFrames does once the frames of a chunk are handed out.
       clearCut();
       return memory;
     })();

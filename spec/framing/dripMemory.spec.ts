@@ -16,15 +16,15 @@ const MAX_OLD_SPACE_MB = 64;
  */
 const CHILD = `
 const { Subject } = require('rxjs');
-const { lines } = require('./lib/operators/lines');
-const { lengthField } = require('./lib/operators/lengthField');
+const { decodeLines } = require('./lib/index');
+const { decodeLengthField } = require('./lib/index');
 const [which, size] = [process.argv[1], Number(process.argv[2])];
 const live = () => { gc(); const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
 const header = Buffer.alloc(4);
 header.writeUInt32BE(size);
 const op = which === 'lines'
-  ? () => lines({ maxLength: size })
-  : () => lengthField({ lengthFieldLength: 4, initialBytesToStrip: 4, maxFrameLength: size + 4 });
+  ? () => decodeLines({ maxLength: size })
+  : () => decodeLengthField({ lengthFieldLength: 4, initialBytesToStrip: 4, maxFrameLength: size + 4 });
 const total = which === 'lines' ? size + 1 : size + 4;
 const byteAt = which === 'lines' ? (i) => (i === size ? 0x0a : 0x61) : (i) => (i < 4 ? header[i] : 0x61);
 const connections = [new Subject(), new Subject()];

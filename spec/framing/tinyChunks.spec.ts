@@ -2,11 +2,11 @@
 import fc from 'fast-check';
 import { from, type OperatorFunction } from 'rxjs';
 import type { Truncation } from '../../lib/framing/Framer';
-import { lastCut } from '../../lib/internal/lastCut';
-import { delimited } from '../../lib/operators/delimited';
-import { fixedLength } from '../../lib/operators/fixedLength';
-import { lengthField } from '../../lib/operators/lengthField';
-import { lines } from '../../lib/operators/lines';
+import { lastCut } from '../../lib/util/lastCut';
+import { decodeDelimited } from '../../lib/framing/delimited/decodeDelimited';
+import { decodeFixedLength } from '../../lib/framing/fixedLength/decodeFixedLength';
+import { decodeLengthField } from '../../lib/framing/lengthField/decodeLengthField';
+import { decodeLines } from '../../lib/framing/lines/decodeLines';
 import { outcome, ownCopy, tinyChunkingsOf, type Run } from './helpers';
 
 /**
@@ -94,7 +94,12 @@ describe('framing over tiny chunks (one byte, empty, random, mixed with large on
         fc.boolean(),
         fc.boolean(),
         ({ bytes, chunks }, maxLength, truncation, includeDelimiter, copy) => {
-          expectSameAsOneChunk(() => lines({ maxLength, truncation, includeDelimiter, copy }), bytes, chunks, copy);
+          expectSameAsOneChunk(
+            () => decodeLines({ maxLength, truncation, includeDelimiter, copy }),
+            bytes,
+            chunks,
+            copy,
+          );
         },
       ),
       { numRuns: 150 },
@@ -112,7 +117,7 @@ describe('framing over tiny chunks (one byte, empty, random, mixed with large on
         fc.boolean(),
         ({ bytes, chunks }, delimiter, maxLength, truncation, includeDelimiter, copy) => {
           expectSameAsOneChunk(
-            () => delimited(delimiter, { maxLength, truncation, includeDelimiter, copy }),
+            () => decodeDelimited(delimiter, { maxLength, truncation, includeDelimiter, copy }),
             bytes,
             chunks,
             copy,
@@ -148,7 +153,7 @@ describe('framing over tiny chunks (one byte, empty, random, mixed with large on
         ({ bytes, chunks }, maxFrameLength, initialBytesToStrip, failFast, truncation, copy) => {
           expectSameAsOneChunk(
             () =>
-              lengthField({
+              decodeLengthField({
                 lengthFieldLength: 2,
                 maxFrameLength,
                 initialBytesToStrip,
@@ -175,7 +180,7 @@ describe('framing over tiny chunks (one byte, empty, random, mixed with large on
         truncations,
         fc.boolean(),
         ({ bytes, chunks }, frameLength, truncation, copy) => {
-          expectSameAsOneChunk(() => fixedLength(frameLength, { truncation, copy }), bytes, chunks, copy);
+          expectSameAsOneChunk(() => decodeFixedLength(frameLength, { truncation, copy }), bytes, chunks, copy);
         },
       ),
       { numRuns: 150 },

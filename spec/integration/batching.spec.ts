@@ -3,10 +3,10 @@ import * as net from 'net';
 import * as fc from 'fast-check';
 import { bufferCount, filter, firstValueFrom, lastValueFrom, mergeMap, of, take, tap, toArray } from 'rxjs';
 import type { MonoTypeOperatorFunction } from 'rxjs';
-import { SocketConnection } from '../../lib/connection';
+import { SocketConnection } from '../../lib/core/SocketConnection';
 import { ChunkQueue } from '../../lib/framing/ChunkQueue';
-import { lines } from '../../lib/operators/lines';
-import { sendTo } from '../../lib/operators/sendTo';
+import { decodeLines } from '../../lib/framing/lines/decodeLines';
+import { sendTo } from '../../lib/core/sendTo';
 import { closed, once, plainConnect, readAll } from '../support/net';
 
 interface Pair {
@@ -291,7 +291,7 @@ describe('same-tick write batching', () => {
   });
 
   /**
-   * Echoes the three lines of one chunk through `lines()`, `between` and sendTo, and checks that
+   * Echoes the three lines of one chunk through `decodeLines()`, `between` and sendTo, and checks that
    * what reached the socket is one write of the received chunk's own memory.
    */
   async function echoesAsOneView(between: MonoTypeOperatorFunction<Buffer>): Promise<void> {
@@ -300,7 +300,7 @@ describe('same-tick write batching', () => {
     const done = lastValueFrom(
       conn.data$.pipe(
         tap((chunk) => chunks.push(chunk)),
-        lines({ includeDelimiter: true }),
+        decodeLines({ includeDelimiter: true }),
         between,
         sendTo(conn, { end: false }),
       ),
@@ -439,7 +439,7 @@ describe('same-tick write batching', () => {
     const events: string[] = [];
     const flushed = conn.events$.pipe(filter((e) => e.type === 'written')).subscribe(() => events.push('written'));
     await lastValueFrom(
-      of(Buffer.from('one\ntwo\nthree\n')).pipe(lines({ includeDelimiter: true }), sendTo(conn, { end: false })),
+      of(Buffer.from('one\ntwo\nthree\n')).pipe(decodeLines({ includeDelimiter: true }), sendTo(conn, { end: false })),
       { defaultValue: undefined },
     ).then(() => events.push('complete'));
     flushed.unsubscribe();

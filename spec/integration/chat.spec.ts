@@ -8,7 +8,7 @@ import type { Subscription } from 'rxjs';
 import { chatClient } from '../../demos/chat-client';
 import { chatServer } from '../../demos/chat';
 import type { ChatServerOptions } from '../../demos/chat';
-import { serverMetrics } from '../../lib/metrics';
+import { serverMetrics } from '../../lib/observe/metrics';
 import { LineClient } from '../support/lineClient';
 import { expectTcpHandlesBackTo, tcpHandleCount } from '../support/net';
 

@@ -2,12 +2,12 @@
 import * as net from 'net';
 import { asyncScheduler, map, merge, of, take, tap } from 'rxjs';
 import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
-import { endOnIdle } from '../../lib/operators/endOnIdle';
-import { idleWatch } from '../../lib/operators/idleWatch';
-import { lines } from '../../lib/operators/lines';
-import { sendTo } from '../../lib/operators/sendTo';
-import { DEFAULT_CLOSE_TIMEOUT, listen } from '../../lib/server';
-import type { ListenOptions, ServerEvent } from '../../lib/server';
+import { endOnIdle } from '../../lib/time/endOnIdle';
+import { idleWatch } from '../../lib/time/idleWatch';
+import { decodeLines } from '../../lib/framing/lines/decodeLines';
+import { sendTo } from '../../lib/core/sendTo';
+import { DEFAULT_CLOSE_TIMEOUT, listen } from '../../lib/core/listen';
+import type { ListenOptions, ServerEvent } from '../../lib/core/listen';
 import type { Connection } from '../../lib/types';
 import { closed, once, plainConnect, startServer } from '../support/net';
 
@@ -32,7 +32,7 @@ async function disconnects(events: ServerEvent[], count: number): Promise<void> 
 /** Answers the first line with a goodbye and ends: our FIN goes out first. */
 const sayGoodbye = (conn: Connection) =>
   conn.data$.pipe(
-    lines(),
+    decodeLines(),
     take(1),
     map(() => 'goodbye\n'),
     sendTo(conn),
@@ -41,7 +41,7 @@ const sayGoodbye = (conn: Connection) =>
 /** Answers every line, and ends once the peer has ended: the peer's FIN comes first. */
 const answerUntilEnd = (conn: Connection) =>
   conn.data$.pipe(
-    lines(),
+    decodeLines(),
     map(() => 'ok\n'),
     sendTo(conn),
   );
@@ -61,7 +61,7 @@ describe('after our FIN', () => {
     const server = await startServer(
       (conn) =>
         merge(
-          conn.data$.pipe(lines(), sendTo(conn, { end: false })),
+          conn.data$.pipe(decodeLines(), sendTo(conn, { end: false })),
           conn.events$.pipe(idleWatch({ allIdle: 50 }), endOnIdle(conn, { goodbye: 'goodbye\n', closeTimeout: 0 })),
         ),
       { closeTimeout: 200, events: (e) => events.push(e) },

@@ -2,8 +2,8 @@
 import { createHash, randomBytes } from 'crypto';
 import * as net from 'net';
 import { EMPTY, Subject, defer, firstValueFrom, map, mergeMap, take, toArray } from 'rxjs';
-import { connect } from '../../lib/client';
-import { sendStats, sendTo } from '../../lib/operators/sendTo';
+import { connect } from '../../lib/core/connect';
+import { sendStats, sendTo } from '../../lib/core/sendTo';
 import type { Connection } from '../../lib/types';
 import { closed, once, plainConnect, readAll, startServer } from '../support/net';
 

@@ -17,9 +17,9 @@ import {
   throwError,
 } from 'rxjs';
 import { FrameTooLongError } from '../../lib/errors';
-import { lengthField } from '../../lib/operators/lengthField';
-import { lines } from '../../lib/operators/lines';
-import { sendTo } from '../../lib/operators/sendTo';
+import { decodeLengthField } from '../../lib/framing/lengthField/decodeLengthField';
+import { decodeLines } from '../../lib/framing/lines/decodeLines';
+import { sendTo } from '../../lib/core/sendTo';
 import type { Connection } from '../../lib/types';
 import { closed, plainConnect, startServer } from '../support/net';
 
@@ -40,7 +40,7 @@ function lineService(conn: Connection, heldBeforeError: number[]): Observable<ne
   );
   return conn.data$.pipe(
     tap((chunk) => (received += chunk.length)),
-    lines({ maxLength: MAX_LINE }),
+    decodeLines({ maxLength: MAX_LINE }),
     map((line) => `echo ${line.toString('utf8')}\n`),
     catchError((error: unknown) => {
       if (!(error instanceof FrameTooLongError)) return throwError(() => error);
@@ -169,7 +169,7 @@ describe('framing on a real socket', () => {
   it('refuses a frame whose length field announces too much as soon as the header arrives, before any body', async () => {
     const server = await startServer((conn) =>
       conn.data$.pipe(
-        lengthField({ maxFrameLength: 1024, lengthFieldLength: 4, initialBytesToStrip: 4 }),
+        decodeLengthField({ maxFrameLength: 1024, lengthFieldLength: 4, initialBytesToStrip: 4 }),
         map((frame) => Buffer.concat([Buffer.from('ok:'), frame])),
         catchError((error: unknown) =>
           error instanceof FrameTooLongError ? of(Buffer.from(`too long: ${error.length}`)) : throwError(() => error),

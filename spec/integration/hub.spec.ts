@@ -1,9 +1,10 @@
 // Hub over real loopback sockets: 50 members, one of which never reads, under each slow-member policy.
 import * as net from 'net';
 import { filter, firstValueFrom, lastValueFrom } from 'rxjs';
-import { Hub, SlowMemberError } from '../../lib/hub';
-import type { HubEvent, HubMember, SlowMemberPolicy } from '../../lib/hub';
-import { lines } from '../../lib/operators/lines';
+import { Hub } from '../../lib/hub/Hub';
+import { SlowMemberError } from '../../lib/errors';
+import type { HubEvent, HubMember, SlowMemberPolicy } from '../../lib/hub/Hub';
+import { decodeLines } from '../../lib/framing/lines/decodeLines';
 import { closed, expectTcpHandlesBackTo, plainConnect, startServer, tcpHandleCount } from '../support/net';
 
 const MEMBERS = 50;
@@ -84,7 +85,7 @@ async function run(
   const hub = new Hub<Buffer>({ highWaterMark: HIGH_WATER_MARK, overflow });
   const events: HubEvent[] = [];
   const eventsSub = hub.events$.subscribe((e) => events.push(e));
-  const server = await startServer((conn) => hub.join(conn, conn.data$.pipe(lines({ includeDelimiter: true }))));
+  const server = await startServer((conn) => hub.join(conn, conn.data$.pipe(decodeLines({ includeDelimiter: true }))));
   const readers: Reader[] = [];
   let stalledSocket: net.Socket | undefined;
   try {

@@ -1,10 +1,10 @@
 // Real loopback sockets: the idle watch and its goodbye policy end an idle connection and leave a busy one alone.
 import * as net from 'net';
 import { filter, finalize, ignoreElements, interval, merge, takeWhile, tap } from 'rxjs';
-import { endOnIdle } from '../../lib/operators/endOnIdle';
-import { idleWatch } from '../../lib/operators/idleWatch';
-import type { IdleEvent } from '../../lib/operators/idleWatch';
-import { sendTo } from '../../lib/operators/sendTo';
+import { endOnIdle } from '../../lib/time/endOnIdle';
+import { idleWatch } from '../../lib/time/idleWatch';
+import type { IdleEvent } from '../../lib/time/idleWatch';
+import { sendTo } from '../../lib/core/sendTo';
 import type { Connection } from '../../lib/types';
 import { closed, plainConnect, readAll, startServer } from '../support/net';
 

@@ -20,10 +20,10 @@ import {
   tap,
   toArray,
 } from 'rxjs';
-import { backoff, connect } from '../../lib/client';
+import { backoff, connect } from '../../lib/core/connect';
 import { ConnectTimeoutError, WriteAfterEndError } from '../../lib/errors';
-import { sendStats, sendTo } from '../../lib/operators/sendTo';
-import { listen } from '../../lib/server';
+import { sendStats, sendTo } from '../../lib/core/sendTo';
+import { listen } from '../../lib/core/listen';
 import type { Connection, ConnectionEvent } from '../../lib/types';
 import {
   closed,

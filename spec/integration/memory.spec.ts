@@ -3,10 +3,10 @@ import { spawn } from 'child_process';
 import * as net from 'net';
 import { setFlagsFromString } from 'v8';
 import { runInNewContext } from 'vm';
-import { listen } from '../../lib/server';
-import { lines } from '../../lib/operators/lines';
-import { sendTo } from '../../lib/operators/sendTo';
-import { serveEach } from '../../lib/operators/serveEach';
+import { listen } from '../../lib/core/listen';
+import { decodeLines } from '../../lib/framing/lines/decodeLines';
+import { sendTo } from '../../lib/core/sendTo';
+import { serveEach } from '../../lib/core/serveEach';
 import type { Connection } from '../../lib/types';
 
 setFlagsFromString('--expose-gc');
@@ -97,7 +97,11 @@ async function rxnetPerConnection(): Promise<number> {
       else if (event.type === 'disconnect') open.delete(event.connection);
     },
   })
-    .pipe(serveEach((conn) => conn.data$.pipe(lines({ includeDelimiter: true }), sendTo(conn, { pauseSource: conn }))))
+    .pipe(
+      serveEach((conn) =>
+        conn.data$.pipe(decodeLines({ includeDelimiter: true }), sendTo(conn, { pauseSource: conn })),
+      ),
+    )
     .subscribe();
   try {
     await until(() => port !== 0);

@@ -1,9 +1,9 @@
 // A real nginx stream proxy (proxy_protocol on) in front of two rxnet servers: each sees its clients' own addresses.
 import * as net from 'net';
 import { map, type Observable } from 'rxjs';
-import { lines } from '../../lib/operators/lines';
-import { sendTo } from '../../lib/operators/sendTo';
-import { ProxiedConnection } from '../../lib/proxyProtocol';
+import { decodeLines } from '../../lib/framing/lines/decodeLines';
+import { sendTo } from '../../lib/core/sendTo';
+import { ProxiedConnection } from '../../lib/proxy/acceptProxyProtocol';
 import type { Connection } from '../../lib/types';
 import { findNginx, freePort, hasIPv6Loopback, startNginx, type RunningNginx } from '../support/proxies';
 import { startServer, type Started } from '../support/net';
@@ -18,7 +18,7 @@ if (!nginx.found) console.warn(`nginx-proxy spec skipped: ${nginx.reason}`);
 function reportAs(name: string) {
   return (conn: Connection): Observable<unknown> =>
     conn.data$.pipe(
-      lines(),
+      decodeLines(),
       map((line) => {
         const proxied = conn instanceof ProxiedConnection ? conn : undefined;
         return `${JSON.stringify({

@@ -1,8 +1,8 @@
 // Pipelining peers on real sockets: every request of a burst is answered, with pauseSource holding reading meanwhile.
 import { map } from 'rxjs';
-import { lines } from '../../lib/operators/lines';
-import { sendStats, sendTo } from '../../lib/operators/sendTo';
-import type { SendStats } from '../../lib/operators/sendTo';
+import { decodeLines } from '../../lib/framing/lines/decodeLines';
+import { sendStats, sendTo } from '../../lib/core/sendTo';
+import type { SendStats } from '../../lib/core/sendTo';
 import type { Connection } from '../../lib/types';
 import { closed, plainConnect, startServer } from '../support/net';
 
@@ -10,7 +10,7 @@ import { closed, plainConnect, startServer } from '../support/net';
 function replyServer(reply: Buffer, stats: SendStats) {
   return startServer((conn: Connection) =>
     conn.data$.pipe(
-      lines(),
+      decodeLines(),
       map(() => reply),
       sendTo(conn, { pauseSource: conn, stats }),
     ),
@@ -68,7 +68,7 @@ describe('a pipelining peer', () => {
     const server = await startServer((conn: Connection) => {
       accepted = conn;
       return conn.data$.pipe(
-        lines(),
+        decodeLines(),
         map(() => value),
         sendTo(conn, { pauseSource: conn, stats }),
       );

@@ -3,10 +3,10 @@ import { spawn, type ChildProcess } from 'child_process';
 import * as net from 'net';
 import * as path from 'path';
 import { filter, firstValueFrom } from 'rxjs';
-import type { Backplane, BackplaneEvent } from '../../lib/backplane';
-import { Hub } from '../../lib/hub';
-import { lines } from '../../lib/operators/lines';
-import { redisBackplane } from '../../lib/redisBackplane';
+import type { Backplane, BackplaneEvent } from '../../lib/hub/backplane';
+import { Hub } from '../../lib/hub/Hub';
+import { decodeLines } from '../../lib/framing/lines/decodeLines';
+import { redisBackplane } from '../../lib/hub/redisBackplane';
 import { findRedisServer, freePort, startRedis, type RunningRedis } from '../support/proxies';
 import { startServer, type Started } from '../support/net';
 
@@ -108,7 +108,9 @@ describeWithRedis(`Redis backplane: hubs in three servers are one room [${SETUP}
         const connected = backplane.connected ? Promise.resolve() : event(backplane, 'connected');
         backplanes.push(backplane);
         const hub = new Hub<Buffer>({ backplane });
-        servers.push(await startServer((conn) => hub.join(conn, conn.data$.pipe(lines({ includeDelimiter: true })))));
+        servers.push(
+          await startServer((conn) => hub.join(conn, conn.data$.pipe(decodeLines({ includeDelimiter: true })))),
+        );
         await connected;
         const joined = firstValueFrom(hub.size$.pipe(filter((n) => n === CLIENTS_PER_SERVER)));
         for (let i = 0; i < CLIENTS_PER_SERVER; i++) {

@@ -1,11 +1,11 @@
 // Resetting peers on real sockets: a server written the plain way goes on, a client retries after a reset.
 import * as net from 'net';
 import { Observable, firstValueFrom, map, merge, mergeMap, retry, take, tap, toArray } from 'rxjs';
-import { connect } from '../../lib/client';
-import { endOnIdle } from '../../lib/operators/endOnIdle';
-import { idleWatch } from '../../lib/operators/idleWatch';
-import { lines } from '../../lib/operators/lines';
-import { sendTo } from '../../lib/operators/sendTo';
+import { connect } from '../../lib/core/connect';
+import { endOnIdle } from '../../lib/time/endOnIdle';
+import { idleWatch } from '../../lib/time/idleWatch';
+import { decodeLines } from '../../lib/framing/lines/decodeLines';
+import { sendTo } from '../../lib/core/sendTo';
 import type { Connection } from '../../lib/types';
 import { closed, once, plainConnect, readAll, startServer } from '../support/net';
 
@@ -35,7 +35,7 @@ const servers: [string, (conn: Connection) => Observable<unknown>][] = [
     'a line server: lines, map, sendTo with pauseSource',
     (conn) =>
       conn.data$.pipe(
-        lines(),
+        decodeLines(),
         map((line) => `Sending: ${line}\n`),
         sendTo(conn, { pauseSource: conn }),
       ),
@@ -45,7 +45,7 @@ const servers: [string, (conn: Connection) => Observable<unknown>][] = [
     (conn) =>
       merge(
         conn.data$.pipe(
-          lines(),
+          decodeLines(),
           map((line) => `Sending: ${line}\n`),
           sendTo(conn),
         ),

@@ -2,9 +2,9 @@
 import * as net from 'net';
 import { NEVER, ReplaySubject, Subject, VirtualTimeScheduler, firstValueFrom, ignoreElements, mergeMap } from 'rxjs';
 import { InvalidArgumentError } from '../../lib/errors';
-import { sendTo } from '../../lib/operators/sendTo';
-import { listen } from '../../lib/server';
-import type { ListenOptions, ServerEvent } from '../../lib/server';
+import { sendTo } from '../../lib/core/sendTo';
+import { listen } from '../../lib/core/listen';
+import type { ListenOptions, ServerEvent } from '../../lib/core/listen';
 import type { Connection } from '../../lib/types';
 import { closed, expectTcpHandlesBackTo, plainConnect, readAll, tcpHandleCount } from '../support/net';
 

@@ -1,6 +1,6 @@
 // listen({ tls }) hands Node a 10 s handshake deadline unless told otherwise (Node's own default is 120 s).
 import type * as tls from 'tls';
-import { listen } from '../../lib/server';
+import { listen } from '../../lib/core/listen';
 import { makeTestCerts } from '../support/certs';
 
 const mockCreated: tls.TlsOptions[] = [];

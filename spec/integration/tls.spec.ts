@@ -12,13 +12,13 @@ import {
   of,
   toArray,
 } from 'rxjs';
-import { connect } from '../../lib/client';
+import { connect } from '../../lib/core/connect';
 import { TlsHandshakeError } from '../../lib/errors';
-import { lengthField } from '../../lib/operators/lengthField';
-import { encodeLengthField } from '../../lib/operators/encodeLengthField';
-import { sendTo } from '../../lib/operators/sendTo';
-import { listen } from '../../lib/server';
-import type { ListenOptions, ServerEvent } from '../../lib/server';
+import { decodeLengthField } from '../../lib/framing/lengthField/decodeLengthField';
+import { encodeLengthField } from '../../lib/framing/lengthField/encodeLengthField';
+import { sendTo } from '../../lib/core/sendTo';
+import { listen } from '../../lib/core/listen';
+import type { ListenOptions, ServerEvent } from '../../lib/core/listen';
 import type { Connection } from '../../lib/types';
 import { makeTestCerts } from '../support/certs';
 import { closed, plainConnect } from '../support/net';
@@ -75,7 +75,7 @@ describe('TLS', () => {
   it('carries length-prefixed frames over TLS unchanged', async () => {
     const server = await tlsServer((conn) =>
       conn.data$.pipe(
-        lengthField({ lengthFieldLength: 4, initialBytesToStrip: 4, maxFrameLength: 1 << 20 }),
+        decodeLengthField({ lengthFieldLength: 4, initialBytesToStrip: 4, maxFrameLength: 1 << 20 }),
         encodeLengthField({ lengthFieldLength: 4 }),
         sendTo(conn),
       ),
@@ -89,7 +89,7 @@ describe('TLS', () => {
               .pipe(encodeLengthField({ lengthFieldLength: 4 }), sendTo(conn))
               .subscribe();
             return conn.data$.pipe(
-              lengthField({ lengthFieldLength: 4, initialBytesToStrip: 4, maxFrameLength: 1 << 20 }),
+              decodeLengthField({ lengthFieldLength: 4, initialBytesToStrip: 4, maxFrameLength: 1 << 20 }),
               toArray(),
             );
           }),

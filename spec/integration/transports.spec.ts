@@ -7,11 +7,11 @@ import { Readable, Writable } from 'stream';
 import { pipeline } from 'stream/promises';
 import { createGunzip, createGzip } from 'zlib';
 import { ReplaySubject, catchError, firstValueFrom, lastValueFrom, mergeMap, of, toArray } from 'rxjs';
-import { connect } from '../../lib/client';
-import { sendTo } from '../../lib/operators/sendTo';
-import { listen } from '../../lib/server';
-import type { ListenOptions } from '../../lib/server';
-import { asDuplex } from '../../lib/streams';
+import { connect } from '../../lib/core/connect';
+import { sendTo } from '../../lib/core/sendTo';
+import { listen } from '../../lib/core/listen';
+import type { ListenOptions } from '../../lib/core/listen';
+import { asDuplex } from '../../lib/core/streams';
 import type { Connection } from '../../lib/types';
 
 async function serve(options: Partial<ListenOptions>, handle: (c: Connection) => import('rxjs').Observable<unknown>) {

@@ -48,7 +48,7 @@ async function main() {
     connect({ host: '127.0.0.1', port: await port }).pipe(
       mergeMap((conn) => {
         conn.write('hello rxnet\\n');
-        return conn.data$.pipe(lines(), map(String), take(1), finalize(() => conn.end()));
+        return conn.data$.pipe(decodeLines(), map(String), take(1), finalize(() => conn.end()));
       }),
     ),
   );
@@ -60,7 +60,7 @@ async function main() {
 const ECHO_MJS = `
 import { createRequire } from 'node:module';
 import * as rxnet from 'rxnet';
-import { connect, lines, listen, sendTo } from 'rxnet';
+import { connect, decodeLines, listen, sendTo } from 'rxnet';
 import { connectionPair, memoryServer } from 'rxnet/testing';
 import { finalize, firstValueFrom, map, mergeMap, take } from 'rxjs';
 ${ECHO_BODY}
@@ -73,7 +73,7 @@ console.log(JSON.stringify({ reply, missing, count: Object.keys(required).length
 `;
 
 const ECHO_CJS = `
-const { connect, lines, listen, sendTo } = require('rxnet');
+const { connect, decodeLines, listen, sendTo } = require('rxnet');
 const { connectionPair, memoryServer } = require('rxnet/testing');
 const { finalize, firstValueFrom, map, mergeMap, take } = require('rxjs');
 ${ECHO_BODY}
@@ -83,15 +83,15 @@ main().then((reply) => console.log(JSON.stringify({ reply, missing: [], count: O
 
 // A typed program; compiled as ESM (.mts), as CommonJS (.cts) and under the legacy resolver (.ts).
 const TYPED = `
-import { FrameTooLongError, lengthField, lines, listen, sendTo, type Connection, type ListenOptions } from 'rxnet';
+import { FrameTooLongError, decodeLengthField, decodeLines, listen, sendTo, type Connection, type ListenOptions } from 'rxnet';
 import { createTestScheduler, memoryServer, type MemoryConnection } from 'rxnet/testing';
 import { map, mergeMap, type Observable } from 'rxjs';
 
 const echo = (conn: Connection): Observable<void> =>
-  conn.data$.pipe(lines({ maxLength: 1024 }), map((line) => \`\${line.toString()}\\n\`), sendTo(conn));
+  conn.data$.pipe(decodeLines({ maxLength: 1024 }), map((line) => \`\${line.toString()}\\n\`), sendTo(conn));
 const options: ListenOptions = { host: '127.0.0.1', port: 0 };
 export const server$: Observable<void> = listen(options).pipe(mergeMap(echo));
-export const frames = lengthField({ lengthFieldLength: 4, maxFrameLength: 65536 });
+export const frames = decodeLengthField({ lengthFieldLength: 4, maxFrameLength: 65536 });
 export const isTooLong = (error: unknown): boolean => error instanceof FrameTooLongError && error.code === 'ERR_FRAME_TOO_LONG';
 createTestScheduler().run(() => {
   const server = memoryServer();

@@ -1,9 +1,9 @@
 // A chat server process for multi-process specs: one Hub on a Redis backplane; prints "READY <port>" once it can relay, "SIZE <n>" as members come and go.
 import { filter, firstValueFrom } from 'rxjs';
-import { Hub } from '../../lib/hub';
-import { lines } from '../../lib/operators/lines';
-import { redisBackplane } from '../../lib/redisBackplane';
-import { listen } from '../../lib/server';
+import { Hub } from '../../lib/hub/Hub';
+import { decodeLines } from '../../lib/framing/lines/decodeLines';
+import { redisBackplane } from '../../lib/hub/redisBackplane';
+import { listen } from '../../lib/core/listen';
 
 const [url, channel, serverId] = process.argv.slice(2);
 const backplane = redisBackplane({ url, channel, serverId, backoff: { initialDelay: 20, maxDelay: 200 } });
@@ -18,7 +18,7 @@ const subscription = listen({
   listening: (address) => {
     void connected.then(() => process.stdout.write(`READY ${typeof address === 'string' ? address : address.port}\n`));
   },
-}).subscribe((conn) => hub.join(conn, conn.data$.pipe(lines({ includeDelimiter: true }))).subscribe());
+}).subscribe((conn) => hub.join(conn, conn.data$.pipe(decodeLines({ includeDelimiter: true }))).subscribe());
 
 // The spec ends us with SIGKILL (a crash) or SIGTERM (an orderly stop).
 process.once('SIGTERM', () => {

@@ -1,8 +1,8 @@
 // Test helpers for real loopback sockets: start a server on port 0, connect plain net clients.
 import * as net from 'net';
 import { Observable, Subscription, firstValueFrom, mergeMap, ReplaySubject } from 'rxjs';
-import { listen } from '../../lib/server';
-import type { ListenOptions } from '../../lib/server';
+import { listen } from '../../lib/core/listen';
+import type { ListenOptions } from '../../lib/core/listen';
 import type { Connection } from '../../lib/types';
 
 export interface Started {

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { asyncScheduler, firstValueFrom, map, toArray } from 'rxjs';
 import { ConnectionClosedError, InvalidArgumentError, WriteAfterEndError } from '../../lib/errors';
-import { lines } from '../../lib/operators/lines';
+import { decodeLines } from '../../lib/framing/lines/decodeLines';
 import { asText, bytes, comparable, connectionPair, createTestScheduler } from '../../lib/testing';
 import type { ConnectionEvent } from '../../lib/types';
 
@@ -348,9 +348,9 @@ describe('connectionPair', () => {
           const [client, server] = connectionPair({ chunking: cut, latency });
           writes.forEach((w, i) => at(i, () => client.write(w)));
           at(writes.length, () => client.end());
-          server.data$.pipe(lines(), asText(), toArray()).subscribe((l) => (got = l));
+          server.data$.pipe(decodeLines(), asText(), toArray()).subscribe((l) => (got = l));
         });
-        // lines() emits a last line without ending; an empty last piece is no line.
+        // decodeLines() emits a last line without ending; an empty last piece is no line.
         if (expected[expected.length - 1] === '') expected.pop();
         expect(got).toEqual(expected);
       }),

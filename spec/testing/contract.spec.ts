@@ -1,8 +1,8 @@
 // The same Connection behaviour checked on a real loopback pair and on an in-memory pair, so the kit stays faithful.
 import { ReplaySubject, Subscription, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
-import { connect } from '../../lib/client';
+import { connect } from '../../lib/core/connect';
 import { WriteAfterEndError } from '../../lib/errors';
-import { listen } from '../../lib/server';
+import { listen } from '../../lib/core/listen';
 import { connectionPair } from '../../lib/testing';
 import type { Connection, ConnectionEvent } from '../../lib/types';
 

@@ -1,8 +1,8 @@
 // memoryServer(): an app's server pipeline runs unchanged on it; connect, refuse, address in use, teardown.
 import { asyncScheduler, map, mergeMap } from 'rxjs';
 import type { Observable } from 'rxjs';
-import { lines } from '../../lib/operators/lines';
-import { sendTo } from '../../lib/operators/sendTo';
+import { decodeLines } from '../../lib/framing/lines/decodeLines';
+import { sendTo } from '../../lib/core/sendTo';
 import { asText, comparable, createTestScheduler, memoryServer } from '../../lib/testing';
 import type { Connection } from '../../lib/types';
 
@@ -14,7 +14,7 @@ const app = (conns$: Observable<Connection>) =>
   conns$.pipe(
     mergeMap((conn) =>
       conn.data$.pipe(
-        lines(),
+        decodeLines(),
         map((line) => `Sending: ${line}\n`),
         sendTo(conn),
       ),

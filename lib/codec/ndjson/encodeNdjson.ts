@@ -1,0 +1,66 @@
+// encodeNdjson(): values to newline-delimited JSON.
+import { Buffer } from 'buffer';
+import { map, type OperatorFunction } from 'rxjs';
+import { EncodeError, FrameTooLongError } from '../../errors';
+import { checkLimit } from '../../util/validate';
+
+/**
+ * Options of {@link encodeNdjson}.
+ *
+ * @example
+ * ```ts
+ * import { of } from 'rxjs';
+ * import { encodeNdjson, type EncodeNdjsonOptions } from 'rxnet';
+ *
+ * const config: EncodeNdjsonOptions = { maxLength: 64 * 1024 }; // what the peer's decodeNdjson accepts
+ * of({ op: 'ping' }).pipe(encodeNdjson(config)).subscribe(); // <{"op":"ping"}\n>
+ * ```
+ */
+export interface EncodeNdjsonOptions {
+  /** Longest line allowed, in bytes, `\n` not counted; longer is a `FrameTooLongError`. Default: no limit. */
+  readonly maxLength?: number;
+}
+
+/**
+ * Serializes each value as one line of JSON followed by `\n`: the encoder matching
+ * {@link decodeNdjson}. `JSON.stringify` never writes a raw newline, so every value is one line.
+ *
+ * ```
+ * source:  -{a:1}-'x'-|
+ * output:  -'{"a":1}\n'-'"x"\n'-|      (UTF-8 Buffers)
+ * ```
+ *
+ * Limits: a value `JSON.stringify` cannot serialize (undefined, a function, a symbol, a BigInt,
+ * a cycle) is an `EncodeError`; a line over `maxLength` bytes is a `FrameTooLongError`.
+ *
+ * End of stream: completes when the source completes.
+ *
+ * @example
+ * ```ts
+ * import { of } from 'rxjs';
+ * import { encodeNdjson } from 'rxnet';
+ *
+ * of({ type: 'hello' }).pipe(encodeNdjson()).subscribe((b) => process.stdout.write(b)); // {"type":"hello"}
+ * ```
+ */
+export function encodeNdjson(config: EncodeNdjsonOptions = {}): OperatorFunction<unknown, Buffer> {
+  const maxLength = checkLimit('maxLength', config.maxLength, Infinity);
+  return map((value: unknown) => {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(value);
+    } catch (cause) {
+      throw new EncodeError(`value is not serializable as JSON: ${(cause as Error).message}`);
+    }
+    if (json === undefined) throw new EncodeError(`${typeof value} is not serializable as JSON`);
+    const length = Buffer.byteLength(json, 'utf8');
+    if (length > maxLength) throw new FrameTooLongError(maxLength, length);
+    const out = Buffer.allocUnsafe(length + 1);
+    out.write(json, 0, 'utf8');
+    out[length] = 0x0a;
+    return out;
+  });
+}
+
+/** @deprecated The former name of {@link EncodeNdjsonOptions}, kept so that code written for 0.1 compiles. */
+export type EncodeNdjsonConfig = EncodeNdjsonOptions;

@@ -1,0 +1,67 @@
+// decodeStruct(): a byte stream of C structs to values.
+import { map, type OperatorFunction } from 'rxjs';
+import type { StructCodec } from './struct';
+import { InvalidArgumentError } from '../../errors';
+import { type Truncation } from '../../framing/Framer';
+import { decodeFixedLength } from '../../framing/fixedLength/decodeFixedLength';
+import { checkTruncation } from '../../util/validate';
+
+/**
+ * Options of {@link decodeStruct}.
+ *
+ * @example
+ * ```ts
+ * import { decodeStruct, struct, type Connection, type DecodeStructOptions } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * const Sample = struct({ channel: 'uint8', value: 'float32' });
+ * const lenient: DecodeStructOptions = { truncation: 'discard' }; // a half record at the end is dropped
+ * conn.data$.pipe(decodeStruct(Sample, lenient)).subscribe((s) => console.log(s.channel, s.value));
+ * ```
+ */
+export interface DecodeStructOptions {
+  /**
+   * Bytes left over (less than one struct) when the source completes: `'error'` (default) raises
+   * `TruncatedFrameError`, `'discard'` drops them.
+   */
+  readonly truncation?: Exclude<Truncation, 'emit'>;
+}
+
+/**
+ * Cuts a byte stream into `codec.size`-byte records and decodes each one with `codec`: the
+ * reactive way to read C structs a peer `send()`s back to back, whatever the chunking.
+ *
+ * ```
+ * decodeStruct(CTestData)                       (size 24)
+ * source:  -[10 bytes]-[30 bytes]-[8 bytes]-|
+ * output:  ------------{a,b,c}------{a,b,c}-|
+ * ```
+ *
+ * Limits: holds at most `codec.size - 1` bytes plus one chunk.
+ *
+ * End of stream: a partial struct follows `truncation`; then the output completes.
+ *
+ * @example
+ * ```ts
+ * import { struct, char, decodeStruct, type Connection } from 'rxnet';
+ *
+ * const CTestData = struct({ a: char(1), b: 'int32', c: char(15) });
+ * declare const connection: Connection;
+ * connection.data$.pipe(decodeStruct(CTestData)).subscribe(({ a, b, c }) => console.log(a, b, c));
+ * ```
+ */
+export function decodeStruct<T>(codec: StructCodec<T>, config: DecodeStructOptions = {}): OperatorFunction<Buffer, T> {
+  if (codec === null || typeof codec !== 'object' || codec.kind !== 'struct') {
+    throw new InvalidArgumentError('codec', 'expected a codec made by struct()');
+  }
+  const truncation = checkTruncation(config.truncation, ['error', 'discard'], 'error');
+  const frames = decodeFixedLength(codec.size, { truncation });
+  return (source) =>
+    source.pipe(
+      frames,
+      map((frame) => codec.decode(frame)),
+    );
+}
+
+/** @deprecated The former name of {@link DecodeStructOptions}, kept so that code written for 0.1 compiles. */
+export type DecodeStructConfig = DecodeStructOptions;

@@ -1,0 +1,269 @@
+// connect(): a cold Observable of one client connection; backoff(): a retry delay policy.
+import * as net from 'net';
+import * as tls from 'tls';
+import { Observable, asyncScheduler, timer, throwError } from 'rxjs';
+import type { SchedulerLike } from 'rxjs';
+import { SocketConnection } from './SocketConnection';
+import { ConnectTimeoutError, InvalidArgumentError, TlsHandshakeError } from '../errors';
+import { addListeners } from '../util/listeners';
+import type { Connection } from '../types';
+import { checkInteger } from '../util/validate';
+
+/**
+ * Options of {@link connect}. Give `port` (and optionally `host`) or `path`.
+ *
+ * @example
+ * ```ts
+ * import { connect, type ConnectOptions } from 'rxnet';
+ *
+ * const options: ConnectOptions = { host: 'db.internal', port: 5432, timeout: 3000, noDelay: true, keepAlive: true };
+ * connect(options).subscribe((conn) => console.log('connected from port', conn.localPort));
+ * ```
+ */
+export interface ConnectOptions {
+  /** TCP port to connect to, 1 to 65535; required unless `path` is given. */
+  port?: number;
+  /** Host name or address; Node's default (`localhost`) when omitted. */
+  host?: string;
+  /** Unix domain socket path instead of a TCP address. */
+  path?: string;
+  /** 4 or 6 to force an address family for `host`. */
+  family?: number;
+  /** Local address to connect from (one of this host's addresses); the operating system's choice when omitted. */
+  localAddress?: string;
+  /** Local port to connect from; an ephemeral port when omitted. */
+  localPort?: number;
+  /** Fail with ConnectTimeoutError when not connected within this many ms (runs on `scheduler`). */
+  timeout?: number;
+  /** Keep our write side open after the peer's FIN (default true). */
+  allowHalfOpen?: boolean;
+  /** Disable Nagle's algorithm from the start, as `setNoDelay(true)` (default false, Node's default). */
+  noDelay?: boolean;
+  /** Enable TCP keep-alive probes from the start, as `setKeepAlive(true, keepAliveInitialDelay)` (default false). */
+  keepAlive?: boolean;
+  /** With `keepAlive`: ms of idleness before the first probe (default 0: the operating system's setting). */
+  keepAliveInitialDelay?: number;
+  /** Scheduler for the connect timeout; `asyncScheduler` by default. */
+  scheduler?: SchedulerLike;
+  /**
+   * Connect over TLS with these `tls.connect` options (`ca`, `servername`, `cert`, `key`, ...).
+   * The connection is emitted after the handshake; a failed handshake is a TlsHandshakeError.
+   */
+  tls?: tls.ConnectionOptions;
+  /**
+   * Aborting it destroys the socket: before the connection is made the Observable errors with
+   * the signal's reason (an `AbortError` by default); afterwards it completes once closed.
+   */
+  signal?: AbortSignal;
+}
+
+/**
+ * Opens a client connection on subscribe, emits it once connected, and completes when it closes
+ * cleanly; it errors when connecting fails and when the connection fails after it was made.
+ *
+ * ```
+ * subscribe ──connecting──conn─────────────────close|
+ * refused   ──connecting──#  (ECONNREFUSED, with Node's `code`)
+ * timeout   ──connecting──── timeout ms ──#  (ConnectTimeoutError)
+ * reset     ──connecting──conn──────ECONNRESET──#  (conn.closeReason, after conn's own streams)
+ * ```
+ *
+ * Unsubscribing destroys the socket. A failure of the connection after it was emitted (the peer
+ * reset it; `destroy(error)`) shows on its own streams first, then errors this Observable at
+ * close with `conn.closeReason`, so `retry` reconnects after a failed connect and after a failed
+ * connection alike, whether or not the pipeline's sink ended quietly; `repeat` reconnects after a
+ * clean close.
+ *
+ * @example
+ * ```ts
+ * import { connect, backoff } from 'rxnet';
+ * import { retry, mergeMap } from 'rxjs';
+ *
+ * connect({ port: 8107, host: '127.0.0.1', timeout: 2000 })
+ *   .pipe(
+ *     retry({ count: 10, delay: backoff({ initialDelay: 100, maxDelay: 5000 }) }),
+ *     mergeMap((conn) => { conn.write('hello'); return conn.data$; }),
+ *   )
+ *   .subscribe((chunk) => console.log(chunk.toString()));
+ * ```
+ */
+export function connect(options: ConnectOptions): Observable<Connection> {
+  const { port, host, path, timeout } = options;
+  if (path === undefined) checkInteger('port', port, 1, 65535);
+  else if (typeof path !== 'string' || path.length === 0) {
+    throw new InvalidArgumentError('path', 'expected a non-empty string');
+  }
+  if (timeout !== undefined) checkInteger('timeout', timeout, 1);
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const allowHalfOpen = options.allowHalfOpen ?? true;
+  const target = path ?? `${host ?? 'localhost'}:${port}`;
+
+  return new Observable<Connection>((subscriber) => {
+    const tcp: net.NetConnectOpts =
+      path !== undefined
+        ? { path, allowHalfOpen }
+        : {
+            port: port!,
+            host,
+            family: options.family,
+            localAddress: options.localAddress,
+            localPort: options.localPort,
+            allowHalfOpen,
+            noDelay: options.noDelay,
+            keepAlive: options.keepAlive,
+            keepAliveInitialDelay: options.keepAliveInitialDelay,
+          };
+    const secure = options.tls !== undefined;
+    const socket = secure
+      ? tls.connect({
+          ...(tcp as tls.ConnectionOptions),
+          ...options.tls,
+          servername: options.tls?.servername ?? sni(host),
+        })
+      : net.connect(tcp);
+    // Wrap at once: the wrapper pauses the socket and owns its 'error' listener from the start.
+    const connection = new SocketConnection(socket);
+
+    let connected = false;
+    let tcpConnected = false;
+    const ready = () => {
+      connected = true;
+      timeoutAction?.unsubscribe();
+      subscriber.next(connection);
+    };
+    const removeListeners = addListeners(socket, {
+      connect: () => {
+        tcpConnected = true;
+        if (!secure) ready();
+      },
+      secureConnect: ready,
+      error: (error: Error) => {
+        // Before connect, a socket error is the connect failure; afterwards it is the connection's.
+        if (connected) return;
+        if (secure && tcpConnected) {
+          const reason = (error as NodeJS.ErrnoException).code ?? 'UNKNOWN';
+          subscriber.error(new TlsHandshakeError(reason, error));
+        } else subscriber.error(error);
+      },
+      close: () => {
+        // A connection that failed after it was made (the peer reset it) fails this Observable
+        // too, so `retry` reconnects; a clean close completes it, for `repeat`.
+        const reason = connection.closeReason;
+        if (connected && reason !== undefined) subscriber.error(reason);
+        else subscriber.complete();
+      },
+    });
+
+    const timeoutAction =
+      timeout === undefined
+        ? undefined
+        : scheduler.schedule(() => {
+            if (!connected) subscriber.error(new ConnectTimeoutError(timeout, target));
+          }, timeout);
+
+    const signal = options.signal;
+    const onAbort = () => {
+      if (!connected) subscriber.error(signal!.reason);
+      else connection.destroy();
+    };
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+
+    return () => {
+      signal?.removeEventListener('abort', onAbort);
+      timeoutAction?.unsubscribe();
+      removeListeners();
+      connection.destroy();
+    };
+  });
+}
+
+/** The SNI server name for `host`: none for an IP address, as Node requires. */
+function sni(host: string | undefined): string | undefined {
+  if (host === undefined) return 'localhost';
+  return net.isIP(host) === 0 ? host : undefined;
+}
+
+/**
+ * Options of {@link backoff}.
+ *
+ * @example
+ * ```ts
+ * import { retry } from 'rxjs';
+ * import { backoff, connect, type BackoffOptions } from 'rxnet';
+ *
+ * // Delays of 200, 400, 800, ... ms, at most 10 s, each drawn from its upper 20 %.
+ * const policy: BackoffOptions = { initialDelay: 200, factor: 2, maxDelay: 10_000, jitter: 0.2 };
+ * connect({ port: 8107 }).pipe(retry({ delay: backoff(policy) })).subscribe();
+ * ```
+ */
+export interface BackoffOptions {
+  /** Delay before the first retry, in ms (default 100). */
+  initialDelay?: number;
+  /** Upper bound of any delay, in ms (default 30 000). */
+  maxDelay?: number;
+  /** Growth per retry (default 2). */
+  factor?: number;
+  /**
+   * Fraction of each delay that is random (default 0.5): the delay is drawn uniformly from
+   * `[d * (1 - jitter), d]`. 0 gives exact exponential delays; 1 gives "full jitter".
+   */
+  jitter?: number;
+  /** Give up after this many retries with the last error (default: never). */
+  maxRetries?: number;
+  /** Random source in [0, 1), for tests. */
+  random?: () => number;
+  /** Scheduler of the delay timers; `asyncScheduler` by default (virtual time inside `TestScheduler.run`). */
+  scheduler?: SchedulerLike;
+}
+
+/**
+ * A delay policy for RxJS `retry({ delay })`: exponential, capped and jittered.
+ *
+ * ```
+ * retry 1: initialDelay    retry 2: initialDelay*factor    …    capped at maxDelay
+ * each delay d is drawn from [d*(1-jitter), d]
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { connect, backoff } from 'rxnet';
+ * import { retry } from 'rxjs';
+ *
+ * const conn$ = connect({ port: 8107, host: '127.0.0.1' }).pipe(
+ *   retry({ delay: backoff({ initialDelay: 50, maxDelay: 2000, maxRetries: 20 }) }),
+ * );
+ * ```
+ */
+export function backoff(options: BackoffOptions = {}): (error: unknown, retryCount: number) => Observable<number> {
+  const initialDelay = options.initialDelay ?? 100;
+  const maxDelay = options.maxDelay ?? 30_000;
+  const factor = options.factor ?? 2;
+  const jitter = options.jitter ?? 0.5;
+  checkInteger('initialDelay', initialDelay, 0);
+  checkInteger('maxDelay', maxDelay, initialDelay);
+  if (!(factor >= 1)) throw new InvalidArgumentError('factor', `expected a number >= 1, got ${factor}`);
+  if (!(jitter >= 0 && jitter <= 1))
+    throw new InvalidArgumentError('jitter', `expected a number in [0, 1], got ${jitter}`);
+  if (options.maxRetries !== undefined) checkInteger('maxRetries', options.maxRetries, 0);
+  const random = options.random ?? Math.random;
+  const scheduler = options.scheduler ?? asyncScheduler;
+
+  return (error: unknown, retryCount: number) => {
+    if (options.maxRetries !== undefined && retryCount > options.maxRetries) return throwError(() => error);
+    return timer(backoffDelay(retryCount, initialDelay, maxDelay, factor, jitter, random), scheduler);
+  };
+}
+
+/** The delay before retry number `retryCount` (1-based). */
+export function backoffDelay(
+  retryCount: number,
+  initialDelay: number,
+  maxDelay: number,
+  factor: number,
+  jitter: number,
+  random: () => number,
+): number {
+  const exponential = Math.min(maxDelay, initialDelay * Math.pow(factor, Math.max(0, retryCount - 1)));
+  return Math.round(exponential * (1 - jitter * random()));
+}

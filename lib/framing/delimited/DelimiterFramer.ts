@@ -1,0 +1,122 @@
+// Splits bytes at a delimiter (any byte sequence), with a limit checked before bytes pile up.
+import { FrameTooLongError, TruncatedFrameError } from '../../errors';
+import { ChunkQueue } from '../ChunkQueue';
+import type { Framer, Truncation } from '../Framer';
+
+const CR = 0x0d;
+
+/** The resolved settings of a {@link DelimiterFramer}. */
+export interface DelimiterFramerOptions {
+  /** The byte sequence ending each frame; not empty. */
+  readonly delimiter: Buffer;
+  /** Longest frame allowed, delimiter (and a stripped `\r`) not counted. */
+  readonly maxLength: number;
+  /** Whether frames keep their delimiter (and `\r`). */
+  readonly includeDelimiter: boolean;
+  /** What to do with bytes left without a delimiter at the end. */
+  readonly truncation: Truncation;
+  /** Lines mode: a `\r` right before the delimiter belongs to the delimiter. */
+  readonly stripCarriageReturn: boolean;
+  /** Hand out each frame as its own copy rather than a view of the chunk. Default false. */
+  readonly copy?: boolean;
+}
+
+/**
+ * Frames ended by a delimiter. The search resumes where the last one stopped (a delimiter split
+ * across chunks is still found) and a frame is cut out of its chunk without copying unless it
+ * spans chunks.
+ */
+export class DelimiterFramer implements Framer<Buffer> {
+  private readonly queue: ChunkQueue;
+  /** Position before which no delimiter can start. */
+  private searchFrom = 0;
+  private ended = false;
+
+  // The settings, copied into fields of this class so that the hot path reads them directly.
+  private readonly delimiter: Buffer;
+  /** The delimiter's byte when it is one byte long (the common, faster case), else -1. */
+  private readonly single: number;
+  private readonly maxLength: number;
+  private readonly stripCR: boolean;
+  private readonly includeDelimiter: boolean;
+  private readonly truncation: DelimiterFramerOptions['truncation'];
+
+  constructor(config: DelimiterFramerOptions) {
+    this.delimiter = config.delimiter;
+    this.single = config.delimiter.length === 1 ? config.delimiter[0] : -1;
+    this.maxLength = config.maxLength;
+    this.stripCR = config.stripCarriageReturn;
+    this.includeDelimiter = config.includeDelimiter;
+    this.truncation = config.truncation;
+    // Between reads at most maxLength bytes are held, plus what may be the start of a delimiter.
+    const pending = Math.max(config.delimiter.length - 1, config.stripCarriageReturn ? 1 : 0);
+    this.queue = new ChunkQueue({ maxHeld: config.maxLength + pending, copy: config.copy });
+  }
+
+  /** Bytes held. */
+  get buffered(): number {
+    return this.queue.length;
+  }
+
+  push(chunk: Buffer): void {
+    this.queue.push(chunk);
+  }
+
+  end(): void {
+    this.ended = true;
+  }
+
+  clear(): void {
+    this.queue.clear();
+    this.searchFrom = 0;
+  }
+
+  read(): Buffer | undefined {
+    const queue = this.queue;
+    const delimiter = this.delimiter;
+    const maxLength = this.maxLength;
+    const index =
+      this.single >= 0 ? queue.indexOfByte(this.single, this.searchFrom) : queue.indexOf(delimiter, this.searchFrom);
+    if (index < 0) {
+      const held = queue.length;
+      if (held === 0) return undefined;
+      if (this.ended) {
+        if (held > maxLength) throw new FrameTooLongError(maxLength, held);
+        return this.finish(held);
+      }
+      // A tail that could still be the start of a delimiter is not counted yet.
+      const known = this.stripCR ? held - (queue.lastByte() === CR ? 1 : 0) : held - (delimiter.length - 1);
+      if (known > maxLength) throw new FrameTooLongError(maxLength, known);
+      this.searchFrom = Math.max(this.searchFrom, held - delimiter.length + 1);
+      return undefined;
+    }
+    this.searchFrom = 0;
+    const includeDelimiter = this.includeDelimiter;
+    let length = index;
+    let delimiterLength = delimiter.length;
+    // A `\r` before the delimiter belongs to the delimiter: a frame that keeps the delimiter and is
+    // short enough either way has no need to look at it.
+    if (this.stripCR && index > 0 && !(includeDelimiter && index <= maxLength) && queue.byteAt(index - 1) === CR) {
+      length--;
+      delimiterLength++;
+    }
+    if (length > maxLength) throw new FrameTooLongError(maxLength, length);
+    if (includeDelimiter) return queue.extract(0, length + delimiterLength, 0);
+    return queue.extract(0, length, delimiterLength);
+  }
+
+  private finish(held: number): Buffer | undefined {
+    switch (this.truncation) {
+      case 'emit':
+        return this.queue.consume(held);
+      case 'discard':
+        this.queue.clear();
+        return undefined;
+      default:
+        throw new TruncatedFrameError(held);
+    }
+  }
+}
+
+/** @deprecated The former name of {@link DelimiterFramerOptions}, kept so that code written for 0.1 compiles. */
+export type DelimiterFramerConfig = DelimiterFramerOptions;

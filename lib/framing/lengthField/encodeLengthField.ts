@@ -1,0 +1,100 @@
+// encodeLengthField(): prefixes each frame with its length, as Netty's LengthFieldPrepender does.
+import { Buffer } from 'buffer';
+import { map, type OperatorFunction } from 'rxjs';
+import { EncodeError, FrameTooLongError, InvalidArgumentError } from '../../errors';
+import type { Chunk } from '../../types';
+import { checkBoolean, checkByteOrder, checkInteger } from '../../util/validate';
+import { toBuffer } from '../../util/toBuffer';
+
+/**
+ * Options of {@link encodeLengthField}: the parameters of Netty's `LengthFieldPrepender`, with
+ * the same names and defaults.
+ *
+ * @example
+ * ```ts
+ * import { encodeLengthField, decodeLengthField, type EncodeLengthFieldOptions } from 'rxnet';
+ *
+ * // [uint32 LE length, counting itself][payload], and the decoder that reads it back.
+ * const config: EncodeLengthFieldOptions = { lengthFieldLength: 4, byteOrder: 'LE', lengthIncludesLengthFieldLength: true };
+ * const encode = encodeLengthField(config);
+ * const decode = decodeLengthField({ lengthFieldLength: 4, byteOrder: 'LE', lengthAdjustment: -4, initialBytesToStrip: 4, maxFrameLength: 65536 });
+ * ```
+ */
+export interface EncodeLengthFieldOptions {
+  /** Size of the length field: 1, 2, 3, 4 or 8 bytes. Required. */
+  readonly lengthFieldLength: 1 | 2 | 3 | 4 | 8;
+  /** Byte order of the length field. Default `'BE'`. */
+  readonly byteOrder?: 'BE' | 'LE';
+  /** Whether the value written counts the length field itself. Default false. */
+  readonly lengthIncludesLengthFieldLength?: boolean;
+  /** Added to the value written (may be negative). Default 0. */
+  readonly lengthAdjustment?: number;
+}
+
+const CAPACITY: Record<number, number> = { 1: 0xff, 2: 0xffff, 3: 0xffffff, 4: 0xffffffff, 8: Number.MAX_SAFE_INTEGER };
+
+/**
+ * Prefixes each frame with a length field: the encoder matching {@link decodeLengthField}.
+ *
+ * ```
+ * frame written:  [ length field: payload length (+ lengthFieldLength if it counts itself) + lengthAdjustment ][ payload ]
+ *
+ * encodeLengthField({ lengthFieldLength: 2 }):
+ * source:  -'abc'--------''-------|
+ * output:  -[00 03 61 62 63]-[00 00]-|
+ * ```
+ *
+ * Decode with `decodeLengthField({ lengthFieldLength, initialBytesToStrip: lengthFieldLength,
+ * lengthAdjustment: -lengthAdjustment - (lengthIncludesLengthFieldLength ? lengthFieldLength : 0), maxFrameLength })`.
+ * Each output is one fresh Buffer holding header and payload (one copy, one socket write).
+ *
+ * Limits: a value that does not fit the field (over 255 for one byte, 65535 for two, ...) is a
+ * `FrameTooLongError` whose `limit` is the largest payload that fits; a negative value (with a
+ * negative `lengthAdjustment`) is an `EncodeError`.
+ *
+ * End of stream: completes when the source completes.
+ *
+ * @throws InvalidArgumentError at creation for a missing or bad option.
+ * @example
+ * ```ts
+ * import { of } from 'rxjs';
+ * import { encodeLengthField } from 'rxnet';
+ *
+ * // Netty: new LengthFieldPrepender(4)
+ * of('hi').pipe(encodeLengthField({ lengthFieldLength: 4 })).subscribe((b) => console.log(b)); // <00 00 00 02 68 69>
+ * ```
+ */
+export function encodeLengthField(config: EncodeLengthFieldOptions): OperatorFunction<Chunk, Buffer> {
+  if (config === null || typeof config !== 'object') {
+    throw new InvalidArgumentError('config', 'encodeLengthField needs { lengthFieldLength, ... }');
+  }
+  const fieldLength = config.lengthFieldLength;
+  if (![1, 2, 3, 4, 8].includes(fieldLength)) {
+    throw new InvalidArgumentError('lengthFieldLength', `expected 1, 2, 3, 4 or 8, got ${String(fieldLength)}`);
+  }
+  const littleEndian = checkByteOrder(config.byteOrder, 'BE') === 'LE';
+  const includes = checkBoolean('lengthIncludesLengthFieldLength', config.lengthIncludesLengthFieldLength, false);
+  const adjustment =
+    config.lengthAdjustment === undefined
+      ? 0
+      : checkInteger('lengthAdjustment', config.lengthAdjustment, Number.MIN_SAFE_INTEGER);
+  const extra = adjustment + (includes ? fieldLength : 0);
+  const capacity = CAPACITY[fieldLength];
+  return map((value: Chunk) => {
+    const payload = toBuffer(value);
+    const length = payload.length + extra;
+    if (length < 0) throw new EncodeError(`adjusted length ${length} of a ${payload.length}-byte frame is negative`);
+    if (length > capacity) throw new FrameTooLongError(capacity - extra, payload.length);
+    const out = Buffer.allocUnsafe(fieldLength + payload.length);
+    if (fieldLength === 8) {
+      if (littleEndian) out.writeBigUInt64LE(BigInt(length), 0);
+      else out.writeBigUInt64BE(BigInt(length), 0);
+    } else if (littleEndian) out.writeUIntLE(length, 0, fieldLength);
+    else out.writeUIntBE(length, 0, fieldLength);
+    payload.copy(out, fieldLength);
+    return out;
+  });
+}
+
+/** @deprecated The former name of {@link EncodeLengthFieldOptions}, kept so that code written for 0.1 compiles. */
+export type EncodeLengthFieldConfig = EncodeLengthFieldOptions;

@@ -1,0 +1,73 @@
+// encodeLines(): values to lines ended by \n (or \r\n).
+import { Buffer } from 'buffer';
+import { map, type OperatorFunction } from 'rxjs';
+import { EncodeError, FrameTooLongError, InvalidArgumentError } from '../../errors';
+import type { Chunk } from '../../types';
+import { checkLimit, checkOptions } from '../../util/validate';
+import { toBuffer } from '../../util/toBuffer';
+
+/**
+ * Options of {@link encodeLines}.
+ *
+ * @example
+ * ```ts
+ * import { from } from 'rxjs';
+ * import { encodeLines, type EncodeLinesOptions } from 'rxnet';
+ *
+ * // Telnet and SMTP want CRLF.
+ * const crlf: EncodeLinesOptions = { newline: '\r\n' };
+ * from(['HELO example.org', 'QUIT']).pipe(encodeLines(crlf)).subscribe();
+ * ```
+ */
+export interface EncodeLinesOptions {
+  /** The line ending written: `'\n'` (default) or `'\r\n'`. */
+  readonly newline?: '\n' | '\r\n';
+  /** Longest line allowed, ending not counted; longer is a `FrameTooLongError`. Default: no limit. */
+  readonly maxLength?: number;
+}
+
+/**
+ * Ends each value with a newline: the encoder matching {@link decodeLines}.
+ *
+ * ```
+ * source:  -a----'b c'---|        (strings as UTF-8, Buffers, Uint8Arrays)
+ * output:  -a\n--'b c\n'-|
+ * ```
+ *
+ * Limits: a value containing `\n`, or ending with `\r`, is an `EncodeError` (the peer's `decodeLines()`
+ * would split or shorten it); one over `maxLength` bytes is a `FrameTooLongError`.
+ *
+ * End of stream: completes when the source completes.
+ *
+ * @throws InvalidArgumentError at creation for a bad option.
+ * @example
+ * ```ts
+ * import { of } from 'rxjs';
+ * import { encodeLines, sendTo, type Connection } from 'rxnet';
+ *
+ * declare const connection: Connection;
+ * of('HELLO', 'BYE').pipe(encodeLines({ newline: '\r\n' }), sendTo(connection)).subscribe();
+ * ```
+ */
+export function encodeLines(config: EncodeLinesOptions = {}): OperatorFunction<Chunk, Buffer> {
+  const newline = checkOptions(config).newline ?? '\n';
+  if (newline !== '\n' && newline !== '\r\n') {
+    throw new InvalidArgumentError('newline', `expected '\\n' or '\\r\\n', got ${JSON.stringify(newline)}`);
+  }
+  const ending = Buffer.from(newline);
+  const maxLength = checkLimit('maxLength', config.maxLength, Infinity, 1);
+  return map((value: Chunk) => {
+    const line = toBuffer(value);
+    if (line.length > maxLength) throw new FrameTooLongError(maxLength, line.length);
+    const lf = line.indexOf(0x0a);
+    if (lf !== -1) throw new EncodeError(`a line must not contain \\n (found at byte ${lf})`);
+    if (line.length > 0 && line[line.length - 1] === 0x0d) throw new EncodeError('a line must not end with \\r');
+    const out = Buffer.allocUnsafe(line.length + ending.length);
+    line.copy(out, 0);
+    ending.copy(out, line.length);
+    return out;
+  });
+}
+
+/** @deprecated The former name of {@link EncodeLinesOptions}, kept so that code written for 0.1 compiles. */
+export type EncodeLinesConfig = EncodeLinesOptions;

@@ -1,0 +1,77 @@
+// DelimiterFramer without RxJS: the pull protocol, the bytes it holds, and the end of input.
+import fc from 'fast-check';
+import { FrameTooLongError } from '../../../lib/errors';
+import { DelimiterFramer, type DelimiterFramerOptions } from '../../../lib/framing/delimited/DelimiterFramer';
+import { byteByByte, runFramer, texts } from '../helpers';
+
+const config = (over: Partial<DelimiterFramerOptions> = {}): DelimiterFramerOptions => ({
+  delimiter: Buffer.from('\r\n'),
+  maxLength: 8,
+  includeDelimiter: false,
+  truncation: 'error',
+  stripCarriageReturn: false,
+  ...over,
+});
+
+describe('DelimiterFramer', () => {
+  it('returns undefined while a frame is incomplete and the frame once its delimiter arrives', () => {
+    const framer = new DelimiterFramer(config());
+    framer.push(Buffer.from('ab\r'));
+    expect(framer.read()).toBeUndefined();
+    framer.push(Buffer.from('\ncd'));
+    expect(framer.read()?.toString()).toBe('ab');
+    expect(framer.read()).toBeUndefined();
+    expect(framer.buffered).toBe(2);
+  });
+
+  it('never holds more than maxLength + delimiter length - 1 bytes plus the last chunk', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 30 }),
+        fc.integer({ min: 0, max: 16 }),
+        (sizes, maxLength) => {
+          const framer = new DelimiterFramer(config({ maxLength }));
+          for (const size of sizes) {
+            framer.push(Buffer.alloc(size, 0x61));
+            try {
+              while (framer.read() !== undefined);
+            } catch (error) {
+              expect(error).toBeInstanceOf(FrameTooLongError);
+              return;
+            }
+            expect(framer.buffered).toBeLessThanOrEqual(maxLength + 1);
+          }
+        },
+      ),
+    );
+  });
+
+  it('hands out the leftover after end() as its truncation option says', () => {
+    expect(
+      texts(runFramer(new DelimiterFramer(config({ truncation: 'emit' })), [Buffer.from('a\r\nb')]).values),
+    ).toEqual(['a', 'b']);
+    expect(
+      texts(runFramer(new DelimiterFramer(config({ truncation: 'discard' })), [Buffer.from('a\r\nb')]).values),
+    ).toEqual(['a']);
+    expect(runFramer(new DelimiterFramer(config()), [Buffer.from('a\r\nb')]).error).toMatchObject({
+      name: 'TruncatedFrameError',
+      buffered: 1,
+    });
+  });
+
+  it('finds a delimiter that arrives one byte per chunk, with empty chunks between', () => {
+    expect(texts(runFramer(new DelimiterFramer(config()), byteByByte(Buffer.from('one\r\ntwo\r\n'))).values)).toEqual([
+      'one',
+      'two',
+    ]);
+  });
+
+  it('holds nothing after clear()', () => {
+    const framer = new DelimiterFramer(config());
+    framer.push(Buffer.from('abc'));
+    framer.clear();
+    expect(framer.buffered).toBe(0);
+    framer.push(Buffer.from('\r\n'));
+    expect(framer.read()?.length).toBe(0);
+  });
+});

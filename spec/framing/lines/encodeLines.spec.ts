@@ -1,0 +1,49 @@
+// encodeLines(): values as lines, and the values it refuses.
+import type { OperatorFunction } from 'rxjs';
+import { EncodeError, FrameTooLongError, InvalidArgumentError } from '../../../lib/errors';
+import { encodeLines } from '../../../lib/framing/lines/encodeLines';
+import { bufferValues, hex, marbles, run } from '../helpers';
+import { behavesAsOperator } from '../../support/operatorContract';
+
+const enc = <I>(op: OperatorFunction<I, Buffer>, values: I[]) => run(op as never, values as never);
+
+describe('encodeLines', () => {
+  behavesAsOperator(() => encodeLines(), 'a');
+
+  it('ends each value with \\n, or \\r\\n when asked', () => {
+    expect(hex(enc(encodeLines(), ['a', '']).values as Buffer[])).toEqual(['610a', '0a']);
+    expect(hex(enc(encodeLines({ newline: '\r\n' }), ['a']).values as Buffer[])).toEqual(['610d0a']);
+  });
+
+  it('refuses a value containing \\n or ending with \\r with EncodeError', () => {
+    expect(enc(encodeLines(), ['a\nb']).error).toBeInstanceOf(EncodeError);
+    expect(enc(encodeLines(), ['a\r']).error).toBeInstanceOf(EncodeError);
+  });
+
+  it('refuses a line over maxLength and a bad newline option', () => {
+    expect(enc(encodeLines({ maxLength: 1 }), ['ab']).error).toBeInstanceOf(FrameTooLongError);
+    expect(() => encodeLines({ newline: '\r' as never })).toThrow(InvalidArgumentError);
+    expect(() => encodeLines({ maxLength: 0 })).toThrow(expect.objectContaining({ argument: 'maxLength' }));
+    expect(() => encodeLines(null as never)).toThrow(expect.objectContaining({ argument: 'config' }));
+    expect(() => encodeLines({ maxLength: Infinity })).not.toThrow();
+  });
+
+  it('emits in order and completes with the source, in marbles', () => {
+    marbles().run(({ cold, expectObservable }) => {
+      const v = bufferValues({ x: 'a\n', y: 'b\n' });
+      expectObservable(cold('-a-b-|', { a: 'a', b: 'b' }).pipe(encodeLines())).toBe('-x-y-|', v);
+    });
+  });
+
+  it('errors at the first value it cannot encode, in marbles', () => {
+    marbles().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-a-b-a-|', { a: 'a', b: 'b\n' });
+      expectObservable(source.pipe(encodeLines())).toBe(
+        '-x-#',
+        bufferValues({ x: 'a\n' }),
+        new EncodeError('a line must not contain \\n (found at byte 1)'),
+      );
+      expectSubscriptions(source.subscriptions).toBe('^--!');
+    });
+  });
+});
