@@ -11,7 +11,7 @@ const DISTINCT = 61;
  * pattern twice so any run of up to `count` consecutive messages is one contiguous view (the load
  * generator writes a batch with one `write()` and no copy, and verifies with one `compare()`).
  *
- * - `decodeLines`: `size - 1` printable ASCII bytes then `\n` (never `\r` or `\n` inside, and valid UTF-8,
+ * - `lines`: `size - 1` printable ASCII bytes then `\n` (never `\r` or `\n` inside, and valid UTF-8,
  *   so split2's string round trip is exact);
  * - `length`: `[uint32 BE size - 4][size - 4 bytes]`;
  * - `bulk`: arbitrary bytes, `size` per write.
