@@ -45,7 +45,7 @@ flags
                     --slow-bytes 128 MiB --slow-rate 100e6 --quiet-wait 0
   --no-save         do not write bench/results/*.json
   --default-malloc  run the echo, lines and length servers with glibc's own heap trimming rule
-                    instead of MALLOC_TRIM_THRESHOLD_=64 MiB (see README: fixed so that page
+                    instead of MALLOC_TRIM_THRESHOLD_=64 MiB (see docs/performance.md: fixed so that page
                     faults do not decide runs); conns and slow always use glibc's rule
   --pin             run every server on CPU 0 and every load generator on CPU 1 (taskset), so the two
                     do not migrate between cores or take turns on one
@@ -339,7 +339,7 @@ interface ServerCost {
   interference: number | undefined;
   /**
    * The server's minor page faults per message in the window: mostly the kernel copying into read
-   * buffers on pages the C allocator had handed back to the system (see README).
+   * buffers on pages the C allocator had handed back to the system (see docs/performance.md).
    */
   serverFaultsPerMsg: number | undefined;
   /** The server process the run was made on (each echo run has its own, see echoWorkload). */
@@ -532,7 +532,7 @@ const RETRY_QUIET_WAIT_MS = 10_000;
  * glibc hands the top of its heap back to the system only past this many free bytes. Left to its
  * own rule (128 KiB at first, raised when a large mapped block is freed), some processes hand back
  * and fault in again the pages their read buffers churn through, for their whole life, and spend
- * up to 65% more CPU per message; which ones is chance (see README). 64 MiB is the most glibc's
+ * up to 65% more CPU per message; which ones is chance (see docs/performance.md). 64 MiB is the most glibc's
  * own rule can raise it to on 64-bit. Memory workloads (conns, slow) keep glibc's rule.
  */
 const ECHO_SERVER_ENV = { MALLOC_TRIM_THRESHOLD_: String(64 * 1024 * 1024) };

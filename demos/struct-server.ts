@@ -1,6 +1,6 @@
 // Reactive twin of the seed's binary parsing (003): reads `struct CTestData { char a; int b; char c[15]; }` from clients, on 8000.
 import { EMPTY, Observable, catchError, ignoreElements, tap, throwError } from 'rxjs';
-import { TruncatedFrameError, char, decodeStruct, listen, sendTo, serveEach, struct } from '../lib';
+import { TruncatedFrameError, decodeStruct, field, listen, sendTo, serveEach, struct } from '../lib';
 import type { BoundAddress, Connection } from '../lib';
 import { Log, consoleLog, demoArgs, stopOnSignal } from './support';
 
@@ -10,7 +10,7 @@ import { Log, consoleLog, demoArgs, stopOnSignal } from './support';
  * bytes in all. The seed's own parser sliced `a` as four bytes, read `b` with `readUInt8()` (its
  * low byte only) and `c` as sixteen.
  */
-export const CTestData = struct({ a: char(1), b: 'int32', c: char(15) }, { byteOrder: 'LE' });
+export const CTestData = struct({ a: field.char(1), b: 'int32', c: field.char(15) }, { byteOrder: 'LE' });
 
 export interface StructServerOptions {
   port: number;

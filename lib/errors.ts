@@ -1,36 +1,19 @@
 // Named error classes with stable codes and the numbers that caused them.
 
 /**
- * Base class of every error rxnet raises itself; `code` is stable across versions, so test it
- * (or `instanceof`) rather than the message.
- *
+ * Base class of every error rxnet raises itself: test its `code`, stable across versions, rather than the message.
  * @example
  * ```ts
- * import { catchError, EMPTY } from 'rxjs';
  * import { RxnetError, decodeLines, type Connection } from 'rxnet';
  *
  * declare const conn: Connection;
- * conn.data$
- *   .pipe(
- *     decodeLines(),
- *     catchError((error) => {
- *       if (error instanceof RxnetError) console.warn(`connection ${conn.id}: ${error.code}`);
- *       return EMPTY;
- *     }),
- *   )
- *   .subscribe();
+ * conn.data$.pipe(decodeLines()).subscribe({ error: (e) => e instanceof RxnetError && console.warn(e.code) });
  * ```
  */
 export class RxnetError extends Error {
   /** Machine-readable, fixed per subclass and stable across versions: `ERR_FRAME_TOO_LONG`, `ERR_IDLE_TIMEOUT`, ... */
   readonly code: string;
-
-  /**
-   * Sets `name` to the subclass's name.
-   *
-   * @param code The stable code, `ERR_` and upper case.
-   * @param message The text, with the numbers that caused the error.
-   */
+  /** Sets `code` (`ERR_` and upper case), the `message` with its numbers, and `name` to the subclass's name. */
   constructor(code: string, message: string) {
     super(message);
     this.name = new.target.name;
@@ -39,20 +22,15 @@ export class RxnetError extends Error {
 }
 
 /**
- * A write was attempted after `end()` or `destroy()` on that connection, or after it closed:
- * thrown synchronously by `write()`. Code `ERR_WRITE_AFTER_END`.
- *
+ * A write after `end()` or `destroy()` on that connection, or after it closed: thrown
+ * synchronously by `write()`. Code `ERR_WRITE_AFTER_END`.
  * @example
  * ```ts
- * import { WriteAfterEndError, type Connection } from 'rxnet';
+ * import type { Connection } from 'rxnet';
  *
  * declare const conn: Connection;
- * try {
- *   conn.write('late\n');
- * } catch (error) {
- *   if (!(error instanceof WriteAfterEndError)) throw error;
- *   console.warn(`connection ${error.connectionId} was already ended`);
- * }
+ * conn.end();
+ * conn.write('late\n'); // throws WriteAfterEndError, its connectionId conn.id
  * ```
  */
 export class WriteAfterEndError extends RxnetError {
@@ -66,18 +44,14 @@ export class WriteAfterEndError extends RxnetError {
 }
 
 /**
- * The connection closed before an `end()` had flushed what was written: `end()`'s callback gets
- * this error (or the error that closed the connection). A `sendTo` sink does not raise it: it
- * completes and counts what it could not write as `unsent`. Code `ERR_CONNECTION_CLOSED`.
- *
+ * The connection closed before `end()` had flushed what was written: `end()`'s callback gets it
+ * (a `sendTo` sink completes instead, counting what it could not write as `unsent`). Code `ERR_CONNECTION_CLOSED`.
  * @example
  * ```ts
  * import { ConnectionClosedError, type Connection } from 'rxnet';
  *
  * declare const conn: Connection;
- * conn.end('bye\n', (error) => {
- *   if (error instanceof ConnectionClosedError) console.warn(`${error.unwritten} byte(s) never left`);
- * });
+ * conn.end('bye\n', (error) => error instanceof ConnectionClosedError && console.warn(`${error.unwritten} B unsent`));
  * ```
  */
 export class ConnectionClosedError extends RxnetError {
@@ -93,19 +67,15 @@ export class ConnectionClosedError extends RxnetError {
 }
 
 /**
- * `connect()` did not establish the connection (TCP connect, and for TLS the handshake too)
- * within its `timeout`; the socket was destroyed. Code `ERR_CONNECT_TIMEOUT`.
- *
+ * `connect()` did not connect (TCP, and TLS's handshake) within its `timeout`; the socket was destroyed.
+ * Code `ERR_CONNECT_TIMEOUT`.
  * @example
  * ```ts
- * import { retry, throwError } from 'rxjs';
- * import { ConnectTimeoutError, backoff, connect } from 'rxnet';
+ * import { ConnectTimeoutError, connect } from 'rxnet';
  *
- * // Retry timeouts only; any other connect error fails at once.
- * const delay = backoff({ maxRetries: 5 });
- * connect({ host: '192.0.2.1', port: 8107, timeout: 2000 })
- *   .pipe(retry({ delay: (error, n) => (error instanceof ConnectTimeoutError ? delay(error, n) : throwError(() => error)) }))
- *   .subscribe((conn) => console.log('connected', conn.remoteAddress));
+ * connect({ host: '192.0.2.1', port: 8107, timeout: 2000 }).subscribe({
+ *   error: (error) => error instanceof ConnectTimeoutError && console.warn(`${error.address}: ${error.timeout} ms`),
+ * });
  * ```
  */
 export class ConnectTimeoutError extends RxnetError {
@@ -121,22 +91,16 @@ export class ConnectTimeoutError extends RxnetError {
 }
 
 /**
- * A `sendTo` sink's queue already held `highWaterMark` values (or the next value would take it
- * past `highWaterMarkBytes`) while the connection was not writable, and the overflow policy is
- * `'error'`. A sink with `pauseSource` raises it only under limits given to it (it has none by
- * default). Code `ERR_QUEUE_OVERFLOW`.
- *
+ * A `sendTo` sink under `overflow: 'error'` was given a value beyond its `highWaterMark` or `highWaterMarkBytes`
+ * while the connection was not writable (with `pauseSource`, only under limits given). Code `ERR_QUEUE_OVERFLOW`.
  * @example
  * ```ts
+ * import { interval, map } from 'rxjs';
  * import { QueueOverflowError, sendTo, type Connection } from 'rxnet';
- * import type { Observable } from 'rxjs';
  *
  * declare const conn: Connection;
- * declare const updates$: Observable<string>;
- * updates$.pipe(sendTo(conn, { highWaterMark: 100, overflow: 'error' })).subscribe({
- *   error: (error) => {
- *     if (error instanceof QueueOverflowError) conn.destroy(error); // a reader that cannot keep up
- *   },
+ * interval(1).pipe(map(String), sendTo(conn, { highWaterMark: 100, overflow: 'error' })).subscribe({
+ *   error: (error) => error instanceof QueueOverflowError && conn.destroy(error), // a reader that cannot keep up
  * });
  * ```
  */
@@ -162,29 +126,17 @@ export class QueueOverflowError extends RxnetError {
 }
 
 /**
- * An argument given to an rxnet function, constructor or setter is out of range or of the wrong
- * kind: thrown synchronously by the call that received it, so an operator or Observable with a
- * bad option fails where it is created, not when subscribed (`Hub.join` of a connection that is
- * already a member is the one error notification). Code `ERR_INVALID_ARGUMENT`.
- *
+ * An argument is out of range or of the wrong kind: thrown by the call that received it, so an operator fails where
+ * it is created, not when subscribed (`Hub.join` of a member is an error notification). Code `ERR_INVALID_ARGUMENT`.
  * @example
  * ```ts
- * import { InvalidArgumentError, decodeLines } from 'rxnet';
+ * import { decodeLines } from 'rxnet';
  *
- * try {
- *   decodeLines({ maxLength: -1 });
- * } catch (error) {
- *   if (error instanceof InvalidArgumentError) console.error(error.argument, error.message); // maxLength ...
- * }
+ * decodeLines({ maxLength: -1 }); // throws InvalidArgumentError, its argument 'maxLength'
  * ```
  */
 export class InvalidArgumentError extends RxnetError {
-  /**
-   * Raised for the argument or option `argument`.
-   *
-   * @param argument The name of the argument or option.
-   * @param detail What was expected and what was given, for the message.
-   */
+  /** Raised for the argument or option `argument`, with `detail` (what was expected, what was given) in the message. */
   constructor(
     /** The name of the offending argument or option, e.g. `maxLength`, `port`, `highWaterMark`. */
     readonly argument: string,
@@ -197,26 +149,14 @@ export class InvalidArgumentError extends RxnetError {
 /**
  * A frame is longer than its limit. Decoders raise it as soon as they know, before the body is
  * buffered; encoders raise it for a value too long to frame. Code `ERR_FRAME_TOO_LONG`.
- *
  * @example
  * ```ts
- * import { catchError, EMPTY } from 'rxjs';
- * import { FrameTooLongError, decodeLines, listen, serveEach } from 'rxnet';
+ * import { FrameTooLongError, decodeLines, type Connection } from 'rxnet';
  *
- * listen({ port: 3000 })
- *   .pipe(
- *     serveEach((conn) =>
- *       conn.data$.pipe(
- *         decodeLines({ maxLength: 1024 }),
- *         catchError((error) => {
- *           if (!(error instanceof FrameTooLongError)) throw error;
- *           conn.end(`line longer than ${error.limit} bytes\n`); // this client only; the server goes on
- *           return EMPTY;
- *         }),
- *       ),
- *     ),
- *   )
- *   .subscribe();
+ * declare const conn: Connection;
+ * conn.data$.pipe(decodeLines({ maxLength: 1024 })).subscribe({
+ *   error: (error) => error instanceof FrameTooLongError && conn.end(`line longer than ${error.limit} bytes\n`),
+ * });
  * ```
  */
 export class FrameTooLongError extends RxnetError {
@@ -224,11 +164,7 @@ export class FrameTooLongError extends RxnetError {
   constructor(
     /** The limit that was exceeded, in bytes (`maxLength`, `maxFrameLength` or a fixed length). */
     readonly limit: number,
-    /**
-     * The frame's length in bytes as far as it is known: the announced length for a length
-     * field, the bytes held without a delimiter so far for delimited and line framing, the
-     * value's length for an encoder.
-     */
+    /** The frame's length as far as known: announced (length field), held with no delimiter yet, or the value's. */
     readonly length: number,
   ) {
     super('ERR_FRAME_TOO_LONG', `frame of ${length} byte(s) exceeds the limit of ${limit}`);
@@ -236,28 +172,20 @@ export class FrameTooLongError extends RxnetError {
 }
 
 /**
- * A length field announced a length that cannot be right: negative (8-byte fields), shorter
- * than the header that carries it, or shorter than `initialBytesToStrip`. Code `ERR_CORRUPTED_FRAME`.
- *
+ * A length field announced an impossible length: negative (8-byte fields), shorter than its
+ * header or than `initialBytesToStrip`. Code `ERR_CORRUPTED_FRAME`.
  * @example
  * ```ts
  * import { CorruptedFrameError, decodeLengthField, type Connection } from 'rxnet';
  *
  * declare const conn: Connection;
  * conn.data$.pipe(decodeLengthField({ lengthFieldLength: 4, lengthAdjustment: -4, maxFrameLength: 65536 })).subscribe({
- *   error: (error) => {
- *     if (error instanceof CorruptedFrameError) conn.destroy(error); // out of sync: nothing after it can be trusted
- *   },
+ *   error: (error) => error instanceof CorruptedFrameError && conn.destroy(error), // nothing after it can be trusted
  * });
  * ```
  */
 export class CorruptedFrameError extends RxnetError {
-  /**
-   * Raised for a frame length that breaks the rule `reason` states.
-   *
-   * @param length The length that does not fit.
-   * @param reason Which rule it breaks, for the message.
-   */
+  /** Raised for a frame `length` that breaks the rule `reason` states (for the message). */
   constructor(
     /** The frame length that cannot be right, in bytes: after `lengthAdjustment` and the header are added (may be negative). */
     readonly length: number,
@@ -268,15 +196,13 @@ export class CorruptedFrameError extends RxnetError {
 }
 
 /**
- * The source completed in the middle of a frame and the decoder's `truncation` is `'error'`.
- * Code `ERR_TRUNCATED_FRAME`.
- *
+ * The source completed inside a frame and the decoder's `truncation` is `'error'`. Code `ERR_TRUNCATED_FRAME`.
  * @example
  * ```ts
  * import { of } from 'rxjs';
  * import { TruncatedFrameError, decodeFixedLength } from 'rxnet';
  *
- * of(Buffer.from('abcdef')) // 6 bytes: one 4-byte frame and 2 left over
+ * of(Buffer.from('abcdef')) // one 4-byte frame and 2 bytes left over
  *   .pipe(decodeFixedLength(4))
  *   .subscribe({ error: (error) => error instanceof TruncatedFrameError && console.log(error.buffered) }); // 2
  * ```
@@ -292,17 +218,13 @@ export class TruncatedFrameError extends RxnetError {
 }
 
 /**
- * The TLS handshake of `connect({ tls })` failed after the TCP connection was made (e.g. the
- * server's certificate is not signed by a trusted CA). Code `ERR_TLS_HANDSHAKE`.
- *
+ * The TLS handshake of `connect({ tls })` failed (e.g. an untrusted certificate). Code `ERR_TLS_HANDSHAKE`.
  * @example
  * ```ts
  * import { TlsHandshakeError, connect } from 'rxnet';
  *
  * connect({ host: 'example.com', port: 443, tls: {} }).subscribe({
- *   error: (error) => {
- *     if (error instanceof TlsHandshakeError) console.error('TLS:', error.reason, error.cause.message);
- *   },
+ *   error: (error) => error instanceof TlsHandshakeError && console.error('TLS:', error.reason, error.cause.message),
  * });
  * ```
  */
@@ -321,17 +243,12 @@ export class TlsHandshakeError extends RxnetError {
 /**
  * A hub member's queue was full under the `'disconnect'` policy; its connection is destroyed with
  * this error, which the `disconnected-slow` and `leave` events carry. Code `ERR_SLOW_MEMBER`.
- *
  * @example
  * ```ts
  * import { Hub, SlowMemberError } from 'rxnet';
  *
  * declare const hub: Hub<string>;
- * hub.events$.subscribe((e) => {
- *   if (e.type === 'leave' && e.error instanceof SlowMemberError) {
- *     console.warn(`member ${e.error.memberId} had ${e.error.highWaterMark} messages waiting`);
- *   }
- * });
+ * hub.events$.subscribe((e) => e.type === 'leave' && e.error instanceof SlowMemberError && console.warn(e.error.memberId));
  * ```
  */
 export class SlowMemberError extends RxnetError {
@@ -357,58 +274,14 @@ export class SlowMemberError extends RxnetError {
   }
 }
 
-/** Error codes of failures caused by the peer or the network, not by the application. */
-const PEER_FAILURE_CODES = new Set([
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ECONNABORTED',
-  'ENETRESET',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENOTCONN',
-  'EPROTO',
-]);
-
 /**
- * True for an error that a connection's peer or the network caused: a reset (`ECONNRESET`), a
- * broken pipe (`EPIPE`), a keep-alive or retransmission timeout (`ETIMEDOUT`), an unreachable
- * host or network, or a TLS record the peer spoiled (`ERR_SSL_...`). A sink ends quietly on
- * such a failure of its connection (see `sendTo`): the peer is gone, and the server goes on.
- * Errors the application raises (a framer's `FrameTooLongError`, `destroy(error)`) are not.
- *
- * @example
- * ```ts
- * import { isPeerFailure, type Connection } from 'rxnet';
- *
- * declare const conn: Connection;
- * conn.events$.subscribe((e) => {
- *   if (e.type === 'close' && conn.closeReason !== undefined) {
- *     console.log(isPeerFailure(conn.closeReason) ? 'the peer went away' : 'we ended it', conn.closeReason);
- *   }
- * });
- * ```
- */
-export function isPeerFailure(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && (PEER_FAILURE_CODES.has(code) || code.startsWith('ERR_SSL_'));
-}
-
-/**
- * An NDJSON line is not valid JSON: raised by `decodeNdjson` under its default `malformed:
- * 'error'`, or handed to a `malformed` callback. Code `ERR_NDJSON_PARSE`.
- *
+ * An NDJSON line is not valid JSON (raised by `decodeNdjson`, or handed to `malformed`). Code `ERR_NDJSON_PARSE`.
  * @example
  * ```ts
  * import { decodeNdjson, type Connection } from 'rxnet';
  *
  * declare const conn: Connection;
- * conn.data$
- *   .pipe(decodeNdjson({ malformed: (error) => console.warn(`line ${error.lineNumber}: ${error.reason}`) }))
- *   .subscribe((value) => console.log(value));
+ * conn.data$.pipe(decodeNdjson({ malformed: (e) => console.warn(`line ${e.lineNumber}: ${e.reason}`) })).subscribe();
  * ```
  */
 export class NdjsonParseError extends RxnetError {
@@ -427,7 +300,6 @@ export class NdjsonParseError extends RxnetError {
  * An encoder was given a value it cannot encode without breaking the framing or the layout:
  * a line with `\n` in it, a frame containing its delimiter, a number out of its field's range,
  * a value JSON cannot represent, a PROXY header v1 cannot express, ... Code `ERR_ENCODE`.
- *
  * @example
  * ```ts
  * import { of } from 'rxjs';
@@ -449,19 +321,13 @@ export class EncodeError extends RxnetError {
 }
 
 /**
- * Nothing arrived for `ms` milliseconds: raised by `idleTimeout(ms)` under its default
- * `onIdle: 'error'`. Code `ERR_IDLE_TIMEOUT`.
- *
+ * Nothing arrived for `ms` milliseconds: raised by `idleTimeout(ms)` under `onIdle: 'error'`. Code `ERR_IDLE_TIMEOUT`.
  * @example
  * ```ts
  * import { IdleTimeoutError, idleTimeout, type Connection } from 'rxnet';
  *
  * declare const conn: Connection;
- * conn.data$.pipe(idleTimeout(30_000)).subscribe({
- *   error: (error) => {
- *     if (error instanceof IdleTimeoutError) conn.end(`idle for ${error.ms / 1000} s, bye\n`);
- *   },
- * });
+ * conn.data$.pipe(idleTimeout(30_000)).subscribe({ error: (e) => e instanceof IdleTimeoutError && conn.end('bye\n') });
  * ```
  */
 export class IdleTimeoutError extends RxnetError {
@@ -474,24 +340,17 @@ export class IdleTimeoutError extends RxnetError {
   }
 }
 
-// scale out: the PROXY protocol
-
 /**
- * A PROXY protocol header (v1 text or v2 binary) is malformed: a bad field, an unknown
- * command, family or protocol, an address that does not parse, a TLV that overruns the header,
- * or a stream that ended inside the header. Code `ERR_PROXY_PROTOCOL`.
- *
+ * A PROXY protocol header (v1 or v2) is malformed: a bad field, an unknown command, family or
+ * protocol, a bad address, a TLV overrunning the header, an end inside it. Code `ERR_PROXY_PROTOCOL`.
  * @example
  * ```ts
- * import { ProxyProtocolDecoder, ProxyProtocolError } from 'rxnet';
+ * import { ProxyProtocolError, acceptProxyProtocol, type Connection } from 'rxnet';
  *
- * const decoder = new ProxyProtocolDecoder();
- * decoder.push(Buffer.from('PROXY TCP4 192.0.2.7 not-an-address 56324 443\r\n'));
- * try {
- *   decoder.read();
- * } catch (error) {
- *   if (error instanceof ProxyProtocolError) console.error(`v${error.version}: ${error.reason}`);
- * }
+ * declare const conn: Connection;
+ * acceptProxyProtocol(conn).subscribe({
+ *   error: (error) => error instanceof ProxyProtocolError && console.error(`v${error.version}: ${error.reason}`),
+ * });
  * ```
  */
 export class ProxyProtocolError extends RxnetError {
@@ -507,29 +366,22 @@ export class ProxyProtocolError extends RxnetError {
 }
 
 /**
- * A PROXY protocol header was required but the connection did not start with the v1
- * (`PROXY `) or v2 signature. Code `ERR_PROXY_HEADER_MISSING`.
- *
+ * A required PROXY protocol header is missing: the connection starts with neither signature.
+ * Code `ERR_PROXY_HEADER_MISSING`.
  * @example
  * ```ts
- * import { ProxyHeaderMissingError, ProxyProtocolDecoder } from 'rxnet';
+ * import { ProxyHeaderMissingError, acceptProxyProtocol, type Connection } from 'rxnet';
  *
- * const decoder = new ProxyProtocolDecoder({ required: true });
- * decoder.push(Buffer.from('GET / HTTP/1.1\r\n'));
- * try {
- *   decoder.read();
- * } catch (error) {
- *   if (error instanceof ProxyHeaderMissingError) console.error(error.received); // '47': 'G' fits no signature
- * }
+ * declare const conn: Connection;
+ * acceptProxyProtocol(conn, { required: true }).subscribe({
+ *   error: (error) => error instanceof ProxyHeaderMissingError && console.error(error.received), // '47' for 'GET /'
+ * });
  * ```
  */
 export class ProxyHeaderMissingError extends RxnetError {
   /** Raised with the bytes examined, in hex. */
   constructor(
-    /**
-     * The bytes examined, in lower-case hex without separators: those up to and including the
-     * first that fits no signature, at most 16; empty when the stream ended before any byte.
-     */
+    /** The bytes examined, in lower-case hex: up to the first fitting no signature, at most 16; empty if none. */
     readonly received: string,
   ) {
     super('ERR_PROXY_HEADER_MISSING', `no PROXY protocol header: connection starts with 0x${received || '(nothing)'}`);
@@ -537,19 +389,15 @@ export class ProxyHeaderMissingError extends RxnetError {
 }
 
 /**
- * A PROXY protocol header is longer than allowed: a v1 line has no CRLF within its first
- * 107 bytes, or a v2 header announces more than `maxHeaderLength` bytes (checked before its body
- * is buffered). Code `ERR_PROXY_HEADER_TOO_LONG`.
- *
+ * A PROXY protocol header is too long: a v1 line without CRLF in 107 bytes, or a v2 header announcing
+ * more than `maxHeaderLength` bytes (checked before its body is held). Code `ERR_PROXY_HEADER_TOO_LONG`.
  * @example
  * ```ts
  * import { ProxyHeaderTooLongError, acceptProxyProtocol, type Connection } from 'rxnet';
  *
  * declare const conn: Connection;
  * acceptProxyProtocol(conn, { maxHeaderLength: 512 }).subscribe({
- *   error: (error) => {
- *     if (error instanceof ProxyHeaderTooLongError) console.warn(`${error.length} > ${error.limit} bytes`);
- *   },
+ *   error: (error) => error instanceof ProxyHeaderTooLongError && console.warn(`${error.length} > ${error.limit}`),
  * });
  * ```
  */
@@ -560,7 +408,7 @@ export class ProxyHeaderTooLongError extends RxnetError {
     readonly version: 1 | 2,
     /** The limit in bytes: 107 for v1, CRLF included; `maxHeaderLength` for v2. */
     readonly limit: number,
-    /** The header's length in bytes: the announced length (16 + the length field) for v2; 108 for v1, the least a line without CRLF in 107 bytes can be. */
+    /** The header's length: announced (16 + the length field) for v2; 108 for v1, the least a line without CRLF can be. */
     readonly length: number,
   ) {
     super(
@@ -571,19 +419,15 @@ export class ProxyHeaderTooLongError extends RxnetError {
 }
 
 /**
- * No complete PROXY protocol header arrived within the `timeout` of `acceptProxyProtocol` (or
- * of `listen({ proxyProtocol })`) while one was required, or while an optional one had begun;
- * the connection is destroyed with it. Code `ERR_PROXY_PROTOCOL_TIMEOUT`.
- *
+ * No complete PROXY protocol header (required, or begun) within the `timeout` of `acceptProxyProtocol`
+ * or `listen({ proxyProtocol })`; the connection is destroyed with it. Code `ERR_PROXY_PROTOCOL_TIMEOUT`.
  * @example
  * ```ts
  * import { ProxyProtocolTimeoutError, acceptProxyProtocol, type Connection } from 'rxnet';
  *
  * declare const conn: Connection;
  * acceptProxyProtocol(conn, { timeout: 3000 }).subscribe({
- *   error: (error) => {
- *     if (error instanceof ProxyProtocolTimeoutError) console.warn(`only ${error.received} bytes in ${error.timeout} ms`);
- *   },
+ *   error: (error) => error instanceof ProxyProtocolTimeoutError && console.warn(`${error.received} bytes`),
  * });
  * ```
  */

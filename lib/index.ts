@@ -19,14 +19,16 @@ export {
   ProxyHeaderTooLongError,
   ProxyProtocolTimeoutError,
   SlowMemberError,
-  isPeerFailure,
 } from './errors';
+export { isPeerFailure } from './util/isPeerFailure';
 // core
 export { SocketConnection } from './core/SocketConnection';
 export { listen } from './core/listen';
 export type { ListenOptions, BoundAddress, ServerEvent } from './core/listen';
-export { connect, backoff } from './core/connect';
-export type { ConnectOptions, BackoffOptions } from './core/connect';
+export { connect } from './core/connect';
+export type { ConnectOptions } from './core/connect';
+export { backoff } from './util/backoff';
+export type { BackoffOptions } from './util/backoff';
 export { sendTo, sendStats } from './core/sendTo';
 export type { SendToOptions, SendOptions, SendStats, OverflowPolicy } from './core/sendTo';
 export { serveEach } from './core/serveEach';
@@ -52,28 +54,18 @@ export { encodeFixedLength } from './framing/fixedLength/encodeFixedLength';
 export type { EncodeFixedLengthOptions, EncodeFixedLengthConfig } from './framing/fixedLength/encodeFixedLength';
 export { decodeFrames } from './framing/decodeFrames';
 export type { Framer, Truncation } from './framing/Framer';
+export { FrameCut } from './util/FrameCut';
 // codecs
 export { decodeText } from './codec/text/decodeText';
 export { decodeNdjson } from './codec/ndjson/decodeNdjson';
 export type { DecodeNdjsonOptions, DecodeNdjsonConfig, MalformedLinePolicy } from './codec/ndjson/decodeNdjson';
 export { encodeNdjson } from './codec/ndjson/encodeNdjson';
 export type { EncodeNdjsonOptions, EncodeNdjsonConfig } from './codec/ndjson/encodeNdjson';
-export { struct, char, bytes, arrayOf, padding } from './codec/struct/struct';
-export type {
-  ArrayField,
-  BigIntType,
-  BytesField,
-  CharField,
-  FieldLayout,
-  FieldType,
-  FieldValue,
-  NumberType,
-  PaddingField,
-  ScalarType,
-  StructCodec,
-  StructOptions,
-  StructValue,
-} from './codec/struct/struct';
+export { struct } from './codec/struct/struct';
+export type { FieldLayout, StructCodec, StructOptions, StructValue } from './codec/struct/struct';
+export { field, char, bytes, arrayOf, padding } from './codec/struct/field';
+export type { ArrayField, BytesField, CharField, FieldType, FieldValue, PaddingField } from './codec/struct/field';
+export type { BigIntType, NumberType, ScalarType } from './codec/struct/scalars';
 export { decodeStruct } from './codec/struct/decodeStruct';
 export type { DecodeStructOptions, DecodeStructConfig } from './codec/struct/decodeStruct';
 export { encodeStruct } from './codec/struct/encodeStruct';
@@ -86,38 +78,27 @@ export { endOnIdle } from './time/endOnIdle';
 export type { EndOnIdleOptions, EndOnIdleConfig } from './time/endOnIdle';
 // many connections
 export { Hub } from './hub/Hub';
-export type {
-  HubEvent,
-  HubEventType,
-  HubLeaveReason,
-  HubMember,
-  HubOptions,
-  JoinOptions,
-  SlowMemberPolicy,
-} from './hub/Hub';
-export { connectionMetrics, serverMetrics } from './observe/metrics';
-export type { ConnectionMetrics, ConnectionSnapshot, ServerMetrics, ServerSnapshot } from './observe/metrics';
+export type { HubOptions, JoinOptions, SlowMemberPolicy } from './hub/Hub';
+export type { HubEvent, HubEventType, HubLeaveReason, HubMember } from './hub/HubEvent';
+export { connectionMetrics } from './observe/connectionMetrics';
+export type { ConnectionMetrics, ConnectionSnapshot } from './observe/connectionMetrics';
+export { serverMetrics } from './observe/metrics';
+export type { ServerMetrics, ServerSnapshot } from './observe/metrics';
 export { WIRETAP_ENV, hexDump, wiretap } from './observe/wiretap';
 export type { WiretapOptions, WiretapConfig, WiretapDirection } from './observe/wiretap';
 // scale out
 export { acceptProxyProtocol, ProxiedConnection } from './proxy/acceptProxyProtocol';
 export type { ProxyInfo, AcceptProxyProtocolOptions, ProxyProtocolOptions } from './proxy/acceptProxyProtocol';
+export { DEFAULT_PROXY_V2_MAX_LENGTH, ProxyProtocolDecoder } from './proxy/ProxyProtocolDecoder';
+export type { ProxyDecodeResult, ProxyProtocolDecoderOptions } from './proxy/ProxyProtocolDecoder';
 export {
-  DEFAULT_PROXY_V2_MAX_LENGTH,
   PROXY_TLV,
   PROXY_V1_MAX_LENGTH,
   PROXY_V1_SIGNATURE,
   PROXY_V2_MAX_LENGTH,
   PROXY_V2_SIGNATURE,
-  ProxyProtocolDecoder,
-} from './proxy/ProxyProtocolDecoder';
-export type {
-  ProxyDecodeResult,
-  ProxyEndpoint,
-  ProxyHeader,
-  ProxyProtocolDecoderOptions,
-  ProxyTlv,
-} from './proxy/ProxyProtocolDecoder';
+} from './proxy/ProxyHeader';
+export type { ProxyEndpoint, ProxyHeader, ProxyTlv } from './proxy/ProxyHeader';
 export { encodeProxyHeader } from './proxy/encodeProxyHeader';
 export type { ProxyHeaderInit } from './proxy/encodeProxyHeader';
 export { InProcessBus } from './hub/backplane';

@@ -274,7 +274,7 @@ export interface Connection extends Holdable {
 
   /** Disables Nagle's algorithm (default true): small writes leave at once. */
   setNoDelay(noDelay?: boolean): this;
-  /** TCP keep-alive probes after `initialDelay` ms of idleness (the seed's `setKeepAlive(true, 10000)`). */
+  /** TCP keep-alive probes after `initialDelay` ms of idleness (the tutorials' `setKeepAlive(true, 10000)`). */
   setKeepAlive(enable?: boolean, initialDelay?: number): this;
   /** Node's socket inactivity timeout; the `timeout` event shows on `events$`. 0 disables it. */
   setTimeout(ms: number): this;

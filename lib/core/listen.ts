@@ -1,16 +1,17 @@
 // listen(): a cold Observable of accepted connections; unsubscribing closes the server and them.
 import * as net from 'net';
 import * as tls from 'tls';
-import { Observable, asyncScheduler, from, take } from 'rxjs';
+import { Observable, from, take } from 'rxjs';
 import type { NextObserver, ObservableInput, SchedulerLike, Subscription } from 'rxjs';
-import { acceptConnection } from './SocketConnection';
-import type { ConnectionOwner } from './SocketConnection';
-import { InvalidArgumentError } from '../errors';
+import { resolveListenOptions } from './listenOptions';
+import { ServerConnections } from './ServerConnections';
+import { trackRawSockets } from './tls';
 import { addListeners } from '../util/listeners';
 import { proxyAcceptor } from '../proxy/acceptProxyProtocol';
 import type { AcceptProxyProtocolOptions } from '../proxy/acceptProxyProtocol';
 import type { Connection } from '../types';
-import { checkBoolean, checkInteger, checkObserver } from '../util/validate';
+
+export { DEFAULT_CLOSE_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT } from './listenOptions';
 
 /**
  * Where a server is bound: a TCP address (`{ address, family, port }`, as `server.address()`
@@ -235,43 +236,10 @@ export interface ListenOptions {
  * ```
  */
 export function listen(options: ListenOptions): Observable<Connection> {
-  const { port, path, host, backlog, ipv6Only } = options;
-  if (path === undefined) checkInteger('port', port ?? 0, 0, 65535);
-  else if (typeof path !== 'string' || path.length === 0) {
-    throw new InvalidArgumentError('path', 'expected a non-empty string');
-  }
-  if (port !== undefined && path !== undefined) {
-    throw new InvalidArgumentError('options', 'give either port or path, not both');
-  }
-  if (host !== undefined && (typeof host !== 'string' || host.length === 0)) {
-    throw new InvalidArgumentError('host', `expected a non-empty string, got ${String(host)}`);
-  }
-  if (backlog !== undefined) checkInteger('backlog', backlog, 0);
-  const allowHalfOpen = checkBoolean('allowHalfOpen', options.allowHalfOpen, true);
-  const noDelay = checkBoolean('noDelay', options.noDelay, false);
-  const keepAlive = checkBoolean('keepAlive', options.keepAlive, false);
-  checkBoolean('ipv6Only', ipv6Only, false);
-  const keepAliveInitialDelay = checkInteger('keepAliveInitialDelay', options.keepAliveInitialDelay ?? 0, 0);
-  const { listening, events, shutdown, onShutdown } = options;
-  checkObserver('listening', listening);
-  checkObserver('events', events);
-  if (onShutdown !== undefined && typeof onShutdown !== 'function') {
-    throw new InvalidArgumentError('onShutdown', `expected a function, got ${typeof onShutdown}`);
-  }
-  if (options.maxConnections !== undefined) checkInteger('maxConnections', options.maxConnections, 0);
-  const gracePeriod = checkInteger('gracePeriod', options.gracePeriod ?? 10_000, 0);
-  const closeTimeout = checkInteger('closeTimeout', options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT, 0);
-  const scheduler = options.scheduler ?? asyncScheduler;
-  if (typeof scheduler?.schedule !== 'function') {
-    throw new InvalidArgumentError('scheduler', 'expected an RxJS SchedulerLike');
-  }
+  const { port, path, host, backlog, ipv6Only, listening, events, shutdown, onShutdown } = options;
+  const resolved = resolveListenOptions(options);
+  const { allowHalfOpen, noDelay, keepAlive, keepAliveInitialDelay, gracePeriod, scheduler } = resolved;
   const secure = options.tls !== undefined;
-  if (secure && (typeof options.tls !== 'object' || options.tls === null)) {
-    throw new InvalidArgumentError('tls', `expected tls.createServer options, got ${String(options.tls)}`);
-  }
-  const handshakeTimeout = secure
-    ? checkInteger('tls.handshakeTimeout', options.tls!.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT, 1)
-    : 0;
   const acceptProxy = options.proxyProtocol ? proxyAcceptor(options.proxyProtocol, secure) : undefined;
 
   return new Observable<Connection>((subscriber) => {
@@ -288,69 +256,25 @@ export function listen(options: ListenOptions): Observable<Connection> {
     // A TLS server must read to handshake, so only plain sockets start paused at the kernel;
     // both kinds are paused by SocketConnection before the application sees them.
     const server: net.Server = secure
-      ? tls.createServer({ ...options.tls, ...socketOptions, handshakeTimeout })
+      ? tls.createServer({ ...options.tls, ...socketOptions, handshakeTimeout: resolved.handshakeTimeout })
       : net.createServer({ ...socketOptions, pauseOnConnect: true });
     if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
-    const open = new Set<Connection>();
-    /** TLS: the raw sockets accepted whose TLS connection has not closed yet (handshaking ones among them). */
-    const rawSockets = secure ? new Set<net.Socket>() : undefined;
-    /** Close timers of connections whose FIN went out before the peer's; made on first use. */
-    let closeTimers: Map<Connection, CloseTimer> | undefined;
     let shuttingDown = false;
     let serverClosed = false;
     let graceTimer: Subscription | undefined;
     let shutdownSub: Subscription | undefined;
     let removeAbortListener: (() => void) | undefined;
 
-    // The bound address when it is a specific one: every accepted socket's local address.
-    let specificAddress: string | undefined;
-    let specificPort: number | undefined;
-
-    // Told by each connection when its socket has closed: one object for all of them.
-    const owner: ConnectionOwner = {
-      connectionFinished(connection) {
-        if (closeTimeout === 0 || subscriber.closed) return false;
-        const timer: CloseTimer = { lastRead: scheduler.now(), action: undefined };
-        // Counted from the last chunk the peer sent: one still uploading after our FIN is not cut off.
-        timer.action = scheduler.schedule(function () {
-          const left = timer.lastRead + closeTimeout - scheduler.now();
-          if (left > 0) {
-            this.schedule(undefined, left);
-            return;
-          }
-          closeTimers?.delete(connection);
-          connection.destroy();
-        }, closeTimeout);
-        (closeTimers ??= new Map()).set(connection, timer);
-        return true;
-      },
-      connectionRead(connection) {
-        const timer = closeTimers?.get(connection);
-        if (timer !== undefined) timer.lastRead = scheduler.now();
-      },
-      connectionClosed(connection, hadError) {
-        if (closeTimers !== undefined) {
-          closeTimers.get(connection)?.action?.unsubscribe();
-          closeTimers.delete(connection);
-        }
-        open.delete(connection);
-        tell({ type: 'disconnect', connection, hadError, open: open.size });
-        if (shuttingDown) finishShutdown();
-      },
-    };
-
-    if (rawSockets !== undefined) {
-      // Each raw socket is kept until it closes, so unsubscribing destroys those still in their
-      // handshake too (the others are destroyed with their connections).
-      server.on('connection', (raw: net.Socket) => {
-        rawSockets.add(raw);
-        raw.once('close', () => rawSockets.delete(raw));
-      });
-    }
+    const connections = new ServerConnections(resolved.closeTimeout, scheduler, subscriber, (connection, hadError) => {
+      tell({ type: 'disconnect', connection, hadError, open: open.size });
+      if (shuttingDown) finishShutdown();
+    });
+    const open = connections.open;
+    /** TLS: the raw sockets accepted whose TLS connection has not closed yet (handshaking ones among them). */
+    const rawSockets = secure ? trackRawSockets(server) : undefined;
     const removeListeners = addListeners(server, {
       [secure ? 'secureConnection' : 'connection']: (socket: net.Socket) => {
-        const connection = acceptConnection(socket, owner, specificAddress, specificPort);
-        open.add(connection);
+        const connection = connections.accept(socket);
         tell({ type: 'connection', connection, open: open.size });
         if (acceptProxy) acceptProxy(connection, (view) => subscriber.next(view));
         else subscriber.next(connection);
@@ -369,8 +293,9 @@ export function listen(options: ListenOptions): Observable<Connection> {
         const address = server.address();
         if (address === null) return;
         if (typeof address !== 'string' && !WILDCARDS.has(address.address)) {
-          specificAddress = address.address;
-          specificPort = address.port;
+          // A specific address: every accepted socket's local address, no need to ask the kernel.
+          connections.localAddress = address.address;
+          connections.localPort = address.port;
         }
         tell({ type: 'listening', address });
         if (!listening) return;
@@ -446,31 +371,14 @@ export function listen(options: ListenOptions): Observable<Connection> {
       // Not bound yet (a host name still being looked up): close as soon as it is.
       if (server.listening) server.close();
       else server.once('listening', () => server.close());
-      for (const connection of open) connection.destroy();
-      open.clear();
+      connections.destroyAll();
       if (rawSockets !== undefined) {
         for (const raw of rawSockets) raw.destroy();
         rawSockets.clear();
       }
-      if (closeTimers !== undefined) {
-        for (const timer of closeTimers.values()) timer.action?.unsubscribe();
-        closeTimers.clear();
-      }
     };
   });
 }
-
-/** A connection's close timer: its action, and when the peer last sent something. */
-interface CloseTimer {
-  lastRead: number;
-  action: Subscription | undefined;
-}
-
-/** The default `closeTimeout` of {@link listen}, in ms. */
-export const DEFAULT_CLOSE_TIMEOUT = 10_000;
-
-/** The default TLS handshake deadline of {@link listen}, in ms (Netty's; Node's own is 120 s). */
-export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 
 /** Addresses that accept on every interface: an accepted socket's local address is its own. */
 const WILDCARDS = new Set(['0.0.0.0', '::', '::0', '0:0:0:0:0:0:0:0']);

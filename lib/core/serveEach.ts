@@ -1,8 +1,8 @@
 // serveEach(): runs a handler per connection; one connection's failure ends that connection, not the server.
 import { Observable, from } from 'rxjs';
-import type { ObservableInput, Observer, OperatorFunction, Subscriber } from 'rxjs';
+import type { ObservableInput, OperatorFunction, Subscriber } from 'rxjs';
 import { InvalidArgumentError } from '../errors';
-import { LeanSubscription } from '../util/LeanSubscription';
+import { OperatorSubscriber } from '../util/OperatorSubscriber';
 import type { Connection } from '../types';
 
 /**
@@ -94,13 +94,11 @@ class ServeObservable<C extends Connection> extends Observable<never> {
 
 function subscribeServe<C extends Connection>(this: Observable<never>, subscriber: Subscriber<never>): void {
   const { upstream, handler, onError } = this as ServeObservable<C>;
-  const serve = new ServeSubscriber(subscriber, handler, onError);
-  subscriber.add(serve);
-  upstream.subscribe(serve);
+  upstream.subscribe(new ServeSubscriber(subscriber, handler, onError));
 }
 
 /** Subscribes to the server's connections; keeps the handlers in a doubly linked list. */
-class ServeSubscriber<C extends Connection> extends LeanSubscription implements Observer<C> {
+class ServeSubscriber<C extends Connection> extends OperatorSubscriber<C, never> {
   /** Most recently started handler; each links to the one before it. */
   head: HandlerSubscriber<C> | undefined = undefined;
   private sourceDone = false;
@@ -108,11 +106,11 @@ class ServeSubscriber<C extends Connection> extends LeanSubscription implements 
   private tearingDown = false;
 
   constructor(
-    readonly destination: Subscriber<never>,
+    downstream: Subscriber<never>,
     private readonly handler: (connection: C) => ObservableInput<unknown>,
     private readonly onError: ((error: unknown, connection: C) => void) | undefined,
   ) {
-    super();
+    super(downstream);
   }
 
   next(connection: C): void {
@@ -139,13 +137,14 @@ class ServeSubscriber<C extends Connection> extends LeanSubscription implements 
     }
   }
 
-  error(error: unknown): void {
+  // The server's end: an error is passed on; completion waits for the handlers.
+  override error(error: unknown): void {
     if (this.closed || this.sourceDone) return;
     this.sourceDone = true;
-    this.destination.error(error);
+    this.downstream.error(error);
   }
 
-  complete(): void {
+  override complete(): void {
     if (this.closed || this.sourceDone) return;
     this.sourceDone = true;
     this.completeIfIdle();
@@ -169,7 +168,7 @@ class ServeSubscriber<C extends Connection> extends LeanSubscription implements 
     try {
       onError(error, connection);
     } catch (thrown) {
-      this.destination.error(thrown);
+      this.downstream.error(thrown);
     }
   }
 
@@ -192,34 +191,38 @@ class ServeSubscriber<C extends Connection> extends LeanSubscription implements 
   }
 
   private completeIfIdle(): void {
-    if (this.head === undefined && !this.closed && !this.tearingDown) this.destination.complete();
+    if (this.head === undefined && !this.closed && !this.tearingDown) this.downstream.complete();
   }
 }
 
-/** Subscribes to one connection's handler; its values are dropped. */
-class HandlerSubscriber<C extends Connection> extends LeanSubscription implements Observer<unknown> {
+/**
+ * Subscribes to one connection's handler; its values are dropped, its end is told to the
+ * ServeSubscriber, which keeps it in its list (not added to it: no array entry per connection).
+ */
+class HandlerSubscriber<C extends Connection> extends OperatorSubscriber<unknown, C> {
+  declare protected readonly downstream: ServeSubscriber<C>;
   older: HandlerSubscriber<C> | undefined = undefined;
   newer: HandlerSubscriber<C> | undefined = undefined;
 
   constructor(
-    private readonly parent: ServeSubscriber<C>,
+    parent: ServeSubscriber<C>,
     private readonly connection: C,
   ) {
-    super();
+    super(parent, false);
   }
 
   next(): void {}
 
-  error(error: unknown): void {
+  override error(error: unknown): void {
     if (this.closed) return;
     this.unsubscribe();
-    this.parent.failed(error, this.connection);
-    this.parent.finished(this);
+    this.downstream.failed(error, this.connection);
+    this.downstream.finished(this);
   }
 
-  complete(): void {
+  override complete(): void {
     if (this.closed) return;
     this.unsubscribe();
-    this.parent.finished(this);
+    this.downstream.finished(this);
   }
 }

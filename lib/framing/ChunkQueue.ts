@@ -1,7 +1,7 @@
 // The byte queue every framer reads from: chunks consumed as views, small chunks merged so that memory follows the bytes.
 
 import { Buffer } from 'buffer';
-import { clearCut, noteCut } from '../util/lastCut';
+import { FrameCut } from '../util/FrameCut';
 
 const EMPTY = Buffer.alloc(0);
 const NO_MEMORY = EMPTY.buffer;
@@ -76,6 +76,8 @@ export class ChunkQueue {
   private located = 0;
   /** Hand out copies, not views. */
   private readonly copy: boolean;
+  /** Where the view handed out last lies in its chunk (copies are not recorded). */
+  readonly cut = new FrameCut();
   /** No accumulator is allocated larger than this (unless one merge needs more). */
   private readonly accumulatorCap: number;
   /**
@@ -194,7 +196,7 @@ export class ChunkQueue {
       if (start === 0 && !this.copy) {
         // A whole chunk consumed from its start is returned as it is.
         view = head;
-        noteCut(head, head, 0, end);
+        this.cut.note(head, head, 0, end);
       } else view = this.view(head, start, end);
       this.dropHead();
       return view;
@@ -365,7 +367,7 @@ export class ChunkQueue {
   clear(): void {
     this.forgetView();
     this.forgetAccumulator();
-    clearCut();
+    this.cut.clear();
     this.chunks = [];
     this.end = 0;
     this.first = 0;
@@ -382,9 +384,9 @@ export class ChunkQueue {
   }
 
   /**
-   * A view of `chunk` from `start` to `end`, recorded as the last cut (see `lastCut`). The
-   * chunk's memory and offset are read once per chunk rather than once per frame (as
-   * `subarray` would), because those reads are slow in the V8 that Node 20 ships.
+   * A view of `chunk` from `start` to `end`, recorded in {@link cut}. The chunk's memory and
+   * offset are read once per chunk rather than once per frame (as `subarray` would): those reads
+   * are slow in the V8 that Node 20 ships.
    */
   private view(chunk: Buffer, start: number, end: number): Buffer {
     if (this.viewed !== chunk) {
@@ -395,7 +397,7 @@ export class ChunkQueue {
       this.viewedOffset = chunk.byteOffset;
     }
     const view = Buffer.from(this.viewedMemory, this.viewedOffset + start, end - start);
-    noteCut(view, chunk, start, end);
+    this.cut.note(view, chunk, start, end);
     return view;
   }
 

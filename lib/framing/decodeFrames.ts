@@ -1,30 +1,30 @@
 // Adapts a pull framer (lib/framing) to an RxJS operator: one subscriber object per subscription, no closures per chunk.
 import { Observable } from 'rxjs';
-import type { Observer, OperatorFunction, Subscriber } from 'rxjs';
+import type { OperatorFunction, Subscriber } from 'rxjs';
 import type { Framer } from './Framer';
-import { LeanSubscription } from '../util/LeanSubscription';
-import { clearCut } from '../util/lastCut';
+import type { FrameCut, FrameCutSource } from '../util/FrameCut';
+import { OperatorSubscriber } from '../util/OperatorSubscriber';
 
 /**
- * The observer given to the source. It is also a `Subscription` added to the downstream
- * subscriber before the source is subscribed: RxJS 7's `Observable#subscribe` then uses it as the
- * source's subscriber as it is, so when downstream unsubscribes (say `take(1)` is satisfied)
- * while a synchronous source is still looping, the source sees `closed` and stops.
+ * What the framer operator gives its source to subscribe. A connection whose `data$` it subscribes
+ * to reads its {@link frameCut} when these frames are written back to it (see `SocketConnection`).
  */
-class FramerSubscriber<T> extends LeanSubscription implements Observer<Buffer> {
+class FramerSubscriber<T> extends OperatorSubscriber<Buffer, T> implements FrameCutSource {
   /**
    * The framer's factory until the first chunk (or the end), then the framer it made, so that a
-   * connection that has sent nothing holds no framer and no chunk queue (one field for both);
-   * null once released.
+   * connection that has sent nothing holds no framer (one field for both); null once released.
    */
   private framer: Framer<T> | (() => Framer<T>) | null;
 
-  constructor(
-    private readonly destination: Subscriber<T>,
-    createFramer: () => Framer<T>,
-  ) {
-    super();
+  constructor(downstream: Subscriber<T>, createFramer: () => Framer<T>) {
+    super(downstream);
     this.framer = createFramer;
+  }
+
+  /** Where the frame handed on last lies in its chunk, while the frames of a chunk are handed on. */
+  get frameCut(): FrameCut | undefined {
+    const framer = this.framer;
+    return framer === null || typeof framer === 'function' ? undefined : framer.frameCut;
   }
 
   next(chunk: Buffer): void {
@@ -35,17 +35,11 @@ class FramerSubscriber<T> extends LeanSubscription implements Observer<Buffer> {
       framer.push(chunk);
       this.drain(framer);
     } catch (error) {
-      this.fail(error);
+      this.error(error);
     }
   }
 
-  error(error: unknown): void {
-    if (this.framer === null) return;
-    this.release();
-    this.destination.error(error);
-  }
-
-  complete(): void {
+  override complete(): void {
     let framer = this.framer;
     if (framer === null) return;
     try {
@@ -53,12 +47,10 @@ class FramerSubscriber<T> extends LeanSubscription implements Observer<Buffer> {
       framer.end();
       this.drain(framer);
     } catch (error) {
-      this.fail(error);
+      this.error(error);
       return;
     }
-    if (this.framer === null) return;
-    this.release();
-    this.destination.complete();
+    super.complete();
   }
 
   override unsubscribe(): void {
@@ -67,23 +59,17 @@ class FramerSubscriber<T> extends LeanSubscription implements Observer<Buffer> {
   }
 
   private drain(framer: Framer<T>): void {
-    const destination = this.destination;
+    const downstream = this.downstream;
     let frame: T | undefined;
     try {
       while ((frame = framer.read()) !== undefined) {
-        destination.next(frame);
+        downstream.next(frame);
         if (this.framer === null) return;
       }
     } finally {
-      // What the frames were cut from is known only while they are handed out (see lastCut).
-      clearCut();
+      // The record is good only while the frames of this chunk are handed on: it keeps no chunk.
+      framer.frameCut?.clear();
     }
-  }
-
-  private fail(error: unknown): void {
-    if (this.framer === null) return;
-    this.release();
-    this.destination.error(error);
   }
 
   /** Drops the bytes held; later notifications from the source are ignored. */
@@ -96,8 +82,47 @@ class FramerSubscriber<T> extends LeanSubscription implements Observer<Buffer> {
 
 /**
  * Builds an operator that runs a fresh framer per subscription: chunks are pushed in, frames
- * read out and emitted in order. A framer's throw becomes the error notification and the source
- * is unsubscribed; on completion the framer deals with its leftover, then the output completes.
+ * read out and emitted in order. It is how rxnet's own decoders are made, and the way in for a
+ * {@link Framer} of your own (see docs/framing-your-own.md).
+ *
+ * ```
+ * decodeFrames(sampleFramer), 16-bit big-endian samples:
+ * source:  -[00 01 00]-[02 ff]-|
+ * output:  -1----------2-------|      ([ff] is left over at the end)
+ * ```
+ *
+ * Limits: holds what the framer holds; the framer is made at the first chunk, so a connection
+ * that sent nothing holds none. A framer's throw becomes the error notification and the source
+ * is unsubscribed. End of stream: the framer is told `end()` and read to its last frame, then
+ * the output completes. A source error is passed on at once.
+ *
+ * @example
+ * ```ts
+ * import { decodeFrames, type Connection, type Framer } from 'rxnet';
+ *
+ * // 16-bit big-endian samples, emitted as numbers; an odd byte left at the end is dropped.
+ * function sampleFramer(): Framer<number> {
+ *   let held: Buffer = Buffer.alloc(0);
+ *   return {
+ *     push: (chunk) => {
+ *       held = held.length === 0 ? chunk : Buffer.concat([held, chunk]);
+ *     },
+ *     read: () => {
+ *       if (held.length < 2) return undefined;
+ *       const sample = held.readUInt16BE(0);
+ *       held = held.subarray(2);
+ *       return sample;
+ *     },
+ *     end: () => undefined,
+ *     clear: () => {
+ *       held = Buffer.alloc(0);
+ *     },
+ *   };
+ * }
+ *
+ * declare const conn: Connection;
+ * conn.data$.pipe(decodeFrames(sampleFramer)).subscribe((sample) => console.log(sample));
+ * ```
  */
 export function decodeFrames<T>(createFramer: () => Framer<T>): OperatorFunction<Buffer, T> {
   return (source) => new FramedObservable(source, createFramer);
@@ -115,7 +140,6 @@ class FramedObservable<T> extends Observable<T> {
 
 function subscribeFramed<T>(this: Observable<T>, subscriber: Subscriber<T>): void {
   const { upstream, createFramer } = this as FramedObservable<T>;
-  const inner = new FramerSubscriber(subscriber, createFramer);
-  subscriber.add(inner);
-  upstream.subscribe(inner);
+  // The framer subscriber adds itself to `subscriber` before the source can emit.
+  upstream.subscribe(new FramerSubscriber(subscriber, createFramer));
 }

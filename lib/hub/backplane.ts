@@ -4,6 +4,7 @@ import { Subject } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { InvalidArgumentError } from '../errors';
 import type { Chunk } from '../types';
+import { toBuffer } from '../util/toBuffer';
 import { checkInteger } from '../util/validate';
 
 /**
@@ -185,13 +186,6 @@ export function checkBackplaneOptions(options: BackplaneOptions): {
   return { highWaterMark, overflow };
 }
 
-/** The bytes of a chunk, as a Buffer (strings as UTF-8). */
-export function chunkBytes(chunk: Chunk): Buffer {
-  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
-  if (Buffer.isBuffer(chunk)) return chunk;
-  return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-}
-
 /**
  * Backplanes for hubs in one process, e.g. one per `node:cluster`-less server object, or in
  * tests: a message published on one reaches every other backplane of the bus synchronously,
@@ -238,7 +232,7 @@ class InProcessBackplane implements Backplane {
 
   publish(payload: Chunk): void {
     if (this.members.get(this.serverId) !== this) return;
-    const message: BackplaneMessage = { origin: this.serverId, seq: ++this.seq, payload: chunkBytes(payload) };
+    const message: BackplaneMessage = { origin: this.serverId, seq: ++this.seq, payload: toBuffer(payload) };
     for (const other of this.members.values()) if (other !== this) other.messages.next(message);
   }
 

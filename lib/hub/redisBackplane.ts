@@ -5,12 +5,13 @@ import { hostname } from 'os';
 import { Subject } from 'rxjs';
 import type RedisClient from 'ioredis';
 import type { RedisOptions } from 'ioredis';
-import { checkBackplaneOptions, chunkBytes } from './backplane';
+import { checkBackplaneOptions } from './backplane';
 import type { Backplane, BackplaneEvent, BackplaneMessage, BackplaneOptions } from './backplane';
-import { backoffDelay } from '../core/connect';
-import type { BackoffOptions } from '../core/connect';
+import { backoffDelay } from '../util/backoff';
+import type { BackoffOptions } from '../util/backoff';
 import { InvalidArgumentError } from '../errors';
 import type { Chunk } from '../types';
+import { toBuffer } from '../util/toBuffer';
 
 /**
  * Options of {@link redisBackplane}.
@@ -158,7 +159,7 @@ class RedisBackplane implements Backplane {
 
   publish(payload: Chunk): void {
     if (this.closing) return;
-    const body = chunkBytes(payload);
+    const body = toBuffer(payload);
     this.seq = this.seq >= MAX_SEQ - 1 ? 1 : this.seq + 1;
     const frame = Buffer.allocUnsafe(1 + this.id.length + 6 + body.length);
     frame[0] = this.id.length;

@@ -3,7 +3,8 @@ import { Observable, asyncScheduler, takeWhile } from 'rxjs';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { InvalidArgumentError, ProxyProtocolTimeoutError } from '../errors';
 import { ProxyProtocolDecoder } from './ProxyProtocolDecoder';
-import type { ProxyDecodeResult, ProxyHeader } from './ProxyProtocolDecoder';
+import type { ProxyDecodeResult } from './ProxyProtocolDecoder';
+import type { ProxyHeader } from './ProxyHeader';
 import type { Chunk, Connection, ConnectionEvent } from '../types';
 import { checkInteger } from '../util/validate';
 
@@ -123,23 +124,12 @@ export class ProxiedConnection implements Connection {
     });
   }
 
+  // Identity and lifecycle are the connection's.
   get id(): number {
     return this.inner.id;
   }
-  get data$(): Observable<Buffer> {
-    return this.dataObservable;
-  }
   get events$(): Observable<ConnectionEvent> {
     return this.inner.events$;
-  }
-  get writable$(): Observable<boolean> {
-    return this.inner.writable$;
-  }
-  get writable(): boolean {
-    return this.inner.writable;
-  }
-  get writeEnded(): boolean {
-    return this.inner.writeEnded;
   }
   get closed(): boolean {
     return this.inner.closed;
@@ -147,21 +137,16 @@ export class ProxiedConnection implements Connection {
   get closeReason(): Error | undefined {
     return this.inner.closeReason;
   }
-
-  write(chunk: Chunk, callback?: (error?: Error | null) => void): boolean {
-    return this.inner.write(chunk, callback);
-  }
-  end(chunk?: Chunk, callback?: (error?: Error | null) => void): void {
-    this.inner.end(chunk, callback);
-  }
   destroy(error?: Error): void {
     this.inner.destroy(error);
   }
-  cork(): void {
-    this.inner.cork();
+
+  // Reading: data$ starts with the bytes after the header; flow control is the connection's.
+  get data$(): Observable<Buffer> {
+    return this.dataObservable;
   }
-  uncork(): void {
-    this.inner.uncork();
+  get bytesRead(): number {
+    return this.inner.bytesRead;
   }
   pause(): void {
     this.inner.pause();
@@ -172,19 +157,34 @@ export class ProxiedConnection implements Connection {
   holdReading(): () => void {
     return this.inner.holdReading();
   }
-  setNoDelay(noDelay?: boolean): this {
-    this.inner.setNoDelay(noDelay);
-    return this;
+
+  // Writing goes straight to the connection.
+  get writable$(): Observable<boolean> {
+    return this.inner.writable$;
   }
-  setKeepAlive(enable?: boolean, initialDelay?: number): this {
-    this.inner.setKeepAlive(enable, initialDelay);
-    return this;
+  get writable(): boolean {
+    return this.inner.writable;
   }
-  setTimeout(ms: number): this {
-    this.inner.setTimeout(ms);
-    return this;
+  get writeEnded(): boolean {
+    return this.inner.writeEnded;
+  }
+  get bytesWritten(): number {
+    return this.inner.bytesWritten;
+  }
+  write(chunk: Chunk, callback?: (error?: Error | null) => void): boolean {
+    return this.inner.write(chunk, callback);
+  }
+  end(chunk?: Chunk, callback?: (error?: Error | null) => void): void {
+    this.inner.end(chunk, callback);
+  }
+  cork(): void {
+    this.inner.cork();
+  }
+  uncork(): void {
+    this.inner.uncork();
   }
 
+  // Addresses: the header's where it has them, else the socket's.
   get localAddress(): string | undefined {
     return this.proxy.header?.destination?.address ?? this.inner.localAddress;
   }
@@ -203,14 +203,22 @@ export class ProxiedConnection implements Connection {
     const header = this.proxy.header;
     return header?.source !== undefined ? header.family : this.inner.remoteFamily;
   }
-  get bytesRead(): number {
-    return this.inner.bytesRead;
-  }
-  get bytesWritten(): number {
-    return this.inner.bytesWritten;
-  }
+
+  // The socket and its options are the connection's.
   get socket() {
     return this.inner.socket;
+  }
+  setNoDelay(noDelay?: boolean): this {
+    this.inner.setNoDelay(noDelay);
+    return this;
+  }
+  setKeepAlive(enable?: boolean, initialDelay?: number): this {
+    this.inner.setKeepAlive(enable, initialDelay);
+    return this;
+  }
+  setTimeout(ms: number): this {
+    this.inner.setTimeout(ms);
+    return this;
   }
 }
 

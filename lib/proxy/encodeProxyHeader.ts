@@ -3,12 +3,13 @@ import { Buffer } from 'buffer';
 import { isIPv4, isIPv6 } from 'net';
 import { EncodeError, InvalidArgumentError } from '../errors';
 import {
+  ADDRESS_BYTES,
   PROXY_V1_MAX_LENGTH,
   PROXY_V1_SIGNATURE,
   PROXY_V2_MAX_LENGTH,
   PROXY_V2_SIGNATURE,
-} from './ProxyProtocolDecoder';
-import type { ProxyEndpoint, ProxyTlv } from './ProxyProtocolDecoder';
+} from './ProxyHeader';
+import type { ProxyEndpoint, ProxyTlv } from './ProxyHeader';
 
 /**
  * What {@link encodeProxyHeader} writes.
@@ -106,7 +107,7 @@ function encodeV2(init: ProxyHeaderInit, family: 'IPv4' | 'IPv6' | 'unix' | unde
   const local = init.command === 'local';
   const familyCode = local || family === undefined ? 0 : family === 'IPv4' ? 1 : family === 'IPv6' ? 2 : 3;
   const transportCode = familyCode === 0 && init.transport === undefined ? 0 : init.transport === 'dgram' ? 2 : 1;
-  const addressBytes = [0, 12, 36, 216][familyCode];
+  const addressBytes = ADDRESS_BYTES[familyCode];
   const tlvs = init.tlvs ?? [];
   let tlvBytes = 0;
   for (const tlv of tlvs) {

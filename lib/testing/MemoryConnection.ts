@@ -1,45 +1,18 @@
-// MemoryConnection and connectionPair(): two in-memory Connections wired to each other, timed on a scheduler.
+// MemoryConnection: one end of an in-memory connection, behaving as rxnet's socket connection does, timed on a scheduler.
 import { Buffer } from 'buffer';
-import { Observable, asyncScheduler } from 'rxjs';
+import { Observable } from 'rxjs';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { nextConnectionId } from '../core/SocketConnection';
 import { ConnectionClosedError, WriteAfterEndError } from '../errors';
 import { EventHub } from '../util/EventHub';
 import { ReadGate } from '../util/ReadGate';
 import type { Chunk, Connection, ConnectionEvent } from '../types';
-import { MemoryWire } from './MemoryWire';
-import type { MemoryWireOptions, WireReader, WireWriter } from './MemoryWire';
+import type { MemoryWire, WireReader, WireWriter } from './MemoryWire';
 import { connectionResetError } from './netErrors';
+import { toBuffer } from '../util/toBuffer';
 import { checkInteger } from '../util/validate';
 
-/**
- * Options of {@link connectionPair}; the wire options apply to both directions.
- *
- * @example
- * ```ts
- * import { connectionPair, createTestScheduler, type ConnectionPairOptions } from 'rxnet/testing';
- *
- * createTestScheduler().run(() => {
- *   // Plain Node's half-close behaviour, TCP-like merging of what has arrived.
- *   const options: ConnectionPairOptions = { allowHalfOpen: false, chunking: 'merge' };
- *   const [client, server] = connectionPair(options);
- * });
- * ```
- */
-export interface ConnectionPairOptions extends MemoryWireOptions {
-  /**
-   * Scheduler of every delivery and timer; `asyncScheduler` by default, which is virtual time
-   * inside `TestScheduler.run()` and real time outside it.
-   */
-  readonly scheduler?: SchedulerLike;
-  /**
-   * Keep a side's write half open after the peer's FIN (default true, as rxnet's `listen` and
-   * `connect` do); false ends that side as soon as it has read the peer's FIN, as plain Node does.
-   */
-  readonly allowHalfOpen?: boolean;
-}
-
-/** The addresses an in-memory connection reports. @internal */
+/** The addresses an in-memory connection reports (given by `connectionPair`). */
 export interface MemoryAddresses {
   readonly localAddress: string;
   readonly localPort: number;
@@ -118,7 +91,7 @@ export class MemoryConnection implements Connection {
   private lastActivity: number;
   private timeoutAction: Subscription | undefined = undefined;
 
-  /** @internal Use {@link connectionPair}. */
+  /** Made by {@link connectionPair}, which links the two sides; not meant to be called directly. */
   constructor(
     private readonly scheduler: SchedulerLike,
     /** The direction this side writes to; `peer.outbound` is the one it reads from. */
@@ -155,6 +128,18 @@ export class MemoryConnection implements Connection {
   /** The direction this side reads from (the peer's {@link outbound}). */
   get inbound(): MemoryWire {
     return this.peer.outbound;
+  }
+
+  pause(): void {
+    this.gate.pauseByUser();
+  }
+
+  resume(): void {
+    this.gate.resumeByUser();
+  }
+
+  holdReading(): () => void {
+    return this.gate.hold();
   }
 
   get writable(): boolean {
@@ -215,6 +200,14 @@ export class MemoryConnection implements Connection {
     this.outbound.end();
   }
 
+  cork(): void {
+    this.outbound.cork();
+  }
+
+  uncork(): void {
+    this.outbound.uncork();
+  }
+
   destroy(error?: Error): void {
     if (this.isClosed) return;
     this.ended = true;
@@ -248,26 +241,6 @@ export class MemoryConnection implements Connection {
    */
   fail(error: Error): void {
     this.destroy(error);
-  }
-
-  cork(): void {
-    this.outbound.cork();
-  }
-
-  uncork(): void {
-    this.outbound.uncork();
-  }
-
-  pause(): void {
-    this.gate.pauseByUser();
-  }
-
-  resume(): void {
-    this.gate.resumeByUser();
-  }
-
-  holdReading(): () => void {
-    return this.gate.hold();
   }
 
   setNoDelay(noDelay = true): this {
@@ -390,78 +363,3 @@ export class MemoryConnection implements Connection {
     this.writability.next(writable);
   }
 }
-
-/**
- * Creates two in-memory connections wired to each other: what one writes, the other's `data$`
- * emits, with the chunking, latency, buffering and stalls the test chooses; deterministic under
- * `TestScheduler.run()`.
- *
- * ```
- * const [client, server] = connectionPair();
- * client.write('ab'); client.write('c'); client.end();
- * server.data$:  (ab)(c)|           chunking 'writes' (default), latency 0: same frame
- * with { chunking: 1 }:  (a)(b)(c)| byte by byte
- * with { latency: 3 }:   ---(ab)(c)|
- * ```
- *
- * Nothing is read until a side's `data$` is subscribed; a side closes once both FINs went
- * through (`close` on `events$`, `writable$` completes), or at once on `destroy()`/`reset()`.
- *
- * @param options Wire options for both directions (change one direction later through
- * `conn.outbound`), the scheduler, and `allowHalfOpen`.
- * @returns `[a, b]`; conventionally `[client, server]`.
- * @throws InvalidArgumentError for a bad option.
- * @example
- * ```ts
- * import { decodeLines, sendTo } from 'rxnet';
- * import { asText, bytes, connectionPair, createTestScheduler } from 'rxnet/testing';
- *
- * createTestScheduler().run(({ cold, expectObservable }) => {
- *   const [client, server] = connectionPair({ chunking: 2 });
- *   cold('-a--b|', bytes({ a: 'hel', b: 'lo\n' })).pipe(sendTo(client)).subscribe();
- *   expectObservable(server.data$.pipe(decodeLines(), asText())).toBe('----a|', { a: 'hello' });
- * });
- * ```
- */
-export function connectionPair(options: ConnectionPairOptions = {}): [MemoryConnection, MemoryConnection] {
-  const scheduler = options.scheduler ?? asyncScheduler;
-  const allowHalfOpen = options.allowHalfOpen ?? true;
-  const port = nextEphemeralPort();
-  return pairOf(scheduler, options, allowHalfOpen, port, 1);
-}
-
-/** @internal The pair with its ports: a's port is `aPort`, b's is `bPort`. */
-export function pairOf(
-  scheduler: SchedulerLike,
-  wire: MemoryWireOptions,
-  allowHalfOpen: boolean,
-  aPort: number,
-  bPort: number,
-  bAllowHalfOpen = allowHalfOpen,
-): [MemoryConnection, MemoryConnection] {
-  const a = new MemoryConnection(scheduler, new MemoryWire(scheduler, wire), addresses(aPort, bPort), allowHalfOpen);
-  const b = new MemoryConnection(scheduler, new MemoryWire(scheduler, wire), addresses(bPort, aPort), bAllowHalfOpen);
-  MemoryConnection.join(a, b);
-  return [a, b];
-}
-
-function addresses(localPort: number, remotePort: number): MemoryAddresses {
-  return { localAddress: 'memory', localPort, remoteAddress: 'memory', remotePort };
-}
-
-let lastEphemeralPort = 49151;
-
-/** @internal A client port, as an operating system would pick one. */
-export function nextEphemeralPort(): number {
-  lastEphemeralPort = lastEphemeralPort >= 65535 ? 49152 : lastEphemeralPort + 1;
-  return lastEphemeralPort;
-}
-
-function toBuffer(chunk: Chunk): Buffer {
-  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
-  if (Buffer.isBuffer(chunk)) return chunk;
-  return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-}
-
-/** @deprecated The former name of {@link ConnectionPairOptions}, kept so that code written for 0.1 compiles. */
-export type PairOptions = ConnectionPairOptions;

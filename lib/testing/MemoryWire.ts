@@ -2,27 +2,10 @@
 import { Buffer } from 'buffer';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { InvalidArgumentError } from '../errors';
+import { checkChunking, cutChunks } from './chunking';
+import type { Chunking } from './chunking';
 import { brokenPipeError, streamDestroyedError } from './netErrors';
 import { checkInteger } from '../util/validate';
-
-/**
- * How bytes that have arrived are cut into the chunks the reader's `data$` emits:
- * - `'writes'`: one chunk per `write()`, as written (the default; easiest to read in marbles);
- * - `'merge'`: everything that has arrived and is unread, as one chunk (what TCP often does);
- * - a number `n`: the bytes that have arrived cut into chunks of at most `n` bytes (1: byte by byte);
- * - a function: given the bytes that have arrived and are unread, returns the chunks (their
- *   concatenation must be those bytes; empty chunks are left out, as a socket never emits one).
- *
- * @example
- * ```ts
- * import { connectionPair, type Chunking } from 'rxnet/testing';
- *
- * // Every chunk split in two, to check that a decoder does not care where chunks end.
- * const halves: Chunking = (bytes) => [bytes.subarray(0, bytes.length >> 1), bytes.subarray(bytes.length >> 1)];
- * const [client, server] = connectionPair({ chunking: halves });
- * ```
- */
-export type Chunking = 'writes' | 'merge' | number | ((bytes: Buffer) => readonly Buffer[]);
 
 /**
  * Options of one direction of an in-memory connection; they stay changeable on the {@link MemoryWire}.
@@ -138,7 +121,7 @@ export class MemoryWire {
   private pumping = false;
   private again = false;
 
-  /** @internal Wires come with their connections: use `connectionPair()` and `conn.outbound`. */
+  /** Wires come with their connections (`connectionPair()`, then `conn.outbound`); not meant to be made directly. */
   constructor(
     private readonly scheduler: SchedulerLike,
     options: MemoryWireOptions = {},
@@ -422,25 +405,8 @@ export class MemoryWire {
     let n = 0;
     while (n < this.arrived.length && !this.arrived[n].cut && this.arrived[n].chunk !== null) n++;
     const bytes = n === 1 ? this.arrived[0].chunk! : Buffer.concat(this.arrived.slice(0, n).map((a) => a.chunk!));
-    const policy = this.chunkingPolicy;
-    let pieces: readonly Buffer[];
-    if (policy === 'merge' || policy === 'writes') pieces = [bytes];
-    else if (typeof policy === 'number') {
-      const list: Buffer[] = [];
-      for (let i = 0; i < bytes.length; i += policy) list.push(bytes.subarray(i, i + policy));
-      pieces = list;
-    } else {
-      pieces = policy(bytes);
-      const total = pieces.reduce((sum, p) => sum + p.length, 0);
-      if (total !== bytes.length || !Buffer.concat(pieces as Buffer[]).equals(bytes)) {
-        throw new InvalidArgumentError(
-          'chunking',
-          `the chunks returned do not add up to the ${bytes.length} byte(s) given`,
-        );
-      }
-    }
     const cut: Arrived[] = [];
-    for (const p of pieces) if (p.length > 0) cut.push({ chunk: p, cut: true });
+    for (const piece of cutChunks(bytes, this.chunkingPolicy)) cut.push({ chunk: piece, cut: true });
     this.arrived.splice(0, n, ...cut);
   }
 
@@ -459,12 +425,6 @@ function checkLatency(ms: number): number {
     throw new InvalidArgumentError('latency', `expected a finite number >= 0, got ${String(ms)}`);
   }
   return ms;
-}
-
-function checkChunking(policy: Chunking): Chunking {
-  if (policy === 'writes' || policy === 'merge' || typeof policy === 'function') return policy;
-  checkInteger('chunking', policy, 1);
-  return policy;
 }
 
 /** @deprecated The former name of {@link MemoryWireOptions}, kept so that code written for 0.1 compiles. */

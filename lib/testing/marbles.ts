@@ -91,7 +91,7 @@ export function asHex(): OperatorFunction<Uint8Array, string> {
 }
 
 /**
- * Options of {@link comparable} and {@link createTestScheduler}.
+ * Options of {@link comparable}, and so of {@link createTestScheduler} (see {@link CreateTestSchedulerOptions}).
  *
  * @example
  * ```ts
@@ -139,6 +139,23 @@ export function comparable(value: unknown, options: ComparableOptions = {}): unk
 }
 
 /**
+ * Options of {@link createTestScheduler}: how bytes compare (those of {@link comparable}) and the assertion.
+ *
+ * @example
+ * ```ts
+ * import { createTestScheduler, type CreateTestSchedulerOptions } from 'rxnet/testing';
+ *
+ * // Jest's diffs instead of Node's assert, bytes compared as hex.
+ * const options: CreateTestSchedulerOptions = { bytesAs: 'hex', assertDeepEqual: (a, e) => expect(a).toEqual(e) };
+ * const scheduler = createTestScheduler(options);
+ * ```
+ */
+export interface CreateTestSchedulerOptions extends ComparableOptions {
+  /** Throws when `actual` and `expected` differ (both already through `comparable`); Node's `assert.deepStrictEqual` by default. */
+  readonly assertDeepEqual?: (actual: unknown, expected: unknown) => void;
+}
+
+/**
  * A `TestScheduler` whose `expectObservable` and `expectSubscriptions` compare through
  * {@link comparable}: chunks as text (or hex), errors by name, code and data.
  *
@@ -161,12 +178,7 @@ export function comparable(value: unknown, options: ComparableOptions = {}): unk
  * });
  * ```
  */
-export function createTestScheduler(
-  options: ComparableOptions & {
-    /** Throws when `actual` and `expected` differ (both already through `comparable`); Node's `assert.deepStrictEqual` by default. */
-    readonly assertDeepEqual?: (actual: unknown, expected: unknown) => void;
-  } = {},
-): TestScheduler {
+export function createTestScheduler(options: CreateTestSchedulerOptions = {}): TestScheduler {
   const assert = options.assertDeepEqual ?? deepStrictEqual;
   return new TestScheduler((actual, expected) => assert(comparable(actual, options), comparable(expected, options)));
 }

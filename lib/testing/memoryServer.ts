@@ -2,8 +2,9 @@
 import { Observable, asyncScheduler } from 'rxjs';
 import type { SchedulerLike, Subscriber } from 'rxjs';
 import type { Connection } from '../types';
-import { nextEphemeralPort, pairOf } from './MemoryConnection';
-import type { MemoryConnection, ConnectionPairOptions } from './MemoryConnection';
+import { nextEphemeralPort, pairOf } from './connectionPair';
+import type { ConnectionPairOptions } from './connectionPair';
+import type { MemoryConnection } from './MemoryConnection';
 import type { MemoryWireOptions } from './MemoryWire';
 import { addressInUseError, connectionRefusedError } from './netErrors';
 import { checkInteger } from '../util/validate';
@@ -55,7 +56,7 @@ export class MemoryServer {
   private readonly scheduler: SchedulerLike;
   private readonly port: number;
 
-  /** @internal Use {@link memoryServer}. */
+  /** Made by {@link memoryServer}; not meant to be called directly. */
   constructor(private readonly options: MemoryServerOptions = {}) {
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.port = checkInteger('port', options.port ?? 1, 1, 65535);

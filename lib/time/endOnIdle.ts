@@ -1,8 +1,9 @@
 // endOnIdle(): the ready-made idle policy: say goodbye and end the connection on the first idle event.
-import { Observable, Subscription, asyncScheduler } from 'rxjs';
-import type { MonoTypeOperatorFunction, Observer, SchedulerLike, Subscriber } from 'rxjs';
+import { Observable, asyncScheduler } from 'rxjs';
+import type { MonoTypeOperatorFunction, SchedulerLike, Subscriber } from 'rxjs';
 import type { Chunk, Connection } from '../types';
 import type { IdleEvent } from './idleWatch';
+import { OperatorSubscriber } from '../util/OperatorSubscriber';
 import { checkInteger } from '../util/validate';
 
 /** The default `closeTimeout` of {@link endOnIdle}, in ms. */
@@ -37,7 +38,7 @@ export interface EndOnIdleOptions {
 
 /**
  * Ends `connection` on the first idle event it receives: writes the goodbye, sends FIN, emits
- * that event and completes; the reactive form of the seed's
+ * that event and completes; the reactive form of the tutorials'
  * `socket.setTimeout(6000, () => socket.end('idle time, disconnecting..'))`.
  *
  * ```
@@ -65,7 +66,7 @@ export interface EndOnIdleOptions {
  * import { filter, merge } from 'rxjs';
  * import { endOnIdle, idleWatch, listen, sendTo, serveEach } from 'rxnet';
  *
- * // An echo server that hangs up on connections idle for 6 s, as the seed's does.
+ * // An echo server that hangs up on connections idle for 6 s, as the tutorials' server does.
  * listen({ port: 8108 })
  *   .pipe(
  *     serveEach((conn) =>
@@ -85,28 +86,29 @@ export function endOnIdle(connection: Connection, config: EndOnIdleOptions = {})
 
   return (source) =>
     new Observable<IdleEvent>((subscriber) => {
-      const inner = new EndOnIdleSubscriber(subscriber, connection, goodbye, closeTimeout, scheduler);
-      subscriber.add(inner);
-      source.subscribe(inner);
+      source.subscribe(new EndOnIdleSubscriber(subscriber, connection, goodbye, closeTimeout, scheduler));
     });
 }
 
-/** The source's subscriber; a Subscription added downstream first, so unsubscribing closes it at once. */
-class EndOnIdleSubscriber extends Subscription implements Observer<IdleEvent> {
+/**
+ * The source's subscriber. At the first event it leaves the source and ends the connection; from
+ * then on only downstream is told (its own `closed` is then true).
+ */
+class EndOnIdleSubscriber extends OperatorSubscriber<IdleEvent> {
   constructor(
-    private readonly destination: Subscriber<IdleEvent>,
+    downstream: Subscriber<IdleEvent>,
     private readonly connection: Connection,
     private readonly goodbye: EndOnIdleOptions['goodbye'],
     private readonly closeTimeout: number,
     private readonly scheduler: SchedulerLike,
   ) {
-    super();
+    super(downstream);
   }
 
   next(event: IdleEvent): void {
     if (this.closed) return;
     this.unsubscribe();
-    const { destination, connection } = this;
+    const { downstream, connection } = this;
     const alreadyEnded = connection.writeEnded;
     let emitted = false;
     let flushed = alreadyEnded;
@@ -115,37 +117,25 @@ class EndOnIdleSubscriber extends Subscription implements Observer<IdleEvent> {
         const goodbye = typeof this.goodbye === 'function' ? this.goodbye(event) : this.goodbye;
         connection.end(goodbye, () => {
           flushed = true;
-          if (emitted && this.closeTimeout === 0) destination.complete();
+          if (emitted && this.closeTimeout === 0) downstream.complete();
         });
       } catch (error) {
-        destination.error(error);
+        downstream.error(error);
         return;
       }
     }
     emitted = true;
-    destination.next(event);
-    if (destination.closed) return;
+    downstream.next(event);
+    if (downstream.closed) return;
     if (this.closeTimeout === 0) {
-      if (flushed) destination.complete();
+      if (flushed) downstream.complete();
       return;
     }
-    destination.add(this.scheduler.schedule(() => connection.destroy(), this.closeTimeout));
+    downstream.add(this.scheduler.schedule(() => connection.destroy(), this.closeTimeout));
     // events$ completes after close, and at once when already closed.
-    destination.add(
-      connection.events$.subscribe({ error: () => destination.complete(), complete: () => destination.complete() }),
+    downstream.add(
+      connection.events$.subscribe({ error: () => downstream.complete(), complete: () => downstream.complete() }),
     );
-  }
-
-  error(error: unknown): void {
-    if (this.closed) return;
-    this.unsubscribe();
-    this.destination.error(error);
-  }
-
-  complete(): void {
-    if (this.closed) return;
-    this.unsubscribe();
-    this.destination.complete();
   }
 }
 

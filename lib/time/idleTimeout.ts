@@ -1,7 +1,8 @@
 // idleTimeout(): errors (or completes) when a stream stays silent for too long, timed on a scheduler.
-import { Observable, Subscription, asyncScheduler } from 'rxjs';
-import type { MonoTypeOperatorFunction, Observer, SchedulerAction, SchedulerLike, Subscriber } from 'rxjs';
+import { Observable, asyncScheduler } from 'rxjs';
+import type { MonoTypeOperatorFunction, SchedulerAction, SchedulerLike, Subscriber } from 'rxjs';
 import { IdleTimeoutError, InvalidArgumentError } from '../errors';
+import { OperatorSubscriber } from '../util/OperatorSubscriber';
 import { checkInteger } from '../util/validate';
 
 /**
@@ -81,27 +82,21 @@ export function idleTimeout<T>(
 
   return (source) =>
     new Observable<T>((subscriber) => {
-      const inner = new IdleTimeoutSubscriber(subscriber, ms, onIdle, scheduler);
-      subscriber.add(inner);
-      source.subscribe(inner);
+      source.subscribe(new IdleTimeoutSubscriber(subscriber, ms, onIdle, scheduler));
     });
 }
 
-/**
- * The source's subscriber. Being a Subscription added downstream before the source is
- * subscribed, RxJS uses it as is, so a synchronous source sees `closed` as soon as downstream
- * unsubscribes (say `take(1)` was satisfied) and stops.
- */
-class IdleTimeoutSubscriber<T> extends Subscription implements Observer<T> {
+/** The source's subscriber: passes values on and keeps the time of the last one. */
+class IdleTimeoutSubscriber<T> extends OperatorSubscriber<T> {
   private last: number;
 
   constructor(
-    private readonly destination: Subscriber<T>,
+    downstream: Subscriber<T>,
     private readonly ms: number,
     private readonly onIdle: 'error' | 'complete',
     private readonly scheduler: SchedulerLike,
   ) {
-    super();
+    super(downstream);
     this.last = scheduler.now();
     const self = this;
     // One action for the whole subscription: when it fires early (a value came meanwhile) it
@@ -118,26 +113,13 @@ class IdleTimeoutSubscriber<T> extends Subscription implements Observer<T> {
   next(value: T): void {
     if (this.closed) return;
     this.last = this.scheduler.now();
-    this.destination.next(value);
+    this.downstream.next(value);
   }
 
-  error(error: unknown): void {
-    if (this.closed) return;
-    this.unsubscribe();
-    this.destination.error(error);
-  }
-
-  complete(): void {
-    if (this.closed) return;
-    this.unsubscribe();
-    this.destination.complete();
-  }
-
+  /** Silence for `ms`: ends like the source's own end (the source and the timer unsubscribed first). */
   private idle(): void {
-    if (this.closed) return;
-    this.unsubscribe();
-    if (this.onIdle === 'complete') this.destination.complete();
-    else this.destination.error(new IdleTimeoutError(this.ms));
+    if (this.onIdle === 'complete') this.complete();
+    else this.error(new IdleTimeoutError(this.ms));
   }
 }
 

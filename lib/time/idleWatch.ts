@@ -1,8 +1,9 @@
 // idleWatch(): Netty's IdleStateHandler for a connection's events$: read, write and all idle states on a scheduler.
-import { Observable, Subscription, asyncScheduler } from 'rxjs';
-import type { Observer, OperatorFunction, SchedulerAction, SchedulerLike, Subscriber } from 'rxjs';
+import { Observable, asyncScheduler } from 'rxjs';
+import type { OperatorFunction, SchedulerAction, SchedulerLike, Subscriber } from 'rxjs';
 import { InvalidArgumentError } from '../errors';
 import type { ConnectionEvent } from '../types';
+import { OperatorSubscriber } from '../util/OperatorSubscriber';
 import { checkInteger } from '../util/validate';
 
 /**
@@ -132,9 +133,7 @@ export function idleWatch(config: IdleWatchOptions): OperatorFunction<Connection
 
   return (events$) =>
     new Observable<IdleEvent>((subscriber) => {
-      const inner = new IdleWatchSubscriber(subscriber, scheduler, readIdle, writeIdle, allIdle);
-      subscriber.add(inner);
-      events$.subscribe(inner);
+      events$.subscribe(new IdleWatchSubscriber(subscriber, scheduler, readIdle, writeIdle, allIdle));
     });
 }
 
@@ -148,11 +147,8 @@ class IdleTimer {
   ) {}
 }
 
-/**
- * Subscribes to `events$`. Being a Subscription added downstream before subscribing, it is used
- * by RxJS as the source's subscriber as is, so unsubscribing downstream closes it at once.
- */
-class IdleWatchSubscriber extends Subscription implements Observer<ConnectionEvent> {
+/** Subscribes to `events$`: notes the time of reads and flushed writes; its timers emit the idle events. */
+class IdleWatchSubscriber extends OperatorSubscriber<ConnectionEvent, IdleEvent> {
   private lastRead: number;
   private lastWrite: number;
   private readonly read: IdleTimer | undefined;
@@ -160,13 +156,13 @@ class IdleWatchSubscriber extends Subscription implements Observer<ConnectionEve
   private readonly all: IdleTimer | undefined;
 
   constructor(
-    private readonly destination: Subscriber<IdleEvent>,
+    downstream: Subscriber<IdleEvent>,
     private readonly scheduler: SchedulerLike,
     readIdle: number,
     writeIdle: number,
     allIdle: number,
   ) {
-    super();
+    super(downstream);
     this.lastRead = this.lastWrite = scheduler.now();
     this.read = readIdle > 0 ? this.start(new IdleTimer('readIdle', readIdle)) : undefined;
     this.write = writeIdle > 0 ? this.start(new IdleTimer('writeIdle', writeIdle)) : undefined;
@@ -183,18 +179,6 @@ class IdleWatchSubscriber extends Subscription implements Observer<ConnectionEve
       if (this.write) this.write.first = true;
       if (this.all) this.all.first = true;
     }
-  }
-
-  error(error: unknown): void {
-    if (this.closed) return;
-    this.unsubscribe();
-    this.destination.error(error);
-  }
-
-  complete(): void {
-    if (this.closed) return;
-    this.unsubscribe();
-    this.destination.complete();
   }
 
   private lastActivity(timer: IdleTimer): number {
@@ -217,7 +201,7 @@ class IdleWatchSubscriber extends Subscription implements Observer<ConnectionEve
         this.schedule(undefined, timer.ms);
         const first = timer.first;
         timer.first = false;
-        self.destination.next({ state: timer.state, first, idleFor: now - last });
+        self.downstream.next({ state: timer.state, first, idleFor: now - last });
       }, timer.ms),
     );
     return timer;

@@ -1,34 +1,40 @@
-// The base of rxnet's operator subscribers: an RxJS Subscriber, built on the public API, that keeps one finalizer in a field.
+// The base of rxnet's operator subscribers: an RxJS Subscriber, on the public API, that keeps one finalizer in a field.
 import { Subscriber, Subscription, UnsubscriptionError } from 'rxjs';
 import type { TeardownLogic } from 'rxjs';
 
 /**
- * What every rxnet operator gives its source to subscribe: a `Subscriber` (RxJS's public class),
- * so every RxJS version subscribes it as it is. It is added to its downstream when made, so
- * when downstream unsubscribes (say `take(1)` is satisfied) while a synchronous source is still
+ * What every rxnet operator subscribes to its source with: a `Subscriber` (RxJS's public class),
+ * which every RxJS version uses as it is. It is added to its downstream when made, so when
+ * downstream unsubscribes (say `take(1)` is satisfied) while a synchronous source is still
  * looping, the source sees `closed` and stops.
  *
  * The guards all operators share live here: once closed, notifications are ignored; `error` and
- * `complete` unsubscribe from the source before telling downstream. Subclasses write `next`, and
- * override the others where they do more.
+ * `complete` unsubscribe from the source, then tell downstream. Subclasses write `next` and
+ * override the others where they do more. A throw from user code is caught where it is called
+ * (try/catch inline, nothing allocated) and becomes the error notification.
  *
- * Like `LeanSubscription`'s, its first finalizer (its source's, in a pipeline) is kept in a
- * field, not in RxJS's array: 184 bytes saved per link, which counts with thousands of idle
- * connections. A child kept in the field is not told its parent, so a child that unsubscribes
- * early stays referenced until this one is unsubscribed.
+ * Its first finalizer (its source's, in a pipeline) is kept in a field, not in RxJS's array:
+ * 184 bytes saved per link, which counts with thousands of idle connections. A child kept in the
+ * field is not told its parent, so a child that unsubscribes early stays referenced until this
+ * one is unsubscribed.
  *
  * @internal
  */
 export abstract class OperatorSubscriber<In, Out = In> extends Subscriber<In> {
-  /**
-   * The first finalizer; SPILLED once a second one came (from then on every finalizer is in
-   * RxJS's array).
-   */
+  /** The first finalizer; SPILLED once a second one came (then all are in RxJS's array). */
   private firstFinalizer: Exclude<TeardownLogic, void> | typeof SPILLED | undefined = undefined;
 
-  constructor(protected readonly downstream: Subscriber<Out>) {
+  /**
+   * @param downstream Where the notifications go.
+   * @param linked Add this subscriber to `downstream`, so that unsubscribing downstream reaches the
+   *   source; false where the owner unsubscribes it itself (serveEach's list of handlers).
+   */
+  constructor(
+    protected readonly downstream: Subscriber<Out>,
+    linked = true,
+  ) {
     super();
-    downstream.add(this);
+    if (linked) downstream.add(this);
   }
 
   abstract override next(value: In): void;
@@ -71,6 +77,7 @@ export abstract class OperatorSubscriber<In, Out = In> extends Subscriber<In> {
   override unsubscribe(): void {
     if (this.closed) return;
     const first = this.firstFinalizer;
+    // The array's finalizers, if any (never together with one in the field).
     super.unsubscribe();
     if (first === undefined || first === SPILLED) return;
     this.firstFinalizer = undefined;

@@ -125,21 +125,21 @@ const PROBES: Probe[] = [
   },
   {
     name: 'a length-field frame is answered upper-cased',
-    fits: (code) => code.includes('lengthField(') && code.includes('toUpperCase'),
+    fits: (code) => code.includes('decodeLengthField(') && code.includes('toUpperCase'),
     attack: frame('hello'),
     hostile: Buffer.from([0x7f, 0xff, 0xff, 0xff, 0x78]),
     serve: (target, n) => served(target, frame(`hello ${n}`), frame(`HELLO ${n}`)),
   },
   {
     name: 'a length-field frame is answered reversed',
-    fits: (code) => code.includes('lengthField(') && code.includes('.reverse()'),
+    fits: (code) => code.includes('decodeLengthField(') && code.includes('.reverse()'),
     attack: frame('hello'),
     hostile: Buffer.from([0x7f, 0xff, 0xff, 0xff, 0x78]),
     serve: (target, n) => served(target, frame(`hello ${n}`), frame(`${n} olleh`)),
   },
   {
     name: 'an 8-byte record is answered with its checksum record',
-    fits: (code) => code.includes('fixedLength(8)'),
+    fits: (code) => code.includes('decodeFixedLength(8)'),
     attack: Buffer.alloc(8, 1),
     hostile: Buffer.alloc(3, 1),
     serve: (target, n) =>

@@ -1,4 +1,5 @@
-// Every export of rxnet and rxnet/testing has a TSDoc summary and an @example, and every public member a doc comment.
+// Every export of rxnet and rxnet/testing has a TSDoc summary and an @example (a deprecated alias: a link to what
+// replaces it), and every public member a doc comment.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -161,16 +162,33 @@ function findGaps(program: ts.Program, root: string, entries: string[]): { gaps:
     }
   };
 
-  const checkExport = (exported: ts.Symbol, entry: string): void => {
+  /**
+   * A former name kept for old code needs no summary nor example of its own, only a `@deprecated`
+   * tag linking to the export that replaces it (`{@link decodeLines}`, `{@link field.char}`).
+   */
+  const checkDeprecated = (tag: ts.JSDocTagInfo, name: string, entryExports: ReadonlySet<string>): void => {
+    const target = tag.text?.find((part) => part.kind === 'linkName')?.text;
+    if (target === undefined) {
+      gaps.push(`${name}: @deprecated without a {@link} to the name that replaces it`);
+    } else if (!entryExports.has(target.split('.')[0])) {
+      gaps.push(`${name}: @deprecated links to ${target}, which the entry point does not export publicly`);
+    }
+  };
+
+  const checkExport = (exported: ts.Symbol, entry: string, entryExports: ReadonlySet<string>): void => {
     const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
     if (seen.has(symbol)) return;
     seen.add(symbol);
     const name = `${entry}: ${exported.name}`;
     if (isInternal(symbol)) return;
     exports.push(exported.name);
-    if (!documented(symbol)) gaps.push(`${name}: export without a summary`);
-    if (!symbol.getJsDocTags(checker).some((tag) => tag.name === 'example')) {
-      gaps.push(`${name}: export without an @example`);
+    const tags = symbol.getJsDocTags(checker);
+    const deprecated = tags.find((tag) => tag.name === 'deprecated');
+    if (deprecated) {
+      checkDeprecated(deprecated, name, entryExports);
+    } else {
+      if (!documented(symbol)) gaps.push(`${name}: export without a summary`);
+      if (!tags.some((tag) => tag.name === 'example')) gaps.push(`${name}: export without an @example`);
     }
     for (const declaration of symbol.declarations ?? []) {
       if (ts.isClassDeclaration(declaration)) {
@@ -217,7 +235,10 @@ function findGaps(program: ts.Program, root: string, entries: string[]): { gaps:
     const source = program.getSourceFile(path.join(root, entry));
     const module = source && checker.getSymbolAtLocation(source);
     if (!module) throw new Error(`${entry} is not a module`);
-    for (const exported of checker.getExportsOfModule(module)) checkExport(exported, entry);
+    const exported = checker.getExportsOfModule(module);
+    const aliased = (e: ts.Symbol) => (e.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(e) : e);
+    const names = new Set(exported.filter((e) => !isInternal(aliased(e))).map((e) => e.name));
+    for (const symbol of exported) checkExport(symbol, entry, names);
   }
   return { gaps, exports };
 }
@@ -257,6 +278,15 @@ export class Box extends Error {
 
 /** @internal */
 export function helper(): void {}
+
+/** @deprecated The former name of {@link Documented}, kept so that old code compiles. */
+export const Former = Documented;
+
+/** @deprecated Use the other one. */
+export type Vague = Event;
+
+/** @deprecated The former name of {@link helper}. */
+export const Stale = helper;
 `;
 
 describe('TSDoc coverage', () => {
@@ -283,8 +313,20 @@ describe('TSDoc coverage', () => {
         'Box.size: member without a doc comment',
         'Box.width: setter without a doc comment of its own',
         'Box.constructor: constructor without a doc comment',
+        'lib/index.ts: Vague: @deprecated without a {@link} to the name that replaces it',
+        'lib/index.ts: Stale: @deprecated links to helper, which the entry point does not export publicly',
       ]);
-      expect([...fixture.exports].sort()).toEqual(['Box', 'Documented', 'Event', 'LIMITS', 'bare']); // not the @internal helper
+      // Not the @internal helper.
+      expect([...fixture.exports].sort()).toEqual([
+        'Box',
+        'Documented',
+        'Event',
+        'Former',
+        'LIMITS',
+        'Stale',
+        'Vague',
+        'bare',
+      ]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

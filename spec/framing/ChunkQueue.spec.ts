@@ -3,7 +3,6 @@ import fc from 'fast-check';
 import { setFlagsFromString } from 'v8';
 import { runInNewContext } from 'vm';
 import { ChunkQueue, MERGE_BELOW } from '../../lib/framing/ChunkQueue';
-import { clearCut, lastCut } from '../../lib/util/lastCut';
 import { overlaps, ownCopy, splitAt } from './helpers';
 
 setFlagsFromString('--expose-gc');
@@ -205,7 +204,7 @@ describe('ChunkQueue merging small chunks', () => {
     const frame = queue.consume(bytes.length);
     expect(frame).toEqual(bytes);
     // One run in the accumulator: the frame is a view of it, not a copy made at the end.
-    expect(frame).toBe(lastCut.view);
+    expect(frame).toBe(queue.cut.view);
   });
 
   it('keeps the number of Buffers held under two per MERGE_BELOW bytes, however small and large chunks alternate', () => {
@@ -236,7 +235,7 @@ describe('ChunkQueue merging small chunks', () => {
     expect(rest.buffer).not.toBe(big.buffer);
   });
 
-  it('never changes the bytes of a view it handed out, and each view is where lastCut says, whatever is pushed after', () => {
+  it('never changes the bytes of a view it handed out, and each view is where its cut record says, whatever is pushed after', () => {
     const step = fc.oneof(
       { arbitrary: fc.record({ push: fc.integer({ min: 0, max: 3 }) }), weight: 4 },
       { arbitrary: fc.record({ push: fc.integer({ min: 4, max: 2 * MERGE_BELOW }) }), weight: 1 },
@@ -256,13 +255,13 @@ describe('ChunkQueue merging small chunks', () => {
             for (let i = 0; i < chunk.length; i++) pushed.push((chunk[i] = next++ & 0xff));
             queue.push(chunk);
           } else if ('consume' in s) {
-            clearCut();
+            queue.cut.clear();
             const n = Math.min(s.consume, queue.length);
             const view = queue.consume(n);
             const expected = Buffer.from(pushed.slice(position, position + n));
             expect(view).toEqual(expected);
-            if (lastCut.view === view) {
-              const { chunk, start, end } = lastCut;
+            if (queue.cut.view === view) {
+              const { chunk, start, end } = queue.cut;
               expect(chunk?.buffer).toBe(view.buffer);
               expect(chunk!.byteOffset + start).toBe(view.byteOffset);
               expect(end - start).toBe(view.length);
@@ -291,7 +290,7 @@ describe('ChunkQueue merging small chunks', () => {
       queue.skip(queue.length - 1);
       const memory = new WeakRef(queue.consume(1).buffer);
       // As decodeFrames does once the frames of a chunk are handed out.
-      clearCut();
+      queue.cut.clear();
       return memory;
     })();
     for (let i = 0; i < 3 && memory.deref() !== undefined; i++) {
@@ -332,5 +331,44 @@ describe('ChunkQueue with copy', () => {
     expect(frame).not.toBe(chunk);
     expect(frame.buffer).not.toBe(chunk.buffer);
     expect(frame).toEqual(chunk);
+  });
+});
+
+describe('ChunkQueue cut record', () => {
+  it('describes where the view it handed out last lies in its chunk', () => {
+    const chunk = Buffer.from('one\ntwo\nthree\n');
+    const queue = queueOf([chunk]);
+    queue.consume(4);
+    const two = queue.extract(0, 3, 1);
+    expect(queue.cut).toMatchObject({ view: two, chunk, start: 4, end: 7 });
+    const rest = queue.consume(6);
+    // A whole chunk's last bytes: a view of the same chunk, from where the last one ended.
+    expect(queue.cut).toMatchObject({ view: rest, chunk, start: 8, end: 14 });
+  });
+
+  it('keeps its own record when another queue cuts frames in between', () => {
+    const a = queueOf([Buffer.from('aaaa|aaaa|')]);
+    const b = queueOf([Buffer.from('bb|bb|bb|')]);
+    const first = a.extract(0, 4, 1);
+    const others = [b.extract(0, 2, 1), b.extract(0, 2, 1)];
+    expect(a.cut).toMatchObject({ view: first, start: 0, end: 4 });
+    expect(b.cut).toMatchObject({ view: others[1], start: 3, end: 5 });
+    const second = a.extract(0, 4, 1);
+    expect(a.cut).toMatchObject({ view: second, start: 5, end: 9 });
+    expect(b.cut.view).toBe(others[1]);
+  });
+
+  it("records neither a frame copied across chunks nor a copying queue's frames, and forgets all on clear", () => {
+    const queue = queueOf([Buffer.alloc(MERGE_BELOW, 0x61), Buffer.alloc(MERGE_BELOW, 0x62)]);
+    const head = queue.consume(10);
+    const spanning = queue.consume(MERGE_BELOW);
+    expect(queue.cut.view).toBe(head);
+    expect(queue.cut.view).not.toBe(spanning);
+    queue.clear();
+    expect(queue.cut).toMatchObject({ view: undefined, chunk: undefined });
+    const copying = new ChunkQueue({ copy: true });
+    copying.push(Buffer.from('abc|'));
+    copying.extract(0, 3, 1);
+    expect(copying.cut.view).toBeUndefined();
   });
 });

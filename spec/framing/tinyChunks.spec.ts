@@ -1,8 +1,8 @@
-// The chunking law over tiny pieces: merged chunks give the frames one chunk gives, views stay intact and where lastCut says.
+// The chunking law over tiny pieces: merged chunks give the frames one chunk gives, views stay intact and where the cut record says.
 import fc from 'fast-check';
-import { from, type OperatorFunction } from 'rxjs';
+import { Observable, from, type OperatorFunction } from 'rxjs';
 import type { Truncation } from '../../lib/framing/Framer';
-import { lastCut } from '../../lib/util/lastCut';
+import { asFrameCutSource, type FrameCutSource } from '../../lib/util/FrameCut';
 import { decodeDelimited } from '../../lib/framing/delimited/decodeDelimited';
 import { decodeFixedLength } from '../../lib/framing/fixedLength/decodeFixedLength';
 import { decodeLengthField } from '../../lib/framing/lengthField/decodeLengthField';
@@ -11,26 +11,32 @@ import { outcome, ownCopy, tinyChunkingsOf, type Run } from './helpers';
 
 /**
  * Runs `op` over `chunks` and checks each frame as it is emitted: a frame recorded as the last cut
- * lies where `lastCut` says (the write batch relies on it), and with `copy` no frame shares memory
- * with a chunk. The frames are compared only after the last chunk, so that bytes of a handed-out
+ * lies where the record the operator hands its source says (a connection's write batch relies on
+ * it), and with `copy` no frame shares memory with a chunk. The frames are compared only after the last chunk, so that bytes of a handed-out
  * view overwritten by a later merge would show.
  */
 function runChecked(op: OperatorFunction<Buffer, Buffer>, chunks: Buffer[], copy: boolean): Run<Buffer> {
   const result: Run<Buffer> = { values: [], completed: false };
   const chunkMemory = new Set(chunks.map((c) => c.buffer));
   const problems: string[] = [];
-  from(chunks)
+  // As a connection's data$ does: it sees the operator's subscriber, and so its cut record.
+  let source: FrameCutSource | undefined;
+  new Observable<Buffer>((subscriber) => {
+    source = asFrameCutSource(subscriber);
+    return from(chunks).subscribe(subscriber);
+  })
     .pipe(op)
     .subscribe({
       next: (frame) => {
-        if (lastCut.view === frame) {
-          const { chunk, start, end } = lastCut;
+        const cut = source?.frameCut;
+        if (cut !== undefined && cut.view === frame) {
+          const { chunk, start, end } = cut;
           if (
             chunk?.buffer !== frame.buffer ||
             chunk.byteOffset + start !== frame.byteOffset ||
             end - start !== frame.length
           ) {
-            problems.push(`frame ${result.values.length} is not where lastCut says`);
+            problems.push(`frame ${result.values.length} is not where its cut record says`);
           }
         }
         if (copy && chunkMemory.has(frame.buffer))
@@ -40,6 +46,7 @@ function runChecked(op: OperatorFunction<Buffer, Buffer>, chunks: Buffer[], copy
       error: (e) => (result.error = e),
       complete: () => (result.completed = true),
     });
+  expect(source).toBeDefined();
   expect(problems).toEqual([]);
   return result;
 }

@@ -1,11 +1,281 @@
-// Hub over real loopback sockets: 50 members, one of which never reads, under each slow-member policy.
+// Hub over real loopback sockets: membership, relaying, send, kick and leave reasons; then 50 members, one of which
+// never reads, under each slow-member policy.
 import * as net from 'net';
-import { filter, firstValueFrom, lastValueFrom } from 'rxjs';
+import { EMPTY, NEVER, Observable, filter, firstValueFrom, lastValueFrom, mergeMap, throwError } from 'rxjs';
+import type { Subscription } from 'rxjs';
+import { FrameTooLongError, InvalidArgumentError, SlowMemberError } from '../../lib/errors';
 import { Hub } from '../../lib/hub/Hub';
-import { SlowMemberError } from '../../lib/errors';
-import type { HubEvent, HubMember, SlowMemberPolicy } from '../../lib/hub/Hub';
+import type { SlowMemberPolicy } from '../../lib/hub/Hub';
+import type { HubEvent, HubMember } from '../../lib/hub/HubEvent';
 import { decodeLines } from '../../lib/framing/lines/decodeLines';
+import type { Connection } from '../../lib/types';
+import { LineClient } from '../support/lineClient';
 import { closed, expectTcpHandlesBackTo, plainConnect, startServer, tcpHandleCount } from '../support/net';
+
+/** A hub of line-framed members on a loopback server; `clients` joined and `hub.size` counted them. */
+async function hubServer(
+  options: ConstructorParameters<typeof Hub>[0] = {},
+  inbound: (conn: Connection) => Observable<Buffer> = (conn) =>
+    conn.data$.pipe(decodeLines({ includeDelimiter: true })),
+) {
+  const hub = new Hub<Buffer>(options);
+  const events: HubEvent[] = [];
+  const eventsSub = hub.events$.subscribe((e) => events.push(e));
+  const server = await startServer((conn) => hub.join(conn, inbound(conn)));
+  const connect = async (n: number) => {
+    const clients = await Promise.all(Array.from({ length: n }, () => LineClient.connect(server.port)));
+    await firstValueFrom(hub.size$.pipe(filter((size) => size >= n)));
+    return clients;
+  };
+  const memberOf = (client: LineClient) => hub.members().find((m) => m.connection.remotePort === client.port)!;
+  const stop = async (clients: LineClient[]) => {
+    for (const c of clients) c.destroy();
+    await Promise.all(clients.map((c) => c.closed));
+    server.subscription.unsubscribe();
+    eventsSub.unsubscribe();
+    expect(server.errors).toEqual([]);
+  };
+  return { hub, events, server, connect, memberOf, stop };
+}
+
+describe('Hub over loopback', () => {
+  let baseline = 0;
+  beforeEach(() => {
+    baseline = tcpHandleCount();
+  });
+  afterEach(() => expectTcpHandlesBackTo(baseline));
+
+  it('relays a message from one member to every other member, never back to the sender', async () => {
+    const t = await hubServer();
+    const [a, b, c] = await t.connect(3);
+    try {
+      a.say('hello from a');
+      expect(await b.next()).toBe('hello from a');
+      expect(await c.next()).toBe('hello from a');
+      b.say('hi from b');
+      expect(await a.next()).toBe('hi from b');
+      expect(await c.next()).toBe('hi from b');
+      expect(a.unread()).toEqual([]);
+      expect(b.unread()).toEqual([]);
+    } finally {
+      await t.stop([a, b, c]);
+    }
+  });
+
+  it('counts members as they join and forgets one whose connection is reset, with the socket error in its leave event', async () => {
+    const t = await hubServer();
+    const [a, b] = await t.connect(2);
+    try {
+      expect(t.hub.size).toBe(2);
+      const aId = t.memberOf(a).id;
+      const left = firstValueFrom(t.hub.events$.pipe(filter((e) => e.type === 'leave')));
+      a.socket.resetAndDestroy();
+      const leave = await left;
+      expect(leave).toMatchObject({ type: 'leave', reason: 'error', size: 1, member: { id: aId } });
+      expect((leave as { error: unknown }).error).toMatchObject({ code: 'ECONNRESET' });
+      expect(t.hub.size).toBe(1);
+      expect(t.hub.member(aId)).toBeUndefined();
+      expect(t.events.map((e) => e.type)).toEqual(['join', 'join', 'leave']);
+    } finally {
+      await t.stop([a, b]);
+    }
+  });
+
+  it('broadcast() reaches every member but the one excepted, send() only the member addressed', async () => {
+    const t = await hubServer();
+    const [a, b, c] = await t.connect(3);
+    try {
+      const bId = t.memberOf(b).id;
+      expect(t.hub.broadcast(Buffer.from('to all\n'))).toBe(3);
+      expect(t.hub.broadcast(Buffer.from('not to b\n'), bId)).toBe(2);
+      expect(t.hub.send(bId, Buffer.from('only b\n'))).toBe(true);
+      expect(t.hub.send(-1, Buffer.from('nobody\n'))).toBe(false);
+      expect([await a.next(), await a.next()]).toEqual(['to all', 'not to b']);
+      expect([await b.next(), await b.next()]).toEqual(['to all', 'only b']);
+      expect([await c.next(), await c.next()]).toEqual(['to all', 'not to b']);
+    } finally {
+      await t.stop([a, b, c]);
+    }
+  });
+
+  it('lets a member whose peer ends leave as ended, then flushes its queue and ends its connection', async () => {
+    const t = await hubServer();
+    const [a, b] = await t.connect(2);
+    try {
+      const left = firstValueFrom(t.hub.events$.pipe(filter((e) => e.type === 'leave')));
+      a.say('last words');
+      a.end();
+      expect(await b.next()).toBe('last words');
+      expect(await left).toMatchObject({ reason: 'ended', member: { connection: { remotePort: a.port } } });
+      expect(await a.closed).toEqual({ hadError: false });
+      expect(a.ended).toBe(true);
+      expect(t.hub.broadcast(Buffer.from('after\n'))).toBe(1);
+      expect(await b.next()).toBe('after');
+    } finally {
+      await t.stop([a, b]);
+    }
+  });
+
+  it('kick() writes the goodbye after what was already sent, then ends the connection', async () => {
+    const t = await hubServer();
+    const [a, b] = await t.connect(2);
+    try {
+      const aId = t.memberOf(a).id;
+      t.hub.send(aId, Buffer.from('first\n'));
+      expect(t.hub.kick(aId, Buffer.from('bye\n'))).toBe(true);
+      expect(t.hub.kick(aId)).toBe(false);
+      expect(t.events.at(-1)).toMatchObject({ type: 'leave', reason: 'kicked', size: 1 });
+      await a.closed;
+      expect(a.lines).toEqual(['first', 'bye']);
+      expect(a.ended).toBe(true);
+    } finally {
+      await t.stop([a, b]);
+    }
+  });
+
+  it('kickAll() ends every member with the goodbye', async () => {
+    const t = await hubServer();
+    const clients = await t.connect(3);
+    try {
+      expect(t.hub.kickAll(Buffer.from('server going down\n'))).toBe(3);
+      expect(t.hub.size).toBe(0);
+      await Promise.all(clients.map((c) => c.closed));
+      for (const c of clients) expect(c.lines).toEqual(['server going down']);
+    } finally {
+      await t.stop(clients);
+    }
+  });
+
+  it('lets a member whose inbound errors leave with that error while the others go on', async () => {
+    const t = await hubServer({}, (conn) => conn.data$.pipe(decodeLines({ maxLength: 8, includeDelimiter: true })));
+    const [a, b, c] = await t.connect(3);
+    try {
+      const left = firstValueFrom(t.hub.events$.pipe(filter((e) => e.type === 'leave')));
+      a.say('far too long for the limit');
+      const leave = await left;
+      expect(leave).toMatchObject({ reason: 'error', member: { connection: { remotePort: a.port } } });
+      expect((leave as { error: unknown }).error).toBeInstanceOf(FrameTooLongError);
+      await a.closed;
+      expect(a.ended).toBe(true);
+      b.say('still ok');
+      expect(await c.next()).toBe('still ok');
+    } finally {
+      await t.stop([a, b, c]);
+    }
+  });
+
+  it('lets a member leave as unsubscribed when its join() is unsubscribed, its connection left open', async () => {
+    const hub = new Hub<Buffer>();
+    const events: HubEvent[] = [];
+    hub.events$.subscribe((e) => events.push(e));
+    let joined: { conn: Connection; sub: Subscription } | undefined;
+    const server = await startServer((conn) => {
+      joined = { conn, sub: hub.join(conn, NEVER).subscribe() };
+      return NEVER;
+    });
+    const a = await LineClient.connect(server.port);
+    try {
+      await firstValueFrom(hub.size$.pipe(filter((n) => n === 1)));
+      joined!.sub.unsubscribe();
+      expect(events.map((e) => e.type)).toEqual(['join', 'leave']);
+      expect(events[1]).toMatchObject({ reason: 'unsubscribed', size: 0 });
+      expect(joined!.conn.closed).toBe(false);
+      joined!.conn.write('still open\n');
+      expect(await a.next()).toBe('still open');
+    } finally {
+      a.destroy();
+      await a.closed;
+      server.subscription.unsubscribe();
+    }
+  });
+
+  it('errors the second join() of a connection that is already a member', async () => {
+    const hub = new Hub<Buffer>();
+    const errors: unknown[] = [];
+    const server = await startServer((conn) => {
+      hub.join(conn, NEVER).subscribe();
+      hub.join(conn, NEVER).subscribe({ error: (e) => errors.push(e) });
+      return NEVER;
+    });
+    const a = await LineClient.connect(server.port);
+    try {
+      await firstValueFrom(hub.size$.pipe(filter((n) => n === 1)));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toBeInstanceOf(InvalidArgumentError);
+      expect(errors[0]).toMatchObject({ code: 'ERR_INVALID_ARGUMENT', argument: 'connection' });
+    } finally {
+      a.destroy();
+      await a.closed;
+      server.subscription.unsubscribe();
+    }
+  });
+
+  it('joins and at once leaves a connection that has already closed, and completes', async () => {
+    const hub = new Hub<Buffer>();
+    const events: HubEvent[] = [];
+    hub.events$.subscribe((e) => events.push(e));
+    let completed = false;
+    const server = await startServer((conn) => {
+      conn.destroy();
+      return conn.writable$.pipe(
+        mergeMap(() => EMPTY),
+        (closed) =>
+          new Observable<never>((s) =>
+            closed.subscribe({
+              complete: () =>
+                hub.join(conn, NEVER).subscribe({
+                  complete: () => {
+                    completed = true;
+                    s.complete();
+                  },
+                }),
+            }),
+          ),
+      );
+    });
+    const a = await LineClient.connect(server.port);
+    try {
+      await firstValueFrom(hub.events$.pipe(filter((e) => e.type === 'leave')));
+      expect(events.map((e) => e.type)).toEqual(['join', 'leave']);
+      expect(events[1]).toMatchObject({ reason: 'closed', size: 0 });
+      expect(completed).toBe(true);
+    } finally {
+      await a.closed;
+      server.subscription.unsubscribe();
+    }
+  });
+
+  it('tells the number of members through size$: the current one at once, then after each change', async () => {
+    const t = await hubServer();
+    const sizes: number[] = [];
+    const sub = t.hub.size$.subscribe((n) => sizes.push(n));
+    const [a, b] = await t.connect(2);
+    a.destroy();
+    await firstValueFrom(t.hub.size$.pipe(filter((n) => n === 1)));
+    sub.unsubscribe();
+    expect(sizes).toEqual([0, 1, 2, 1]);
+    await t.stop([a, b]);
+  });
+
+  it('never errors join() for a member failure, nor lets it reach the other members', async () => {
+    const failure = new Error('inbound failed');
+    const t = await hubServer({}, (conn) =>
+      conn.data$.pipe(
+        decodeLines({ includeDelimiter: true }),
+        mergeMap((line) => (line.toString().startsWith('fail') ? throwError(() => failure) : [line])),
+      ),
+    );
+    const [a, b] = await t.connect(2);
+    try {
+      a.say('fail now');
+      await a.closed;
+      expect(t.events.find((e) => e.type === 'leave')).toMatchObject({ reason: 'error', error: failure });
+      expect(t.server.errors).toEqual([]);
+    } finally {
+      await t.stop([a, b]);
+    }
+  });
+});
 
 const MEMBERS = 50;
 const HIGH_WATER_MARK = 16;

@@ -20,7 +20,8 @@ import {
   tap,
   toArray,
 } from 'rxjs';
-import { backoff, connect } from '../../lib/core/connect';
+import { connect } from '../../lib/core/connect';
+import { backoff } from '../../lib/util/backoff';
 import { ConnectTimeoutError, WriteAfterEndError } from '../../lib/errors';
 import { sendStats, sendTo } from '../../lib/core/sendTo';
 import { listen } from '../../lib/core/listen';

@@ -1,9 +1,11 @@
 // The published package: `npm pack` (its prepack builds dist/), install the tarball into a fresh
-// project, run a loopback echo through `import` and through `require`, type-check with our tsc.
+// project, run a loopback echo through `import` and through `require`, type-check with our tsc:
+// a user's program, code written for 0.1, and every .d.ts shipped (no @internal one among them).
 import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { CODE_WRITTEN_FOR_0_1 } from '../docs/formerNames';
 
 const ROOT = path.resolve(__dirname, '../..');
 const TSC = require.resolve('typescript/bin/tsc');
@@ -34,6 +36,8 @@ function ok(result: Run, what: string): Run {
 }
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+const read = (...parts: string[]): string => fs.readFileSync(path.join(...parts), 'utf8');
 
 // One program for both module systems: a server on 127.0.0.1:0, a client that sends a line and
 // takes the echo, then everything is torn down and the process must exit by itself.
@@ -102,6 +106,14 @@ createTestScheduler().run(() => {
 // @ts-expect-error: listen's options are checked
 listen({ prot: 1 });
 `;
+
+/** The files under `dir` (recursively) whose names end with `suffix`, relative to `dir`. */
+function filesUnder(dir: string, suffix: string): string[] {
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith(suffix))
+    .sort();
+}
 
 function tsconfig(compilerOptions: Record<string, unknown>, files: string[]): string {
   return JSON.stringify({
@@ -188,17 +200,36 @@ describe('the npm package', () => {
     fs.writeFileSync(path.join(app, 'typed.mts'), TYPED);
     fs.writeFileSync(path.join(app, 'typed.cts'), TYPED);
     fs.writeFileSync(path.join(app, 'typed.ts'), TYPED);
+    fs.writeFileSync(path.join(app, 'former.mts'), CODE_WRITTEN_FOR_0_1);
+    fs.writeFileSync(path.join(app, 'former.ts'), CODE_WRITTEN_FOR_0_1);
     fs.writeFileSync(
       path.join(app, 'tsconfig.node16.json'),
-      tsconfig({ module: 'node16', moduleResolution: 'node16' }, ['typed.mts', 'typed.cts']),
+      tsconfig({ module: 'node16', moduleResolution: 'node16' }, ['typed.mts', 'typed.cts', 'former.mts']),
     );
     // The legacy resolver ignores "exports": rxnet/testing is found through "typesVersions".
     fs.writeFileSync(
       path.join(app, 'tsconfig.node10.json'),
-      tsconfig({ module: 'commonjs', moduleResolution: 'node' }, ['typed.ts']),
+      tsconfig({ module: 'commonjs', moduleResolution: 'node' }, ['typed.ts', 'former.ts']),
     );
-    for (const project of ['tsconfig.node16.json', 'tsconfig.node10.json']) {
+    // Every declaration file shipped, reachable from the entry points or not: with stripInternal,
+    // one referring to a stripped @internal declaration would fail here.
+    const dist = path.join(app, 'node_modules/rxnet/dist');
+    const declarations = filesUnder(dist, '.d.ts');
+    fs.writeFileSync(
+      path.join(app, 'tsconfig.dts.json'),
+      tsconfig(
+        { module: 'commonjs', moduleResolution: 'node' },
+        declarations.map((f) => path.join(dist, f)),
+      ),
+    );
+    for (const project of ['tsconfig.node16.json', 'tsconfig.node10.json', 'tsconfig.dts.json']) {
       ok(await run(process.execPath, [TSC, '-p', project], app), `tsc -p ${project}`);
     }
+
+    // @internal declarations are not shipped: the .d.ts keep none, e.g. not the operator-subscriber base.
+    expect(filesUnder(path.join(ROOT, 'lib'), '.ts').some((f) => /@internal/.test(read(ROOT, 'lib', f)))).toBe(true);
+    expect(declarations.filter((f) => /@internal/.test(read(dist, f)))).toEqual([]);
+    expect(declarations.filter((f) => /\bclass OperatorSubscriber\b/.test(read(dist, f)))).toEqual([]);
+    expect(read(ROOT, 'lib/util/OperatorSubscriber.ts')).toContain('@internal');
   }, 120_000);
 });

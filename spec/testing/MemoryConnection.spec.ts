@@ -1,8 +1,7 @@
-// connectionPair(): bytes across, chunking, latency, reading rules, half-close, writability, errors and resets, in virtual time.
-import fc from 'fast-check';
-import { asyncScheduler, firstValueFrom, map, toArray } from 'rxjs';
-import { ConnectionClosedError, InvalidArgumentError, WriteAfterEndError } from '../../lib/errors';
-import { decodeLines } from '../../lib/framing/lines/decodeLines';
+// MemoryConnection through connectionPair(): bytes across, latency, reading rules, half-close, writability, errors,
+// resets and socket options, in virtual time. Chunking policies: chunking.spec.ts; the pair's options: connectionPair.spec.ts.
+import { asyncScheduler, map } from 'rxjs';
+import { ConnectionClosedError, WriteAfterEndError } from '../../lib/errors';
 import { asText, bytes, comparable, connectionPair, createTestScheduler } from '../../lib/testing';
 import type { ConnectionEvent } from '../../lib/types';
 
@@ -32,41 +31,6 @@ describe('connectionPair', () => {
         expectObservable(server.data$.pipe(asText()), '^---!').toBe('-a', { a: 'ping' });
         expectObservable(client.data$.pipe(asText()), '^---!').toBe('--b', { b: 'pong' });
       });
-    });
-
-    it('cuts what arrived into n-byte chunks with chunking: n', () => {
-      marbles().run(({ expectObservable }) => {
-        const [client, server] = connectionPair({ chunking: 2 });
-        at(1, () => client.end('hello'));
-        expectObservable(server.data$).toBe('-(abc|)', { a: 'he', b: 'll', c: 'o' });
-      });
-    });
-
-    it("merges the writes of a frame into one chunk with chunking: 'merge'", () => {
-      marbles().run(({ expectObservable }) => {
-        const [client, server] = connectionPair({ chunking: 'merge' });
-        at(1, () => {
-          client.write('a');
-          client.write('b');
-        });
-        at(2, () => client.write('c'));
-        expectObservable(server.data$, '^--!').toBe('-xy', { x: 'ab', y: 'c' });
-      });
-    });
-
-    it('cuts with a chunking function, and rejects chunks that do not add up', () => {
-      marbles().run(({ expectObservable }) => {
-        const [client, server] = connectionPair({ chunking: (b) => [b.subarray(0, 1), b.subarray(1)] });
-        at(1, () => client.write('abc'));
-        expectObservable(server.data$, '^-!').toBe('-(xy)', { x: 'a', y: 'bc' });
-      });
-      expect(() =>
-        marbles().run(() => {
-          const [client, server] = connectionPair({ chunking: () => [Buffer.from('x')] });
-          server.data$.subscribe();
-          client.write('abc');
-        }),
-      ).toThrow(InvalidArgumentError);
     });
 
     it('delays arrival by latency frames; the FIN follows the data', () => {
@@ -328,50 +292,6 @@ describe('connectionPair', () => {
       expect([client.noDelay, client.keepAlive, client.keepAliveInitialDelay]).toEqual([true, true, 10000]);
       expect(client.socket).toBeUndefined();
     });
-
-    it('reports memory addresses, each side seeing the other port', () => {
-      const [client, server] = connectionPair();
-      expect(client.remotePort).toBe(server.localPort);
-      expect(server.remotePort).toBe(client.localPort);
-      expect(client.remoteAddress).toBe('memory');
-    });
-  });
-
-  it('gives a framer the same frames whatever chunking and latency the wire applies', () => {
-    const text = fc.array(fc.constantFrom('a', 'b', '\n', 'é'), { maxLength: 30 }).map((a) => a.join(''));
-    const chunking = fc.oneof(fc.constantFrom<'writes' | 'merge'>('writes', 'merge'), fc.integer({ min: 1, max: 7 }));
-    fc.assert(
-      fc.property(fc.array(text, { maxLength: 8 }), chunking, fc.nat(3), (writes, cut, latency) => {
-        const expected = writes.join('').split('\n');
-        let got: string[] = [];
-        marbles().run(() => {
-          const [client, server] = connectionPair({ chunking: cut, latency });
-          writes.forEach((w, i) => at(i, () => client.write(w)));
-          at(writes.length, () => client.end());
-          server.data$.pipe(decodeLines(), asText(), toArray()).subscribe((l) => (got = l));
-        });
-        // decodeLines() emits a last line without ending; an empty last piece is no line.
-        if (expected[expected.length - 1] === '') expected.pop();
-        expect(got).toEqual(expected);
-      }),
-      { numRuns: 200 },
-    );
-  });
-
-  it('runs in real time outside TestScheduler.run', async () => {
-    const [client, server] = connectionPair({ latency: 5 });
-    client.end('real time');
-    const chunks = await firstValueFrom(server.data$.pipe(asText(), toArray()));
-    expect(chunks).toEqual(['real time']);
-    server.end();
-    await firstValueFrom(client.events$.pipe(toArray()));
-    expect([client.closed, server.closed]).toEqual([true, true]);
-  });
-
-  it('rejects bad wire options', () => {
-    expect(() => connectionPair({ latency: -1 })).toThrow(InvalidArgumentError);
-    expect(() => connectionPair({ chunking: 0 })).toThrow(InvalidArgumentError);
-    expect(() => connectionPair({ highWaterMark: 1.5 })).toThrow(InvalidArgumentError);
   });
 
   it('keeps events$ silent for an unobserved side and collects them for an observed one', () => {

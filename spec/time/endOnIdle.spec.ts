@@ -1,4 +1,5 @@
 // endOnIdle(): the goodbye-and-FIN idle policy on the test kit: idle vs busy peers, closeTimeout, end of stream.
+// The operator contract runs over it in spec/util/operatorContract.spec.ts.
 import { Subject, asyncScheduler } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { InvalidArgumentError } from '../../lib/errors';
@@ -8,7 +9,6 @@ import type { IdleEvent } from '../../lib/time/idleWatch';
 import { asText, connectionPair, createTestScheduler } from '../../lib/testing';
 import type { MemoryConnection } from '../../lib/testing';
 import type { ConnectionEvent } from '../../lib/types';
-import { behavesAsOperator } from '../support/operatorContract';
 
 const marbles = () => createTestScheduler({ assertDeepEqual: (actual, expected) => expect(actual).toEqual(expected) });
 const at = (frame: number, work: () => void) => asyncScheduler.schedule(work, frame);
@@ -19,12 +19,6 @@ const policy = (conn: MemoryConnection, ms: number, goodbye = 'idle timeout..') 
   conn.events$.pipe(idleWatch({ allIdle: ms }), endOnIdle(conn, { goodbye, closeTimeout: 0 }));
 
 describe('endOnIdle', () => {
-  behavesAsOperator(() => {
-    const scheduler = new TestScheduler(() => undefined);
-    const [, server] = connectionPair({ scheduler });
-    return endOnIdle(server, { scheduler });
-  }, allIdle(5));
-
   it('says goodbye and ends an idle connection, emits the event and completes once flushed (closeTimeout 0)', () => {
     marbles().run(({ expectObservable }) => {
       const [client, server] = connectionPair();

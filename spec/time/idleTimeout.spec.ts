@@ -1,18 +1,14 @@
 // idleTimeout(): silence after subscription or after a value, reset, completion, errors, unsubscription, in virtual time.
+// The operator contract runs over it in spec/util/operatorContract.spec.ts.
 import { NEVER, Subject, asyncScheduler, mergeMap, of, take } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { IdleTimeoutError, InvalidArgumentError } from '../../lib/errors';
 import { idleTimeout } from '../../lib/time/idleTimeout';
 import { comparable, createTestScheduler } from '../../lib/testing';
-import { behavesAsOperator } from '../support/operatorContract';
 
 const marbles = () => createTestScheduler({ assertDeepEqual: (actual, expected) => expect(actual).toEqual(expected) });
-/** A scheduler nobody flushes: the contract checks run without a timer ever firing. */
-const frozen = () => new TestScheduler(() => undefined);
 
 describe('idleTimeout', () => {
-  behavesAsOperator(() => idleTimeout<string>(5, frozen()), 'chunk');
-
   it('errors with IdleTimeoutError when nothing arrives for ms after the last value', () => {
     marbles().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('-a--b-------c-|');

@@ -24,8 +24,8 @@ const ev: Record<string, ConnectionEvent> = {
 const idle = (state: IdleState, first: boolean, idleFor: number): IdleEvent => ({ state, first, idleFor });
 
 describe('idleWatch', () => {
-  // The checklist, but for take(n) on a synchronous source: idle events only come from timers.
-  describe('operator contract', () => {
+  // Beside the contract (spec/util/operatorContract.spec.ts): its timers and per-subscription clocks.
+  describe('unsubscription and state', () => {
     it('unsubscribes from events$ when the subscriber unsubscribes early', () => {
       const events = new Subject<ConnectionEvent>();
       const subscription = events.pipe(idleWatch({ readIdle: 5, scheduler: frozen() })).subscribe();

@@ -43,9 +43,9 @@ export interface DecodeStructOptions {
  *
  * @example
  * ```ts
- * import { struct, char, decodeStruct, type Connection } from 'rxnet';
+ * import { decodeStruct, field, struct, type Connection } from 'rxnet';
  *
- * const CTestData = struct({ a: char(1), b: 'int32', c: char(15) });
+ * const CTestData = struct({ a: field.char(1), b: 'int32', c: field.char(15) });
  * declare const connection: Connection;
  * connection.data$.pipe(decodeStruct(CTestData)).subscribe(({ a, b, c }) => console.log(a, b, c));
  * ```

@@ -21,9 +21,9 @@ import { InvalidArgumentError } from '../../errors';
  * @example
  * ```ts
  * import { of } from 'rxjs';
- * import { struct, char, encodeStruct } from 'rxnet';
+ * import { encodeStruct, field, struct } from 'rxnet';
  *
- * const CTestData = struct({ a: char(1), b: 'int32', c: char(15) });
+ * const CTestData = struct({ a: field.char(1), b: 'int32', c: field.char(15) });
  * of({ a: 'A', b: 7, c: 'hello' }).pipe(encodeStruct(CTestData)).subscribe((b) => console.log(b.length)); // 24
  * ```
  */

@@ -1,166 +1,18 @@
-// C struct layouts: field types, natural alignment and padding (or packing), byte order; decode and encode.
+// C struct layouts: natural alignment and padding (or packing), byte order; the codec that decodes and encodes them.
 import { Buffer } from 'buffer';
 import { EncodeError, InvalidArgumentError } from '../../errors';
-import { checkByteOrder, checkInteger } from '../../util/validate';
-
-/**
- * Integer and floating-point field types read as `number`. `float`/`double` are aliases of `float32`/`float64`.
- *
- * @example
- * ```ts
- * import { struct, type NumberType } from 'rxnet';
- *
- * const sample: NumberType = 'int16';
- * const Reading = struct({ sensor: 'uint8', celsius: sample, humidity: 'float' }); // 1 + 1 (padding) + 2 + 4 bytes
- * ```
- */
-export type NumberType =
-  'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'float64' | 'float' | 'double';
-/**
- * 64-bit integer field types, read as `bigint`.
- *
- * @example
- * ```ts
- * import { struct, type BigIntType } from 'rxnet';
- *
- * const stamp: BigIntType = 'uint64';
- * const Event = struct({ at: stamp, code: 'uint32' });
- * Event.encode({ at: 1_700_000_000_000n, code: 7 });
- * ```
- */
-export type BigIntType = 'int64' | 'uint64';
-/**
- * Every scalar field type.
- *
- * @example
- * ```ts
- * import { arrayOf, type ScalarType } from 'rxnet';
- *
- * const vector = (type: ScalarType, length: number) => arrayOf(type, length);
- * const position = vector('double', 3); // double position[3]
- * ```
- */
-export type ScalarType = NumberType | BigIntType;
-
-/**
- * `char name[length]`: a C string, read up to its first NUL, written NUL-padded. Made by {@link char}.
- *
- * @example
- * ```ts
- * import { char, type CharField } from 'rxnet';
- *
- * const name: CharField = char(32); // { kind: 'char', length: 32, encoding: 'utf8' }
- * ```
- */
-export interface CharField {
-  /** Tells this field type from the others: `'char'`. */
-  readonly kind: 'char';
-  /** Bytes the array takes in the struct, its NUL (if any) included. */
-  readonly length: number;
-  /** Encoding of the string (UTF-8 by default). */
-  readonly encoding: BufferEncoding;
-}
-/**
- * `uint8_t name[length]` as raw bytes (a Buffer). Made by {@link bytes}.
- *
- * @example
- * ```ts
- * import { bytes, type BytesField } from 'rxnet';
- *
- * const mac: BytesField = bytes(6); // uint8_t mac[6]
- * ```
- */
-export interface BytesField {
-  /** Tells this field type from the others: `'bytes'`. */
-  readonly kind: 'bytes';
-  /** Bytes the array takes in the struct. */
-  readonly length: number;
-}
-/**
- * `type name[length]` of a scalar type, as an array of numbers (or bigints). Made by {@link arrayOf}.
- *
- * @example
- * ```ts
- * import { arrayOf, type ArrayField } from 'rxnet';
- *
- * const samples: ArrayField<'int16'> = arrayOf('int16', 8); // int16_t samples[8], 16 bytes
- * ```
- */
-export interface ArrayField<T extends ScalarType = ScalarType> {
-  /** Tells this field type from the others: `'array'`. */
-  readonly kind: 'array';
-  /** Type of each element. */
-  readonly type: T;
-  /** Number of elements (not bytes). */
-  readonly length: number;
-}
-/**
- * Explicit unused bytes: skipped when decoding, zero when encoding, absent from the value. Made by {@link padding}.
- *
- * @example
- * ```ts
- * import { padding, struct, type PaddingField } from 'rxnet';
- *
- * const reserved: PaddingField = padding(3);
- * const Flags = struct({ flags: 'uint8', reserved, count: 'uint32' }, { pack: 1 }); // 8 bytes
- * ```
- */
-export interface PaddingField {
-  /** Tells this field type from the others: `'padding'`. */
-  readonly kind: 'padding';
-  /** Bytes of padding. */
-  readonly length: number;
-}
-
-/**
- * What a field can be: a scalar, a char/byte/scalar array, explicit padding, or a nested struct.
- *
- * @example
- * ```ts
- * import { char, struct, type FieldType } from 'rxnet';
- *
- * const Point = struct({ x: 'int32', y: 'int32' });
- * const fields = { label: char(8), at: Point, visible: 'uint8' } satisfies Record<string, FieldType>;
- * const Marker = struct(fields); // a Point nested at offset 8
- * ```
- */
-export type FieldType = ScalarType | CharField | BytesField | ArrayField | PaddingField | StructCodec<any>;
-
-/**
- * The JavaScript value of one field type.
- *
- * @example
- * ```ts
- * import { arrayOf, type FieldValue } from 'rxnet';
- *
- * const samples = arrayOf('int64', 4);
- * const values: FieldValue<typeof samples> = [1n, 2n, 3n, 4n]; // bigint[]
- * ```
- */
-export type FieldValue<F> = F extends BigIntType
-  ? bigint
-  : F extends NumberType
-    ? number
-    : F extends CharField
-      ? string
-      : F extends BytesField
-        ? Buffer
-        : F extends ArrayField<infer T>
-          ? T extends BigIntType
-            ? bigint[]
-            : number[]
-          : F extends StructCodec<infer V>
-            ? V
-            : never;
+import { checkByteOrder } from '../../util/validate';
+import type { FieldType, FieldValue, PaddingField } from './field';
+import { SCALARS, describe, readScalar, writeScalar, type ScalarType } from './scalars';
 
 /**
  * The JavaScript value of a struct: one property per field, padding left out.
  *
  * @example
  * ```ts
- * import { char, padding, type StructValue } from 'rxnet';
+ * import { field, type StructValue } from 'rxnet';
  *
- * const fields = { id: 'uint32', gap: padding(4), name: char(16) } as const;
+ * const fields = { id: 'uint32', gap: field.padding(4), name: field.char(16) } as const;
  * const user: StructValue<typeof fields> = { id: 7, name: 'ada' }; // no `gap`
  * ```
  */
@@ -253,103 +105,6 @@ export interface StructCodec<T> {
   encodeInto(value: T, target: Buffer, offset?: number): void;
 }
 
-/**
- * `char name[length]`: a field holding a string in `encoding` (default UTF-8), `length` bytes
- * long in the struct, aligned to 1.
- *
- * Decoding reads up to the first NUL (or all `length` bytes when there is none); encoding writes
- * the string NUL-padded and refuses one longer than `length` bytes with `EncodeError`.
- *
- * @throws InvalidArgumentError unless `length` ≥ 1 and `encoding` is one Node knows.
- * @example
- * ```ts
- * import { struct, char } from 'rxnet';
- *
- * const Named = struct({ name: char(16), initial: char(1, 'latin1') });
- * Named.decode(Named.encode({ name: 'Ada', initial: 'L' })).name; // 'Ada'
- * ```
- */
-export function char(length: number, encoding: BufferEncoding = 'utf8'): CharField {
-  checkInteger('length', length, 1);
-  if (!Buffer.isEncoding(encoding)) throw new InvalidArgumentError('encoding', `unknown encoding ${String(encoding)}`);
-  return { kind: 'char', length, encoding };
-}
-
-/**
- * `uint8_t name[length]`: raw bytes, decoded as a view of the frame (copy it to keep it long),
- * encoded from a Buffer or Uint8Array of at most `length` bytes (zero-filled after).
- *
- * @throws InvalidArgumentError unless `length` ≥ 1.
- * @example
- * ```ts
- * import { struct, bytes } from 'rxnet';
- *
- * const Packet = struct({ id: 'uint16', mac: bytes(6) }, { byteOrder: 'BE' });
- * Packet.size; // 8
- * ```
- */
-export function bytes(length: number): BytesField {
-  return { kind: 'bytes', length: checkInteger('length', length, 1) };
-}
-
-/**
- * `type name[length]` of a scalar type: an array of numbers (bigints for 64-bit types) with the
- * element's alignment; encoding needs exactly `length` items.
- *
- * @throws InvalidArgumentError for an unknown type or `length` < 1.
- * @example
- * ```ts
- * import { struct, arrayOf } from 'rxnet';
- *
- * // struct Sample { uint8_t channel; int16_t values[3]; };  sizeof 8, values at 2
- * const Sample = struct({ channel: 'uint8', values: arrayOf('int16', 3) });
- * Sample.offsetOf('values'); // 2
- * ```
- */
-export function arrayOf<T extends ScalarType>(type: T, length: number): ArrayField<T> {
-  if (!(type in SCALARS)) throw new InvalidArgumentError('type', `unknown scalar type ${String(type)}`);
-  return { kind: 'array', type, length: checkInteger('length', length, 1) };
-}
-
-/**
- * `length` bytes of explicit padding or reserved space: skipped when decoding, zero when
- * encoding, absent from the value's type.
- *
- * @throws InvalidArgumentError unless `length` ≥ 1.
- * @example
- * ```ts
- * import { struct, padding } from 'rxnet';
- *
- * const Header = struct({ version: 'uint8', reserved: padding(3), length: 'uint32' });
- * Object.keys(Header.decode(Buffer.alloc(Header.size))); // ['version', 'length']
- * ```
- */
-export function padding(length: number): PaddingField {
-  return { kind: 'padding', length: checkInteger('length', length, 1) };
-}
-
-interface ScalarInfo {
-  readonly size: number;
-  readonly min: number | bigint;
-  readonly max: number | bigint;
-  readonly float: boolean;
-}
-
-const SCALARS: Record<ScalarType, ScalarInfo> = {
-  int8: { size: 1, min: -0x80, max: 0x7f, float: false },
-  uint8: { size: 1, min: 0, max: 0xff, float: false },
-  int16: { size: 2, min: -0x8000, max: 0x7fff, float: false },
-  uint16: { size: 2, min: 0, max: 0xffff, float: false },
-  int32: { size: 4, min: -0x80000000, max: 0x7fffffff, float: false },
-  uint32: { size: 4, min: 0, max: 0xffffffff, float: false },
-  int64: { size: 8, min: -(2n ** 63n), max: 2n ** 63n - 1n, float: false },
-  uint64: { size: 8, min: 0n, max: 2n ** 64n - 1n, float: false },
-  float32: { size: 4, min: -Infinity, max: Infinity, float: true },
-  float: { size: 4, min: -Infinity, max: Infinity, float: true },
-  float64: { size: 8, min: -Infinity, max: Infinity, float: true },
-  double: { size: 8, min: -Infinity, max: Infinity, float: true },
-};
-
 /** One field, compiled: where it lies and how to move its value. */
 interface Slot {
   readonly name: string;
@@ -357,84 +112,6 @@ interface Slot {
   readonly size: number;
   readonly alignment: number;
   readonly field: Exclude<FieldType, ScalarType> | { readonly kind: 'scalar'; readonly type: ScalarType };
-}
-
-function readScalar(buffer: Buffer, type: ScalarType, at: number, le: boolean): number | bigint {
-  switch (type) {
-    case 'int8':
-      return buffer.readInt8(at);
-    case 'uint8':
-      return buffer[at];
-    case 'int16':
-      return le ? buffer.readInt16LE(at) : buffer.readInt16BE(at);
-    case 'uint16':
-      return le ? buffer.readUInt16LE(at) : buffer.readUInt16BE(at);
-    case 'int32':
-      return le ? buffer.readInt32LE(at) : buffer.readInt32BE(at);
-    case 'uint32':
-      return le ? buffer.readUInt32LE(at) : buffer.readUInt32BE(at);
-    case 'int64':
-      return le ? buffer.readBigInt64LE(at) : buffer.readBigInt64BE(at);
-    case 'uint64':
-      return le ? buffer.readBigUInt64LE(at) : buffer.readBigUInt64BE(at);
-    case 'float32':
-    case 'float':
-      return le ? buffer.readFloatLE(at) : buffer.readFloatBE(at);
-    default:
-      return le ? buffer.readDoubleLE(at) : buffer.readDoubleBE(at);
-  }
-}
-
-function writeScalar(buffer: Buffer, type: ScalarType, at: number, le: boolean, value: unknown, name: string): void {
-  const info = SCALARS[type];
-  if (info.size === 8 && !info.float) {
-    let big: bigint;
-    if (typeof value === 'bigint') big = value;
-    else if (typeof value === 'number' && Number.isSafeInteger(value)) big = BigInt(value);
-    else throw new EncodeError(`field ${name}: expected a bigint for ${type}, got ${describe(value)}`);
-    if (big < (info.min as bigint) || big > (info.max as bigint)) {
-      throw new EncodeError(`field ${name}: ${big} is out of range for ${type}`);
-    }
-    if (type === 'int64') {
-      if (le) buffer.writeBigInt64LE(big, at);
-      else buffer.writeBigInt64BE(big, at);
-    } else if (le) buffer.writeBigUInt64LE(big, at);
-    else buffer.writeBigUInt64BE(big, at);
-    return;
-  }
-  if (typeof value !== 'number')
-    throw new EncodeError(`field ${name}: expected a number for ${type}, got ${describe(value)}`);
-  if (info.float) {
-    if (info.size === 4) {
-      if (le) buffer.writeFloatLE(value, at);
-      else buffer.writeFloatBE(value, at);
-    } else if (le) buffer.writeDoubleLE(value, at);
-    else buffer.writeDoubleBE(value, at);
-    return;
-  }
-  if (!Number.isInteger(value) || value < (info.min as number) || value > (info.max as number)) {
-    throw new EncodeError(`field ${name}: ${value} is not an integer in the range of ${type}`);
-  }
-  switch (info.size) {
-    case 1:
-      buffer[at] = value & 0xff;
-      return;
-    case 2:
-      if (le) buffer.writeUInt16LE(value & 0xffff, at);
-      else buffer.writeUInt16BE(value & 0xffff, at);
-      return;
-    default:
-      if (le) buffer.writeUInt32LE(value >>> 0, at);
-      else buffer.writeUInt32BE(value >>> 0, at);
-  }
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string')
-    return `string ${JSON.stringify(value.length > 20 ? value.slice(0, 20) + '…' : value)}`;
-  if (typeof value === 'bigint') return `bigint ${value}`;
-  if (value === null) return 'null';
-  return `${typeof value}${typeof value === 'number' ? ' ' + String(value) : ''}`;
 }
 
 function isStruct(field: unknown): field is StructCodec<unknown> {
@@ -487,9 +164,9 @@ function measure(name: string, field: FieldType): { size: number; alignment: num
  * @throws InvalidArgumentError for an unknown field type, a bad name or option.
  * @example
  * ```ts
- * import { struct, char } from 'rxnet';
+ * import { field, struct } from 'rxnet';
  *
- * const CTestData = struct({ a: char(1), b: 'int32', c: char(15) });
+ * const CTestData = struct({ a: field.char(1), b: 'int32', c: field.char(15) });
  * CTestData.size; // 24
  * CTestData.offsetOf('b'); // 4
  * const bytes = CTestData.encode({ a: 'A', b: 42, c: 'hello' });

@@ -1,7 +1,11 @@
 // Splits bytes at a delimiter (any byte sequence), with a limit checked before bytes pile up.
 import { FrameTooLongError, TruncatedFrameError } from '../../errors';
 import { ChunkQueue } from '../ChunkQueue';
-import type { Framer, Truncation } from '../Framer';
+import type { FrameCut } from '../../util/FrameCut';
+import { DEFAULT_MAX_LENGTH, type Framer, type Truncation } from '../Framer';
+import { decodeFrames } from '../decodeFrames';
+import { checkBoolean, checkLimit, checkOptions, checkTruncation } from '../../util/validate';
+import type { OperatorFunction } from 'rxjs';
 
 const CR = 0x0d;
 
@@ -56,6 +60,11 @@ export class DelimiterFramer implements Framer<Buffer> {
   /** Bytes held. */
   get buffered(): number {
     return this.queue.length;
+  }
+
+  /** Where the frame read last lies in its chunk (see {@link Framer.frameCut}). */
+  get frameCut(): FrameCut {
+    return this.queue.cut;
   }
 
   push(chunk: Buffer): void {
@@ -120,3 +129,33 @@ export class DelimiterFramer implements Framer<Buffer> {
 
 /** @deprecated The former name of {@link DelimiterFramerOptions}, kept so that code written for 0.1 compiles. */
 export type DelimiterFramerConfig = DelimiterFramerOptions;
+
+/** The options the delimiter decoders share (`decodeDelimited`, `decodeLines`). */
+interface DelimiterDecoderOptions {
+  readonly maxLength?: number;
+  readonly includeDelimiter?: boolean;
+  readonly truncation?: Truncation;
+  readonly copy?: boolean;
+}
+
+/**
+ * The operator of a delimiter decoder: `options` checked now, when the operator is made, and a
+ * fresh framer per subscription. `truncation` is the decoder's default for a last unended frame.
+ */
+export function delimiterDecoder(
+  delimiter: Buffer,
+  options: DelimiterDecoderOptions,
+  truncation: Truncation,
+  stripCarriageReturn: boolean,
+): OperatorFunction<Buffer, Buffer> {
+  checkOptions(options);
+  const resolved: DelimiterFramerOptions = {
+    delimiter,
+    maxLength: checkLimit('maxLength', options.maxLength, DEFAULT_MAX_LENGTH, 1),
+    includeDelimiter: checkBoolean('includeDelimiter', options.includeDelimiter, false),
+    truncation: checkTruncation(options.truncation, ['error', 'emit', 'discard'], truncation),
+    stripCarriageReturn,
+    copy: checkBoolean('copy', options.copy, false),
+  };
+  return decodeFrames(() => new DelimiterFramer(resolved));
+}

@@ -2,10 +2,8 @@
 import { Buffer } from 'buffer';
 import type { OperatorFunction } from 'rxjs';
 import { InvalidArgumentError } from '../../errors';
-import { DelimiterFramer, type DelimiterFramerOptions } from './DelimiterFramer';
-import { DEFAULT_MAX_LENGTH, type Truncation } from '../Framer';
-import { decodeFrames } from '../decodeFrames';
-import { checkBoolean, checkLimit, checkOptions, checkTruncation } from '../../util/validate';
+import { delimiterDecoder } from './DelimiterFramer';
+import type { Truncation } from '../Framer';
 import { toBuffer } from '../../util/toBuffer';
 
 /**
@@ -88,16 +86,7 @@ export function decodeDelimited(
   // Copied so that a caller mutating its Buffer later cannot change the framing.
   const bytes = Buffer.from(toBuffer(delimiter));
   if (bytes.length === 0) throw new InvalidArgumentError('delimiter', 'must not be empty');
-  checkOptions(config);
-  const resolved: DelimiterFramerOptions = {
-    delimiter: bytes,
-    maxLength: checkLimit('maxLength', config.maxLength, DEFAULT_MAX_LENGTH, 1),
-    includeDelimiter: checkBoolean('includeDelimiter', config.includeDelimiter, false),
-    truncation: checkTruncation(config.truncation, ['error', 'emit', 'discard'], 'error'),
-    stripCarriageReturn: false,
-    copy: checkBoolean('copy', config.copy, false),
-  };
-  return decodeFrames(() => new DelimiterFramer(resolved));
+  return delimiterDecoder(bytes, config, 'error', false);
 }
 
 /** @deprecated The former name of {@link decodeDelimited}, kept so that code written for 0.1 compiles. */

@@ -1,6 +1,7 @@
 // Frames of one fixed size.
 import { TruncatedFrameError } from '../../errors';
 import { ChunkQueue } from '../ChunkQueue';
+import type { FrameCut } from '../../util/FrameCut';
 import type { Framer, Truncation } from '../Framer';
 
 /** Cuts the byte stream into frames of `frameLength` bytes each (views unless a frame spans chunks). */
@@ -25,6 +26,11 @@ export class FixedLengthFramer implements Framer<Buffer> {
   /** Bytes held. */
   get buffered(): number {
     return this.queue.length;
+  }
+
+  /** Where the frame read last lies in its chunk (see {@link Framer.frameCut}). */
+  get frameCut(): FrameCut {
+    return this.queue.cut;
   }
 
   push(chunk: Buffer): void {

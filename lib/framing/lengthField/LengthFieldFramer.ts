@@ -1,6 +1,7 @@
 // Frames announced by a length field, with the semantics of Netty's LengthFieldBasedFrameDecoder.
 import { CorruptedFrameError, FrameTooLongError, TruncatedFrameError } from '../../errors';
 import { ChunkQueue } from '../ChunkQueue';
+import type { FrameCut } from '../../util/FrameCut';
 import type { Framer } from '../Framer';
 
 /** The resolved settings of a {@link LengthFieldFramer}; see the `decodeLengthField` operator for their meaning. */
@@ -44,6 +45,11 @@ export class LengthFieldFramer implements Framer<Buffer> {
   /** Bytes held. */
   get buffered(): number {
     return this.queue.length;
+  }
+
+  /** Where the frame read last lies in its chunk (see {@link Framer.frameCut}). */
+  get frameCut(): FrameCut {
+    return this.queue.cut;
   }
 
   push(chunk: Buffer): void {

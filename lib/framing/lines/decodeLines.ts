@@ -1,10 +1,8 @@
 // decodeLines(): frames ended by \n or \r\n.
 import { Buffer } from 'buffer';
 import type { OperatorFunction } from 'rxjs';
-import { DelimiterFramer, type DelimiterFramerOptions } from '../delimited/DelimiterFramer';
-import { DEFAULT_MAX_LENGTH, type Truncation } from '../Framer';
-import { decodeFrames } from '../decodeFrames';
-import { checkBoolean, checkLimit, checkOptions, checkTruncation } from '../../util/validate';
+import { delimiterDecoder } from '../delimited/DelimiterFramer';
+import type { Truncation } from '../Framer';
 
 const LF = Buffer.from('\n');
 
@@ -77,16 +75,7 @@ export interface DecodeLinesOptions {
  * ```
  */
 export function decodeLines(config: DecodeLinesOptions = {}): OperatorFunction<Buffer, Buffer> {
-  checkOptions(config);
-  const resolved: DelimiterFramerOptions = {
-    delimiter: LF,
-    maxLength: checkLimit('maxLength', config.maxLength, DEFAULT_MAX_LENGTH, 1),
-    includeDelimiter: checkBoolean('includeDelimiter', config.includeDelimiter, false),
-    truncation: checkTruncation(config.truncation, ['error', 'emit', 'discard'], 'emit'),
-    stripCarriageReturn: true,
-    copy: checkBoolean('copy', config.copy, false),
-  };
-  return decodeFrames(() => new DelimiterFramer(resolved));
+  return delimiterDecoder(LF, config, 'emit', true);
 }
 
 /** @deprecated The former name of {@link decodeLines}, kept so that code written for 0.1 compiles. */

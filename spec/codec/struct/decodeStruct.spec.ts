@@ -1,13 +1,14 @@
 // decodeStruct() and encodeStruct(): streams of C structs, whatever the chunking.
 import fc from 'fast-check';
-import { char, struct } from '../../../lib/codec/struct/struct';
+import { field } from '../../../lib/codec/struct/field';
+import { struct } from '../../../lib/codec/struct/struct';
 import { EncodeError, InvalidArgumentError, TruncatedFrameError } from '../../../lib/errors';
 import { decodeStruct } from '../../../lib/codec/struct/decodeStruct';
 import { encodeStruct } from '../../../lib/codec/struct/encodeStruct';
 import { chunkingsOf, errorData, marbles, run } from '../../framing/helpers';
 import { behavesAsOperator } from '../../support/operatorContract';
 
-const CTestData = struct({ a: char(1), b: 'int32', c: char(15) });
+const CTestData = struct({ a: field.char(1), b: 'int32', c: field.char(15) });
 const sample = { a: 'A', b: 300, c: 'hello' };
 
 describe('decodeStruct', () => {

@@ -1,11 +1,12 @@
 // struct(): C layouts as gcc lays them out on x86-64, decode and encode, and the values encode refuses.
 import fc from 'fast-check';
-import { arrayOf, bytes, char, padding, struct } from '../../../lib/codec/struct/struct';
+import { field } from '../../../lib/codec/struct/field';
+import { struct } from '../../../lib/codec/struct/struct';
 import { EncodeError, InvalidArgumentError } from '../../../lib/errors';
 import { errorData } from '../../framing/helpers';
 
 // `struct CTestData { char a; int b; char c[15]; }` from the seed document.
-const CTestData = struct({ a: char(1), b: 'int32', c: char(15) });
+const CTestData = struct({ a: field.char(1), b: 'int32', c: field.char(15) });
 
 // Bytes of that struct with a = 'A', b = 300, c = "hello", as dumped from a g++ (x86-64) build.
 const FROM_GXX = Buffer.from('410000002c01000068656c6c6f0000000000000000000000', 'hex');
@@ -32,7 +33,7 @@ describe('struct', () => {
   it.each([
     {
       name: 'struct Mixed { char a; double d; short s; int64_t x; char c[3]; }',
-      codec: struct({ a: 'int8', d: 'double', s: 'int16', x: 'int64', c: char(3) }),
+      codec: struct({ a: 'int8', d: 'double', s: 'int16', x: 'int64', c: field.char(3) }),
       size: 40,
       offsets: { a: 0, d: 8, s: 16, x: 24, c: 32 },
     },
@@ -41,7 +42,7 @@ describe('struct', () => {
       codec: struct({
         k: 'uint8',
         in: struct({ tag: 'uint8', value: 'int32' }),
-        arr: arrayOf('uint16', 3),
+        arr: field.arrayOf('uint16', 3),
         f: 'float',
       }),
       size: 24,
@@ -49,7 +50,7 @@ describe('struct', () => {
     },
     {
       name: '#pragma pack(1) struct { char a; int b; char c[15]; }',
-      codec: struct({ a: char(1), b: 'int32', c: char(15) }, { pack: 1 }),
+      codec: struct({ a: field.char(1), b: 'int32', c: field.char(15) }, { pack: 1 }),
       size: 20,
       offsets: { a: 0, b: 1, c: 5 },
     },
@@ -99,13 +100,13 @@ describe('struct', () => {
 
   it('round-trips random values through encode and decode', () => {
     const codec = struct({
-      tag: char(5),
+      tag: field.char(5),
       n: 'int16',
       big: 'uint64',
       ratio: 'float',
-      raw: bytes(3),
-      gap: padding(2),
-      xs: arrayOf('int32', 2),
+      raw: field.bytes(3),
+      gap: field.padding(2),
+      xs: field.arrayOf('int32', 2),
     });
     fc.assert(
       fc.property(
@@ -126,13 +127,13 @@ describe('struct', () => {
   });
 
   it('leaves explicit padding out of the value', () => {
-    const codec = struct({ a: 'uint8', reserved: padding(3), b: 'uint32' });
+    const codec = struct({ a: 'uint8', reserved: field.padding(3), b: 'uint32' });
     expect(codec.size).toBe(8);
     expect(Object.keys(codec.decode(Buffer.alloc(8)))).toEqual(['a', 'b']);
   });
 
   it('reads a char array without NUL as its full length and stops at the first NUL otherwise', () => {
-    const codec = struct({ s: char(4) });
+    const codec = struct({ s: field.char(4) });
     expect(codec.decode(Buffer.from('abcd')).s).toBe('abcd');
     expect(codec.decode(Buffer.from('ab\0d')).s).toBe('ab');
   });
@@ -160,9 +161,9 @@ describe('struct', () => {
       expect(error).toBeInstanceOf(EncodeError);
       expect(errorData(error)).toEqual({ name: 'EncodeError', code: 'ERR_ENCODE', reason });
     }
-    expect(() => struct({ xs: arrayOf('uint8', 2) }).encode({ xs: [1] })).toThrow(EncodeError);
+    expect(() => struct({ xs: field.arrayOf('uint8', 2) }).encode({ xs: [1] })).toThrow(EncodeError);
     expect(() => struct({ x: 'int64' }).encode({ x: 2n ** 63n })).toThrow(EncodeError);
-    expect(() => struct({ r: bytes(2) }).encode({ r: Buffer.alloc(3) })).toThrow(EncodeError);
+    expect(() => struct({ r: field.bytes(2) }).encode({ r: Buffer.alloc(3) })).toThrow(EncodeError);
   });
 
   it('refuses a buffer shorter than the struct with InvalidArgumentError', () => {
@@ -175,12 +176,16 @@ describe('struct', () => {
     expect(() => struct({})).toThrow(InvalidArgumentError);
     expect(() => struct({ a: 'int8' }, { pack: 3 as never })).toThrow(InvalidArgumentError);
     expect(() => struct({ a: 'int8' }, { byteOrder: 'big' as never })).toThrow(InvalidArgumentError);
-    expect(() => char(0)).toThrow(InvalidArgumentError);
-    expect(() => arrayOf('int7' as never, 2)).toThrow(InvalidArgumentError);
   });
 
   it('types decoded values from the layout', () => {
-    const codec = struct({ n: 'int32', id: 'uint64', name: char(8), raw: bytes(2), xs: arrayOf('int64', 1) });
+    const codec = struct({
+      n: 'int32',
+      id: 'uint64',
+      name: field.char(8),
+      raw: field.bytes(2),
+      xs: field.arrayOf('int64', 1),
+    });
     const value = codec.decode(Buffer.alloc(codec.size));
     const n: number = value.n;
     const id: bigint = value.id;
