@@ -12,11 +12,27 @@ import { connectionResetError } from './netErrors';
 import { toBuffer } from '../util/toBuffer';
 import { checkInteger } from '../util/validate';
 
-/** The addresses an in-memory connection reports (given by `connectionPair`). */
+/**
+ * The addresses an in-memory connection reports: `'memory'` and the ports `connectionPair` or
+ * `memoryServer` gave it.
+ *
+ * @example
+ * ```ts
+ * import { connectionPair, type MemoryAddresses } from 'rxnet/testing';
+ *
+ * const [client] = connectionPair();
+ * const seen: MemoryAddresses = client;
+ * console.log(seen.localAddress, seen.localPort); // "memory", and a port from 49152 up
+ * ```
+ */
 export interface MemoryAddresses {
+  /** Always `'memory'`. */
   readonly localAddress: string;
+  /** This side's port. */
   readonly localPort: number;
+  /** Always `'memory'`. */
   readonly remoteAddress: string;
+  /** The other side's port. */
   readonly remotePort: number;
 }
 

@@ -1,5 +1,6 @@
 // Public entry point of rxnet/testing: the in-memory test kit (connection pairs, server, marble helpers).
 export { MemoryConnection } from './MemoryConnection';
+export type { MemoryAddresses } from './MemoryConnection';
 export { connectionPair } from './connectionPair';
 export type { ConnectionPairOptions, PairOptions } from './connectionPair';
 export { MemoryWire } from './MemoryWire';
