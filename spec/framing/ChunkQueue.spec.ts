@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { setFlagsFromString } from 'v8';
 import { runInNewContext } from 'vm';
 import { ChunkQueue, MERGE_BELOW } from '../../lib/framing/ChunkQueue';
-import { overlaps, ownCopy, splitAt } from './helpers';
+import { overlaps, ownCopy, splitAt } from '../support/framing';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

@@ -7,7 +7,7 @@ import { decodeDelimited } from '../../lib/framing/delimited/decodeDelimited';
 import { decodeFixedLength } from '../../lib/framing/fixedLength/decodeFixedLength';
 import { decodeLengthField } from '../../lib/framing/lengthField/decodeLengthField';
 import { decodeLines } from '../../lib/framing/lines/decodeLines';
-import { outcome, ownCopy, tinyChunkingsOf, type Run } from './helpers';
+import { outcome, ownCopy, tinyChunkingsOf, type Run } from '../support/framing';
 
 /**
  * Runs `op` over `chunks` and checks each frame as it is emitted: a frame recorded as the last cut

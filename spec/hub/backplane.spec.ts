@@ -5,7 +5,6 @@ import { InProcessBus, type BackplaneMessage } from '../../lib/hub/backplane';
 import { InvalidArgumentError } from '../../lib/errors';
 import { Hub } from '../../lib/hub/Hub';
 import { decodeLines } from '../../lib/framing/lines/decodeLines';
-import { redisBackplane } from '../../lib/hub/redisBackplane';
 import { memoryServer, type MemoryConnection } from '../../lib/testing';
 
 function text(connection: MemoryConnection): { value: string } {
@@ -73,12 +72,5 @@ describe('Hub({ backplane })', () => {
         { a: ['a1', 'a2', 'a3'], b: ['b1'] },
       ]);
     });
-  });
-});
-
-describe('redisBackplane', () => {
-  it('checks its options when created', () => {
-    expect(() => redisBackplane({ highWaterMark: 0 })).toThrow(InvalidArgumentError);
-    expect(() => redisBackplane({ overflow: 'disconnect' as never })).toThrow(InvalidArgumentError);
   });
 });

@@ -6,7 +6,7 @@ import type { ServerEvent } from '../../lib/core/listen';
 import { sendTo } from '../../lib/core/sendTo';
 import { decodeLines } from '../../lib/framing/lines/decodeLines';
 import type { Connection } from '../../lib/types';
-import { errorData } from '../framing/helpers';
+import { errorData } from '../support/framing';
 import { closed, plainConnect, readAll, startServer } from '../support/net';
 
 const V1 = 'PROXY TCP4 203.0.113.7 198.51.100.1 40000 443\r\n';

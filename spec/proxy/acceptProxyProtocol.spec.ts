@@ -20,7 +20,7 @@ import { listen } from '../../lib/core/listen';
 import { connectionPair } from '../../lib/testing/connectionPair';
 import type { MemoryConnection } from '../../lib/testing/MemoryConnection';
 import type { Connection } from '../../lib/types';
-import { errorData } from '../framing/helpers';
+import { errorData } from '../support/framing';
 
 const V1 = 'PROXY TCP4 203.0.113.7 198.51.100.1 40000 443\r\n';
 

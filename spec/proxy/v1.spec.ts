@@ -1,8 +1,8 @@
 // v1 (text) headers: TCP4, TCP6 and UNKNOWN lines, and every bad field, decoded through the decoder.
 import { ProxyProtocolError } from '../../lib/errors';
 import type { ProxyHeader } from '../../lib/proxy/ProxyHeader';
-import { errorData } from '../framing/helpers';
-import { whole } from './helpers';
+import { errorData } from '../support/framing';
+import { whole } from '../support/proxyHeaders';
 
 const tcp4 = (source: string, sport: number, destination: string, dport: number, length: number): ProxyHeader => ({
   version: 1,

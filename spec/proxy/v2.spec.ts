@@ -2,8 +2,8 @@
 import { ProxyProtocolError } from '../../lib/errors';
 import { PROXY_TLV, type ProxyHeader } from '../../lib/proxy/ProxyHeader';
 import { formatIPv6 } from '../../lib/proxy/v2';
-import { errorData } from '../framing/helpers';
-import { v2, whole } from './helpers';
+import { errorData } from '../support/framing';
+import { v2, whole } from '../support/proxyHeaders';
 
 describe('parseV2: v2 (binary) headers', () => {
   it('decodes PROXY over TCP4', () => {

@@ -1,9 +1,11 @@
-// MemoryConnection through connectionPair(): bytes across, latency, reading rules, half-close, writability, errors,
-// resets and socket options, in virtual time. Chunking policies: chunking.spec.ts; the pair's options: connectionPair.spec.ts.
-import { asyncScheduler, map } from 'rxjs';
+// MemoryConnection through connectionPair(): bytes across, reading rules, half-close, errors, resets and socket options,
+// in virtual time. What its wire does (latency, stalls, buffers, cork, broken pipes): MemoryWire.spec.ts; chunking
+// policies: chunking.spec.ts; the pair's options: connectionPair.spec.ts.
+import { asyncScheduler } from 'rxjs';
 import { ConnectionClosedError, WriteAfterEndError } from '../../lib/errors';
-import { asText, bytes, comparable, connectionPair, createTestScheduler } from '../../lib/testing';
+import { asText, bytes, connectionPair, createTestScheduler } from '../../lib/testing';
 import type { ConnectionEvent } from '../../lib/types';
+import { asEventText } from '../support/memory';
 
 const marbles = () => createTestScheduler({ assertDeepEqual: (actual, expected) => expect(actual).toEqual(expected) });
 /** Runs `work` at `frame` of the current TestScheduler.run (asyncScheduler is virtual there). */
@@ -30,27 +32,6 @@ describe('connectionPair', () => {
         at(2, () => server.write('pong'));
         expectObservable(server.data$.pipe(asText()), '^---!').toBe('-a', { a: 'ping' });
         expectObservable(client.data$.pipe(asText()), '^---!').toBe('--b', { b: 'pong' });
-      });
-    });
-
-    it('delays arrival by latency frames; the FIN follows the data', () => {
-      marbles().run(({ expectObservable }) => {
-        const [client, server] = connectionPair({ latency: 3 });
-        at(1, () => client.write('a'));
-        at(2, () => client.end('b'));
-        expectObservable(server.data$).toBe('----a(b|)', { a: 'a', b: 'b' });
-      });
-    });
-
-    it('lets a test change one direction on its wire: client.outbound is what the client writes', () => {
-      marbles().run(({ expectObservable }) => {
-        const [client, server] = connectionPair();
-        client.outbound.latency = 2;
-        client.outbound.chunking = 1;
-        at(1, () => client.write('ab'));
-        at(1, () => server.write('cd'));
-        expectObservable(server.data$, '^----!').toBe('---(ab)', { a: 'a', b: 'b' });
-        expectObservable(client.data$, '^----!').toBe('-c', { c: 'cd' });
       });
     });
   });
@@ -160,59 +141,6 @@ describe('connectionPair', () => {
     });
   });
 
-  describe('writability', () => {
-    it('makes write() return false on a stalled wire, then drains after resume', () => {
-      marbles().run(({ expectObservable }) => {
-        const [client, server] = connectionPair();
-        const results: boolean[] = [];
-        at(1, () => client.outbound.stall());
-        at(2, () => results.push(client.write('a')));
-        at(3, () => results.push(client.write('b')));
-        at(6, () => client.outbound.resume());
-        expectObservable(client.writable$, '^------!').toBe('t-f---t', { t: true, f: false });
-        expectObservable(server.data$, '^------!').toBe('------(ab)', { a: 'a', b: 'b' });
-        expectObservable(client.events$.pipe(asEventText()), '^------!').toBe('------(wwx)', {
-          w: 'written',
-          x: 'drain',
-        });
-        at(7, () => expect(results).toEqual([false, false]));
-      });
-    });
-
-    it('backs writes up to the writer when the reader stops reading: write() false at highWaterMark, drain on resume', () => {
-      marbles().run(({ expectObservable }) => {
-        const [client, server] = connectionPair({ receiveBuffer: 4, highWaterMark: 8 });
-        server.pause();
-        server.data$.subscribe();
-        const results: boolean[] = [];
-        // 4 bytes fit the reader's buffer; the next 8 stay with the writer, whose write() then says false.
-        at(1, () => results.push(client.write('1234')));
-        at(2, () => results.push(client.write('5678')));
-        at(3, () => results.push(client.write('9abc')));
-        at(4, () => {
-          expect(results).toEqual([true, true, false]);
-          expect(client.outbound.buffered).toBe(8);
-          expect(client.outbound.unread).toBe(4);
-        });
-        at(6, () => server.resume());
-        expectObservable(client.writable$, '^------!').toBe('t--f--t', { t: true, f: false });
-      });
-    });
-
-    it('holds writes while corked and lets them go on uncork', () => {
-      marbles().run(({ expectObservable }) => {
-        const [client, server] = connectionPair({ chunking: 'merge' });
-        at(1, () => {
-          client.cork();
-          client.write('a');
-        });
-        at(2, () => client.write('b'));
-        at(3, () => client.uncork());
-        expectObservable(server.data$, '^---!').toBe('---x', { x: 'ab' });
-      });
-    });
-  });
-
   describe('errors and resets', () => {
     it('lets the peer of a destroyed side read what had arrived, then the end', () => {
       marbles().run(({ expectObservable }) => {
@@ -224,16 +152,6 @@ describe('connectionPair', () => {
         at(2, () => client.destroy());
         expectObservable(server.data$.pipe(asText()), '---^').toBe('---(a|)', { a: 'last words' });
         expectObservable(client.events$.pipe(asEventText())).toBe('-w(c|)', { w: 'written', c: 'close false' });
-      });
-    });
-
-    it('drops what a destroyed side had not flushed: its callbacks get ERR_STREAM_DESTROYED', () => {
-      marbles().run(() => {
-        const [client] = connectionPair();
-        let error: unknown;
-        client.write('unsent', (e) => (error = e));
-        client.destroy();
-        at(1, () => expect(comparable(error)).toEqual({ name: 'Error', code: 'ERR_STREAM_DESTROYED' }));
       });
     });
 
@@ -261,15 +179,6 @@ describe('connectionPair', () => {
         });
         expectObservable(client.events$.pipe(asEventText())).toBe('-w-(c|)', { w: 'written', c: 'close false' });
         expectObservable(client.data$).toBe('---|');
-      });
-    });
-
-    it('breaks a writer that writes to a peer that was destroyed (EPIPE)', () => {
-      marbles().run(({ expectObservable }) => {
-        const [client, server] = connectionPair();
-        at(1, () => server.destroy());
-        at(2, () => client.write('anyone?'));
-        expectObservable(client.events$.pipe(asEventText())).toBe('--(ec|)', { e: 'error EPIPE', c: 'close true' });
       });
     });
   });
@@ -305,13 +214,3 @@ describe('connectionPair', () => {
     });
   });
 });
-
-/** Events as short strings: the type, and the chunk text, `hadError` or error code where there is one. */
-function eventText(e: ConnectionEvent): string {
-  if (e.type === 'data') return `data ${e.chunk.toString()}`;
-  if (e.type === 'close') return `close ${e.hadError}`;
-  if (e.type === 'error') return `error ${(e.error as NodeJS.ErrnoException).code}`;
-  return e.type;
-}
-
-const asEventText = () => map(eventText);

@@ -1,6 +1,5 @@
-// connectionPair(): its options (checked when called), its addresses and ports, and its default scheduler.
+// connectionPair(): its addresses and ports, and its default scheduler. Its wire options: MemoryWire.spec.ts.
 import { firstValueFrom, toArray } from 'rxjs';
-import { InvalidArgumentError } from '../../lib/errors';
 import { asText, connectionPair } from '../../lib/testing';
 
 describe('connectionPair', () => {
@@ -19,11 +18,5 @@ describe('connectionPair', () => {
     server.end();
     await firstValueFrom(client.events$.pipe(toArray()));
     expect([client.closed, server.closed]).toEqual([true, true]);
-  });
-
-  it('rejects bad wire options', () => {
-    expect(() => connectionPair({ latency: -1 })).toThrow(InvalidArgumentError);
-    expect(() => connectionPair({ chunking: 0 })).toThrow(InvalidArgumentError);
-    expect(() => connectionPair({ highWaterMark: 1.5 })).toThrow(InvalidArgumentError);
   });
 });

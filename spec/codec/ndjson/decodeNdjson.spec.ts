@@ -1,9 +1,9 @@
-// decodeNdjson(): one JSON value per line; line numbers in errors, skipping on request, the line limit.
+// decodeNdjson(): one JSON value per line; line numbers in errors, skipping on request, the line limit. The encoder: encodeNdjson.spec.ts.
 import fc from 'fast-check';
-import { FrameTooLongError, InvalidArgumentError, NdjsonParseError } from '../../../lib/errors';
+import { InvalidArgumentError, NdjsonParseError } from '../../../lib/errors';
 import { decodeNdjson } from '../../../lib/codec/ndjson/decodeNdjson';
 import { encodeNdjson } from '../../../lib/codec/ndjson/encodeNdjson';
-import { bufferValues, chunkingsOf, errorData, marbles, run } from '../../framing/helpers';
+import { bufferValues, chunkingsOf, errorData, marbles, run } from '../../support/framing';
 import { behavesAsOperator } from '../../support/operatorContract';
 
 const bytes = (s: string) => [Buffer.from(s)];
@@ -119,31 +119,5 @@ describe('decodeNdjson', () => {
         expectObservable(cold('-a-#', bufferValues({ a: '1\n' })).pipe(decodeNdjson())).toBe('-x-#', { x: 1 });
       });
     });
-  });
-});
-
-describe('encodeNdjson', () => {
-  behavesAsOperator(() => encodeNdjson(), { a: 1 });
-
-  it('writes one line of JSON per value', () => {
-    expect(run(encodeNdjson(), [{ a: 'b\nc' }, null] as never).values.map((b) => b.toString())).toEqual([
-      '{"a":"b\\nc"}\n',
-      'null\n',
-    ]);
-  });
-
-  it('refuses what JSON.stringify cannot serialize with EncodeError', () => {
-    const cyclic: Record<string, unknown> = {};
-    cyclic.self = cyclic;
-    for (const value of [undefined, () => 1, 1n, cyclic]) {
-      expect(errorData(run(encodeNdjson(), [value] as never).error)).toMatchObject({
-        name: 'EncodeError',
-        code: 'ERR_ENCODE',
-      });
-    }
-  });
-
-  it('refuses a line over maxLength with FrameTooLongError', () => {
-    expect(run(encodeNdjson({ maxLength: 3 }), ['abcd'] as never).error).toBeInstanceOf(FrameTooLongError);
   });
 });

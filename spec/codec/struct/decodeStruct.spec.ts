@@ -1,11 +1,11 @@
-// decodeStruct() and encodeStruct(): streams of C structs, whatever the chunking.
+// decodeStruct(): streams of C structs, whatever the chunking. The encoder: encodeStruct.spec.ts.
 import fc from 'fast-check';
 import { field } from '../../../lib/codec/struct/field';
 import { struct } from '../../../lib/codec/struct/struct';
-import { EncodeError, InvalidArgumentError, TruncatedFrameError } from '../../../lib/errors';
+import { InvalidArgumentError, TruncatedFrameError } from '../../../lib/errors';
 import { decodeStruct } from '../../../lib/codec/struct/decodeStruct';
 import { encodeStruct } from '../../../lib/codec/struct/encodeStruct';
-import { chunkingsOf, errorData, marbles, run } from '../../framing/helpers';
+import { chunkingsOf, errorData, marbles, run } from '../../support/framing';
 import { behavesAsOperator } from '../../support/operatorContract';
 
 const CTestData = struct({ a: field.char(1), b: 'int32', c: field.char(15) });
@@ -60,20 +60,5 @@ describe('decodeStruct', () => {
         new TruncatedFrameError(10),
       );
     });
-  });
-});
-
-describe('encodeStruct', () => {
-  behavesAsOperator(() => encodeStruct(CTestData), sample);
-
-  it('emits one zero-padded Buffer of the struct size per value', () => {
-    const [bytes] = run(encodeStruct(CTestData), [sample] as never).values as Buffer[];
-    expect(bytes.toString('hex')).toBe('410000002c01000068656c6c6f0000000000000000000000');
-  });
-
-  it('errors with EncodeError at a value that does not fit the layout', () => {
-    const result = run(encodeStruct(CTestData), [sample, { ...sample, b: 'x' }] as never);
-    expect(result.values).toHaveLength(1);
-    expect(result.error).toBeInstanceOf(EncodeError);
   });
 });

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { InvalidArgumentError } from '../../../lib/errors';
 import { decodeText } from '../../../lib/codec/text/decodeText';
-import { bufferValues, chunkingsOf, marbles, run } from '../../framing/helpers';
+import { bufferValues, chunkingsOf, marbles, run } from '../../support/framing';
 import { behavesAsOperator } from '../../support/operatorContract';
 
 const ENCODINGS: BufferEncoding[] = [

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { FrameTooLongError } from '../../../lib/errors';
 import { DelimiterFramer, type DelimiterFramerOptions } from '../../../lib/framing/delimited/DelimiterFramer';
-import { byteByByte, runFramer, texts } from '../helpers';
+import { byteByByte, runFramer, texts } from '../../support/framing';
 
 const config = (over: Partial<DelimiterFramerOptions> = {}): DelimiterFramerOptions => ({
   delimiter: Buffer.from('\r\n'),

@@ -17,7 +17,7 @@ import {
   run,
   splitAt,
   texts,
-} from '../helpers';
+} from '../../support/framing';
 import { behavesAsOperator } from '../../support/operatorContract';
 
 /** What splitting the whole input at once must give: the specification the framer is held to. */

@@ -1,6 +1,6 @@
 // FixedLengthFramer without RxJS: equal frames, and the remainder at the end of input.
 import { FixedLengthFramer } from '../../../lib/framing/fixedLength/FixedLengthFramer';
-import { runFramer, texts } from '../helpers';
+import { runFramer, texts } from '../../support/framing';
 
 describe('FixedLengthFramer', () => {
   it('emits a frame each time frameLength bytes are held, views inside a chunk', () => {

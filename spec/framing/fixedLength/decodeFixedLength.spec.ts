@@ -16,7 +16,7 @@ import {
   ownCopy,
   run,
   texts,
-} from '../helpers';
+} from '../../support/framing';
 import { behavesAsOperator } from '../../support/operatorContract';
 
 describe('fixedLength', () => {

@@ -2,7 +2,7 @@
 import type { OperatorFunction } from 'rxjs';
 import { EncodeError, InvalidArgumentError } from '../../../lib/errors';
 import { encodeFixedLength } from '../../../lib/framing/fixedLength/encodeFixedLength';
-import { errorData, hex, run } from '../helpers';
+import { errorData, hex, run } from '../../support/framing';
 import { behavesAsOperator } from '../../support/operatorContract';
 
 const enc = <I>(op: OperatorFunction<I, Buffer>, values: I[]) => run(op as never, values as never);

@@ -1,7 +1,7 @@
 // LengthFieldFramer without RxJS: the header decides, before the body is held.
 import { FrameTooLongError } from '../../../lib/errors';
 import { LengthFieldFramer, type LengthFieldFramerOptions } from '../../../lib/framing/lengthField/LengthFieldFramer';
-import { byteByByte, hex, runFramer } from '../helpers';
+import { byteByByte, hex, runFramer } from '../../support/framing';
 
 const config = (over: Partial<LengthFieldFramerOptions> = {}): LengthFieldFramerOptions => ({
   lengthFieldOffset: 0,

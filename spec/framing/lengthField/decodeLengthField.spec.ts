@@ -17,7 +17,7 @@ import {
   ownCopy,
   run,
   splitAt,
-} from '../helpers';
+} from '../../support/framing';
 import { behavesAsOperator } from '../../support/operatorContract';
 
 const HELLO = Buffer.from('HELLO, WORLD').toString('hex');

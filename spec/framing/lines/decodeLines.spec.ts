@@ -17,7 +17,7 @@ import {
   ownCopy,
   run,
   texts,
-} from '../helpers';
+} from '../../support/framing';
 import { behavesAsOperator } from '../../support/operatorContract';
 
 /** Splitting the whole input at once: each \n ends a line, one \r before it belongs to the ending. */

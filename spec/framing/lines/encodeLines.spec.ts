@@ -2,7 +2,7 @@
 import type { OperatorFunction } from 'rxjs';
 import { EncodeError, FrameTooLongError, InvalidArgumentError } from '../../../lib/errors';
 import { encodeLines } from '../../../lib/framing/lines/encodeLines';
-import { bufferValues, hex, marbles, run } from '../helpers';
+import { bufferValues, hex, marbles, run } from '../../support/framing';
 import { behavesAsOperator } from '../../support/operatorContract';
 
 const enc = <I>(op: OperatorFunction<I, Buffer>, values: I[]) => run(op as never, values as never);

@@ -1,7 +1,7 @@
 // Shared helpers for the PROXY protocol specs: feeding chunks to a decoder as an adapter would, v2 fixtures in hex.
 import { PROXY_V2_SIGNATURE, type ProxyHeader } from '../../lib/proxy/ProxyHeader';
 import { ProxyProtocolDecoder, type ProxyProtocolDecoderOptions } from '../../lib/proxy/ProxyProtocolDecoder';
-import { errorData } from '../framing/helpers';
+import { errorData } from './framing';
 
 export interface Decoded {
   header?: ProxyHeader;

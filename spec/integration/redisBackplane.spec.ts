@@ -15,7 +15,7 @@ const redisServer = findRedisServer();
 const MISSING = 'redis-server is not installed (apt-get install redis-server)';
 const describeWithRedis = redisServer === undefined ? describe.skip : describe;
 const SETUP = redisServer ?? `skipped: ${MISSING}`;
-if (redisServer === undefined) console.warn(`redis-backplane spec skipped: ${MISSING}`);
+if (redisServer === undefined) console.warn(`redisBackplane spec skipped: ${MISSING}`);
 
 const SERVERS = ['A', 'B', 'C'];
 const CLIENTS_PER_SERVER = 10;

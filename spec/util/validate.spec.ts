@@ -1,0 +1,115 @@
+// The argument checks every option goes through: what each accepts, its defaults, and the InvalidArgumentError it throws.
+import { InvalidArgumentError } from '../../lib/errors';
+import {
+  checkBoolean,
+  checkByteOrder,
+  checkInteger,
+  checkLimit,
+  checkObserver,
+  checkOptions,
+  checkTruncation,
+} from '../../lib/util/validate';
+import { errorData } from '../support/framing';
+
+/** What `check` threw, as data (name, code, argument); fails the test when it did not throw. */
+function refusal(check: () => unknown): Record<string, unknown> & { message?: string } {
+  try {
+    check();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    return { ...errorData(error), message: (error as Error).message };
+  }
+  throw new Error('did not throw');
+}
+
+describe('checkInteger', () => {
+  it('returns an integer within [min, max], bounds included', () => {
+    expect(checkInteger('n', 0, 0)).toBe(0);
+    expect(checkInteger('n', 10, 1, 10)).toBe(10);
+    expect(checkInteger('n', Number.MAX_SAFE_INTEGER, 0)).toBe(Number.MAX_SAFE_INTEGER);
+  });
+
+  it('refuses a value outside the range, a fraction, NaN, Infinity and non-numbers, naming the argument', () => {
+    for (const value of [-1, 11, 1.5, NaN, Infinity, '3', undefined, null]) {
+      expect(refusal(() => checkInteger('port', value, 0, 10))).toMatchObject({
+        name: 'InvalidArgumentError',
+        code: 'ERR_INVALID_ARGUMENT',
+        argument: 'port',
+      });
+    }
+    expect(refusal(() => checkInteger('port', 11, 0, 10)).message).toMatch(/expected an integer in \[0, 10\], got 11/);
+    expect(() => checkInteger('n', Number.MAX_SAFE_INTEGER + 1, 0)).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('checkLimit', () => {
+  it('gives the fallback for undefined, and takes Infinity or an integer from min', () => {
+    expect(checkLimit('maxLength', undefined, 42)).toBe(42);
+    expect(checkLimit('maxLength', Infinity, 42)).toBe(Infinity);
+    expect(checkLimit('maxLength', 0, 42)).toBe(0);
+    expect(checkLimit('highWaterMark', 1, 42, 1)).toBe(1);
+  });
+
+  it('refuses below min, fractions, -Infinity, NaN and non-numbers', () => {
+    for (const value of [0, 2.5, -Infinity, NaN, '5', null]) {
+      expect(refusal(() => checkLimit('highWaterMark', value, 42, 1))).toMatchObject({ argument: 'highWaterMark' });
+    }
+    expect(refusal(() => checkLimit('maxLength', -1, 0)).message).toMatch(
+      /expected an integer >= 0 or Infinity, got -1/,
+    );
+  });
+});
+
+describe('checkTruncation', () => {
+  it('takes one of the allowed values, or the fallback for undefined', () => {
+    expect(checkTruncation('emit', ['error', 'emit'], 'error')).toBe('emit');
+    expect(checkTruncation(undefined, ['error', 'emit'], 'error')).toBe('error');
+  });
+
+  it('refuses a value not allowed, listing the allowed ones', () => {
+    const error = refusal(() => checkTruncation('emit', ['error', 'discard'], 'error'));
+    expect(error).toMatchObject({ argument: 'truncation' });
+    expect(error.message).toMatch(/expected one of error, discard, got emit/);
+  });
+});
+
+describe('checkByteOrder', () => {
+  it("takes 'BE' and 'LE', or the fallback for undefined, and refuses anything else", () => {
+    expect(checkByteOrder('LE', 'BE')).toBe('LE');
+    expect(checkByteOrder(undefined, 'BE')).toBe('BE');
+    for (const value of ['le', 'big', 0]) {
+      expect(refusal(() => checkByteOrder(value, 'BE'))).toMatchObject({ argument: 'byteOrder' });
+    }
+  });
+});
+
+describe('checkOptions', () => {
+  it('returns an options object as it is and refuses null and primitives', () => {
+    const options = { maxLength: 3 };
+    expect(checkOptions(options)).toBe(options);
+    for (const value of [null, 42, 'x']) {
+      expect(refusal(() => checkOptions(value as never))).toMatchObject({ argument: 'config' });
+    }
+  });
+});
+
+describe('checkBoolean', () => {
+  it('takes a boolean, the fallback for undefined, and refuses truthy non-booleans', () => {
+    expect(checkBoolean('noDelay', false, true)).toBe(false);
+    expect(checkBoolean('noDelay', undefined, true)).toBe(true);
+    for (const value of [1, 'yes', null]) {
+      expect(refusal(() => checkBoolean('noDelay', value, false))).toMatchObject({ argument: 'noDelay' });
+    }
+  });
+});
+
+describe('checkObserver', () => {
+  it('takes undefined, a function or an object with next, and refuses anything else', () => {
+    expect(() => checkObserver('events', undefined)).not.toThrow();
+    expect(() => checkObserver('events', () => undefined)).not.toThrow();
+    expect(() => checkObserver('events', { next: () => undefined })).not.toThrow();
+    for (const value of [{}, { next: 1 }, null, 42]) {
+      expect(refusal(() => checkObserver('events', value))).toMatchObject({ argument: 'events' });
+    }
+  });
+});
