@@ -81,7 +81,8 @@ export interface Framer<T> {
    * returned last lies in its chunk (the built-in framers give their `ChunkQueue`'s). A connection
    * that writes such frames back joins those of one chunk into one write without asking the views
    * where they lie. It must describe that frame exactly, or be left out: then frames are written
-   * as they are, joined by their memory.
+   * as they are, joined by their memory. `decodeFrames` clears it after each chunk, so a framer
+   * built on another framer must expose the inner one's record, or it keeps that chunk alive.
    */
   readonly frameCut?: FrameCut;
 }

@@ -39,6 +39,17 @@ class FramerSubscriber<T> extends OperatorSubscriber<Buffer, T> implements Frame
     }
   }
 
+  /**
+   * Downstream is told first and the source left after, as RxJS's own operators do (and as this
+   * operator always did): a `finalize` upstream runs after the error reached downstream.
+   */
+  override error(error: unknown): void {
+    if (this.framer === null) return;
+    this.release();
+    this.downstream.error(error);
+    this.unsubscribe();
+  }
+
   override complete(): void {
     let framer = this.framer;
     if (framer === null) return;
@@ -50,7 +61,10 @@ class FramerSubscriber<T> extends OperatorSubscriber<Buffer, T> implements Frame
       this.error(error);
       return;
     }
-    super.complete();
+    if (this.framer === null) return;
+    this.release();
+    this.downstream.complete();
+    this.unsubscribe();
   }
 
   override unsubscribe(): void {

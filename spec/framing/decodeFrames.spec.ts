@@ -1,7 +1,8 @@
 // decodeFrames(): a pull framer as an operator: one framer per subscription made at the first chunk, read to its
 // last frame at the end, released on unsubscribe; its cut record offered while a chunk's frames are handed on.
 // The operator contract over it: spec/util/operatorContract.spec.ts.
-import { Subject, take } from 'rxjs';
+import { Observable, Subject, take } from 'rxjs';
+import type { Subscriber } from 'rxjs';
 import type { Framer } from '../../lib/framing/Framer';
 import { decodeFrames } from '../../lib/framing/decodeFrames';
 import { FrameCut, asFrameCutSource } from '../../lib/util/FrameCut';
@@ -152,5 +153,33 @@ describe('decodeFrames', () => {
     ]);
     // Cleared once the chunk's frames are out: the record keeps no chunk alive.
     expect(source!.frameCut?.chunk).toBeUndefined();
+  });
+
+  it('tells downstream first and leaves the source after, on completion, on its own error and on the source error', () => {
+    const cases: [string, (source: Subscriber<Buffer>) => void, string][] = [
+      ['complete', (source) => source.complete(), 'complete'],
+      ['framer error', (source) => source.next(Buffer.from('x')), 'error bad frame'],
+      ['source error', (source) => source.error(new Error('reset')), 'error reset'],
+    ];
+    for (const [, act, told] of cases) {
+      const log: string[] = [];
+      let source!: Subscriber<Buffer>;
+      const input = new Observable<Buffer>((subscriber) => {
+        source = subscriber;
+        return () => log.push('source left');
+      });
+      const failing = () =>
+        Object.assign(new ByteFramer([]), {
+          push: () => {
+            throw new Error('bad frame');
+          },
+        });
+      input.pipe(decodeFrames(failing)).subscribe({
+        complete: () => log.push('complete'),
+        error: (e: Error) => log.push(`error ${e.message}`),
+      });
+      act(source);
+      expect(log).toEqual([told, 'source left']);
+    }
   });
 });

@@ -6,6 +6,9 @@ import type { OperatorFunction } from 'rxjs';
 import { Buffer } from 'buffer';
 import { decodeLines } from '../../lib/framing/lines/decodeLines';
 import { decodeLengthField } from '../../lib/framing/lengthField/decodeLengthField';
+import { decodeDelimited } from '../../lib/framing/delimited/decodeDelimited';
+import { decodeFixedLength } from '../../lib/framing/fixedLength/decodeFixedLength';
+import { decodeNdjson } from '../../lib/codec/ndjson/decodeNdjson';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -32,14 +35,28 @@ function manyMessages(): { chunk: Buffer; memory: WeakRef<ArrayBuffer> } {
   return { chunk, memory: new WeakRef(chunk.buffer as ArrayBuffer) };
 }
 
+/** 1,000 NDJSON lines of 100 bytes (`{"a":"xx…"}\n`) in one buffer of its own memory, and a weak reference to that memory. */
+function manyJsonLines(): { chunk: Buffer; memory: WeakRef<ArrayBuffer> } {
+  const line = `{"a":"${'x'.repeat(100 - 9)}"}\n`;
+  const chunk = Buffer.alloc(100_000);
+  for (let i = 0; i < chunk.length; i += 100) chunk.write(line, i, 'latin1');
+  return { chunk, memory: new WeakRef(chunk.buffer as ArrayBuffer) };
+}
+
 describe('retention after framing', () => {
-  it('a framer that is still subscribed but has handed out every frame keeps no chunk alive', async () => {
+  it.each<[string, () => OperatorFunction<Buffer, unknown>, typeof manyMessages]>([
+    ['decodeLines()', () => decodeLines(), manyMessages],
+    ['decodeDelimited()', () => decodeDelimited('\n'), manyMessages],
+    ['decodeLengthField()', () => decodeLengthField({ lengthFieldLength: 1, maxFrameLength: 1000 }), manyMessages],
+    ['decodeFixedLength()', () => decodeFixedLength(100), manyMessages],
+    ['decodeNdjson()', () => decodeNdjson(), manyJsonLines],
+  ])('%s, still subscribed but done with a chunk, keeps that chunk no longer alive', async (_name, decode, make) => {
     const input = new Subject<Buffer>();
     let frames = 0;
     // Frames are counted, not kept: only the framing path could hold the memory.
-    const subscription = input.pipe(decodeLines()).subscribe(() => frames++);
+    const subscription = input.pipe(decode()).subscribe(() => frames++);
     const memory = (() => {
-      const made = manyMessages();
+      const made = make();
       input.next(made.chunk);
       return made.memory;
     })();

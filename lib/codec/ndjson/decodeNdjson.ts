@@ -2,6 +2,7 @@
 import { Buffer } from 'buffer';
 import type { OperatorFunction } from 'rxjs';
 import { InvalidArgumentError, NdjsonParseError } from '../../errors';
+import type { FrameCut } from '../../util/FrameCut';
 import { DelimiterFramer } from '../../framing/delimited/DelimiterFramer';
 import { DEFAULT_MAX_LENGTH, type Framer, type Truncation } from '../../framing/Framer';
 import { decodeFrames } from '../../framing/decodeFrames';
@@ -68,6 +69,11 @@ class NdjsonFramer implements Framer<unknown> {
       truncation,
       stripCarriageReturn: true,
     });
+  }
+
+  /** The line framer's record, so that the operator clears it after each chunk (it would keep that chunk). */
+  get frameCut(): FrameCut | undefined {
+    return this.lines.frameCut;
   }
 
   push(chunk: Buffer): void {
