@@ -200,7 +200,10 @@ class ServeSubscriber<C extends Connection> extends OperatorSubscriber<C, never>
  * ServeSubscriber, which keeps it in its list (not added to it: no array entry per connection).
  */
 class HandlerSubscriber<C extends Connection> extends OperatorSubscriber<unknown, C> {
-  declare protected readonly downstream: ServeSubscriber<C>;
+  /** The serveEach subscriber that keeps this handler in its list. */
+  private get parent(): ServeSubscriber<C> {
+    return this.destination as ServeSubscriber<C>;
+  }
   older: HandlerSubscriber<C> | undefined = undefined;
   newer: HandlerSubscriber<C> | undefined = undefined;
 
@@ -216,13 +219,13 @@ class HandlerSubscriber<C extends Connection> extends OperatorSubscriber<unknown
   override error(error: unknown): void {
     if (this.closed) return;
     this.unsubscribe();
-    this.downstream.failed(error, this.connection);
-    this.downstream.finished(this);
+    this.parent.failed(error, this.connection);
+    this.parent.finished(this);
   }
 
   override complete(): void {
     if (this.closed) return;
     this.unsubscribe();
-    this.downstream.finished(this);
+    this.parent.finished(this);
   }
 }

@@ -29,12 +29,15 @@ export abstract class OperatorSubscriber<In, Out = In> extends Subscriber<In> {
    * @param linked Add this subscriber to `downstream`, so that unsubscribing downstream reaches the
    *   source; false where the owner unsubscribes it itself (serveEach's list of handlers).
    */
-  constructor(
-    protected readonly downstream: Subscriber<Out>,
-    linked = true,
-  ) {
-    super();
-    if (linked) downstream.add(this);
+  constructor(downstream: Subscriber<Out>, linked = true) {
+    // RxJS's Subscriber adds itself to a destination it is given.
+    super(linked ? downstream : undefined);
+    if (!linked) this.destination = downstream;
+  }
+
+  /** Where the notifications go: RxJS's own `destination` field, so that no second field holds it. */
+  protected get downstream(): Subscriber<Out> {
+    return this.destination as Subscriber<Out>;
   }
 
   abstract override next(value: In): void;
@@ -77,8 +80,11 @@ export abstract class OperatorSubscriber<In, Out = In> extends Subscriber<In> {
   override unsubscribe(): void {
     if (this.closed) return;
     const first = this.firstFinalizer;
+    const downstream = this.destination;
     // The array's finalizers, if any (never together with one in the field).
     super.unsubscribe();
+    // RxJS drops its destination here; subclasses tell downstream after leaving the source.
+    this.destination = downstream;
     if (first === undefined || first === SPILLED) return;
     this.firstFinalizer = undefined;
     try {

@@ -81,6 +81,16 @@ export class ReadGate extends Observable<Buffer> {
     for (const s of this.takeSubscribers()) s.error(error);
   }
 
+  /** The subscriber when there is exactly one, else undefined. */
+  protected get sole(): Subscriber<Buffer> | undefined {
+    return this.only;
+  }
+
+  /** The subscribers when there are two or more, in the order they came, else undefined. */
+  protected get several(): readonly Subscriber<Buffer>[] | undefined {
+    return this.many;
+  }
+
   /** Adds a `data$` subscriber; returns its teardown. */
   attach(subscriber: Subscriber<Buffer>): TeardownLogic {
     if (this.pending !== undefined) {
