@@ -7,7 +7,7 @@ import { SocketConnection } from '../../lib/core/SocketConnection';
 import { ChunkQueue } from '../../lib/framing/ChunkQueue';
 import { decodeLines } from '../../lib/framing/lines/decodeLines';
 import { sendTo } from '../../lib/core/sendTo';
-import { closed, once, plainConnect, readAll } from '../support/net';
+import { closed, once, plainConnect, readAll, spyHandleWrites } from '../support/net';
 
 interface Pair {
   conn: SocketConnection;
@@ -32,23 +32,7 @@ async function pair(): Promise<Pair> {
   const peer = await plainConnect((server.address() as net.AddressInfo).port);
   const socket = await accepted;
   sockets.push(peer, socket);
-  const batches: string[][] = [];
-  const raw: unknown[][] = [];
-  const text = (chunk: unknown) => Buffer.from(chunk as Buffer).toString();
-  const writev = (socket as unknown as { _writev: (chunks: { chunk: unknown }[], cb: () => void) => void })._writev;
-  const write = (socket as unknown as { _write: (chunk: unknown, enc: string, cb: () => void) => void })._write;
-  Object.assign(socket, {
-    _writev(chunks: { chunk: unknown }[], cb: () => void) {
-      batches.push(chunks.map((c) => text(c.chunk)));
-      raw.push(chunks.map((c) => c.chunk));
-      return writev.call(this, chunks, cb);
-    },
-    _write(chunk: unknown, enc: string, cb: () => void) {
-      batches.push([text(chunk)]);
-      raw.push([chunk]);
-      return write.call(this, chunk, enc, cb);
-    },
-  });
+  const { batches, raw } = spyHandleWrites(socket);
   return { conn: new SocketConnection(socket), socket, peer, batches, raw };
 }
 

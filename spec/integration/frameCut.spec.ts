@@ -5,7 +5,7 @@ import { decodeFrames } from '../../lib/framing/decodeFrames';
 import { DelimiterFramer } from '../../lib/framing/delimited/DelimiterFramer';
 import type { Framer } from '../../lib/framing/Framer';
 import { decodeLines } from '../../lib/framing/lines/decodeLines';
-import { closed, once, plainConnect } from '../support/net';
+import { closed, once, plainConnect, spyHandleWrites } from '../support/net';
 
 let servers: net.Server[] = [];
 let sockets: net.Socket[] = [];
@@ -27,22 +27,7 @@ async function side(): Promise<Side> {
   const peer = await plainConnect((server.address() as net.AddressInfo).port);
   const socket = await accepted;
   sockets.push(peer, socket);
-  const raw: Buffer[][] = [];
-  const spied = socket as unknown as {
-    _writev: (chunks: { chunk: Buffer }[], cb: () => void) => void;
-    _write: (chunk: Buffer, encoding: string, cb: () => void) => void;
-  };
-  const { _writev: writev, _write: write } = spied;
-  Object.assign(socket, {
-    _writev(chunks: { chunk: Buffer }[], cb: () => void) {
-      raw.push(chunks.map((c) => c.chunk));
-      return writev.call(this, chunks, cb);
-    },
-    _write(chunk: Buffer, encoding: string, cb: () => void) {
-      raw.push([chunk]);
-      return write.call(this, chunk, encoding, cb);
-    },
-  });
+  const { raw } = spyHandleWrites(socket);
   return { conn: new SocketConnection(socket), peer, raw };
 }
 

@@ -80,3 +80,36 @@ export async function expectTcpHandlesBackTo(baseline: number): Promise<void> {
   for (let i = 0; i < 100 && tcpHandleCount() > baseline; i++) await new Promise((resolve) => setImmediate(resolve));
   expect(tcpHandleCount()).toBeLessThanOrEqual(baseline);
 }
+
+/** What reached a socket's handle, one entry per `_write`/`_writev` call. */
+export interface HandleWrites {
+  /** The chunk objects themselves. */
+  raw: Buffer[][];
+  /** The same as text, taken when written. */
+  batches: string[][];
+}
+
+/** Spies on `socket`'s `_writev` and `_write`: what reaches the handle, batch by batch. */
+export function spyHandleWrites(socket: net.Socket): HandleWrites {
+  const writes: HandleWrites = { raw: [], batches: [] };
+  const record = (chunks: Buffer[]) => {
+    writes.raw.push(chunks);
+    writes.batches.push(chunks.map((chunk) => Buffer.from(chunk).toString()));
+  };
+  const spied = socket as unknown as {
+    _writev: (chunks: { chunk: Buffer }[], cb: () => void) => void;
+    _write: (chunk: Buffer, encoding: string, cb: () => void) => void;
+  };
+  const { _writev: writev, _write: write } = spied;
+  Object.assign(socket, {
+    _writev(chunks: { chunk: Buffer }[], cb: () => void) {
+      record(chunks.map((c) => c.chunk));
+      return writev.call(this, chunks, cb);
+    },
+    _write(chunk: Buffer, encoding: string, cb: () => void) {
+      record([chunk]);
+      return write.call(this, chunk, encoding, cb);
+    },
+  });
+  return writes;
+}
