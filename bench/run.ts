@@ -7,7 +7,7 @@ import { BUILD_DIR, buildForBench } from './build';
 import type { LoadMessage, LoadOptions, LoadResult } from './loadgen';
 import { summarizeProfile } from './profile';
 import type { MemorySample, ServerReply, ServerRequest } from './server';
-import { kindsFor, type ServerKind, type ServerWorkload } from './servers';
+import { kindsFor, type ReplyStyle, type ServerKind, type ServerWorkload } from './servers';
 import type { Framing } from './protocol';
 
 const USAGE = `usage: npm run bench [-- WORKLOAD... FLAGS]
@@ -30,6 +30,8 @@ flags
   --inflight K      messages in flight per connection (default 16)
   --client-writes M batch (default): the load generator writes the messages that replace those
                     echoed with one write(); each: one write() per message
+  --reply STYLE     cut (default): line and length servers echo each message as cut; new: every
+                    server answers with a new Buffer per message (rxnet: map to Buffer.concat)
   --servers LIST    only these server kinds (pipe, plain, plain-cork, split2, rxnet)
   --idle N          connections in the conns run (default 10000), --active N of them active (default 1000)
   --slow-bytes N    bytes sent in the slow run (default 1073741824 = 1 GiB)
@@ -62,6 +64,8 @@ interface Args {
   sizes: number[];
   inflight: number;
   clientWrites: 'batch' | 'each';
+  /** How the line and length servers answer: each message as cut, or a new Buffer per message. */
+  reply: ReplyStyle;
   servers: ServerKind[] | undefined;
   idle: number;
   active: number;
@@ -90,6 +94,7 @@ function parseArgs(argv: string[]): Args {
     sizes: [64, 1024],
     inflight: 16,
     clientWrites: 'batch',
+    reply: 'cut',
     servers: undefined,
     idle: quick ? 2000 : 10_000,
     active: quick ? 200 : 1000,
@@ -136,6 +141,12 @@ function parseArgs(argv: string[]): Args {
       case '--inflight':
         args.inflight = Number(value());
         break;
+      case '--reply': {
+        const v = value();
+        if (v !== 'cut' && v !== 'new') throw new Error('--reply is cut or new');
+        args.reply = v;
+        break;
+      }
       case '--client-writes': {
         const v = value();
         if (v !== 'batch' && v !== 'each') throw new Error('--client-writes is batch or each');
@@ -549,7 +560,7 @@ async function echoWorkload(args: Args, framing: Framing): Promise<void> {
   const fresh = !args.profile;
   // Bulk echo is bound by the load generator and spreads ±20% from run to run: more runs.
   const reps = framing === 'bulk' ? args.bulkReps : args.reps;
-  const env = args.defaultMalloc ? undefined : ECHO_SERVER_ENV;
+  const env = { ...(args.defaultMalloc ? {} : ECHO_SERVER_ENV), RXNET_BENCH_REPLY: args.reply };
   const warmupMs = fresh ? Math.max(args.warmupMs, FRESH_WARMUP_MS) : args.warmupMs;
   const shared = new Map<ServerKind, ServerChild>();
   try {
@@ -1127,6 +1138,7 @@ async function main(argv: string[]): Promise<void> {
   console.log(
     `\nratios of medians of ${args.reps} run(s)${bulkReps}: rxnet / baseline (for p99 and memory, lower is better)`,
   );
+  if (args.reply === 'new') console.log('line and length replies: a new Buffer per message (--reply new)');
   console.log(`machine: ${JSON.stringify(info)}`);
   printTable(rows);
   const profiles: Record<string, object[]> = {};

@@ -1,6 +1,6 @@
 // Child-process entry of one bench server: starts it, tells the runner its port, answers memory queries over IPC.
 import { getHeapSpaceStatistics } from 'v8';
-import { startServer, type ServerKind, type ServerWorkload } from './servers';
+import { startServer, type ReplyStyle, type ServerKind, type ServerWorkload } from './servers';
 
 /** Messages the runner sends. */
 export type ServerRequest = { type: 'mem' } | { type: 'cpu' } | { type: 'stop' };
@@ -58,6 +58,8 @@ async function main(): Promise<void> {
     workload: workload as ServerWorkload,
     host: '127.0.0.1',
     sourceBytes: sourceBytes === undefined ? undefined : Number(sourceBytes),
+    // The runner's --reply, through the environment (argv is positional).
+    reply: (process.env.RXNET_BENCH_REPLY === 'new' ? 'new' : 'cut') as ReplyStyle,
   });
   process.on('message', (request: ServerRequest) => {
     if (request.type === 'mem') send({ type: 'mem', mem: sampleMemory() });

@@ -1,7 +1,7 @@
 // The echo servers the suite compares: plain net written by hand, split2, and rxnet, for each framing.
 import * as net from 'net';
 import { Readable } from 'stream';
-import type { Observable } from 'rxjs';
+import { map, type Observable } from 'rxjs';
 import split2 from 'split2';
 import { listen } from '../lib/core/listen';
 import { fromReadable } from '../lib/core/streams';
@@ -19,6 +19,10 @@ import { MAX_FRAME, makePattern, type Framing } from './protocol';
  * - `plain-cork`: the same splitter with the writes of one input chunk between `cork()` and `uncork()`;
  * - `split2`: `socket.pipe(split2())`, each line written back with `line + '\n'` (lines only);
  * - `rxnet`: `listen` + `decodeLines()`/`decodeLengthField()` + `sendTo` (or `fromReadable` + `sendTo` for source).
+ *
+ * Replies (`reply`): `cut` echoes each message as the framer cut it (a view of the input chunk);
+ * `new` answers with a new Buffer per message, as application servers do: plain copies the
+ * message, rxnet maps each line to `Buffer.concat([line, NL])` and each length frame to a copy.
  */
 export type ServerKind = 'pipe' | 'plain' | 'plain-cork' | 'split2' | 'rxnet';
 
@@ -31,7 +35,14 @@ export interface ServerOptions {
   host: string;
   /** Bytes each connection is sent in the `source` workload. */
   sourceBytes?: number;
+  /** Echo each message as cut (default), or answer with a new Buffer per message. */
+  reply?: ReplyStyle;
 }
+
+/** How an echo server answers: with the message as cut, or with a new Buffer. */
+export type ReplyStyle = 'cut' | 'new';
+
+const NL = Buffer.from('\n');
 
 export interface RunningServer {
   port: number;
@@ -81,8 +92,9 @@ function startPlain(options: ServerOptions): Promise<RunningServer> {
       return;
     }
     const corked = kind === 'plain-cork';
+    const fresh = options.reply === 'new';
     const onMessage = (message: Buffer) => {
-      if (!socket.write(message)) socket.pause();
+      if (!socket.write(fresh ? Buffer.from(message) : message)) socket.pause();
     };
     const split = workload === 'lines' ? lineSplitter(onMessage) : lengthSplitter(onMessage);
     socket.on('drain', () => socket.resume());
@@ -158,11 +170,24 @@ function lengthSplitter(emit: (message: Buffer) => void): (chunk: Buffer) => voi
 function startRxnet(options: ServerOptions): Promise<RunningServer> {
   const { workload } = options;
   // Operators are values: made once, applied to every connection.
+  const fresh = options.reply === 'new';
   const framing =
     workload === 'lines'
-      ? decodeLines({ maxLength: MAX_FRAME, includeDelimiter: true })
+      ? fresh
+        ? (frames: Observable<Buffer>) =>
+            frames.pipe(
+              decodeLines({ maxLength: MAX_FRAME }),
+              map((line) => Buffer.concat([line, NL])),
+            )
+        : decodeLines({ maxLength: MAX_FRAME, includeDelimiter: true })
       : workload === 'length'
-        ? decodeLengthField({ maxFrameLength: MAX_FRAME, lengthFieldLength: 4 })
+        ? fresh
+          ? (frames: Observable<Buffer>) =>
+              frames.pipe(
+                decodeLengthField({ maxFrameLength: MAX_FRAME, lengthFieldLength: 4 }),
+                map((frame) => Buffer.from(frame)),
+              )
+          : decodeLengthField({ maxFrameLength: MAX_FRAME, lengthFieldLength: 4 })
         : undefined;
   const handle = (conn: Connection): Observable<never> => {
     if (workload === 'source') {
