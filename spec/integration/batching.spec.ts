@@ -7,7 +7,9 @@ import { SocketConnection } from '../../lib/core/SocketConnection';
 import { ChunkQueue } from '../../lib/framing/ChunkQueue';
 import { decodeLines } from '../../lib/framing/lines/decodeLines';
 import { sendTo } from '../../lib/core/sendTo';
-import { closed, once, plainConnect, readAll, spyHandleWrites } from '../support/net';
+import { readAll, readText, spiedPairs } from '../support/net';
+
+const pairs = spiedPairs();
 
 interface Pair {
   conn: SocketConnection;
@@ -19,45 +21,19 @@ interface Pair {
   raw: unknown[][];
 }
 
-let servers: net.Server[] = [];
-let sockets: net.Socket[] = [];
-
 /** A SocketConnection on the accepting side of a loopback connection, and the plain peer. */
 async function pair(): Promise<Pair> {
-  const server = net.createServer({ allowHalfOpen: true });
-  servers.push(server);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const accepted = once<net.Socket>(server, 'connection');
-  const peer = await plainConnect((server.address() as net.AddressInfo).port);
-  const socket = await accepted;
-  sockets.push(peer, socket);
-  const { batches, raw } = spyHandleWrites(socket);
+  const { socket, peer, batches, raw } = await pairs.open();
   return { conn: new SocketConnection(socket), socket, peer, batches, raw };
 }
 
 /** Resolves after the callbacks queued with process.nextTick so far (the batch's flush among them). */
 const tick = () => new Promise<void>((resolve) => process.nextTick(resolve));
 
-/** Reads from `peer` until `n` bytes came. */
-async function read(peer: net.Socket, n: number): Promise<string> {
-  let got = '';
-  while (got.length < n) got += String(await once<Buffer>(peer, 'data'));
-  return got;
-}
-
-afterEach(async () => {
-  for (const s of sockets) s.destroy();
-  await Promise.all(sockets.map((s) => closed(s)));
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  servers = [];
-  sockets = [];
-});
-
 describe('same-tick write batching', () => {
   it('gathers the small writes of one tick and hands them to the socket as one write when the tick ends', async () => {
     const { conn, socket, peer, batches } = await pair();
-    const received = read(peer, 3);
+    const received = readText(peer, 3);
     expect([conn.write('a'), conn.write('b'), conn.write('c')]).toEqual([true, true, true]);
     // Held outside the socket: it is neither corked nor holding them until the tick ends.
     expect(socket.writableCorked).toBe(0);
@@ -73,7 +49,7 @@ describe('same-tick write batching', () => {
   it('joins views that continue one another in memory (frames of one chunk) without copying', async () => {
     const { conn, peer, raw } = await pair();
     const chunk = Buffer.from('one\ntwo\nthree\n');
-    const received = read(peer, chunk.length);
+    const received = readText(peer, chunk.length);
     conn.write(chunk.subarray(0, 4));
     conn.write(chunk.subarray(4, 8));
     conn.write(chunk.subarray(8));
@@ -90,7 +66,7 @@ describe('same-tick write batching', () => {
   it('passes a write over 2 KiB to the socket as it is, after the small ones before it and before those after it', async () => {
     const { conn, peer, batches, raw } = await pair();
     const big = Buffer.alloc(4096, 0x62);
-    const received = read(peer, 4096 + 4);
+    const received = readText(peer, 4096 + 4);
     conn.write('a');
     conn.write(Buffer.from('a'));
     conn.write(big);
@@ -105,7 +81,7 @@ describe('same-tick write batching', () => {
   it('hands a write over 2 KiB that opens the batch straight to the socket, uncorked, and the small ones after it at the end', async () => {
     const { conn, socket, peer, batches, raw } = await pair();
     const big = Buffer.alloc(4096, 0x62);
-    const received = read(peer, 4096 + 2);
+    const received = readText(peer, 4096 + 2);
     conn.write(big);
     // Already with the socket, as one write() of a hand-written server would be.
     expect(socket.writableCorked).toBe(0);
@@ -120,7 +96,7 @@ describe('same-tick write batching', () => {
 
   it('runs the callbacks of gathered writes after their flush, in order', async () => {
     const { conn, peer, batches } = await pair();
-    const received = read(peer, 6);
+    const received = readText(peer, 6);
     const order: string[] = [];
     conn.write('x', () => order.push(`x after ${batches.length} batch(es)`));
     conn.write('yy');
@@ -136,7 +112,7 @@ describe('same-tick write batching', () => {
     const size = socket.writableHighWaterMark;
     const message = Buffer.alloc(1024, 0x6d);
     const count = size / 1024 + 2;
-    const received = read(peer, count * 1024);
+    const received = readText(peer, count * 1024);
     for (let i = 0; i < count; i++) expect(conn.write(Buffer.from(message))).toBe(true);
     // The first high-water mark's worth went out mid-tick as one write; the rest at the tick's end.
     expect(batches.map((b) => b.join('').length)).toEqual([size]);
@@ -147,7 +123,7 @@ describe('same-tick write batching', () => {
 
   it('starts a new batch in a later tick and keeps the order across batches', async () => {
     const { conn, peer, batches } = await pair();
-    const received = read(peer, 5);
+    const received = readText(peer, 5);
     conn.write('a');
     conn.write('b');
     await tick();
@@ -195,7 +171,7 @@ describe('same-tick write batching', () => {
   it('hands a batch that reaches the high-water mark to the kernel at once, and goes on saying true while it takes it', async () => {
     const { conn, socket, peer, batches } = await pair();
     const size = socket.writableHighWaterMark;
-    const received = read(peer, size * 2 + 2);
+    const received = readText(peer, size * 2 + 2);
     expect(conn.write('a')).toBe(true);
     expect(conn.write(Buffer.alloc(size, 0x62))).toBe(true);
     // The first two went out together, mid-tick; the next write starts a new batch.
@@ -212,7 +188,7 @@ describe('same-tick write batching', () => {
     const { conn, socket, peer, batches } = await pair();
     const size = socket.writableHighWaterMark;
     const count = size / 1024 + 4;
-    const received = read(peer, count * 1024);
+    const received = readText(peer, count * 1024);
     const results: boolean[] = [];
     let sentDuringDispatch = -1;
     const states: boolean[] = [];
@@ -238,7 +214,7 @@ describe('same-tick write batching', () => {
     conn.data$.pipe(take(1)).subscribe(() => {
       for (let i = 0; i < (size * 4) / 1024 + 2; i++) results.push(conn.write(Buffer.alloc(1024, 0x62)));
     });
-    const received = read(peer, size * 4 + 2048);
+    const received = readText(peer, size * 4 + 2048);
     peer.write('go');
     expect((await received).length).toBe(size * 4 + 2048);
     expect(results.indexOf(false)).toBe((size * 4) / 1024 - 1);
@@ -263,7 +239,7 @@ describe('same-tick write batching', () => {
 
   it('corks the socket for the rest of the batch once conn.socket is reached, so its writes and the batch go out together', async () => {
     const { conn, socket, peer, batches } = await pair();
-    const received = read(peer, 3);
+    const received = readText(peer, 3);
     conn.write('a');
     conn.socket.write('b');
     expect(socket.writableCorked).toBe(1);
@@ -290,7 +266,7 @@ describe('same-tick write batching', () => {
       ),
       { defaultValue: undefined },
     );
-    const received = read(peer, 14);
+    const received = readText(peer, 14);
     peer.write('one\ntwo\nthree\n');
     expect(await received).toBe('one\ntwo\nthree\n');
     await done;
@@ -334,7 +310,7 @@ describe('same-tick write batching', () => {
             expected += frame.toString();
             conn.write(frame);
           }
-          const received = read(peer, expected.length);
+          const received = readText(peer, expected.length);
           expect(await received).toBe(expected);
           conn.destroy();
           peer.destroy();
@@ -367,7 +343,7 @@ describe('same-tick write batching', () => {
     });
     const states: boolean[] = [];
     conn.writable$.subscribe((w) => states.push(w));
-    const received = read(peer, 1);
+    const received = readText(peer, 1);
     peer.write('go');
     await received;
     await firstValueFrom(conn.writable$.pipe(filter((w) => w)));
@@ -390,7 +366,7 @@ describe('same-tick write batching', () => {
     expect(conn.writable).toBe(false);
     expect(socket.writableLength).toBeGreaterThanOrEqual(socket.writableHighWaterMark);
     const total = writes * chunk.length;
-    const received = read(peer, total);
+    const received = readText(peer, total);
     peer.resume();
     await firstValueFrom(conn.writable$.pipe(filter((w) => w)));
     expect(conn.writable).toBe(true);
@@ -419,7 +395,7 @@ describe('same-tick write batching', () => {
 
   it('sendTo writes the frames of one chunk as one writev and completes only after they were flushed', async () => {
     const { conn, peer, batches } = await pair();
-    const received = read(peer, 14);
+    const received = readText(peer, 14);
     const events: string[] = [];
     const flushed = conn.events$.pipe(filter((e) => e.type === 'written')).subscribe(() => events.push('written'));
     await lastValueFrom(

@@ -5,10 +5,9 @@ import { decodeFrames } from '../../lib/framing/decodeFrames';
 import { DelimiterFramer } from '../../lib/framing/delimited/DelimiterFramer';
 import type { Framer } from '../../lib/framing/Framer';
 import { decodeLines } from '../../lib/framing/lines/decodeLines';
-import { closed, once, plainConnect, spyHandleWrites } from '../support/net';
+import { readText, spiedPairs } from '../support/net';
 
-let servers: net.Server[] = [];
-let sockets: net.Socket[] = [];
+const pairs = spiedPairs();
 
 interface Side {
   conn: SocketConnection;
@@ -19,23 +18,8 @@ interface Side {
 
 /** A SocketConnection on the accepting side of a loopback connection whose handle writes are recorded, and its plain peer. */
 async function side(): Promise<Side> {
-  const server = net.createServer({ allowHalfOpen: true });
-  servers.push(server);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const accepted = once<net.Socket>(server, 'connection');
-  const peer = await plainConnect((server.address() as net.AddressInfo).port);
-  const socket = await accepted;
-  sockets.push(peer, socket);
-  const { raw } = spyHandleWrites(socket);
+  const { socket, peer, raw } = await pairs.open();
   return { conn: new SocketConnection(socket), peer, raw };
-}
-
-/** Reads from `peer` until `n` bytes came. */
-async function read(peer: net.Socket, n: number): Promise<string> {
-  let got = '';
-  while (got.length < n) got += String(await once<Buffer>(peer, 'data'));
-  return got;
 }
 
 const typedArray = Object.getPrototypeOf(Uint8Array.prototype) as object;
@@ -67,14 +51,6 @@ function countingLines(reads: { n: number }, keepsCut: boolean): () => Framer<Bu
   };
 }
 
-afterEach(async () => {
-  for (const s of sockets) s.destroy();
-  await Promise.all(sockets.map((s) => closed(s)));
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  servers = [];
-  sockets = [];
-});
-
 describe("a framer's cut record and the connection it reads", () => {
   it('echoes the frames of one chunk as one view of it, knowing from the record where they lie', async () => {
     const { conn, peer, raw } = await side();
@@ -82,7 +58,7 @@ describe("a framer's cut record and the connection it reads", () => {
     const chunks: Buffer[] = [];
     conn.data$.subscribe((chunk) => chunks.push(chunk));
     conn.data$.pipe(decodeFrames(countingLines(reads, true))).subscribe((frame) => conn.write(frame));
-    const received = read(peer, 14);
+    const received = readText(peer, 14);
     peer.write('one\ntwo\nthree\n');
     expect(await received).toBe('one\ntwo\nthree\n');
     expect(chunks).toHaveLength(1);
@@ -97,7 +73,7 @@ describe("a framer's cut record and the connection it reads", () => {
     const { conn, peer, raw } = await side();
     const reads = { n: 0 };
     conn.data$.pipe(decodeFrames(countingLines(reads, false))).subscribe((frame) => conn.write(frame));
-    const received = read(peer, 14);
+    const received = readText(peer, 14);
     peer.write('one\ntwo\nthree\n');
     expect(await received).toBe('one\ntwo\nthree\n');
     expect(raw).toHaveLength(1);
@@ -116,12 +92,12 @@ describe("a framer's cut record and the connection it reads", () => {
         to.conn.write(frame);
       });
     }
-    const echoedA = read(a.peer, 9);
-    const crossedB = read(b.peer, 9);
+    const echoedA = readText(a.peer, 9);
+    const crossedB = readText(b.peer, 9);
     a.peer.write('a1\na2\na3\n');
     expect([await echoedA, await crossedB]).toEqual(['a1\na2\na3\n', 'a1\na2\na3\n']);
-    const echoedB = read(b.peer, 6);
-    const crossedA = read(a.peer, 6);
+    const echoedB = readText(b.peer, 6);
+    const crossedA = readText(a.peer, 6);
     b.peer.write('b1\nb2\n');
     expect([await echoedB, await crossedA]).toEqual(['b1\nb2\n', 'b1\nb2\n']);
     // Each echo went to its socket as one write of one view.

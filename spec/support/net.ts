@@ -113,3 +113,47 @@ export function spyHandleWrites(socket: net.Socket): HandleWrites {
   });
   return writes;
 }
+
+/** An accepted loopback socket whose handle writes are recorded, and its plain peer. */
+export interface SpiedPair extends HandleWrites {
+  /** The accepting side. */
+  socket: net.Socket;
+  /** The connecting side, a plain socket. */
+  peer: net.Socket;
+}
+
+/**
+ * Opens spied loopback pairs for a spec and closes them all after each test: call once at the
+ * top of a spec file, then `open()` in tests.
+ */
+export function spiedPairs(): { open(): Promise<SpiedPair> } {
+  let servers: net.Server[] = [];
+  let sockets: net.Socket[] = [];
+  afterEach(async () => {
+    for (const s of sockets) s.destroy();
+    await Promise.all(sockets.map((s) => closed(s)));
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+    servers = [];
+    sockets = [];
+  });
+  return {
+    async open() {
+      const server = net.createServer({ allowHalfOpen: true });
+      servers.push(server);
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      const accepted = once<net.Socket>(server, 'connection');
+      const peer = await plainConnect((server.address() as net.AddressInfo).port);
+      const socket = await accepted;
+      sockets.push(peer, socket);
+      return { socket, peer, ...spyHandleWrites(socket) };
+    },
+  };
+}
+
+/** Reads from `peer` until `n` bytes came, as text. */
+export async function readText(peer: net.Socket, n: number): Promise<string> {
+  let got = '';
+  while (got.length < n) got += String(await once<Buffer>(peer, 'data'));
+  return got;
+}
