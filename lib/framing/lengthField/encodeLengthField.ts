@@ -4,7 +4,6 @@ import { map, type OperatorFunction } from 'rxjs';
 import { EncodeError, FrameTooLongError, InvalidArgumentError } from '../../errors';
 import type { Chunk } from '../../types';
 import { checkBoolean, checkByteOrder, checkInteger } from '../../util/validate';
-import { toBuffer } from '../../util/toBuffer';
 
 /**
  * Options of {@link encodeLengthField}: the parameters of Netty's `LengthFieldPrepender`, with
@@ -81,17 +80,20 @@ export function encodeLengthField(config: EncodeLengthFieldOptions): OperatorFun
   const extra = adjustment + (includes ? fieldLength : 0);
   const capacity = CAPACITY[fieldLength];
   return map((value: Chunk) => {
-    const payload = toBuffer(value);
-    const length = payload.length + extra;
-    if (length < 0) throw new EncodeError(`adjusted length ${length} of a ${payload.length}-byte frame is negative`);
-    if (length > capacity) throw new FrameTooLongError(capacity - extra, payload.length);
-    const out = Buffer.allocUnsafe(fieldLength + payload.length);
+    // A string is encoded straight into the frame's buffer: one allocation, no intermediate copy.
+    const text = typeof value === 'string';
+    const size = text ? Buffer.byteLength(value) : value.length;
+    const length = size + extra;
+    if (length < 0) throw new EncodeError(`adjusted length ${length} of a ${size}-byte frame is negative`);
+    if (length > capacity) throw new FrameTooLongError(capacity - extra, size);
+    const out = Buffer.allocUnsafe(fieldLength + size);
     if (fieldLength === 8) {
       if (littleEndian) out.writeBigUInt64LE(BigInt(length), 0);
       else out.writeBigUInt64BE(BigInt(length), 0);
     } else if (littleEndian) out.writeUIntLE(length, 0, fieldLength);
     else out.writeUIntBE(length, 0, fieldLength);
-    payload.copy(out, fieldLength);
+    if (text) out.write(value, fieldLength, size, 'utf8');
+    else out.set(value, fieldLength);
     return out;
   });
 }

@@ -4,7 +4,6 @@ import { map, type OperatorFunction } from 'rxjs';
 import { EncodeError, FrameTooLongError, InvalidArgumentError } from '../../errors';
 import type { Chunk } from '../../types';
 import { checkLimit, checkOptions } from '../../util/validate';
-import { toBuffer } from '../../util/toBuffer';
 
 /**
  * Options of {@link encodeLines}.
@@ -56,15 +55,20 @@ export function encodeLines(config: EncodeLinesOptions = {}): OperatorFunction<C
   }
   const ending = Buffer.from(newline);
   const maxLength = checkLimit('maxLength', config.maxLength, Infinity, 1);
+  const endingLength = ending.length;
   return map((value: Chunk) => {
-    const line = toBuffer(value);
-    if (line.length > maxLength) throw new FrameTooLongError(maxLength, line.length);
-    const lf = line.indexOf(0x0a);
-    if (lf !== -1) throw new EncodeError(`a line must not contain \\n (found at byte ${lf})`);
-    if (line.length > 0 && line[line.length - 1] === 0x0d) throw new EncodeError('a line must not end with \\r');
-    const out = Buffer.allocUnsafe(line.length + ending.length);
-    line.copy(out, 0);
-    ending.copy(out, line.length);
+    // A string is encoded straight into the line's buffer: one allocation, no intermediate copy.
+    const text = typeof value === 'string';
+    const length = text ? Buffer.byteLength(value) : value.length;
+    if (length > maxLength) throw new FrameTooLongError(maxLength, length);
+    const out = Buffer.allocUnsafe(length + endingLength);
+    if (text) out.write(value, 0, length, 'utf8');
+    else out.set(value, 0);
+    ending.copy(out, length);
+    // The ending is the first \n unless the line holds one.
+    const lf = out.indexOf(0x0a);
+    if (lf < length) throw new EncodeError(`a line must not contain \\n (found at byte ${lf})`);
+    if (length > 0 && out[length - 1] === 0x0d) throw new EncodeError('a line must not end with \\r');
     return out;
   });
 }

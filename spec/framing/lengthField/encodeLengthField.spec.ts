@@ -43,6 +43,17 @@ describe('encodeLengthField', () => {
     expect(enc(encodeLengthField({ lengthFieldLength: 1 }), [Buffer.alloc(255)]).error).toBeUndefined();
   });
 
+  it('encodes strings as UTF-8 (the field counts bytes) and takes Buffers and plain Uint8Arrays alike', () => {
+    const values = ['é€', Buffer.from('ab'), new Uint8Array([0x63])];
+    expect(hex(enc(encodeLengthField({ lengthFieldLength: 2 }), values).values as Buffer[])).toEqual([
+      '0005c3a9e282ac',
+      '00026162',
+      '000163',
+    ]);
+    const tooLong = enc(encodeLengthField({ lengthFieldLength: 1, lengthAdjustment: 252 }), ['é€']);
+    expect(errorData(tooLong.error)).toMatchObject({ limit: 3, length: 5 });
+  });
+
   it('refuses a negative adjusted length with EncodeError', () => {
     expect(enc(encodeLengthField({ lengthFieldLength: 1, lengthAdjustment: -2 }), ['a']).error).toBeInstanceOf(
       EncodeError,

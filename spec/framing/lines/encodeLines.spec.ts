@@ -20,6 +20,16 @@ describe('encodeLines', () => {
     expect(enc(encodeLines(), ['a\r']).error).toBeInstanceOf(EncodeError);
   });
 
+  it('encodes strings as UTF-8 and takes Buffers and plain Uint8Arrays alike; maxLength counts bytes', () => {
+    const values = ['é€', Buffer.from('ab'), new Uint8Array([0x63, 0x64])];
+    expect(hex(enc(encodeLines(), values).values as Buffer[])).toEqual(['c3a9e282ac0a', '61620a', '63640a']);
+    expect(enc(encodeLines({ maxLength: 5 }), ['é€']).values).toHaveLength(1);
+    expect(enc(encodeLines({ maxLength: 4 }), ['é€']).error).toEqual(new FrameTooLongError(4, 5));
+    expect(enc(encodeLines(), ['é\n']).error).toEqual(new EncodeError('a line must not contain \\n (found at byte 2)'));
+    expect(enc(encodeLines(), [new Uint8Array([0x61, 0x0a])]).error).toBeInstanceOf(EncodeError);
+    expect(enc(encodeLines({ newline: '\r\n' }), ['x\r']).error).toBeInstanceOf(EncodeError);
+  });
+
   it('refuses a line over maxLength and a bad newline option', () => {
     expect(enc(encodeLines({ maxLength: 1 }), ['ab']).error).toBeInstanceOf(FrameTooLongError);
     expect(() => encodeLines({ newline: '\r' as never })).toThrow(InvalidArgumentError);
