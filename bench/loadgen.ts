@@ -1,4 +1,4 @@
-// Load generator: N connections, K messages in flight on each, every echoed byte verified; one JSON line per run.
+// Load generator: N connections, K messages in flight on each, every reply byte verified; one JSON line per run.
 import * as net from 'net';
 import { performance } from 'perf_hooks';
 import { makePattern, type Framing, type Pattern } from './protocol';
@@ -18,14 +18,14 @@ export interface LoadOptions {
   idle?: number;
   warmupMs: number;
   durationMs: number;
-  /** Most time allowed for the last echoes after the measured window (default 15 s). */
+  /** Most time allowed for the last replies after the measured window (default 15 s). */
   drainTimeoutMs?: number;
   sourceBytes?: number;
   readRate?: number;
   /** Connections opened at once while connecting (default 256). */
   connectConcurrency?: number;
   /**
-   * How the generator writes the messages that replace those echoed: `batch` (default) all of them
+   * How the generator writes the messages that replace those answered: `batch` (default) all of them
    * with one `write()` (a pipelining client), `each` one `write()` per message (a chatty client).
    */
   clientWrites?: 'batch' | 'each';
@@ -41,7 +41,7 @@ export interface LoadResult {
   seconds: number;
   messages: number;
   messagesPerSec: number;
-  /** Echoed bytes per second, one direction, in 1e6 bytes. */
+  /** Reply bytes per second, one direction, in 1e6 bytes. */
   mbPerSec: number;
   /** Round-trip time of a message (write of its first byte to arrival of its last), in microseconds. */
   p50us: number;
@@ -169,24 +169,29 @@ class Pipeline {
   private onData(chunk: Buffer): void {
     const run = this.run;
     const { pattern } = run;
+    const { replySize, replyPeriod, replyDoubled } = pattern;
     const length = chunk.length;
-    if (this.received + length > this.sent * pattern.size) {
-      run.fail(new Error(`received ${this.received + length} bytes, only ${this.sent * pattern.size} were sent`));
+    if (this.received + length > this.sent * replySize) {
+      run.fail(
+        new Error(`received ${this.received + length} bytes, only ${this.sent * replySize} expected for those sent`),
+      );
       return;
     }
-    let at = this.received % pattern.period;
+    let at = this.received % replyPeriod;
     for (let i = 0; i < length;) {
-      const n = Math.min(length - i, pattern.period);
-      if (chunk.compare(pattern.doubled, at, at + n, i, i + n) !== 0) {
-        run.fail(new Error(`echoed bytes differ from those sent, in ${this.received + i}..${this.received + i + n}`));
+      const n = Math.min(length - i, replyPeriod);
+      if (chunk.compare(replyDoubled, at, at + n, i, i + n) !== 0) {
+        run.fail(
+          new Error(`reply bytes differ from those expected, in ${this.received + i}..${this.received + i + n}`),
+        );
         return;
       }
       i += n;
-      at = (at + n) % pattern.period;
+      at = (at + n) % replyPeriod;
     }
     this.received += length;
     run.verifiedBytes += length;
-    const completed = Math.floor(this.received / pattern.size);
+    const completed = Math.floor(this.received / replySize);
     const fresh = completed - this.done;
     if (fresh === 0) return;
     if (run.phase === 'measure') {
@@ -249,7 +254,7 @@ export async function connectAll(
 /**
  * Runs one load: connects (idle connections first), calls `ready` (the runner measures the
  * server's memory there), then keeps `inflight` messages in flight on each active connection for
- * `warmupMs + durationMs`, stops sending, waits for every echo and closes. Rejects if any byte
+ * `warmupMs + durationMs`, stops sending, waits for every reply and closes. Rejects if any byte
  * differs or goes missing.
  */
 export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Promise<LoadResult> {
@@ -293,7 +298,7 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
     if (run.failure) throw run.failure;
     if (errors.length > 0) throw errors[0];
     if (run.pendingConnections > 0) {
-      throw new Error(`${run.pendingConnections} connection(s) still missing echoes ${drainTimeout} ms after the run`);
+      throw new Error(`${run.pendingConnections} connection(s) still missing replies ${drainTimeout} ms after the run`);
     }
     const h = run.histogram;
     return {
@@ -305,7 +310,7 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
       seconds,
       messages: run.measured,
       messagesPerSec: run.measured / seconds,
-      mbPerSec: (run.measured * options.size) / seconds / 1e6,
+      mbPerSec: (run.measured * pattern.replySize) / seconds / 1e6,
       p50us: h.percentile(0.5),
       p99us: h.percentile(0.99),
       maxUs: Math.round(h.max),

@@ -1,6 +1,6 @@
 // Child-process entry of one bench server: starts it, tells the runner its port, answers memory queries over IPC.
 import { getHeapSpaceStatistics } from 'v8';
-import { startServer, type ReplyStyle, type ServerKind, type ServerWorkload } from './servers';
+import { REPLY_STYLES, startServer, type ReplyStyle, type ServerKind, type ServerWorkload } from './servers';
 
 /** Messages the runner sends. */
 export type ServerRequest = { type: 'mem' } | { type: 'cpu' } | { type: 'stop' };
@@ -50,6 +50,16 @@ export function sampleMemory(): MemorySample {
   };
 }
 
+/** RXNET_BENCH_REPLY: `cut` when unset or empty, else one of REPLY_STYLES; anything else is an error. */
+function replyStyle(value: string | undefined): ReplyStyle {
+  if (value === undefined || value === '') return 'cut';
+  const style = REPLY_STYLES.find((s) => s === value);
+  if (style === undefined) {
+    throw new Error(`RXNET_BENCH_REPLY must be one of ${REPLY_STYLES.join(', ')}; got ${JSON.stringify(value)}`);
+  }
+  return style;
+}
+
 async function main(): Promise<void> {
   const [kind, workload, sourceBytes] = process.argv.slice(2);
   const send = (reply: ServerReply) => process.send?.(reply);
@@ -59,7 +69,7 @@ async function main(): Promise<void> {
     host: '127.0.0.1',
     sourceBytes: sourceBytes === undefined ? undefined : Number(sourceBytes),
     // The runner's --reply, through the environment (argv is positional).
-    reply: (process.env.RXNET_BENCH_REPLY === 'new' ? 'new' : 'cut') as ReplyStyle,
+    reply: replyStyle(process.env.RXNET_BENCH_REPLY),
   });
   process.on('message', (request: ServerRequest) => {
     if (request.type === 'mem') send({ type: 'mem', mem: sampleMemory() });
@@ -78,6 +88,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: Error) => {
-  process.send?.({ type: 'error', message: String(error?.stack ?? error) });
-  process.exit(1);
+  const message: ServerReply = { type: 'error', message: String(error?.stack ?? error) };
+  // Exit once the runner has the reason (a bad RXNET_BENCH_REPLY, an unknown kind).
+  if (process.send) process.send(message, () => process.exit(1));
+  else {
+    console.error(error);
+    process.exit(1);
+  }
 });

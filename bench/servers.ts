@@ -1,16 +1,20 @@
-// The echo servers the suite compares: plain net written by hand, split2, and rxnet, for each framing.
+// The servers the suite compares: plain net written by hand, split2, and rxnet, for each framing.
 import * as net from 'net';
 import { Readable } from 'stream';
-import { map, type Observable } from 'rxjs';
+import { map, type Observable, type OperatorFunction } from 'rxjs';
 import split2 from 'split2';
 import { listen } from '../lib/core/listen';
 import { fromReadable } from '../lib/core/streams';
 import { decodeLines } from '../lib/framing/lines/decodeLines';
+import { encodeLines } from '../lib/framing/lines/encodeLines';
 import { decodeLengthField } from '../lib/framing/lengthField/decodeLengthField';
+import { encodeLengthField } from '../lib/framing/lengthField/encodeLengthField';
+import { decodeNdjson } from '../lib/codec/ndjson/decodeNdjson';
+import { encodeNdjson } from '../lib/codec/ndjson/encodeNdjson';
 import { sendTo } from '../lib/core/sendTo';
 import { serveEach } from '../lib/core/serveEach';
 import type { Connection } from '../lib/types';
-import { MAX_FRAME, makePattern, type Framing } from './protocol';
+import { MAX_FRAME, makePattern, type Framing, type NdjsonRequest } from './protocol';
 
 /**
  * Server kinds:
@@ -18,11 +22,19 @@ import { MAX_FRAME, makePattern, type Framing } from './protocol';
  * - `plain`: a hand-written splitter, one `write()` per message;
  * - `plain-cork`: the same splitter with the writes of one input chunk between `cork()` and `uncork()`;
  * - `split2`: `socket.pipe(split2())`, each line written back with `line + '\n'` (lines only);
- * - `rxnet`: `listen` + `decodeLines()`/`decodeLengthField()` + `sendTo` (or `fromReadable` + `sendTo` for source).
+ * - `rxnet`: `listen` + `decodeLines()`/`decodeLengthField()`/`decodeNdjson()` + `sendTo` (or `fromReadable` +
+ *   `sendTo` for source).
  *
- * Replies (`reply`): `cut` echoes each message as the framer cut it (a view of the input chunk);
- * `new` answers with a new Buffer per message, as application servers do: plain copies the
- * message, rxnet maps each line to `Buffer.concat([line, NL])` and each length frame to a copy.
+ * Replies of the line and length servers (`reply`): `cut` echoes each message as the framer cut it
+ * (a view of the input chunk); `new` answers with a new Buffer per message, as application servers
+ * do: plain copies the message, rxnet maps each line to `Buffer.concat([line, NL])` and each length
+ * frame to a copy; `string` decodes each message to a string and answers with that string encoded
+ * again: plain writes `line + '\n'` (Node encodes it) or builds the length frame by hand, rxnet maps
+ * to strings and encodes with `encodeLines()` / `encodeLengthField()`. split2 always answers with
+ * strings.
+ *
+ * `ndjson`: every kind parses each line with `JSON.parse`, sets `op` to `'pong'` and answers with
+ * `JSON.stringify` and `\n` (rxnet: `decodeNdjson()` + `encodeNdjson()`); `reply` does not apply.
  */
 export type ServerKind = 'pipe' | 'plain' | 'plain-cork' | 'split2' | 'rxnet';
 
@@ -35,12 +47,13 @@ export interface ServerOptions {
   host: string;
   /** Bytes each connection is sent in the `source` workload. */
   sourceBytes?: number;
-  /** Echo each message as cut (default), or answer with a new Buffer per message. */
+  /** Echo each message as cut (default), answer with a new Buffer, or with a string (lines and length). */
   reply?: ReplyStyle;
 }
 
-/** How an echo server answers: with the message as cut, or with a new Buffer. */
-export type ReplyStyle = 'cut' | 'new';
+/** How a line or length server answers: with the message as cut, a new Buffer, or a string encoded again. */
+export const REPLY_STYLES = ['cut', 'new', 'string'] as const;
+export type ReplyStyle = (typeof REPLY_STYLES)[number];
 
 const NL = Buffer.from('\n');
 
@@ -55,16 +68,24 @@ export function kindsFor(workload: ServerWorkload): ServerKind[] {
     case 'bulk':
     case 'source':
       return ['pipe', 'rxnet'];
+    // pipe: no framing, the bytes sent back as they came; the ceiling a framing server can reach.
     case 'lines':
-      return ['plain', 'plain-cork', 'split2', 'rxnet'];
+      return ['plain', 'plain-cork', 'split2', 'rxnet', 'pipe'];
     case 'length':
+      return ['plain', 'plain-cork', 'rxnet', 'pipe'];
+    case 'ndjson':
       return ['plain', 'plain-cork', 'rxnet'];
+    default:
+      throw new Error(`unknown workload ${String(workload)}`);
   }
 }
 
 export function startServer(options: ServerOptions): Promise<RunningServer> {
   if (!kindsFor(options.workload).includes(options.kind)) {
     throw new Error(`no ${options.kind} server for ${options.workload}`);
+  }
+  if (options.reply !== undefined && !REPLY_STYLES.includes(options.reply)) {
+    throw new Error(`unknown reply style ${String(options.reply)}`);
   }
   return options.kind === 'rxnet' ? startRxnet(options) : startPlain(options);
 }
@@ -81,7 +102,7 @@ function startPlain(options: ServerOptions): Promise<RunningServer> {
       generatedSource(options.sourceBytes ?? 0).pipe(socket);
       return;
     }
-    if (workload === 'bulk') {
+    if (workload === 'bulk' || kind === 'pipe') {
       socket.pipe(socket);
       return;
     }
@@ -92,11 +113,8 @@ function startPlain(options: ServerOptions): Promise<RunningServer> {
       return;
     }
     const corked = kind === 'plain-cork';
-    const fresh = options.reply === 'new';
-    const onMessage = (message: Buffer) => {
-      if (!socket.write(fresh ? Buffer.from(message) : message)) socket.pause();
-    };
-    const split = workload === 'lines' ? lineSplitter(onMessage) : lengthSplitter(onMessage);
+    const onMessage = plainReply(workload, options.reply ?? 'cut', socket);
+    const split = workload === 'length' ? lengthSplitter(onMessage) : lineSplitter(onMessage);
     socket.on('drain', () => socket.resume());
     socket.on('data', (chunk: Buffer) => {
       if (corked) {
@@ -107,6 +125,32 @@ function startPlain(options: ServerOptions): Promise<RunningServer> {
     });
   });
   return listening(server, options.host);
+}
+
+/** What a plain server does with each message: writes its reply, pauses reading while the socket is full. */
+function plainReply(workload: Framing, reply: ReplyStyle, socket: net.Socket): (message: Buffer) => void {
+  const write = (data: Buffer | string) => {
+    if (!socket.write(data)) socket.pause();
+  };
+  if (workload === 'ndjson') {
+    return (message) => {
+      // JSON.parse ignores the trailing \n.
+      const request = JSON.parse(message.toString()) as NdjsonRequest;
+      request.op = 'pong';
+      write(JSON.stringify(request) + '\n');
+    };
+  }
+  if (reply === 'cut') return write;
+  if (reply === 'new') return (message) => write(Buffer.from(message));
+  if (workload === 'lines') return (message) => write(message.toString('utf8', 0, message.length - 1) + '\n');
+  return (message) => {
+    // latin1: the payload bytes are arbitrary, and latin1 maps each to one character and back.
+    const text = message.toString('latin1', 4);
+    const frame = Buffer.allocUnsafe(4 + text.length);
+    frame.writeUInt32BE(text.length, 0);
+    frame.write(text, 4, 'latin1');
+    write(frame);
+  };
 }
 
 /** Calls `emit` with each line, `\n` included; bytes of a line that spans chunks are concatenated once. */
@@ -170,25 +214,8 @@ function lengthSplitter(emit: (message: Buffer) => void): (chunk: Buffer) => voi
 function startRxnet(options: ServerOptions): Promise<RunningServer> {
   const { workload } = options;
   // Operators are values: made once, applied to every connection.
-  const fresh = options.reply === 'new';
   const framing =
-    workload === 'lines'
-      ? fresh
-        ? (frames: Observable<Buffer>) =>
-            frames.pipe(
-              decodeLines({ maxLength: MAX_FRAME }),
-              map((line) => Buffer.concat([line, NL])),
-            )
-        : decodeLines({ maxLength: MAX_FRAME, includeDelimiter: true })
-      : workload === 'length'
-        ? fresh
-          ? (frames: Observable<Buffer>) =>
-              frames.pipe(
-                decodeLengthField({ maxFrameLength: MAX_FRAME, lengthFieldLength: 4 }),
-                map((frame) => Buffer.from(frame)),
-              )
-          : decodeLengthField({ maxFrameLength: MAX_FRAME, lengthFieldLength: 4 })
-        : undefined;
+    workload === 'source' || workload === 'bulk' ? undefined : rxnetReply(workload, options.reply ?? 'cut');
   const handle = (conn: Connection): Observable<never> => {
     if (workload === 'source') {
       const source = fromReadable(generatedSource(options.sourceBytes ?? 0));
@@ -214,6 +241,53 @@ function startRxnet(options: ServerOptions): Promise<RunningServer> {
       .pipe(serveEach(handle))
       .subscribe({ error: reject });
   });
+}
+
+/** The operator that turns a connection's chunks into its replies. */
+function rxnetReply(workload: 'lines' | 'length' | 'ndjson', reply: ReplyStyle): OperatorFunction<Buffer, Buffer> {
+  if (workload === 'ndjson') {
+    return (chunks) =>
+      chunks.pipe(
+        decodeNdjson<NdjsonRequest>({ maxLength: MAX_FRAME }),
+        map((request) => {
+          request.op = 'pong';
+          return request;
+        }),
+        encodeNdjson(),
+      );
+  }
+  if (workload === 'lines') {
+    if (reply === 'cut') return decodeLines({ maxLength: MAX_FRAME, includeDelimiter: true });
+    if (reply === 'new')
+      return (chunks) =>
+        chunks.pipe(
+          decodeLines({ maxLength: MAX_FRAME }),
+          map((line) => Buffer.concat([line, NL])),
+        );
+    return (chunks) =>
+      chunks.pipe(
+        decodeLines({ maxLength: MAX_FRAME }),
+        map((line) => line.toString('utf8')),
+        encodeLines(),
+      );
+  }
+  const lengthField = { maxFrameLength: MAX_FRAME, lengthFieldLength: 4 } as const;
+  if (reply === 'cut') return decodeLengthField(lengthField);
+  if (reply === 'new')
+    return (chunks) =>
+      chunks.pipe(
+        decodeLengthField(lengthField),
+        map((frame) => Buffer.from(frame)),
+      );
+  return (chunks) =>
+    chunks.pipe(
+      decodeLengthField({ ...lengthField, initialBytesToStrip: 4 }),
+      // latin1, as plain does: the payload bytes are arbitrary. encodeLengthField takes strings as
+      // UTF-8 only, so the string goes back to latin1 bytes here.
+      map((payload) => payload.toString('latin1')),
+      map((text) => Buffer.from(text, 'latin1')),
+      encodeLengthField({ lengthFieldLength: 4 }),
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
