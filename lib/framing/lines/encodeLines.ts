@@ -55,20 +55,31 @@ export function encodeLines(config: EncodeLinesOptions = {}): OperatorFunction<C
   }
   const ending = Buffer.from(newline);
   const maxLength = checkLimit('maxLength', config.maxLength, Infinity, 1);
-  const endingLength = ending.length;
+  const cr = newline.length === 2;
   return map((value: Chunk) => {
-    // A string is encoded straight into the line's buffer: one allocation, no intermediate copy.
-    const text = typeof value === 'string';
-    const length = text ? Buffer.byteLength(value) : value.length;
+    if (typeof value === 'string') {
+      // Encoded straight into the line's buffer (one allocation, no intermediate copy), checked as
+      // a string: cheaper than a search of the bytes.
+      const length = Buffer.byteLength(value);
+      if (length > maxLength) throw new FrameTooLongError(maxLength, length);
+      const lf = value.indexOf('\n');
+      if (lf !== -1)
+        throw new EncodeError(`a line must not contain \\n (found at byte ${Buffer.byteLength(value.slice(0, lf))})`);
+      if (value.endsWith('\r')) throw new EncodeError('a line must not end with \\r');
+      const out = Buffer.allocUnsafe(length + ending.length);
+      out.write(value, 0, length);
+      if (cr) out[length] = 0x0d;
+      out[out.length - 1] = 0x0a;
+      return out;
+    }
+    const length = value.length;
     if (length > maxLength) throw new FrameTooLongError(maxLength, length);
-    const out = Buffer.allocUnsafe(length + endingLength);
-    if (text) out.write(value, 0, length, 'utf8');
-    else out.set(value, 0);
+    const lf = value.indexOf(0x0a);
+    if (lf !== -1) throw new EncodeError(`a line must not contain \\n (found at byte ${lf})`);
+    if (length > 0 && value[length - 1] === 0x0d) throw new EncodeError('a line must not end with \\r');
+    const out = Buffer.allocUnsafe(length + ending.length);
+    out.set(value, 0);
     ending.copy(out, length);
-    // The ending is the first \n unless the line holds one.
-    const lf = out.indexOf(0x0a);
-    if (lf < length) throw new EncodeError(`a line must not contain \\n (found at byte ${lf})`);
-    if (length > 0 && out[length - 1] === 0x0d) throw new EncodeError('a line must not end with \\r');
     return out;
   });
 }
