@@ -666,6 +666,16 @@ async function main(argv: string[]): Promise<void> {
   }
   const started = new Date();
   const info = machine();
+  // The code measured is the tree at the start (built once, below); a tree with changes says so.
+  const commit = (() => {
+    try {
+      const head = execSync('git rev-parse --short HEAD', { cwd: __dirname }).toString().trim();
+      const changed = execSync('git status --porcelain -- lib bench', { cwd: __dirname }).toString().trim();
+      return changed === '' ? head : `${head} with uncommitted changes to lib/ or bench/`;
+    } catch {
+      return undefined;
+    }
+  })();
   console.log(`rxnet bench ${started.toISOString()} ${JSON.stringify(info)}`);
   const echoing = args.workloads.some((w) => ['echo', 'lines', 'length', 'ndjson'].includes(w));
   const malloc = args.defaultMalloc
@@ -711,13 +721,6 @@ async function main(argv: string[]): Promise<void> {
   if (args.save) {
     const name = `${context.runStamp}-${args.workloads.join('-')}.json`;
     const file = path.join(RESULTS_DIR, name);
-    const commit = (() => {
-      try {
-        return execSync('git rev-parse --short HEAD', { cwd: __dirname }).toString().trim();
-      } catch {
-        return undefined;
-      }
-    })();
     fs.writeFileSync(
       file,
       JSON.stringify(

@@ -147,6 +147,52 @@ describe('bench runner, slow consumer', () => {
     expect(stdout).toMatch(/slow: 4\.2 MB at 10 MB\/s, peak RSS/);
   }, 120_000);
 
+  it('runs a line cell in every asked reply and client style, and judges rxnet against the better plain form', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        require.resolve('ts-node/dist/bin.js'),
+        '--transpile-only',
+        'bench/run.ts',
+        'lines',
+        '--quick',
+        '--sizes',
+        '64',
+        '--conns',
+        '1',
+        '--reply',
+        'new,string',
+        '--servers',
+        'plain,plain-cork,rxnet',
+        '--no-save',
+      ],
+      { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
+    );
+    const records = stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{"workload":"lines"'))
+      .map((line) => JSON.parse(line) as EchoRecord & { reply: string; clientWrites: string; loadgen: string });
+    const settings = new Set(records.map((r) => `${r.server} ${r.reply} ${r.clientWrites}`));
+    for (const server of ['plain', 'plain-cork', 'rxnet'])
+      for (const reply of ['new', 'string'])
+        for (const writes of ['batch', 'each']) expect(settings).toContain(`${server} ${reply} ${writes}`);
+    expect(records).toHaveLength(12);
+    for (const r of records) {
+      expect(r.messages).toBeGreaterThan(0);
+      expect(['c', 'node']).toContain(r.loadgen);
+    }
+    // One judged row per cell against the better plain form, and the medians show the generator's CPU.
+    for (const cell of [
+      'lines 64 B new batch',
+      'lines 64 B new each',
+      'lines 64 B string batch',
+      'lines 64 B string each',
+    ])
+      expect(stdout).toMatch(new RegExp(`^${cell} +1 .* best plain \\(plain(-cork)?\\)`, 'm'));
+    expect(stdout).toMatch(/load generator \(cores\)/);
+    expect(stdout).toMatch(/targets met: \d+ of \d+/);
+  }, 120_000);
+
   it('rejects a rate that is not a positive number', async () => {
     await expect(runSlow(['--slow-rate', '0'])).rejects.toMatchObject({
       code: 1,
