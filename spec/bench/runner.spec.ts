@@ -7,6 +7,23 @@ import { promisify } from 'util';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
+/** Runs `npm run bench -- ...args` (through ts-node, as the script does); rejects on a non-zero exit. */
+function bench(args: string[], env: Record<string, string> = {}) {
+  return promisify(execFile)(
+    process.execPath,
+    [require.resolve('ts-node/dist/bin.js'), '--transpile-only', 'bench/run.ts', ...args],
+    { cwd: ROOT, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, ...env } },
+  );
+}
+
+/** The JSON run records of `workload` in the runner's output. */
+function recordsOf<T>(stdout: string, workload: string): T[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith(`{"workload":"${workload}"`))
+    .map((line) => JSON.parse(line) as T);
+}
+
 interface ConnsLine {
   server: string;
   connections: number;
@@ -20,27 +37,8 @@ async function echoRecords(
   flags: string[],
   env: Record<string, string> = {},
 ): Promise<{ stdout: string; records: EchoRecord[] }> {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [
-      require.resolve('ts-node/dist/bin.js'),
-      '--transpile-only',
-      'bench/run.ts',
-      'echo',
-      '--quick',
-      '--conns',
-      '1',
-      '--quiet-wait',
-      '0',
-      '--no-save',
-      ...flags,
-    ],
-    { cwd: ROOT, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, ...env } },
-  );
-  const records = stdout
-    .split('\n')
-    .filter((line) => line.startsWith('{"workload":"echo"'))
-    .map((line) => JSON.parse(line) as EchoRecord);
+  const { stdout } = await bench(['echo', '--quick', '--conns', '1', '--quiet-wait', '0', '--no-save', ...flags], env);
+  const records = recordsOf<EchoRecord>(stdout, 'echo');
   return { stdout, records };
 }
 
@@ -86,92 +84,22 @@ describe('bench runner', () => {
   }, 120_000);
 });
 
-describe('bench runner, connection scale', () => {
-  it('measures memory per idle connection right after accepting and again once V8 has shrunk its young generation', async () => {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [
-        require.resolve('ts-node/dist/bin.js'),
-        '--transpile-only',
-        'bench/run.ts',
-        'conns',
-        '--quick',
-        '--idle',
-        '1000',
-        '--active',
-        '50',
-        '--no-save',
-      ],
-      { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
-    );
-    const records = stdout
-      .split('\n')
-      .filter((line) => line.startsWith('{"workload":"conns"'))
-      .map((line) => JSON.parse(line) as ConnsLine);
-    expect(records.map((r) => r.server).sort()).toEqual(['plain', 'rxnet']);
-    for (const r of records) {
-      expect(r.connections).toBe(1000);
-      // A connection keeps some heap, whenever it is measured.
-      expect(r.heapPerConn).toBeGreaterThan(0);
-      expect(r.settledHeapPerConn).toBeGreaterThan(0);
-      // V8 shrank the young generation within the wait (it takes about 6 s here).
-      expect(r.settleMs).toEqual(expect.any(Number));
-    }
-    expect(stdout).toMatch(/1000 idle, settled: RSS\/conn/);
-    expect(stdout).toMatch(/1000 idle: RSS\/conn/);
-  }, 120_000);
-});
-
-describe('bench runner, slow consumer', () => {
-  const runSlow = (flags: string[]) =>
-    promisify(execFile)(
-      process.execPath,
-      [require.resolve('ts-node/dist/bin.js'), '--transpile-only', 'bench/run.ts', 'slow', '--no-save', ...flags],
-      { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
-    );
-
-  it("reads at issue 7's 10 MB/s unless told otherwise", async () => {
-    // 4 MiB at 10 MB/s: about 0.4 s per server.
-    const { stdout } = await runSlow(['--slow-bytes', String(4 * 1024 * 1024), '--quiet-wait', '0']);
-    const records = stdout
-      .split('\n')
-      .filter((line) => line.startsWith('{"workload":"slow"'))
-      .map((line) => JSON.parse(line) as { server: string; rate: number; bytes: number; mbPerSec: number });
-    expect(records.map((r) => r.server)).toEqual(['pipe', 'rxnet']);
-    for (const r of records) {
-      expect(r.rate).toBe(10e6);
-      expect(r.bytes).toBe(4 * 1024 * 1024);
-      // The reader really was held to its rate.
-      expect(r.mbPerSec).toBeLessThan(12);
-    }
-    expect(stdout).toMatch(/slow: 4\.2 MB at 10 MB\/s, peak RSS/);
-  }, 120_000);
-
+describe('bench runner, line cells', () => {
   it('runs a line cell in every asked reply and client style, and judges rxnet against the better plain form', async () => {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [
-        require.resolve('ts-node/dist/bin.js'),
-        '--transpile-only',
-        'bench/run.ts',
-        'lines',
-        '--quick',
-        '--sizes',
-        '64',
-        '--conns',
-        '1',
-        '--reply',
-        'new,string',
-        '--servers',
-        'plain,plain-cork,rxnet',
-        '--no-save',
-      ],
-      { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
-    );
-    const records = stdout
-      .split('\n')
-      .filter((line) => line.startsWith('{"workload":"lines"'))
-      .map((line) => JSON.parse(line) as EchoRecord & { reply: string; clientWrites: string; loadgen: string });
+    const { stdout } = await bench([
+      'lines',
+      '--quick',
+      '--sizes',
+      '64',
+      '--conns',
+      '1',
+      '--reply',
+      'new,string',
+      '--servers',
+      'plain,plain-cork,rxnet',
+      '--no-save',
+    ]);
+    const records = recordsOf<EchoRecord & { reply: string; clientWrites: string; loadgen: string }>(stdout, 'lines');
     const settings = new Set(records.map((r) => `${r.server} ${r.reply} ${r.clientWrites}`));
     for (const server of ['plain', 'plain-cork', 'rxnet'])
       for (const reply of ['new', 'string'])
@@ -191,6 +119,42 @@ describe('bench runner, slow consumer', () => {
       expect(stdout).toMatch(new RegExp(`^${cell} +1 .* best plain \\(plain(-cork)?\\)`, 'm'));
     expect(stdout).toMatch(/load generator \(cores\)/);
     expect(stdout).toMatch(/targets met: \d+ of \d+/);
+  }, 120_000);
+});
+
+describe('bench runner, connection scale', () => {
+  it('measures memory per idle connection right after accepting and again once V8 has shrunk its young generation', async () => {
+    const { stdout } = await bench(['conns', '--quick', '--idle', '1000', '--active', '50', '--no-save']);
+    const records = recordsOf<ConnsLine>(stdout, 'conns');
+    expect(records.map((r) => r.server).sort()).toEqual(['plain', 'rxnet']);
+    for (const r of records) {
+      expect(r.connections).toBe(1000);
+      // A connection keeps some heap, whenever it is measured.
+      expect(r.heapPerConn).toBeGreaterThan(0);
+      expect(r.settledHeapPerConn).toBeGreaterThan(0);
+      // V8 shrank the young generation within the wait (it takes about 6 s here).
+      expect(r.settleMs).toEqual(expect.any(Number));
+    }
+    expect(stdout).toMatch(/1000 idle, settled: RSS\/conn/);
+    expect(stdout).toMatch(/1000 idle: RSS\/conn/);
+  }, 120_000);
+});
+
+describe('bench runner, slow consumer', () => {
+  const runSlow = (flags: string[]) => bench(['slow', '--no-save', ...flags]);
+
+  it("reads at issue 7's 10 MB/s unless told otherwise", async () => {
+    // 4 MiB at 10 MB/s: about 0.4 s per server.
+    const { stdout } = await runSlow(['--slow-bytes', String(4 * 1024 * 1024), '--quiet-wait', '0']);
+    const records = recordsOf<{ server: string; rate: number; bytes: number; mbPerSec: number }>(stdout, 'slow');
+    expect(records.map((r) => r.server)).toEqual(['pipe', 'rxnet']);
+    for (const r of records) {
+      expect(r.rate).toBe(10e6);
+      expect(r.bytes).toBe(4 * 1024 * 1024);
+      // The reader really was held to its rate.
+      expect(r.mbPerSec).toBeLessThan(12);
+    }
+    expect(stdout).toMatch(/slow: 4\.2 MB at 10 MB\/s, peak RSS/);
   }, 120_000);
 
   it('rejects a rate that is not a positive number', async () => {

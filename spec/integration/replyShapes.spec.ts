@@ -39,6 +39,17 @@ async function serve(make: (line: Buffer) => Buffer) {
   return { peer, raw, chunks, replies, afterDispatch };
 }
 
+/** Sends `count` lines made by `line` in one write, waits for their echo, and checks they came as one chunk and left as one write. */
+async function exchangeOnce(side: Awaited<ReturnType<typeof serve>>, count: number, line: (i: number) => string) {
+  const text = Array.from({ length: count }, (_, i) => line(i)).join('');
+  const received = readText(side.peer, text.length);
+  side.peer.write(text);
+  expect(await received).toBe(text);
+  expect(side.chunks).toHaveLength(1);
+  expect(side.raw).toHaveLength(1);
+  return text;
+}
+
 /** A reply in memory of its own (not a slice of Node's shared pool), so that identity shows a copy. */
 const ownMemory = (line: Buffer) => {
   const reply = Buffer.alloc(line.length + 1);
@@ -60,29 +71,17 @@ describe('the write path and the replies an application makes', () => {
   });
 
   it('gathers the small new Buffers answering one chunk into one write, within its dispatch', async () => {
-    const { peer, raw, chunks, afterDispatch } = await serve((line) => Buffer.concat([line, NL]));
-    const lines = Array.from({ length: 16 }, (_, i) => `message ${String(i).padStart(2, '0')} ${'x'.repeat(40)}\n`);
-    const text = lines.join('');
-    const received = readText(peer, text.length);
-    peer.write(text);
-    expect(await received).toBe(text);
-    expect(chunks).toHaveLength(1);
-    expect(raw).toHaveLength(1);
-    expect(raw[0].map(String).join('')).toBe(text);
-    expect(afterDispatch).toEqual([1]);
+    const side = await serve((line) => Buffer.concat([line, NL]));
+    const text = await exchangeOnce(side, 16, (i) => `message ${String(i).padStart(2, '0')} ${'x'.repeat(40)}\n`);
+    expect(side.raw[0].map(String).join('')).toBe(text);
+    expect(side.afterDispatch).toEqual([1]);
   });
 
   it('hands 1 KiB new Buffers answering one chunk to one writev as they are, without copying them', async () => {
-    const { peer, raw, chunks, replies } = await serve(ownMemory);
-    const lines = Array.from({ length: 4 }, (_, i) => `${String(i)}${'y'.repeat(1022)}\n`);
-    const text = lines.join('');
-    const received = readText(peer, text.length);
-    peer.write(text);
-    expect(await received).toBe(text);
-    expect(chunks).toHaveLength(1);
-    expect(raw).toHaveLength(1);
-    expect(raw[0]).toHaveLength(4);
-    raw[0].forEach((piece, i) => expect(piece).toBe(replies[i]));
+    const side = await serve(ownMemory);
+    await exchangeOnce(side, 4, (i) => `${String(i)}${'y'.repeat(1022)}\n`);
+    expect(side.raw[0]).toHaveLength(4);
+    side.raw[0].forEach((piece, i) => expect(piece).toBe(side.replies[i]));
   });
 
   it('gathers lines encoded from strings with encodeLines into one write', async () => {
