@@ -2,7 +2,7 @@
 // Markdown table, one row per cell and one column per server, with rxnet's ratios and whether
 // they meet issue 20's targets. bench/README.md's "Current ratios" is made with it.
 import * as fs from 'fs';
-import { judged, kilo, TARGETS, type MedianRow } from './report';
+import { cellLabel, judged, kilo, TARGETS, type MedianRow } from './report';
 
 interface Saved {
   started: string;
@@ -56,8 +56,7 @@ export function cellTable(medians: MedianRow[]): string {
       : '';
     const p99 = plain ? rx.p99us / plain.p99us : NaN;
     const vsPeer = peer ? mark(judged(measure(rx), measure(peer), TARGETS.vsPeers)) : '';
-    const sized = `${workload} ${Number(size) >= 1024 ? `${Number(size) / 1024} KiB` : `${size} B`}`;
-    const label = workload === 'ndjson' ? `${sized} ${clientWrites}` : `${sized} ${reply} ${clientWrites}`;
+    const label = cellLabel(workload, Number(size), reply, clientWrites);
     lines.push(
       `| ${[
         label,
