@@ -189,6 +189,8 @@ export function chatServer(options: ChatServerOptions): Observable<never> {
         options.listening?.(address);
       },
       events: metrics.events,
+      // A reader may join and never type: the first-byte deadline is for servers whose clients speak first.
+      firstByteTimeout: 0,
       shutdown: options.shutdown,
       gracePeriod: options.gracePeriod ?? 5000,
       scheduler: options.scheduler,

@@ -12,7 +12,8 @@ export function helloServer(
   listening?: (address: BoundAddress) => void,
   log: Log = consoleLog,
 ): Observable<never> {
-  return listen({ port, listening }).pipe(
+  // The server speaks first, and a client that only listens is served: no first-byte deadline.
+  return listen({ port, listening, firstByteTimeout: 0 }).pipe(
     serveEach((conn) => merge(of(GREETING), conn.data$.pipe(ignoreElements())).pipe(sendTo(conn)), {
       onError: (error: any, conn) => log(`connection ${conn.id} failed: ${error.code ?? error.message}`),
     }),

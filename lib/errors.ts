@@ -445,3 +445,99 @@ export class ProxyProtocolTimeoutError extends RxnetError {
     );
   }
 }
+
+/**
+ * A connection sent no byte within `ms` of the server starting to read it (listen's
+ * `firstByteTimeout`): it is destroyed with this error. Code `ERR_FIRST_BYTE_TIMEOUT`.
+ * @example
+ * ```ts
+ * import { FirstByteTimeoutError, listen } from 'rxnet';
+ *
+ * listen({ port: 8107, firstByteTimeout: 5000 }).subscribe((conn) =>
+ *   conn.data$.subscribe({ error: (e) => e instanceof FirstByteTimeoutError && console.warn(`silent for ${e.ms} ms`) }),
+ * );
+ * ```
+ */
+export class FirstByteTimeoutError extends RxnetError {
+  /** Raised after `ms` milliseconds without a byte. */
+  constructor(
+    /** The wait allowed for the first byte, in ms. */
+    readonly ms: number,
+  ) {
+    super('ERR_FIRST_BYTE_TIMEOUT', `no byte received within ${ms} ms`);
+  }
+}
+
+/**
+ * A frame begun was not complete within `ms` (listen's `frameTimeout`, the slowloris defence):
+ * the connection is destroyed with this error. Code `ERR_FRAME_TIMEOUT`.
+ * @example
+ * ```ts
+ * import { FrameTimeoutError, decodeLines, listen } from 'rxnet';
+ *
+ * listen({ port: 8107, frameTimeout: 10_000 }).subscribe((conn) =>
+ *   conn.data$.pipe(decodeLines()).subscribe({
+ *     error: (e) => e instanceof FrameTimeoutError && console.warn(`${e.received} B of a frame in ${e.ms} ms`),
+ *   }),
+ * );
+ * ```
+ */
+export class FrameTimeoutError extends RxnetError {
+  /** Raised after `ms` milliseconds with `received` bytes of an unfinished frame held. */
+  constructor(
+    /** The time allowed for one frame, from its first byte, in ms. */
+    readonly ms: number,
+    /** The bytes of the unfinished frame held by then. */
+    readonly received: number,
+  ) {
+    super('ERR_FRAME_TIMEOUT', `frame not complete within ${ms} ms (${received} byte(s) received)`);
+  }
+}
+
+/**
+ * More values came than a rate limit allows (`limitRate` with `overflow: 'error'`). Code `ERR_RATE_LIMIT`.
+ * @example
+ * ```ts
+ * import { RateLimitError, decodeLines, limitRate, type Connection } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * conn.data$.pipe(decodeLines(), limitRate({ burst: 20, rate: 5, overflow: 'error' })).subscribe({
+ *   error: (e) => e instanceof RateLimitError && conn.end(`over ${e.rate} commands/s\n`),
+ * });
+ * ```
+ */
+export class RateLimitError extends RxnetError {
+  /** Raised when a value came with the bucket of `burst` tokens refilled at `rate` a second empty. */
+  constructor(
+    /** Values allowed at once. */
+    readonly burst: number,
+    /** Values allowed per second after the burst. */
+    readonly rate: number,
+  ) {
+    super('ERR_RATE_LIMIT', `more than ${burst} value(s) at once or ${rate} a second`);
+  }
+}
+
+/**
+ * A connection that must come through a trusted proxy (`proxyProtocol: { trusted }`) came from
+ * elsewhere: its PROXY header, if any, is not believed, and it is destroyed with this error.
+ * Code `ERR_UNTRUSTED_PROXY`.
+ * @example
+ * ```ts
+ * import { UntrustedProxyError, acceptProxyProtocol, type Connection } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * acceptProxyProtocol(conn, { trusted: ['10.0.0.5'] }).subscribe({
+ *   error: (e) => e instanceof UntrustedProxyError && console.warn(`${e.address} is no proxy of ours`),
+ * });
+ * ```
+ */
+export class UntrustedProxyError extends RxnetError {
+  /** Raised for a peer at `address` outside the trusted proxies. */
+  constructor(
+    /** The peer's address, as the socket reports it (undefined when it could not tell). */
+    readonly address: string | undefined,
+  ) {
+    super('ERR_UNTRUSTED_PROXY', `${address ?? 'a peer of unknown address'} is not a trusted proxy`);
+  }
+}

@@ -19,12 +19,20 @@ export {
   ProxyHeaderTooLongError,
   ProxyProtocolTimeoutError,
   SlowMemberError,
+  FirstByteTimeoutError,
+  FrameTimeoutError,
+  UntrustedProxyError,
+  RateLimitError,
 } from './errors';
 export { isPeerFailure } from './util/isPeerFailure';
 // core
 export { SocketConnection } from './core/SocketConnection';
-export { listen } from './core/listen';
+export { listen, DEFAULT_FIRST_BYTE_TIMEOUT, DEFAULT_FRAME_TIMEOUT } from './core/listen';
 export type { ListenOptions, BoundAddress, ServerEvent } from './core/listen';
+// admission: who may connect, and how much of a server one address may take
+export { DROP_REASONS } from './admission/Admission';
+export type { AdmissionOptions, DropReason } from './admission/Admission';
+export type { AddressList } from './admission/addresses';
 export { connect } from './core/connect';
 export type { ConnectOptions } from './core/connect';
 export { backoff } from './util/backoff';
@@ -112,3 +120,11 @@ export type {
 } from './hub/backplane';
 export { redisBackplane } from './hub/redisBackplane';
 export type { RedisBackplaneOptions } from './hub/redisBackplane';
+// shaping
+export { TokenBucket } from './shaping/TokenBucket';
+export { limitRate } from './shaping/limitRate';
+export type { LimitRateConfig, LimitRateEvent } from './shaping/limitRate';
+export { TrafficShaper } from './shaping/TrafficShaper';
+export type { Throttle, TrafficLimits, TrafficShaperOptions } from './shaping/TrafficShaper';
+export { ShapedConnection, shapeTraffic } from './shaping/shapeTraffic';
+export type { ShapeTrafficOptions } from './shaping/shapeTraffic';

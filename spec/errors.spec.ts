@@ -19,6 +19,10 @@ import {
   TlsHandshakeError,
   TruncatedFrameError,
   WriteAfterEndError,
+  FirstByteTimeoutError,
+  FrameTimeoutError,
+  RateLimitError,
+  UntrustedProxyError,
 } from '../lib/errors';
 import { errorData } from './support/framing';
 
@@ -151,6 +155,26 @@ const cases: Array<[RxnetError, Record<string, unknown>, string]> = [
     new ProxyProtocolTimeoutError(3000, 5),
     { name: 'ProxyProtocolTimeoutError', code: 'ERR_PROXY_PROTOCOL_TIMEOUT', timeout: 3000, received: 5 },
     'no complete PROXY protocol header within 3000 ms (5 byte(s) received)',
+  ],
+  [
+    new FirstByteTimeoutError(30_000),
+    { name: 'FirstByteTimeoutError', code: 'ERR_FIRST_BYTE_TIMEOUT', ms: 30_000 },
+    'no byte received within 30000 ms',
+  ],
+  [
+    new FrameTimeoutError(10_000, 3),
+    { name: 'FrameTimeoutError', code: 'ERR_FRAME_TIMEOUT', ms: 10_000, received: 3 },
+    'frame not complete within 10000 ms (3 byte(s) received)',
+  ],
+  [
+    new RateLimitError(20, 5),
+    { name: 'RateLimitError', code: 'ERR_RATE_LIMIT', burst: 20, rate: 5 },
+    'more than 20 value(s) at once or 5 a second',
+  ],
+  [
+    new UntrustedProxyError('192.0.2.7'),
+    { name: 'UntrustedProxyError', code: 'ERR_UNTRUSTED_PROXY', address: '192.0.2.7' },
+    '192.0.2.7 is not a trusted proxy',
   ],
 ];
 

@@ -2,6 +2,8 @@
 import type { Socket } from 'net';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { SocketConnection } from './SocketConnection';
+import type { ReadDeadlines } from '../time/ReadDeadline';
+import type { SocketGate } from './SocketGate';
 
 /**
  * What a `SocketConnection` tells the server that accepted it: one object for all of a server's
@@ -42,6 +44,8 @@ export class ServerConnections implements ConnectionOwner {
   readonly open = new Set<SocketConnection>();
   localAddress: string | undefined = undefined;
   localPort: number | undefined = undefined;
+  /** The first-byte and frame deadlines every accepted connection gets, when listen asks for any. */
+  deadlines: ReadDeadlines<SocketConnection> | undefined = undefined;
   /** Close timers; made on first use. */
   private closeTimers: Map<SocketConnection, CloseTimer> | undefined = undefined;
 
@@ -61,6 +65,12 @@ export class ServerConnections implements ConnectionOwner {
   accept(socket: Socket): SocketConnection {
     const connection = new SocketConnection(socket, this);
     this.open.add(connection);
+    const deadlines = this.deadlines;
+    if (deadlines !== undefined) {
+      // A socket connection's data$ is its read gate, which tells the deadlines what they watch.
+      const gate = connection.data$ as SocketGate;
+      gate.watch = deadlines.watch(connection, gate);
+    }
     return connection;
   }
 
@@ -100,6 +110,7 @@ export class ServerConnections implements ConnectionOwner {
 
   /** Destroys every open connection and stops every timer (the subscription ended). */
   destroyAll(): void {
+    this.deadlines?.clear();
     for (const connection of this.open) connection.destroy();
     this.open.clear();
     const timers = this.closeTimers;

@@ -85,6 +85,12 @@ export interface Framer<T> {
    * built on another framer must expose the inner one's record, or it keeps that chunk alive.
    */
   readonly frameCut?: FrameCut;
+  /**
+   * Optional: the bytes held toward the next frame (0 when the bytes pushed ended on a frame's
+   * end). A connection with a frame deadline (listen's `frameTimeout`) reads it to tell that a
+   * frame is begun and not finished; a framer without it gets no frame deadline.
+   */
+  readonly buffered?: number;
 }
 
 /** The frame length limit of `decodeDelimited`, `decodeLines` and NDJSON when none is given: 64 KiB. */

@@ -2,14 +2,16 @@
 import { Observable } from 'rxjs';
 import type { OperatorFunction, Subscriber } from 'rxjs';
 import type { Framer } from './Framer';
-import type { FrameCut, FrameCutSource } from '../util/FrameCut';
+import type { FrameCut, FrameCutSource, FrameProgressSource } from '../util/FrameCut';
 import { OperatorSubscriber } from '../util/OperatorSubscriber';
 
 /**
  * What the framer operator gives its source to subscribe. A connection whose `data$` it subscribes
  * to reads its {@link frameCut} when these frames are written back to it (see `SocketConnection`).
  */
-class FramerSubscriber<T> extends OperatorSubscriber<Buffer, T> implements FrameCutSource {
+class FramerSubscriber<T> extends OperatorSubscriber<Buffer, T> implements FrameCutSource, FrameProgressSource {
+  /** Frames handed on: a connection with a frame deadline tells from it that a new frame began. */
+  framesOut = 0;
   /**
    * The framer's factory until the first chunk (or the end), then the framer it made, so that a
    * connection that has sent nothing holds no framer (one field for both); null once released.
@@ -25,6 +27,12 @@ class FramerSubscriber<T> extends OperatorSubscriber<Buffer, T> implements Frame
   get frameCut(): FrameCut | undefined {
     const framer = this.framer;
     return framer === null || typeof framer === 'function' ? undefined : framer.frameCut;
+  }
+
+  /** Bytes the framer holds toward its next frame, when it tells (`Framer.buffered`). */
+  get heldBytes(): number | undefined {
+    const framer = this.framer;
+    return framer === null ? undefined : typeof framer === 'function' ? 0 : framer.buffered;
   }
 
   next(chunk: Buffer): void {
@@ -77,6 +85,7 @@ class FramerSubscriber<T> extends OperatorSubscriber<Buffer, T> implements Frame
     let frame: T | undefined;
     try {
       while ((frame = framer.read()) !== undefined) {
+        this.framesOut++;
         downstream.next(frame);
         if (this.framer === null) return;
       }

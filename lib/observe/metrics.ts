@@ -2,7 +2,9 @@
 import { Observable, Subject, defer, map, startWith } from 'rxjs';
 import type { NextObserver } from 'rxjs';
 import { sendStats } from '../core/sendTo';
-import type { BoundAddress, ServerEvent } from '../core/listen';
+import type { BoundAddress, ServerEvent } from '../core/ServerEvent';
+import { DROP_REASONS } from '../admission/Admission';
+import type { DropReason } from '../admission/Admission';
 import type { Connection } from '../types';
 import { ConnectionMeter } from './connectionMetrics';
 import type { ConnectionMetrics, ConnectionSnapshot } from './connectionMetrics';
@@ -34,8 +36,24 @@ export interface ServerSnapshot {
   readonly peakOpen: number;
   /** Connections accepted in all. */
   readonly accepted: number;
-  /** Connections refused over `maxConnections` (`drop` events). */
+  /** Connections refused (`drop` events), for every reason. */
   readonly dropped: number;
+  /** Connections refused, by reason: `max-connections`, `max-per-address`, `accept-rate`, `denied`, `untrusted-proxy`, `proxy-header`. */
+  readonly drops: Readonly<Record<DropReason, number>>;
+  /** Connections destroyed for missing a deadline of `listen` (`deadline` events), by deadline. */
+  readonly deadlines: {
+    /** Destroyed with `FirstByteTimeoutError`. */
+    readonly firstByte: number;
+    /** Destroyed with `FrameTimeoutError`. */
+    readonly frame: number;
+  };
+  /** Times `listen({ shaping })` held a connection back (`throttle` events), by side. */
+  readonly throttles: {
+    /** Reading paused. */
+    readonly read: number;
+    /** Writes held. */
+    readonly write: number;
+  };
   /** Server `error` events. */
   readonly errors: number;
   /** TLS clients that failed or timed out in their handshake (`tlsClientError` events); each was destroyed. */
@@ -144,6 +162,9 @@ class ServerMeter implements ServerMetrics {
   private peakOpen = 0;
   private accepted = 0;
   private droppedConnections = 0;
+  private readonly drops = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
+  private readonly deadlines = { firstByte: 0, frame: 0 };
+  private readonly throttles = { read: 0, write: 0 };
   private errors = 0;
   private tlsClientErrors = 0;
   private readonly changes = new Subject<void>();
@@ -187,6 +208,9 @@ class ServerMeter implements ServerMetrics {
       peakOpen: this.peakOpen,
       accepted: this.accepted,
       dropped: this.droppedConnections,
+      drops: { ...this.drops },
+      deadlines: { ...this.deadlines },
+      throttles: { ...this.throttles },
       errors: this.errors,
       tlsClientErrors: this.tlsClientErrors,
       bytesRead: t.bytesRead,
@@ -215,7 +239,15 @@ class ServerMeter implements ServerMetrics {
         break;
       case 'drop':
         this.droppedConnections++;
+        this.drops[event.reason]++;
         this.setOpen(event.open);
+        break;
+      case 'deadline':
+        if (event.deadline === 'first-byte') this.deadlines.firstByte++;
+        else this.deadlines.frame++;
+        break;
+      case 'throttle':
+        this.throttles[event.direction]++;
         break;
       case 'shutdown':
         this.shuttingDown = true;

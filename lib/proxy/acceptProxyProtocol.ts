@@ -1,7 +1,10 @@
 // acceptProxyProtocol(): reads a PROXY protocol header off a connection and hands on a view that reports the client's address.
+import { Buffer } from 'buffer';
 import { Observable, asyncScheduler, takeWhile } from 'rxjs';
 import type { SchedulerLike, Subscription } from 'rxjs';
-import { InvalidArgumentError, ProxyProtocolTimeoutError } from '../errors';
+import { InvalidArgumentError, ProxyProtocolTimeoutError, UntrustedProxyError } from '../errors';
+import { inBlockList, toBlockList } from '../admission/addresses';
+import type { AddressList } from '../admission/addresses';
 import { ProxyProtocolDecoder } from './ProxyProtocolDecoder';
 import type { ProxyDecodeResult } from './ProxyProtocolDecoder';
 import type { ProxyHeader } from './ProxyHeader';
@@ -37,6 +40,18 @@ export interface AcceptProxyProtocolOptions {
   readonly maxHeaderLength?: number;
   /** Scheduler of the timeout; `asyncScheduler` by default. */
   readonly scheduler?: SchedulerLike;
+  /**
+   * The proxies whose headers are believed (addresses or CIDR blocks): a peer elsewhere is
+   * refused with `UntrustedProxyError`, or served as itself with `untrusted: 'direct'`. Without
+   * it, every peer's header is believed.
+   */
+  readonly trusted?: AddressList;
+  /**
+   * With `trusted`, what happens to a peer outside it: `'refuse'` (default) destroys it with
+   * `UntrustedProxyError`; `'direct'` hands it on as a view with no header, reporting its own
+   * address, its bytes (a PROXY header it sent included) untouched in `data$`.
+   */
+  readonly untrusted?: 'refuse' | 'direct';
 }
 
 /**
@@ -259,9 +274,20 @@ export function acceptProxyProtocol(
   connection: Connection,
   options: AcceptProxyProtocolOptions = {},
 ): Observable<ProxiedConnection> {
-  const { timeout, scheduler, decoderOptions } = checkOptions(options);
+  const { timeout, scheduler, decoderOptions, trusted } = checkOptions(options);
 
   return new Observable<ProxiedConnection>((subscriber) => {
+    if (trusted !== undefined && !inBlockList(trusted, connection.remoteAddress ?? '')) {
+      if (options.untrusted === 'direct') {
+        subscriber.next(new ProxiedConnection(connection, { header: undefined, rest: NO_BYTES }));
+        subscriber.complete();
+      } else {
+        const error = new UntrustedProxyError(connection.remoteAddress);
+        connection.destroy(error);
+        subscriber.error(error);
+      }
+      return undefined;
+    }
     const decoder = new ProxyProtocolDecoder(decoderOptions);
     let decided = false;
     let timer: Subscription | undefined;
@@ -346,14 +372,17 @@ export function acceptProxyProtocol(
 export function proxyAcceptor(
   option: true | AcceptProxyProtocolOptions,
   secure: boolean,
-): (connection: Connection, emit: (connection: ProxiedConnection) => void) => void {
+): (
+  connection: Connection,
+  emit: (connection: ProxiedConnection) => void,
+  failed: (connection: Connection, error: unknown) => void,
+) => void {
   if (secure) throw new InvalidArgumentError('proxyProtocol', 'not supported together with tls');
   const options = option === true ? {} : option;
   // Checks the options when listen() is called, not at the first connection.
   checkOptions(options);
-  const ignore = () => undefined;
-  return (connection, emit) => {
-    acceptProxyProtocol(connection, options).subscribe({ next: emit, error: ignore });
+  return (connection, emit, failed) => {
+    acceptProxyProtocol(connection, options).subscribe({ next: emit, error: (error) => failed(connection, error) });
   };
 }
 
@@ -363,8 +392,15 @@ function checkOptions(options: AcceptProxyProtocolOptions) {
   const scheduler = options.scheduler ?? asyncScheduler;
   const decoderOptions = { required: options.required, maxHeaderLength: options.maxHeaderLength };
   new ProxyProtocolDecoder(decoderOptions);
-  return { timeout, scheduler, decoderOptions };
+  const trusted = options.trusted === undefined ? undefined : toBlockList('trusted', options.trusted);
+  const untrusted = options.untrusted;
+  if (untrusted !== undefined && untrusted !== 'refuse' && untrusted !== 'direct') {
+    throw new InvalidArgumentError('untrusted', `expected 'refuse' or 'direct', got ${String(untrusted)}`);
+  }
+  return { timeout, scheduler, decoderOptions, trusted };
 }
+
+const NO_BYTES = Buffer.alloc(0);
 
 /** @deprecated The former name of {@link AcceptProxyProtocolOptions}, kept so that code written for 0.1 compiles. */
 export type ProxyProtocolOptions = AcceptProxyProtocolOptions;

@@ -8,6 +8,8 @@ import type { MemoryConnection } from './MemoryConnection';
 import type { MemoryWireOptions } from './MemoryWire';
 import { addressInUseError, connectionRefusedError } from './netErrors';
 import { checkInteger } from '../util/validate';
+import { ReadDeadlines } from '../time/ReadDeadline';
+import type { ReadGate } from '../util/ReadGate';
 
 /**
  * Options of {@link memoryServer}.
@@ -24,6 +26,14 @@ import { checkInteger } from '../util/validate';
 export interface MemoryServerOptions extends ConnectionPairOptions {
   /** The port the server's side reports as `localPort` (default 1; nothing is bound). */
   readonly port?: number;
+  /**
+   * `listen`'s first-byte deadline, in ms on `scheduler`: a server side that reads nothing for
+   * that long is destroyed with `FirstByteTimeoutError`. Default 0 (none), so that a test asks
+   * for the deadlines it means to check.
+   */
+  readonly firstByteTimeout?: number;
+  /** `listen`'s frame deadline, in ms on `scheduler` (`FrameTimeoutError`); default 0 (none). */
+  readonly frameTimeout?: number;
 }
 
 /**
@@ -55,11 +65,19 @@ export class MemoryServer {
   private readonly open = new Set<MemoryConnection>();
   private readonly scheduler: SchedulerLike;
   private readonly port: number;
+  private readonly deadlines: ReadDeadlines<MemoryConnection> | undefined = undefined;
 
   /** Made by {@link memoryServer}; not meant to be called directly. */
   constructor(private readonly options: MemoryServerOptions = {}) {
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.port = checkInteger('port', options.port ?? 1, 1, 65535);
+    const firstByte = checkInteger('firstByteTimeout', options.firstByteTimeout ?? 0, 0);
+    const frame = checkInteger('frameTimeout', options.frameTimeout ?? 0, 0);
+    if (firstByte > 0 || frame > 0) {
+      this.deadlines = new ReadDeadlines(firstByte, frame, this.scheduler, (conn, _deadline, error) =>
+        conn.destroy(error),
+      );
+    }
   }
 
   /** Whether a subscription of {@link listen} is active. */
@@ -101,6 +119,7 @@ export class MemoryServer {
       this.listener = subscriber;
       return () => {
         if (this.listener === subscriber) this.listener = undefined;
+        this.deadlines?.clear();
         const open = [...this.open];
         this.open.clear();
         for (const connection of open) connection.destroy();
@@ -146,6 +165,11 @@ export class MemoryServer {
     );
     this.open.add(server);
     server.events$.subscribe({ complete: () => this.open.delete(server) });
+    if (this.deadlines !== undefined) {
+      // A memory connection's data$ is its read gate, as a socket connection's is.
+      const gate = server.data$ as ReadGate;
+      gate.watch = this.deadlines.watch(server, gate);
+    }
     listener.next(server);
     return client;
   }

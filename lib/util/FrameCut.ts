@@ -66,3 +66,21 @@ export interface FrameCutSource {
 export function asFrameCutSource(subscriber: object): FrameCutSource | undefined {
   return 'frameCut' in subscriber ? (subscriber as FrameCutSource) : undefined;
 }
+
+/**
+ * A `data$` subscriber that tells how far its framer has got: the framer operator's. A connection
+ * with a frame deadline (listen's `frameTimeout`) reads it after each chunk to know whether a
+ * frame is begun and not finished, and whether a new one began. A view that reads a connection on
+ * behalf of such a subscriber (a shaped connection) forwards both getters.
+ */
+export interface FrameProgressSource {
+  /** Frames handed on so far. */
+  readonly framesOut: number;
+  /** Bytes held toward the next frame (0 when the last chunk ended on a frame's end), or undefined when the framer cannot tell. */
+  readonly heldBytes: number | undefined;
+}
+
+/** `subscriber` as a {@link FrameProgressSource} when it is one. */
+export function asFrameProgressSource(subscriber: object): FrameProgressSource | undefined {
+  return 'framesOut' in subscriber ? (subscriber as FrameProgressSource) : undefined;
+}

@@ -1,6 +1,18 @@
 // Decides when a connection reads: only while someone listens and nobody holds it back.
 import { Observable } from 'rxjs';
 import type { Subscriber, TeardownLogic } from 'rxjs';
+import { asFrameProgressSource } from './FrameCut';
+import type { FrameProgressSource } from './FrameCut';
+
+/**
+ * Told by a {@link ReadGate} when it starts or stops reading, after each chunk it hands on, and
+ * when its stream is over: what a read deadline needs, one object per connection that has one.
+ */
+export interface ReadWatch {
+  flowing(on: boolean): void;
+  read(): void;
+  stop(): void;
+}
 
 /**
  * The read side of a connection, shared by the socket and the in-memory connections.
@@ -27,6 +39,9 @@ export class ReadGate extends Observable<Buffer> {
   private state = 0;
   private error: Error | undefined = undefined;
 
+  /** The read deadline watching this gate, when its server set one. */
+  watch: ReadWatch | undefined = undefined;
+
   /** Told when reading should start or stop; absent when a subclass overrides `setFlowing`. */
   declare private onFlowing?: (flowing: boolean) => void;
 
@@ -50,13 +65,32 @@ export class ReadGate extends Observable<Buffer> {
     return (this.state & DONE) !== 0;
   }
 
+  /** True while reading: someone listens and nothing holds it back. */
+  get flowing(): boolean {
+    return (this.state & FLOWING) !== 0;
+  }
+
+  /** How far the framer reading this gate has got (the last open one, when there are several). */
+  get frameProgress(): FrameProgressSource | undefined {
+    const only = this.only;
+    if (only !== undefined) return asFrameProgressSource(only);
+    const many = this.many;
+    if (many === undefined) return undefined;
+    for (let i = many.length - 1; i >= 0; i--) {
+      if (!many[i].closed) return asFrameProgressSource(many[i]);
+    }
+    return undefined;
+  }
+
   /** Called for each chunk read from the peer. */
   push(chunk: Buffer): void {
     const only = this.only;
     if (only !== undefined) {
       only.next(chunk);
+      this.watch?.read();
     } else if (this.many !== undefined) {
       for (const s of this.many.slice()) s.next(chunk);
+      this.watch?.read();
     } else {
       (this.pending ??= []).push(chunk);
       this.pendingBytes += chunk.length;
@@ -67,6 +101,7 @@ export class ReadGate extends Observable<Buffer> {
   /** The peer sent FIN: subscribers complete; later subscribers complete at once. */
   end(): void {
     if (this.done) return;
+    this.watch?.stop();
     this.state |= DONE;
     this.update();
     for (const s of this.takeSubscribers()) s.complete();
@@ -75,6 +110,7 @@ export class ReadGate extends Observable<Buffer> {
   /** The connection failed: subscribers error; later subscribers error at once. */
   fail(error: Error): void {
     if (this.done) return;
+    this.watch?.stop();
     this.state |= DONE | FAILED;
     this.error = error;
     this.update();
@@ -106,6 +142,7 @@ export class ReadGate extends Observable<Buffer> {
         }
         subscriber.next(held[i]);
       }
+      this.watch?.read();
       if (subscriber.closed) return undefined;
     }
     if (this.done) {
@@ -209,6 +246,7 @@ export class ReadGate extends Observable<Buffer> {
     if (flowing !== ((state & FLOWING) !== 0)) {
       this.state = flowing ? state | FLOWING : state & ~FLOWING;
       this.setFlowing(flowing);
+      this.watch?.flowing(flowing);
     }
   }
 }

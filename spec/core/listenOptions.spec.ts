@@ -4,7 +4,13 @@ import { asyncScheduler } from 'rxjs';
 import { InvalidArgumentError } from '../../lib/errors';
 import { listen } from '../../lib/core/listen';
 import type { ListenOptions } from '../../lib/core/listen';
-import { DEFAULT_CLOSE_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, resolveListenOptions } from '../../lib/core/listenOptions';
+import {
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_FIRST_BYTE_TIMEOUT,
+  DEFAULT_FRAME_TIMEOUT,
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  resolveListenOptions,
+} from '../../lib/core/listenOptions';
 
 describe('listen() arguments', () => {
   const bad: [string, Partial<ListenOptions>][] = [
@@ -21,6 +27,17 @@ describe('listen() arguments', () => {
     ['events', { events: {} as unknown as () => void }],
     ['onShutdown', { onShutdown: 'bye' as unknown as () => void }],
     ['tls', { tls: 'yes' as unknown as object }],
+    ['firstByteTimeout', { firstByteTimeout: -1 }],
+    ['frameTimeout', { frameTimeout: 2.5 }],
+    ['maxConnectionsPerAddress', { maxConnectionsPerAddress: 0 }],
+    ['addressPrefix.ipv6', { addressPrefix: { ipv6: 129 } }],
+    ['rate', { acceptRate: { burst: 5, rate: -1 } }],
+    ['deny', { deny: ['300.0.0.1'] }],
+    ['allow', { allow: '10.0.0.0/8' as unknown as string[] }],
+    ['trusted', { proxyProtocol: { trusted: ['proxy.example'] } }],
+    ['untrusted', { proxyProtocol: { trusted: ['10.0.0.1'], untrusted: 'ignore' as 'direct' } }],
+    ['readLimit', { shaping: { readLimit: 0 } }],
+    ['writeLimit', { shaping: { server: { writeLimit: -5 } } }],
   ];
   it.each(bad)('refuses a bad %s when called, before anything is bound', (argument, options) => {
     expect(() => listen({ port: 0, ...options })).toThrow(
@@ -43,7 +60,7 @@ describe('listen() options', () => {
     );
   });
 
-  it('fills in the defaults: half-open allowed, Nagle on, no keep-alive, 10 s grace and close timeout, no handshake', () => {
+  it('fills in the defaults: half-open allowed, Nagle on, no keep-alive, 10 s grace and close timeout, no handshake, 30 s for a first byte and a frame, no admission rules, no shaping', () => {
     expect(resolveListenOptions({ port: 0 })).toEqual({
       allowHalfOpen: true,
       noDelay: false,
@@ -53,8 +70,13 @@ describe('listen() options', () => {
       closeTimeout: DEFAULT_CLOSE_TIMEOUT,
       scheduler: asyncScheduler,
       handshakeTimeout: 0,
+      firstByteTimeout: DEFAULT_FIRST_BYTE_TIMEOUT,
+      frameTimeout: DEFAULT_FRAME_TIMEOUT,
+      admission: undefined,
+      shaping: undefined,
     });
     expect(DEFAULT_CLOSE_TIMEOUT).toBe(10_000);
+    expect([DEFAULT_FIRST_BYTE_TIMEOUT, DEFAULT_FRAME_TIMEOUT]).toEqual([30_000, 30_000]);
   });
 
   it('gives TLS a 10 s handshake deadline unless the options give one', () => {

@@ -1,15 +1,16 @@
-// Nothing outlives its deadline on real sockets: peers that never answer our FIN. listen()'s arguments: spec/core/listenOptions.spec.ts.
+// Nothing outlives its deadline on real sockets: peers that never answer our FIN, never speak, or drip a frame. listen()'s arguments: spec/core/listenOptions.spec.ts.
 import * as net from 'net';
 import { asyncScheduler, map, merge, of, take, tap } from 'rxjs';
+import { serveEach } from '../../lib/core/serveEach';
 import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
 import { endOnIdle } from '../../lib/time/endOnIdle';
 import { idleWatch } from '../../lib/time/idleWatch';
 import { decodeLines } from '../../lib/framing/lines/decodeLines';
 import { sendTo } from '../../lib/core/sendTo';
-import { DEFAULT_CLOSE_TIMEOUT } from '../../lib/core/listen';
-import type { ServerEvent } from '../../lib/core/listen';
+import { DEFAULT_CLOSE_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT, DEFAULT_FRAME_TIMEOUT } from '../../lib/core/listen';
+import type { ListenOptions, ServerEvent } from '../../lib/core/listen';
 import type { Connection } from '../../lib/types';
-import { closed, once, plainConnect, startServer } from '../support/net';
+import { closed, once, plainConnect, readAll, startServer } from '../support/net';
 
 /** A scheduler that records the delays asked of it and runs each after `instead` ms of real time. */
 function recordingScheduler(instead: number): SchedulerLike & { delays: number[] } {
@@ -85,7 +86,12 @@ describe('after our FIN', () => {
   it(`waits ${DEFAULT_CLOSE_TIMEOUT} ms by default, on the server's scheduler`, async () => {
     const scheduler = recordingScheduler(20);
     const events: ServerEvent[] = [];
-    const server = await startServer(sayGoodbye, { scheduler, events: (e) => events.push(e) });
+    const server = await startServer(sayGoodbye, {
+      scheduler,
+      firstByteTimeout: 0,
+      frameTimeout: 0,
+      events: (e) => events.push(e),
+    });
     try {
       const peer = await halfOpenPeer(server.port);
       peer.write('hello\n');
@@ -102,7 +108,12 @@ describe('after our FIN', () => {
   it('starts no timer when the peer sent its FIN first (it closes by itself)', async () => {
     const scheduler = recordingScheduler(20);
     const events: ServerEvent[] = [];
-    const server = await startServer(answerUntilEnd, { scheduler, events: (e) => events.push(e) });
+    const server = await startServer(answerUntilEnd, {
+      scheduler,
+      firstByteTimeout: 0,
+      frameTimeout: 0,
+      events: (e) => events.push(e),
+    });
     try {
       const peer = await plainConnect(server.port);
       peer.resume();
@@ -118,7 +129,13 @@ describe('after our FIN', () => {
   it('waits for the peer as long as it takes with closeTimeout: 0', async () => {
     const scheduler = recordingScheduler(20);
     const events: ServerEvent[] = [];
-    const server = await startServer(sayGoodbye, { scheduler, closeTimeout: 0, events: (e) => events.push(e) });
+    const server = await startServer(sayGoodbye, {
+      scheduler,
+      closeTimeout: 0,
+      firstByteTimeout: 0,
+      frameTimeout: 0,
+      events: (e) => events.push(e),
+    });
     try {
       const peer = await halfOpenPeer(server.port);
       peer.write('hello\n');
@@ -166,3 +183,127 @@ describe('after our FIN', () => {
     }
   });
 });
+
+/** The README's server: each line answered, one connection's failure its own. */
+function lineServer(options: Partial<ListenOptions>, events: ServerEvent[]) {
+  return startServer(
+    (conn) =>
+      of(conn).pipe(
+        serveEach((c) =>
+          c.data$.pipe(
+            decodeLines(),
+            map((line) => `ok ${line}\n`),
+            sendTo(c),
+          ),
+        ),
+      ),
+    { ...options, events: (e) => events.push(e) },
+  );
+}
+
+/** Connects from `localAddress`; resolves once connected. */
+function connectFrom(port: number, localAddress: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host: '127.0.0.1', localAddress }, () => {
+      socket.removeListener('error', reject);
+      socket.on('error', () => undefined);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** Connects from 127.0.0.3, asks one line, closes; resolves with the answer and how long it took. */
+async function honestAsk(port: number, line: string): Promise<{ answer: string; ms: number }> {
+  const begin = performance.now();
+  const socket = await connectFrom(port, '127.0.0.3');
+  socket.end(`${line}\n`);
+  const answer = (await readAll(socket)).toString();
+  await closed(socket);
+  return { answer, ms: performance.now() - begin };
+}
+
+describe('first-byte and frame deadlines', () => {
+  it('destroys a peer that sends nothing after firstByteTimeout, telling a deadline event', async () => {
+    const events: ServerEvent[] = [];
+    const server = await lineServer({ firstByteTimeout: 300 }, events);
+    try {
+      const begin = performance.now();
+      const silent = await connectFrom(server.port, '127.0.0.2');
+      await closed(silent);
+      const waited = performance.now() - begin;
+      expect(waited).toBeGreaterThanOrEqual(290);
+      expect(waited).toBeLessThan(600);
+      const deadline = events.find((e) => e.type === 'deadline');
+      expect(deadline).toMatchObject({ deadline: 'first-byte', error: { code: 'ERR_FIRST_BYTE_TIMEOUT', ms: 300 } });
+      // One that speaks at once is served.
+      expect((await honestAsk(server.port, 'hi')).answer).toBe('ok hi\n');
+      expect(server.errors).toEqual([]);
+    } finally {
+      server.subscription.unsubscribe();
+    }
+  });
+
+  it('puts a 30 s first-byte and frame deadline on every connection by default', async () => {
+    const scheduler = recordingScheduler(1_000_000);
+    const events: ServerEvent[] = [];
+    const server = await lineServer({ scheduler, closeTimeout: 0 }, events);
+    try {
+      const peer = await connectFrom(server.port, '127.0.0.2');
+      await until(() => events.some((e) => e.type === 'connection'));
+      // One sweep every tenth of the 30 s deadlines, and no timer per connection.
+      expect(scheduler.delays).toEqual([DEFAULT_FIRST_BYTE_TIMEOUT / 10]);
+      expect(DEFAULT_FIRST_BYTE_TIMEOUT).toBe(30_000);
+      expect(DEFAULT_FRAME_TIMEOUT).toBe(30_000);
+      peer.destroy();
+      await closed(peer);
+    } finally {
+      server.subscription.unsubscribe();
+    }
+  });
+
+  it('closes 1,000 peers dripping a byte every 3 s into unfinished frames at the frame deadline; honest clients are served throughout', async () => {
+    const FRAME = 4000;
+    const events: ServerEvent[] = [];
+    const server = await lineServer({ frameTimeout: FRAME }, events);
+    const drippers: { socket: net.Socket; firstByte: number; closedAt: number }[] = [];
+    const drip = setInterval(() => {
+      for (const d of drippers) if (!d.socket.destroyed) d.socket.write('x');
+    }, 3000);
+    try {
+      for (let batch = 0; batch < 4; batch++) {
+        const sockets = await Promise.all(Array.from({ length: 250 }, () => connectFrom(server.port, '127.0.0.2')));
+        for (const socket of sockets) {
+          const d = { socket, firstByte: performance.now(), closedAt: 0 };
+          socket.write('GET /slow'); // a line begun, never finished
+          socket.once('close', () => (d.closedAt = performance.now()));
+          drippers.push(d);
+        }
+      }
+      // Honest clients from another address, one after the other, until every dripper is gone.
+      const asks: { answer: string; ms: number }[] = [];
+      while (drippers.some((d) => d.closedAt === 0)) asks.push(await honestAsk(server.port, `q${asks.length}`));
+      const lifetimes = drippers.map((d) => d.closedAt - d.firstByte);
+      expect(Math.min(...lifetimes)).toBeGreaterThanOrEqual(FRAME - 50);
+      // The deadline is kept within a tenth of it (the sweep), plus the test's own event loop under 1,000 sockets.
+      expect(Math.max(...lifetimes)).toBeLessThan(FRAME * 1.1 + 500);
+      const deadlines = events.filter((e) => e.type === 'deadline');
+      expect(deadlines).toHaveLength(1000);
+      expect(deadlines.every((e) => e.type === 'deadline' && e.deadline === 'frame')).toBe(true);
+      expect(asks.length).toBeGreaterThan(10);
+      expect(asks.every((a, i) => a.answer === `ok q${i}\n`)).toBe(true);
+      // Each answered in well under a second, on a 2-core machine running other spec files beside this one.
+      expect(Math.max(...asks.map((a) => a.ms))).toBeLessThan(1000);
+      expect(server.errors).toEqual([]);
+    } finally {
+      clearInterval(drip);
+      for (const d of drippers) d.socket.destroy();
+      await Promise.all(drippers.map((d) => closed(d.socket)));
+      server.subscription.unsubscribe();
+    }
+  }, 30_000);
+});
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+}

@@ -5,6 +5,7 @@ import { decodeLines } from '../../lib/framing/lines/decodeLines';
 import { sendTo } from '../../lib/core/sendTo';
 import { ProxiedConnection } from '../../lib/proxy/acceptProxyProtocol';
 import type { Connection } from '../../lib/types';
+import type { ServerEvent } from '../../lib/core/listen';
 import { findNginx, freePort, hasIPv6Loopback, startNginx, type RunningNginx } from '../support/proxies';
 import { startServer, type Started } from '../support/net';
 
@@ -136,4 +137,82 @@ describeWithNginx(`behind a real nginx stream proxy with proxy_protocol on [${SE
       b?.subscription.unsubscribe();
     }
   }, 60_000);
+
+  it('applies the per-address limit and the deny list to the addresses nginx reports, trusting only nginx', async () => {
+    if (!nginx.found) throw new Error(nginx.reason); // not reached: the describe is skipped then
+    const events: ServerEvent[] = [];
+    let server: Started | undefined;
+    let proxy: RunningNginx | undefined;
+    const held: net.Socket[] = [];
+    try {
+      server = await startServer(reportAs('A'), {
+        proxyProtocol: { trusted: ['127.0.0.1'], timeout: 5000 },
+        maxConnectionsPerAddress: 1,
+        deny: ['127.0.0.4'],
+        events: (e) => events.push(e),
+      });
+      const front = await freePort();
+      proxy = await startNginx(nginx, [{ listen: `127.0.0.1:${front}`, upstream: `127.0.0.1:${server.port}` }]);
+
+      // 127.0.0.2 holds its one slot open...
+      const first = await tryAsk(front, '127.0.0.2', 'first', true);
+      expect(first.report?.remoteAddress).toBe('127.0.0.2');
+      held.push(first.socket);
+      // ...so its second connection is refused, while 127.0.0.3 is served and 127.0.0.4 is denied.
+      expect((await tryAsk(front, '127.0.0.2', 'second')).report).toBeUndefined();
+      expect((await tryAsk(front, '127.0.0.3', 'third')).report?.remoteAddress).toBe('127.0.0.3');
+      expect((await tryAsk(front, '127.0.0.4', 'fourth')).report).toBeUndefined();
+      const drops = events.flatMap((e) => (e.type === 'drop' ? [[e.reason, e.remoteAddress]] : []));
+      expect(drops).toEqual([
+        ['max-per-address', '127.0.0.2'],
+        ['denied', '127.0.0.4'],
+      ]);
+      // The same server refuses a client that reaches it directly with a header of its own.
+      const direct = net.connect({ host: '127.0.0.1', port: server.port, localAddress: '127.0.0.5' });
+      direct.on('error', () => undefined);
+      direct.write('PROXY TCP4 1.2.3.4 127.0.0.1 1000 2000\r\nhello\n');
+      await new Promise((resolve) => direct.once('close', resolve));
+      expect(events.filter((e) => e.type === 'drop').at(-1)).toMatchObject({
+        reason: 'untrusted-proxy',
+        remoteAddress: '127.0.0.5',
+      });
+      expect(server.errors).toEqual([]);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await proxy?.stop();
+      server?.subscription.unsubscribe();
+    }
+  }, 60_000);
 });
+
+/**
+ * Connects to nginx from `localAddress` and sends one line; resolves with the report, or with no report when the
+ * connection closes without one (refused upstream). Closes the socket unless `keep`.
+ */
+function tryAsk(
+  port: number,
+  localAddress: string,
+  line: string,
+  keep = false,
+): Promise<{ socket: net.Socket; report: Report | undefined }> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress });
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('error', () => undefined);
+    const onClose = () => resolve({ socket, report: undefined });
+    socket.once('close', onClose);
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      if (!text.includes('\n')) return;
+      socket.removeListener('close', onClose);
+      const report = JSON.parse(text) as Report;
+      if (keep) resolve({ socket, report });
+      else {
+        socket.end();
+        socket.once('close', () => resolve({ socket, report }));
+      }
+    });
+    socket.once('connect', () => socket.write(`${line}\n`));
+  });
+}

@@ -92,7 +92,13 @@ describe('maxConnections', () => {
       c.on('error', () => undefined);
       await closed(c);
       const drop = server.events.find((e) => e.type === 'drop');
-      expect(drop).toMatchObject({ type: 'drop', remoteAddress: '127.0.0.1', remotePort: cPort, open: 2 });
+      expect(drop).toMatchObject({
+        type: 'drop',
+        reason: 'max-connections',
+        remoteAddress: '127.0.0.1',
+        remotePort: cPort,
+        open: 2,
+      });
       // The two within the limit are served.
       const replies = [readAll(a), readAll(b)];
       a.end('a');

@@ -21,7 +21,7 @@ describe('serverMetrics', () => {
       { type: 'listening', address: { address: '127.0.0.1', family: 'IPv4', port: 1337 } },
       { type: 'connection', connection: a, open: 1 },
       { type: 'connection', connection: b, open: 2 },
-      { type: 'drop', remoteAddress: '127.0.0.1', remotePort: 5000, open: 2 },
+      { type: 'drop', reason: 'max-connections', remoteAddress: '127.0.0.1', remotePort: 5000, open: 2 },
       { type: 'disconnect', connection: a, hadError: false, open: 1 },
       { type: 'error', error: new Error('EMFILE') },
       { type: 'shutdown', open: 1 },

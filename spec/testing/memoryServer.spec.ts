@@ -1,5 +1,6 @@
 // memoryServer(): an app's server pipeline runs unchanged on it; connect, refuse, address in use, teardown.
-import { asyncScheduler, map, mergeMap } from 'rxjs';
+import { EMPTY, asyncScheduler, catchError, map, mergeMap, of } from 'rxjs';
+import type { RxnetError } from '../../lib/errors';
 import type { Observable } from 'rxjs';
 import { decodeLines } from '../../lib/framing/lines/decodeLines';
 import { sendTo } from '../../lib/core/sendTo';
@@ -32,6 +33,43 @@ describe('memoryServer', () => {
       cold('--a-|', { a: 'More Arrows\n' }).pipe(sendTo(elves)).subscribe();
       expectObservable(dwarves.data$.pipe(asText())).toBe('-a--|', { a: 'Sending: More Axes\n' });
       expectObservable(elves.data$.pipe(asText())).toBe('--a-|', { a: 'Sending: More Arrows\n' });
+    });
+  });
+
+  it("keeps listen's first-byte and frame deadlines in virtual time when asked: a silent and a dripping client are cut, an honest one served", () => {
+    marbles().run(({ expectObservable }) => {
+      const server = memoryServer({ firstByteTimeout: 500, frameTimeout: 1000 });
+      const failures: [number, string][] = [];
+      server
+        .listen()
+        .pipe(
+          mergeMap((conn) => {
+            conn.events$.subscribe((e) => {
+              if (e.type === 'close' && conn.closeReason)
+                failures.push([asyncScheduler.now(), (conn.closeReason as RxnetError).code]);
+            });
+            return app(of(conn)).pipe(catchError(() => EMPTY));
+          }),
+        )
+        .subscribe();
+      const silent = server.connect();
+      const dripping = server.connect();
+      const honest = server.connect();
+      for (let t = 0; t <= 1500; t += 300) at(t, () => !dripping.writeEnded && !dripping.closed && dripping.write('x'));
+      at(100, () => honest.write('More Axes\n'));
+      at(1400, () => honest.end('More Arrows\n'));
+      expectObservable(honest.data$.pipe(asText())).toBe('100ms a 1299ms (b|)', {
+        a: 'Sending: More Axes\n',
+        b: 'Sending: More Arrows\n',
+      });
+      expectObservable(silent.data$.pipe(asText())).toBe('500ms |');
+      expectObservable(dripping.data$.pipe(asText())).toBe('1000ms |');
+      at(2000, () =>
+        expect(failures).toEqual([
+          [500, 'ERR_FIRST_BYTE_TIMEOUT'],
+          [1000, 'ERR_FRAME_TIMEOUT'],
+        ]),
+      );
     });
   });
 

@@ -11,6 +11,7 @@ import {
   IdleTimeoutError,
   NdjsonParseError,
   QueueOverflowError,
+  RateLimitError,
   TruncatedFrameError,
   connectionMetrics,
   decodeDelimited,
@@ -30,6 +31,7 @@ import {
   endOnIdle,
   idleTimeout,
   idleWatch,
+  limitRate,
   sendTo,
   serveEach,
   struct,
@@ -302,6 +304,19 @@ describe('serveEach', () => {
   });
 });
 
+// shaping/
+describe('limitRate', () => {
+  behavesAsOperator(() => limitRate<string>({ burst: 1, rate: 1, scheduler: frozen() }), 'command', {
+    failure: () => ({
+      operator: limitRate<string>({ burst: 2, rate: 1, overflow: 'error', scheduler: frozen() }),
+      inputs: ['a', 'b', 'c'],
+      error: RateLimitError,
+      code: 'ERR_RATE_LIMIT',
+      data: { burst: 2, rate: 1 },
+    }),
+  });
+});
+
 // observe/
 describe('wiretap', () => {
   behavesAsOperator<Buffer>(() => wiretap<Buffer>(1, 'in', { enabled: true, log: () => undefined }), b('x'), {
@@ -343,6 +358,7 @@ const COVERED = [
   'serveEach',
   'wiretap',
   'connectionMetrics',
+  'limitRate',
 ];
 
 /** Functions rxnet exports that do not take a source: they make connections, sources, codecs or values. */
@@ -364,6 +380,7 @@ const NOT_OPERATORS = [
   'encodeProxyHeader',
   'redisBackplane',
   'isPeerFailure',
+  'shapeTraffic',
 ];
 
 describe('the operator contract', () => {

@@ -71,6 +71,11 @@ class NdjsonFramer implements Framer<unknown> {
     });
   }
 
+  /** Bytes held toward the next line. */
+  get buffered(): number {
+    return this.lines.buffered;
+  }
+
   /** The line framer's record, so that the operator clears it after each chunk (it would keep that chunk). */
   get frameCut(): FrameCut | undefined {
     return this.lines.frameCut;
