@@ -107,7 +107,7 @@ export type ServerEvent =
       readonly type: 'throttle';
       /** Which side was held. */
       readonly direction: 'read' | 'write';
-      /** The connection (as emitted). */
+      /** The connection (the socket's own, as its `connection` event gave it, not the shaped view). */
       readonly connection: Connection;
       /** Bytes over the budget when it was held. */
       readonly bytes: number;

@@ -9,10 +9,16 @@ import type { ServerEvent } from './ServerEvent';
 import { ServerConnections } from './ServerConnections';
 import { trackRawSockets } from './tls';
 import { addListeners } from '../util/listeners';
-import { proxyAcceptor } from '../proxy/acceptProxyProtocol';
+import { ProxiedConnection, proxyAcceptor } from '../proxy/acceptProxyProtocol';
 import { Admission } from '../admission/Admission';
 import type { DropReason } from '../admission/Admission';
-import { UntrustedProxyError } from '../errors';
+import {
+  ProxyHeaderMissingError,
+  ProxyHeaderTooLongError,
+  ProxyProtocolError,
+  ProxyProtocolTimeoutError,
+  UntrustedProxyError,
+} from '../errors';
 import { ReadDeadlines } from '../time/ReadDeadline';
 import { TrafficShaper } from '../shaping/TrafficShaper';
 import { shapeTraffic } from '../shaping/shapeTraffic';
@@ -56,6 +62,7 @@ export function listen(options: ListenOptions): Observable<Connection> {
   const { allowHalfOpen, noDelay, keepAlive, keepAliveInitialDelay, gracePeriod, scheduler } = resolved;
   const secure = options.tls !== undefined;
   const acceptProxy = options.proxyProtocol ? proxyAcceptor(options.proxyProtocol, secure) : undefined;
+  const proxiesTrusted = typeof options.proxyProtocol === 'object' && options.proxyProtocol.trusted !== undefined;
 
   return new Observable<Connection>((subscriber) => {
     const tell = (event: ServerEvent) => {
@@ -108,6 +115,8 @@ export function listen(options: ListenOptions): Observable<Connection> {
         subscriber.next(connection);
         return;
       }
+      // Events name the socket's own connection, as `connection` and `disconnect` do.
+      const own = connection instanceof ProxiedConnection ? connection.inner : connection;
       const shaped: Connection = shapeTraffic(connection, {
         readLimit: shaping.readLimit,
         writeLimit: shaping.writeLimit,
@@ -115,22 +124,32 @@ export function listen(options: ListenOptions): Observable<Connection> {
         shared,
         scheduler,
         onThrottle: (t) =>
-          tell({ type: 'throttle', direction: t.direction, connection: shaped, bytes: t.bytes, delay: t.delay }),
+          tell({ type: 'throttle', direction: t.direction, connection: own, bytes: t.bytes, delay: t.delay }),
       });
       subscriber.next(shaped);
     };
+    /** TLS: raw sockets refused before their handshake, whose failed handshake is no news. */
+    const refusedRaw = secure ? new WeakSet<net.Socket>() : undefined;
     /** Admits a socket on its own address (no PROXY header to wait for); false once refused and destroyed. */
     const admitted = (socket: net.Socket): boolean => {
       const reason = admission?.admit(socket, socket.remoteAddress);
       if (reason === undefined) return true;
       drop(reason, socket.remoteAddress, socket.remotePort);
+      refusedRaw?.add(socket);
       socket.destroy();
       return false;
     };
     /** With PROXY protocol: admits the connection on the client address its header reports. */
-    const emitProxied = (view: Connection) => {
-      // The view of a socket accepted here: it has one.
-      const reason = admission?.admit(view.socket as net.Socket, view.remoteAddress);
+    const emitProxied = (view: ProxiedConnection) => {
+      // Closed meanwhile (destroyed at shutdown while its header was awaited): nothing to admit.
+      if (view.closed || subscriber.closed) return;
+      const header = view.proxy.header;
+      // A header without addresses (LOCAL, UNKNOWN: a balancer's health check) from a trusted proxy
+      // is the proxy itself; from anyone else it is judged on the socket's address like any client.
+      const reason =
+        proxiesTrusted && header !== undefined && header.source === undefined
+          ? undefined
+          : admission?.admit(view.socket as net.Socket, view.remoteAddress);
       if (reason === undefined) {
         emit(view);
         return;
@@ -138,12 +157,13 @@ export function listen(options: ListenOptions): Observable<Connection> {
       drop(reason, view.remoteAddress, view.remotePort);
       view.destroy();
     };
-    const proxyFailed = (connection: Connection, error: unknown) =>
-      drop(
-        error instanceof UntrustedProxyError ? 'untrusted-proxy' : 'proxy-header',
-        connection.remoteAddress,
-        connection.remotePort,
-      );
+    const proxyFailed = (connection: Connection, error: unknown) => {
+      if (subscriber.closed) return;
+      // Refusals by the header's rules; a peer that reset or closed first was refused by nobody.
+      if (error instanceof UntrustedProxyError)
+        drop('untrusted-proxy', connection.remoteAddress, connection.remotePort);
+      else if (isProxyHeaderError(error)) drop('proxy-header', connection.remoteAddress, connection.remotePort);
+    };
     /** TLS: the raw sockets accepted whose TLS connection has not closed yet (handshaking ones among them). */
     const rawSockets = secure ? trackRawSockets(server) : undefined;
     const removeListeners = addListeners(server, {
@@ -161,6 +181,9 @@ export function listen(options: ListenOptions): Observable<Connection> {
         // read first: a destroyed socket may no longer know it.
         const remoteAddress = socket.remoteAddress;
         socket.destroy();
+        // Refused before its handshake (told as a drop): Node reports the reset it caused, ignored.
+        const raw = (socket as { _parent?: net.Socket })._parent;
+        if (raw !== undefined && refusedRaw?.has(raw)) return;
         tell({ type: 'tlsClientError', error, remoteAddress });
       },
       drop: (data?: { remoteAddress?: string; remotePort?: number }) => {
@@ -259,6 +282,16 @@ export function listen(options: ListenOptions): Observable<Connection> {
 
 /** Addresses that accept on every interface: an accepted socket's local address is its own. */
 const WILDCARDS = new Set(['0.0.0.0', '::', '::0', '0:0:0:0:0:0:0:0']);
+
+/** Whether `error` is the PROXY protocol decoder's: a bad, missing, too long or late header. */
+function isProxyHeaderError(error: unknown): boolean {
+  return (
+    error instanceof ProxyProtocolError ||
+    error instanceof ProxyHeaderMissingError ||
+    error instanceof ProxyHeaderTooLongError ||
+    error instanceof ProxyProtocolTimeoutError
+  );
+}
 
 function isAbortSignal(value: unknown): value is AbortSignal {
   return typeof AbortSignal !== 'undefined' && value instanceof AbortSignal;

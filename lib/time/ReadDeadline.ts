@@ -21,9 +21,9 @@ export interface Watched {
  * frame:       ──"GET /"──"x"──"y"───── frame ms from "GET /" ──▶ FrameTimeoutError (unless "\n" came)
  * ```
  *
- * Time while a connection is not read (no subscriber, or reading held by the application) does
- * not count: its deadline counts from when reading resumed. The sweep runs only while some
- * connection has a deadline running.
+ * Time while a connection is not read (no subscriber, or reading held by the application or a
+ * shaper) does not count: the deadline is moved on by it. The sweep runs only while some
+ * connection that is being read has a deadline running.
  * @internal
  */
 export class ReadDeadlines<C> {
@@ -98,11 +98,13 @@ export class ReadDeadlines<C> {
  */
 export class ReadDeadline<C> implements ReadWatch {
   private gotByte = false;
-  /** When the unfinished frame began; -1 when none is. */
+  /** When the wait for the first byte began, moved on by the time reading was stopped. */
+  private firstStart: number;
+  /** When the unfinished frame began, moved on likewise; -1 when none is. */
   private frameStart = -1;
   private framesSeen = 0;
-  private resumedAt: number;
-  private reading: boolean;
+  /** When reading stopped; -1 while reading. */
+  private pausedAt: number;
   private done = false;
 
   constructor(
@@ -110,14 +112,32 @@ export class ReadDeadline<C> implements ReadWatch {
     readonly connection: C,
     private readonly gate: Watched,
   ) {
-    this.resumedAt = owner.scheduler.now();
-    this.reading = gate.flowing;
-    if (owner.firstByte > 0) owner.run(this);
+    const now = owner.scheduler.now();
+    this.firstStart = now;
+    this.pausedAt = gate.flowing ? -1 : now;
+    if (this.pending && this.pausedAt < 0) owner.run(this);
+  }
+
+  /** Whether a deadline is counting (or would, while reading). */
+  private get pending(): boolean {
+    return (!this.gotByte && this.owner.firstByte > 0) || this.frameStart >= 0;
   }
 
   flowing(on: boolean): void {
-    if (on && !this.reading) this.resumedAt = this.owner.scheduler.now();
-    this.reading = on;
+    if (this.done) return;
+    const { owner } = this;
+    if (!on) {
+      if (this.pausedAt < 0) this.pausedAt = owner.scheduler.now();
+      // Not the peer's fault while we do not read: nothing to check until we do.
+      owner.rest(this);
+      return;
+    }
+    if (this.pausedAt < 0) return;
+    const stopped = owner.scheduler.now() - this.pausedAt;
+    this.pausedAt = -1;
+    this.firstStart += stopped;
+    if (this.frameStart >= 0) this.frameStart += stopped;
+    if (this.pending) owner.run(this);
   }
 
   read(): void {
@@ -139,8 +159,8 @@ export class ReadDeadline<C> implements ReadWatch {
     if (this.frameStart < 0 || frames !== this.framesSeen) {
       // A frame began in this chunk: its clock starts now.
       this.framesSeen = frames;
-      if (this.frameStart < 0) owner.run(this);
       this.frameStart = owner.scheduler.now();
+      if (this.pausedAt < 0) owner.run(this);
     }
   }
 
@@ -151,12 +171,12 @@ export class ReadDeadline<C> implements ReadWatch {
 
   /** The error of a deadline passed by `now`, or undefined. */
   missed(now: number): Error | undefined {
-    if (!this.reading) return undefined;
+    if (this.pausedAt >= 0) return undefined;
     const { owner } = this;
     if (!this.gotByte) {
-      return now - this.resumedAt >= owner.firstByte ? new FirstByteTimeoutError(owner.firstByte) : undefined;
+      return now - this.firstStart >= owner.firstByte ? new FirstByteTimeoutError(owner.firstByte) : undefined;
     }
-    if (this.frameStart < 0 || now - Math.max(this.frameStart, this.resumedAt) < owner.frame) return undefined;
+    if (this.frameStart < 0 || now - this.frameStart < owner.frame) return undefined;
     return new FrameTimeoutError(owner.frame, this.gate.frameProgress?.heldBytes ?? 0);
   }
 }

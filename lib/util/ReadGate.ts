@@ -41,6 +41,8 @@ export class ReadGate extends Observable<Buffer> {
 
   /** The read deadline watching this gate, when its server set one. */
   watch: ReadWatch | undefined = undefined;
+  /** The subscriber's frame progress, once looked for; null when the subscribers changed since. */
+  private progress: FrameProgressSource | undefined | null = null;
 
   /** Told when reading should start or stop; absent when a subclass overrides `setFlowing`. */
   declare private onFlowing?: (flowing: boolean) => void;
@@ -72,6 +74,13 @@ export class ReadGate extends Observable<Buffer> {
 
   /** How far the framer reading this gate has got (the last open one, when there are several). */
   get frameProgress(): FrameProgressSource | undefined {
+    // Asked after every chunk by a frame deadline: found again only when the subscribers change.
+    let progress = this.progress;
+    if (progress === null) progress = this.progress = this.findFrameProgress();
+    return progress;
+  }
+
+  private findFrameProgress(): FrameProgressSource | undefined {
     const only = this.only;
     if (only !== undefined) return asFrameProgressSource(only);
     const many = this.many;
@@ -150,6 +159,7 @@ export class ReadGate extends Observable<Buffer> {
       else subscriber.complete();
       return undefined;
     }
+    this.progress = null;
     if (this.only === undefined && this.many === undefined) this.only = subscriber;
     else if (this.many === undefined) {
       this.many = [this.only!, subscriber];
@@ -165,6 +175,7 @@ export class ReadGate extends Observable<Buffer> {
    * closed before it runs its teardowns, so the subscribers that are closed are the ones leaving.
    */
   unsubscribe(): void {
+    this.progress = null;
     const only = this.only;
     if (only !== undefined) {
       if (!only.closed) return;
@@ -185,6 +196,7 @@ export class ReadGate extends Observable<Buffer> {
 
   /** Removes and returns every subscriber (the stream ended). */
   private takeSubscribers(): Subscriber<Buffer>[] {
+    this.progress = null;
     const only = this.only;
     const all = only !== undefined ? [only] : (this.many ?? NONE);
     this.only = undefined;

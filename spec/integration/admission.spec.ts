@@ -1,6 +1,7 @@
 // Admission on real sockets from distinct loopback sources (Linux routes all of 127.0.0.0/8 to lo): per-address
 // limits, accept rates, allow/deny and trusted PROXY sources decide on the real client, and refusals are told.
 import * as net from 'net';
+import * as tls from 'tls';
 import { map } from 'rxjs';
 import { decodeLines } from '../../lib/framing/lines/decodeLines';
 import { sendTo } from '../../lib/core/sendTo';
@@ -8,6 +9,7 @@ import type { ServerEvent } from '../../lib/core/listen';
 import type { ListenOptions } from '../../lib/core/listen';
 import { serverMetrics } from '../../lib/observe/metrics';
 import type { Connection } from '../../lib/types';
+import { makeTestCerts } from '../support/certs';
 import { closed, startServer, type Started } from '../support/net';
 
 /** Answers each line with the client address the server sees and the line. */
@@ -276,5 +278,47 @@ describe('admission on real sockets', () => {
         server.subscription.unsubscribe();
       }
     });
+  });
+
+  it('over TLS, refuses before the handshake: a drop, no tlsClientError, and the count freed', async () => {
+    const certs = makeTestCerts();
+    const server = await serve({
+      tls: { key: certs.key, cert: certs.cert },
+      deny: ['127.0.0.2'],
+      maxConnectionsPerAddress: 1,
+    });
+    const sockets: net.Socket[] = [];
+    const secure = (localAddress: string) =>
+      new Promise<tls.TLSSocket | undefined>((resolve) => {
+        // tls.connect takes no localAddress: the TCP socket is made first, from the source address.
+        const raw = net.connect({ host: '127.0.0.1', port: server.port, localAddress });
+        raw.on('error', () => undefined);
+        sockets.push(raw);
+        const socket = tls.connect({ socket: raw, ca: certs.ca, servername: 'localhost' });
+        sockets.push(socket);
+        socket.on('error', () => resolve(undefined));
+        socket.once('close', () => resolve(undefined));
+        socket.once('secureConnect', () => resolve(socket));
+      });
+    try {
+      expect(await secure('127.0.0.2')).toBeUndefined();
+      const first = await secure('127.0.0.3');
+      expect(first).toBeDefined();
+      expect(await ask(first!, 'over tls')).toBe('127.0.0.3 over tls');
+      expect(await secure('127.0.0.3')).toBeUndefined(); // its one slot is taken
+      first!.destroy();
+      await until(() => server.events.some((e) => e.type === 'disconnect'));
+      const again = await secure('127.0.0.3');
+      expect(again).toBeDefined();
+      expect(await ask(again!, 'again')).toBe('127.0.0.3 again');
+      expect(server.drops().map((d) => [d.reason, d.remoteAddress])).toEqual([
+        ['denied', '127.0.0.2'],
+        ['max-per-address', '127.0.0.3'],
+      ]);
+      expect(server.events.filter((e) => e.type === 'tlsClientError')).toEqual([]);
+    } finally {
+      await closeAll(sockets);
+      server.subscription.unsubscribe();
+    }
   });
 });

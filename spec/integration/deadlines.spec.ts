@@ -2,6 +2,7 @@
 import * as net from 'net';
 import { asyncScheduler, map, merge, of, take, tap } from 'rxjs';
 import { serveEach } from '../../lib/core/serveEach';
+import { serverMetrics } from '../../lib/observe/metrics';
 import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
 import { endOnIdle } from '../../lib/time/endOnIdle';
 import { idleWatch } from '../../lib/time/idleWatch';
@@ -236,9 +237,42 @@ describe('first-byte and frame deadlines', () => {
       expect(waited).toBeLessThan(600);
       const deadline = events.find((e) => e.type === 'deadline');
       expect(deadline).toMatchObject({ deadline: 'first-byte', error: { code: 'ERR_FIRST_BYTE_TIMEOUT', ms: 300 } });
+      const metrics = serverMetrics();
+      events.forEach((e) => metrics.events.next(e));
+      expect(metrics.snapshot().deadlines).toEqual({ firstByte: 1, frame: 0 });
       // One that speaks at once is served.
       expect((await honestAsk(server.port, 'hi')).answer).toBe('ok hi\n');
       expect(server.errors).toEqual([]);
+    } finally {
+      server.subscription.unsubscribe();
+    }
+  });
+
+  it.each<[string, Partial<ListenOptions>, string]>([
+    ['a PROXY protocol view', { proxyProtocol: true }, 'PROXY TCP4 192.0.2.9 127.0.0.1 1000 2000\r\nGET /dri'],
+    ['a shaped connection', { shaping: { readLimit: 1_000_000 } }, 'GET /dri'],
+    [
+      'both',
+      { proxyProtocol: true, shaping: { readLimit: 1_000_000 } },
+      'PROXY TCP4 192.0.2.9 127.0.0.1 1000 2000\r\nGET /dri',
+    ],
+  ])('keeps the frame deadline when the framer reads through %s', async (_what, options, first) => {
+    const events: ServerEvent[] = [];
+    const server = await lineServer({ ...options, frameTimeout: 300 }, events);
+    try {
+      const begin = performance.now();
+      const peer = await connectFrom(server.port, '127.0.0.2');
+      peer.write(first);
+      const drip = setInterval(() => peer.write('p'), 50);
+      await closed(peer);
+      clearInterval(drip);
+      const waited = performance.now() - begin;
+      expect(waited).toBeGreaterThanOrEqual(280);
+      expect(waited).toBeLessThan(800);
+      expect(events.find((e) => e.type === 'deadline')).toMatchObject({
+        deadline: 'frame',
+        error: { code: 'ERR_FRAME_TIMEOUT' },
+      });
     } finally {
       server.subscription.unsubscribe();
     }

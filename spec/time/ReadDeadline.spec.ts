@@ -107,9 +107,37 @@ describe('ReadDeadlines', () => {
       at(10, () => (release = gate.hold()));
       at(200, () => release());
     });
+    // 50 ms of the frame's time, plus the 190 ms held, which do not count.
     expect(expired).toHaveLength(1);
-    expect(expired[0].at).toBeGreaterThanOrEqual(250);
-    expect(expired[0].at).toBeLessThanOrEqual(255);
+    expect(expired[0].at).toBeGreaterThanOrEqual(240);
+    expect(expired[0].at).toBeLessThanOrEqual(245);
+  });
+
+  it('counts the time before and after each hold: many short holds do not restart the frame clock', () => {
+    const { expired } = run(0, 50, (at, gate) => {
+      for (let t = 0; t <= 2000; t += 20) {
+        at(t, () => {
+          push(gate, 'x');
+          const release = gate.hold();
+          at(1, release); // held 1 ms after every byte, as a shaper in debt would
+        });
+      }
+    });
+    expect(expired).toHaveLength(1);
+    expect(expired[0].at).toBeGreaterThanOrEqual(52);
+    expect(expired[0].at).toBeLessThanOrEqual(60);
+  });
+
+  it('leaves no sweep running for a connection nobody reads, and none while reading is held', () => {
+    const unread = run(100, 50, () => undefined, false);
+    expect(unread.expired).toEqual([]);
+    expect(unread.actionsLeft).toBe(0);
+    const held = run(100, 50, (at, gate) => {
+      at(10, () => push(gate, 'part'));
+      at(20, () => gate.hold());
+    });
+    expect(held.expired).toEqual([]);
+    expect(held.actionsLeft).toBe(0);
   });
 
   it('stops when the stream ends or fails: nothing expires and the sweep ends', () => {
