@@ -27,6 +27,7 @@ export {
 export { isPeerFailure } from './util/isPeerFailure';
 // core
 export { SocketConnection } from './core/SocketConnection';
+export { ConnectionView } from './core/ConnectionView';
 export { listen, DEFAULT_FIRST_BYTE_TIMEOUT, DEFAULT_FRAME_TIMEOUT } from './core/listen';
 export type { ListenOptions, BoundAddress, ServerEvent } from './core/listen';
 // admission: who may connect, and how much of a server one address may take

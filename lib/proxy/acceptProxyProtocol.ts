@@ -8,7 +8,8 @@ import type { AddressList } from '../admission/addresses';
 import { ProxyProtocolDecoder } from './ProxyProtocolDecoder';
 import type { ProxyDecodeResult } from './ProxyProtocolDecoder';
 import type { ProxyHeader } from './ProxyHeader';
-import type { Chunk, Connection, ConnectionEvent } from '../types';
+import type { Connection } from '../types';
+import { ConnectionView } from '../core/ConnectionView';
 import { checkInteger } from '../util/validate';
 
 /**
@@ -103,7 +104,7 @@ export interface ProxyInfo {
  * });
  * ```
  */
-export class ProxiedConnection implements Connection {
+export class ProxiedConnection extends ConnectionView {
   /** The proxy's own address (the TCP peer) and the decoded header, if any. */
   readonly proxy: ProxyInfo;
   private rest: Buffer | undefined;
@@ -113,14 +114,12 @@ export class ProxiedConnection implements Connection {
    * Views `inner` through the header a {@link ProxyProtocolDecoder} read off it; `acceptProxyProtocol`
    * does this for you.
    *
+   * @param inner The connection the header was read from.
    * @param result The decoder's result: its `header`, and its `rest` (the bytes after the header),
    * which the first subscriber of `data$` gets before the connection's own chunks.
    */
-  constructor(
-    /** The connection the header was read from. */
-    readonly inner: Connection,
-    result: ProxyDecodeResult,
-  ) {
+  constructor(inner: Connection, result: ProxyDecodeResult) {
+    super(inner);
     this.proxy = {
       header: result.header,
       address: inner.remoteAddress,
@@ -139,101 +138,29 @@ export class ProxiedConnection implements Connection {
     });
   }
 
-  // Identity and lifecycle are the connection's.
-  get id(): number {
-    return this.inner.id;
-  }
-  get events$(): Observable<ConnectionEvent> {
-    return this.inner.events$;
-  }
-  get closed(): boolean {
-    return this.inner.closed;
-  }
-  get closeReason(): Error | undefined {
-    return this.inner.closeReason;
-  }
-  destroy(error?: Error): void {
-    this.inner.destroy(error);
-  }
-
-  // Reading: data$ starts with the bytes after the header; flow control is the connection's.
+  /** The bytes after the header, then the connection's own chunks; flow control is the connection's. */
   get data$(): Observable<Buffer> {
     return this.dataObservable;
   }
-  get bytesRead(): number {
-    return this.inner.bytesRead;
-  }
-  pause(): void {
-    this.inner.pause();
-  }
-  resume(): void {
-    this.inner.resume();
-  }
-  holdReading(): () => void {
-    return this.inner.holdReading();
-  }
-
-  // Writing goes straight to the connection.
-  get writable$(): Observable<boolean> {
-    return this.inner.writable$;
-  }
-  get writable(): boolean {
-    return this.inner.writable;
-  }
-  get writeEnded(): boolean {
-    return this.inner.writeEnded;
-  }
-  get bytesWritten(): number {
-    return this.inner.bytesWritten;
-  }
-  write(chunk: Chunk, callback?: (error?: Error | null) => void): boolean {
-    return this.inner.write(chunk, callback);
-  }
-  end(chunk?: Chunk, callback?: (error?: Error | null) => void): void {
-    this.inner.end(chunk, callback);
-  }
-  cork(): void {
-    this.inner.cork();
-  }
-  uncork(): void {
-    this.inner.uncork();
-  }
 
   // Addresses: the header's where it has them, else the socket's.
-  get localAddress(): string | undefined {
+  override get localAddress(): string | undefined {
     return this.proxy.header?.destination?.address ?? this.inner.localAddress;
   }
-  get localPort(): number | undefined {
+  override get localPort(): number | undefined {
     const destination = this.proxy.header?.destination;
     return destination !== undefined ? destination.port : this.inner.localPort;
   }
-  get remoteAddress(): string | undefined {
+  override get remoteAddress(): string | undefined {
     return this.proxy.header?.source?.address ?? this.inner.remoteAddress;
   }
-  get remotePort(): number | undefined {
+  override get remotePort(): number | undefined {
     const source = this.proxy.header?.source;
     return source !== undefined ? source.port : this.inner.remotePort;
   }
-  get remoteFamily(): string | undefined {
+  override get remoteFamily(): string | undefined {
     const header = this.proxy.header;
     return header?.source !== undefined ? header.family : this.inner.remoteFamily;
-  }
-
-  // The socket and its options are the connection's.
-  get socket() {
-    return this.inner.socket;
-  }
-  setNoDelay(noDelay?: boolean): this {
-    this.inner.setNoDelay(noDelay);
-    return this;
-  }
-  setKeepAlive(enable?: boolean, initialDelay?: number): this {
-    this.inner.setKeepAlive(enable, initialDelay);
-    return this;
-  }
-  setTimeout(ms: number): this {
-    this.inner.setTimeout(ms);
-    return this;
   }
 }
 

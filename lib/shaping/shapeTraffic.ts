@@ -3,7 +3,8 @@ import { Buffer } from 'buffer';
 import { Observable } from 'rxjs';
 import type { SchedulerAction, SchedulerLike, Subscriber, Subscription } from 'rxjs';
 import { ConnectionClosedError, WriteAfterEndError } from '../errors';
-import type { Chunk, Connection, ConnectionEvent } from '../types';
+import type { Chunk, Connection } from '../types';
+import { ConnectionView } from '../core/ConnectionView';
 import { EventHub } from '../util/EventHub';
 import { toBuffer } from '../util/toBuffer';
 import { ShapedReading, shapingFor } from './TrafficShaper';
@@ -78,9 +79,9 @@ interface Queued {
  *   .subscribe();
  * ```
  */
-export class ShapedConnection implements Connection {
+export class ShapedConnection extends ConnectionView {
   readonly data$: Observable<Buffer>;
-  readonly writable$: Observable<boolean>;
+  private readonly writability: Observable<boolean>;
   private readonly scheduler: SchedulerLike;
   private readonly reading: ShapedReading | undefined;
   private readonly writeBudget: Budget | undefined;
@@ -102,11 +103,8 @@ export class ShapedConnection implements Connection {
    * Shapes `inner`; {@link shapeTraffic} does the same.
    * @throws InvalidArgumentError for a missing connection or a bad option.
    */
-  constructor(
-    /** The connection shaped. */
-    readonly inner: Connection,
-    options: ShapeTrafficOptions,
-  ) {
+  constructor(inner: Connection, options: ShapeTrafficOptions) {
+    super(inner);
     const { scheduler, read, write, onThrottle } = shapingFor(inner, options);
     this.scheduler = scheduler;
     this.writeBudget = write;
@@ -115,72 +113,16 @@ export class ShapedConnection implements Connection {
     const report = (direction: 'read' | 'write', bytes: number, delay: number) => this.report(direction, bytes, delay);
     this.reading = read === undefined ? undefined : new ShapedReading(inner, read, scheduler, report);
     this.data$ = this.reading === undefined ? inner.data$ : this.reading.data$;
-    this.writable$ = this.writeBudget === undefined ? inner.writable$ : new Observable((s) => this.watchWritable(s));
+    this.writability = this.writeBudget === undefined ? inner.writable$ : new Observable((s) => this.watchWritable(s));
   }
 
-  // Identity and lifecycle are the connection's.
-  get id(): number {
-    return this.inner.id;
-  }
-  get events$(): Observable<ConnectionEvent> {
-    return this.inner.events$;
-  }
-  get closed(): boolean {
-    return this.inner.closed;
-  }
-  get closeReason(): Error | undefined {
-    return this.inner.closeReason;
-  }
-  get socket() {
-    return this.inner.socket;
-  }
-  get tls() {
-    return this.inner.tls;
-  }
-  get localAddress(): string | undefined {
-    return this.inner.localAddress;
-  }
-  get localPort(): number | undefined {
-    return this.inner.localPort;
-  }
-  get remoteAddress(): string | undefined {
-    return this.inner.remoteAddress;
-  }
-  get remotePort(): number | undefined {
-    return this.inner.remotePort;
-  }
-  get remoteFamily(): string | undefined {
-    return this.inner.remoteFamily;
-  }
-  setNoDelay(noDelay?: boolean): this {
-    this.inner.setNoDelay(noDelay);
-    return this;
-  }
-  setKeepAlive(enable?: boolean, initialDelay?: number): this {
-    this.inner.setKeepAlive(enable, initialDelay);
-    return this;
-  }
-  setTimeout(ms: number): this {
-    this.inner.setTimeout(ms);
-    return this;
-  }
-
-  // Reading: flow control is the connection's; the budget adds one hold of its own.
-  get bytesRead(): number {
-    return this.inner.bytesRead;
-  }
-  pause(): void {
-    this.inner.pause();
-  }
-  resume(): void {
-    this.inner.resume();
-  }
-  holdReading(): () => void {
-    return this.inner.holdReading();
+  /** Whether writes go out now: false while the queue holds anything (the budget is spent) or the connection is not writable. */
+  override get writable$(): Observable<boolean> {
+    return this.writability;
   }
 
   /** Destroys the connection at once; what waited in the write queue is dropped (see the class). */
-  destroy(error?: Error): void {
+  override destroy(error?: Error): void {
     this.ended = true;
     this.dropQueue();
     this.reading?.stop();
@@ -193,24 +135,18 @@ export class ShapedConnection implements Connection {
   }
 
   // Writing: paced through the queue when there is a write budget.
-  get writable(): boolean {
+  override get writable(): boolean {
     if (this.writeBudget === undefined) return this.inner.writable;
     return !this.ended && this.queue.length === 0 && this.inner.writable;
   }
-  get writeEnded(): boolean {
+  override get writeEnded(): boolean {
     return this.ended || this.inner.writeEnded;
   }
-  get bytesWritten(): number {
+  override get bytesWritten(): number {
     return this.inner.bytesWritten + this.queued;
   }
-  cork(): void {
-    this.inner.cork();
-  }
-  uncork(): void {
-    this.inner.uncork();
-  }
 
-  write(chunk: Chunk, callback?: (error?: Error | null) => void): boolean {
+  override write(chunk: Chunk, callback?: (error?: Error | null) => void): boolean {
     const budget = this.writeBudget;
     if (budget === undefined) return this.inner.write(chunk, callback);
     if (this.ended) throw new WriteAfterEndError(this.id);
@@ -222,7 +158,7 @@ export class ShapedConnection implements Connection {
     return false;
   }
 
-  end(chunk?: Chunk, callback?: (error?: Error | null) => void): void {
+  override end(chunk?: Chunk, callback?: (error?: Error | null) => void): void {
     const budget = this.writeBudget;
     if (budget === undefined) return this.inner.end(chunk, callback);
     if (this.ended) {

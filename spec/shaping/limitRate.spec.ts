@@ -6,7 +6,6 @@ import { InvalidArgumentError, QueueOverflowError, RateLimitError } from '../../
 import { limitRate } from '../../lib/shaping/limitRate';
 import type { LimitRateConfig, LimitRateEvent } from '../../lib/shaping/limitRate';
 import { comparable, createTestScheduler } from '../../lib/testing';
-import { behavesAsOperator } from '../support/operatorContract';
 
 const marbles = () => createTestScheduler({ assertDeepEqual: (actual, expected) => expect(actual).toEqual(expected) });
 
@@ -380,15 +379,5 @@ describe('limitRate', () => {
     it('accepts Infinity as highWaterMark', () => {
       expect(() => limitRate({ ...valid, highWaterMark: Infinity })).not.toThrow();
     });
-  });
-
-  behavesAsOperator(() => limitRate<string>({ burst: 1, rate: 1, scheduler: manual() }), 'command', {
-    failure: () => ({
-      operator: limitRate<string>({ burst: 2, rate: 1, overflow: 'error', scheduler: manual() }),
-      inputs: ['a', 'b', 'c'],
-      error: RateLimitError,
-      code: 'ERR_RATE_LIMIT',
-      data: { burst: 2, rate: 1 },
-    }),
   });
 });
