@@ -541,3 +541,97 @@ export class UntrustedProxyError extends RxnetError {
     super('ERR_UNTRUSTED_PROXY', `${address ?? 'a peer of unknown address'} is not a trusted proxy`);
   }
 }
+
+/**
+ * A request of a `requester` had no reply within its `timeout`; a reply that comes later is
+ * discarded and never reaches another caller. Code `ERR_REQUEST_TIMEOUT`.
+ * @example
+ * ```ts
+ * import { RequestTimeoutError } from 'rxnet';
+ *
+ * const late = new RequestTimeoutError(500);
+ * console.log(late.code, late.ms); // ERR_REQUEST_TIMEOUT 500
+ * ```
+ */
+export class RequestTimeoutError extends RxnetError {
+  /** Raised after `ms` milliseconds without the reply. */
+  constructor(
+    /** The time allowed for the reply, in ms. */
+    readonly ms: number,
+  ) {
+    super('ERR_REQUEST_TIMEOUT', `no reply within ${ms} ms`);
+  }
+}
+
+/**
+ * The connection under a `requester` closed or failed while requests waited for their replies:
+ * each of them errors with this. Code `ERR_CONNECTION_LOST`.
+ * @example
+ * ```ts
+ * import { ConnectionLostError } from 'rxnet';
+ *
+ * const lost = new ConnectionLostError(7, 3);
+ * console.log(lost.message); // connection 7 closed with 3 request(s) waiting for a reply
+ * ```
+ */
+export class ConnectionLostError extends RxnetError {
+  /** Raised for the connection with id `connectionId`, `pending` requests unanswered. */
+  constructor(
+    /** The `id` of the connection that closed. */
+    readonly connectionId: number,
+    /** Requests that were waiting for their replies (written or not). */
+    readonly pending: number,
+  ) {
+    super('ERR_CONNECTION_LOST', `connection ${connectionId} closed with ${pending} request(s) waiting for a reply`);
+  }
+}
+
+/**
+ * Bytes that break the RESP (Redis serialization protocol) grammar: an unknown type byte, a bad
+ * number, a missing CRLF. Nothing after them can be trusted. Code `ERR_RESP_PROTOCOL`.
+ * @example
+ * ```ts
+ * import { RespProtocolError } from 'rxnet';
+ *
+ * const bad = new RespProtocolError('expected CRLF after a bulk string', 12);
+ * console.log(bad.code, bad.offset); // ERR_RESP_PROTOCOL 12
+ * ```
+ */
+export class RespProtocolError extends RxnetError {
+  /** Raised with `reason` at byte `offset` of the current message. */
+  constructor(
+    /** What is wrong. */
+    readonly reason: string,
+    /** Where in the message it was found, in bytes from the message's first byte. */
+    readonly offset: number,
+  ) {
+    super('ERR_RESP_PROTOCOL', `RESP protocol error at byte ${offset}: ${reason}`);
+  }
+}
+
+/**
+ * A RESP message announced more than a decoder's limit allows: a bulk string longer than
+ * `maxBulkLength`, an aggregate with more than `maxAggregateLength` elements, aggregates nested
+ * deeper than `maxDepth`, or an inline command line longer than `maxInlineLength`. Raised when the
+ * header is read, before anything is held for it. Code `ERR_RESP_LIMIT`.
+ * @example
+ * ```ts
+ * import { RespLimitError } from 'rxnet';
+ *
+ * const big = new RespLimitError('bulk', 512 * 1024 * 1024, 600_000_000);
+ * console.log(big.what, big.limit, big.announced);
+ * ```
+ */
+export class RespLimitError extends RxnetError {
+  /** Raised when `announced` is over `limit` for `what`. */
+  constructor(
+    /** Which limit: `bulk` length, `aggregate` length, nesting `depth`, `inline` line length. */
+    readonly what: 'bulk' | 'aggregate' | 'depth' | 'inline',
+    /** The limit. */
+    readonly limit: number,
+    /** What the message announced (or reached). */
+    readonly announced: number,
+  ) {
+    super('ERR_RESP_LIMIT', `RESP ${what} of ${announced} over the limit of ${limit}`);
+  }
+}

@@ -23,6 +23,10 @@ export {
   FrameTimeoutError,
   UntrustedProxyError,
   RateLimitError,
+  RequestTimeoutError,
+  ConnectionLostError,
+  RespProtocolError,
+  RespLimitError,
 } from './errors';
 export { isPeerFailure } from './util/isPeerFailure';
 // core
@@ -65,6 +69,8 @@ export { decodeFrames } from './framing/decodeFrames';
 export type { Framer, Truncation } from './framing/Framer';
 export { FrameCut } from './util/FrameCut';
 // codecs
+export { decodeWith, encodeWith } from './codec/Codec';
+export type { Codec } from './codec/Codec';
 export { decodeText } from './codec/text/decodeText';
 export { decodeNdjson } from './codec/ndjson/decodeNdjson';
 export type { DecodeNdjsonOptions, DecodeNdjsonConfig, MalformedLinePolicy } from './codec/ndjson/decodeNdjson';

@@ -23,6 +23,10 @@ import {
   FrameTimeoutError,
   RateLimitError,
   UntrustedProxyError,
+  RequestTimeoutError,
+  ConnectionLostError,
+  RespProtocolError,
+  RespLimitError,
 } from '../lib/errors';
 import { errorData } from './support/framing';
 
@@ -170,6 +174,26 @@ const cases: Array<[RxnetError, Record<string, unknown>, string]> = [
     new RateLimitError(20, 5),
     { name: 'RateLimitError', code: 'ERR_RATE_LIMIT', burst: 20, rate: 5 },
     'more than 20 value(s) at once or 5 a second',
+  ],
+  [
+    new RequestTimeoutError(500),
+    { name: 'RequestTimeoutError', code: 'ERR_REQUEST_TIMEOUT', ms: 500 },
+    'no reply within 500 ms',
+  ],
+  [
+    new ConnectionLostError(7, 3),
+    { name: 'ConnectionLostError', code: 'ERR_CONNECTION_LOST', connectionId: 7, pending: 3 },
+    'connection 7 closed with 3 request(s) waiting for a reply',
+  ],
+  [
+    new RespProtocolError('expected CRLF', 12),
+    { name: 'RespProtocolError', code: 'ERR_RESP_PROTOCOL', reason: 'expected CRLF', offset: 12 },
+    'RESP protocol error at byte 12: expected CRLF',
+  ],
+  [
+    new RespLimitError('depth', 32, 33),
+    { name: 'RespLimitError', code: 'ERR_RESP_LIMIT', what: 'depth', limit: 32, announced: 33 },
+    'RESP depth of 33 over the limit of 32',
   ],
   [
     new UntrustedProxyError('192.0.2.7'),

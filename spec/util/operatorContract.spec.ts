@@ -17,6 +17,8 @@ import {
   decodeDelimited,
   decodeFixedLength,
   decodeFrames,
+  decodeWith,
+  encodeWith,
   decodeLengthField,
   decodeLines,
   decodeNdjson,
@@ -37,7 +39,7 @@ import {
   struct,
   wiretap,
 } from '../../lib';
-import type { Connection, ConnectionEvent, Framer, IdleEvent } from '../../lib';
+import type { Codec, Connection, ConnectionEvent, Framer, IdleEvent } from '../../lib';
 import { connectionPair } from '../../lib/testing';
 import { behavesAsOperator } from '../support/operatorContract';
 
@@ -181,6 +183,36 @@ describe('decodeFrames with a framer of your own', () => {
 });
 
 // codec/
+/** A codec whose decoder hands on each chunk as it came, and whose encoder refuses the empty string. */
+const chunks: Codec<Buffer, string> = {
+  decoder: () => new ChunkFramer(),
+  encode: (text) => {
+    if (text === '') throw new EncodeError('empty');
+    return text;
+  },
+};
+
+describe('decodeWith', () => {
+  behavesAsOperator<Buffer>(() => decodeWith(chunks), b('x'), {
+    throwing: (thrown) => ({
+      operator: decodeWith({ ...chunks, decoder: () => Object.assign(new ChunkFramer(), { push: raise(thrown) }) }),
+      input: b('x'),
+    }),
+  });
+});
+
+describe('encodeWith', () => {
+  behavesAsOperator(() => encodeWith(chunks), 'x', {
+    failure: () => ({
+      operator: encodeWith(chunks),
+      inputs: [''],
+      error: EncodeError,
+      code: 'ERR_ENCODE',
+      data: { reason: 'empty' },
+    }),
+  });
+});
+
 describe('decodeText', () => {
   behavesAsOperator(() => decodeText(), b('abc'));
 });
@@ -346,6 +378,8 @@ const COVERED = [
   'decodeFixedLength',
   'encodeFixedLength',
   'decodeFrames',
+  'decodeWith',
+  'encodeWith',
   'decodeText',
   'decodeNdjson',
   'encodeNdjson',
