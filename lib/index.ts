@@ -39,6 +39,7 @@ export { DROP_REASONS } from './admission/Admission';
 export type { AdmissionOptions, DropReason } from './admission/Admission';
 export type { AddressList } from './admission/addresses';
 export { connect } from './core/connect';
+export { open } from './core/open';
 export type { ConnectOptions } from './core/connect';
 export { backoff } from './util/backoff';
 export type { BackoffOptions } from './util/backoff';

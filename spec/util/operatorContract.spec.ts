@@ -399,6 +399,7 @@ const COVERED = [
 const NOT_OPERATORS = [
   'listen',
   'connect',
+  'open',
   'backoff',
   'sendStats',
   'asDuplex',
