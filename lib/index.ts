@@ -85,6 +85,14 @@ export type { BigIntType, NumberType, ScalarType } from './codec/struct/scalars'
 export { decodeStruct } from './codec/struct/decodeStruct';
 export type { DecodeStructOptions, DecodeStructConfig } from './codec/struct/decodeStruct';
 export { encodeStruct } from './codec/struct/encodeStruct';
+export { RespError, RespPush, RespVerbatim } from './codec/resp/RespValue';
+export type { RespCommand, RespValue } from './codec/resp/RespValue';
+export { RespFramer } from './codec/resp/RespFramer';
+export type { RespDecodeOptions } from './codec/resp/RespDecodeOptions';
+export { encodeResp, encodeRespCommand } from './codec/resp/encodeResp';
+export type { EncodeRespOptions } from './codec/resp/encodeResp';
+export { decodeResp, respClient, respServer } from './codec/resp/resp';
+export type { RespServerOptions } from './codec/resp/resp';
 // time
 export { idleTimeout } from './time/idleTimeout';
 export type { IdleTimeoutOptions, IdleTimeoutConfig } from './time/idleTimeout';
@@ -136,3 +144,8 @@ export { TrafficShaper } from './shaping/TrafficShaper';
 export type { Throttle, TrafficLimits, TrafficShaperOptions } from './shaping/TrafficShaper';
 export { ShapedConnection, shapeTraffic } from './shaping/shapeTraffic';
 export type { ShapeTrafficOptions } from './shaping/shapeTraffic';
+// above the socket
+export { reconnectingClient } from './client/reconnectingClient';
+export type { ClientState, ReconnectingClient, ReconnectingClientOptions } from './client/reconnectingClient';
+export { requester } from './client/requester';
+export type { Requester, RequesterOptions } from './client/requester';

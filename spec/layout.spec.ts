@@ -76,7 +76,20 @@ describe('the layout of lib/', () => {
     const folders = entries.filter((e) => e.isDirectory()).map((e) => e.name);
     expect(top.sort()).toEqual(['errors.ts', 'index.ts', 'types.ts']);
     expect(folders.sort()).toEqual(
-      ['admission', 'codec', 'core', 'framing', 'hub', 'observe', 'proxy', 'shaping', 'testing', 'time', 'util'].sort(),
+      [
+        'admission',
+        'client',
+        'codec',
+        'core',
+        'framing',
+        'hub',
+        'observe',
+        'proxy',
+        'shaping',
+        'testing',
+        'time',
+        'util',
+      ].sort(),
     );
   });
 

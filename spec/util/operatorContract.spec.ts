@@ -12,12 +12,14 @@ import {
   NdjsonParseError,
   QueueOverflowError,
   RateLimitError,
+  RespLimitError,
   TruncatedFrameError,
   connectionMetrics,
   decodeDelimited,
   decodeFixedLength,
   decodeFrames,
   decodeWith,
+  decodeResp,
   encodeWith,
   decodeLengthField,
   decodeLines,
@@ -201,6 +203,18 @@ describe('decodeWith', () => {
   });
 });
 
+describe('decodeResp', () => {
+  behavesAsOperator<Buffer>(() => decodeResp(), b('+OK\r\n'), {
+    failure: () => ({
+      operator: decodeResp({ maxDepth: 1 }),
+      inputs: [b('*1\r\n*1\r\n:1\r\n')],
+      error: RespLimitError,
+      code: 'ERR_RESP_LIMIT',
+      data: { what: 'depth', limit: 1, announced: 2 },
+    }),
+  });
+});
+
 describe('encodeWith', () => {
   behavesAsOperator(() => encodeWith(chunks), 'x', {
     failure: () => ({
@@ -380,6 +394,7 @@ const COVERED = [
   'decodeFrames',
   'decodeWith',
   'encodeWith',
+  'decodeResp',
   'decodeText',
   'decodeNdjson',
   'encodeNdjson',
@@ -400,6 +415,12 @@ const NOT_OPERATORS = [
   'listen',
   'connect',
   'open',
+  'reconnectingClient',
+  'requester',
+  'encodeResp',
+  'encodeRespCommand',
+  'respClient',
+  'respServer',
   'backoff',
   'sendStats',
   'asDuplex',
