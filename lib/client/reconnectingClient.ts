@@ -1,5 +1,4 @@
 // reconnectingClient(): a client connection that stays: reconnects with backoff, runs a handshake each time, keeps an outbox while offline.
-import { Buffer } from 'buffer';
 import {
   BehaviorSubject,
   EMPTY,
@@ -26,6 +25,7 @@ import type { Chunk, Connection } from '../types';
 import { backoff } from '../util/backoff';
 import type { BackoffOptions } from '../util/backoff';
 import { checkLimit } from '../util/validate';
+import { sizeOf } from '../core/SendQueue';
 
 /**
  * Where a {@link ReconnectingClient} is: `connecting` (a connect or its handshake under way),
@@ -321,10 +321,6 @@ function opener(how: ReconnectingClientOptions['connect']): () => Observable<Con
 
 function isPromiseLike(value: unknown): value is PromiseLike<Connection> {
   return typeof (value as PromiseLike<Connection> | undefined)?.then === 'function';
-}
-
-function sizeOf(chunk: Chunk): number {
-  return typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
 }
 
 /**

@@ -9,6 +9,7 @@ import { EventHub } from '../util/EventHub';
 import { toBuffer } from '../util/toBuffer';
 import { ShapedReading, shapingFor } from './TrafficShaper';
 import type { Budget, Throttle, TrafficLimits, TrafficShaper } from './TrafficShaper';
+import { sizeOf } from '../core/SendQueue';
 
 /**
  * Options of {@link shapeTraffic}: the connection's own limits, a shared budget, the clock, and
@@ -365,8 +366,4 @@ function releaseWrite(this: SchedulerAction<ShapedConnection>, shaped?: ShapedCo
 
 function callAll(callbacks: ((error?: Error | null) => void)[], error: Error | null | undefined): void {
   for (const callback of callbacks) callback(error);
-}
-
-function sizeOf(chunk: Chunk): number {
-  return typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
 }
