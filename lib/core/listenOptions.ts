@@ -3,7 +3,7 @@ import { asyncScheduler } from 'rxjs';
 import type { NextObserver, ObservableInput, SchedulerLike } from 'rxjs';
 import type * as tls from 'tls';
 import { InvalidArgumentError } from '../errors';
-import { checkBoolean, checkInteger, checkObserver, checkOptions } from '../util/validate';
+import { checkBoolean, checkInteger, checkObserver, checkOptions, checkScheduler } from '../util/validate';
 import { Admission } from '../admission/Admission';
 import type { AdmissionOptions, AdmissionRules } from '../admission/Admission';
 import type { AcceptProxyProtocolOptions } from '../proxy/acceptProxyProtocol';
@@ -219,10 +219,7 @@ export function resolveListenOptions(options: ListenOptions): ResolvedListenOpti
   if (options.maxConnections !== undefined) checkInteger('maxConnections', options.maxConnections, 0);
   const gracePeriod = checkInteger('gracePeriod', options.gracePeriod ?? 10_000, 0);
   const closeTimeout = checkInteger('closeTimeout', options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT, 0);
-  const scheduler = options.scheduler ?? asyncScheduler;
-  if (typeof scheduler?.schedule !== 'function') {
-    throw new InvalidArgumentError('scheduler', 'expected an RxJS SchedulerLike');
-  }
+  const scheduler = checkScheduler(options.scheduler, asyncScheduler);
   const tlsOptions = options.tls;
   if (tlsOptions !== undefined && (typeof tlsOptions !== 'object' || tlsOptions === null)) {
     throw new InvalidArgumentError('tls', `expected tls.createServer options, got ${String(tlsOptions)}`);

@@ -1,6 +1,5 @@
 // A token bucket refilled from the scheduler's clock: the one rate rule behind accept rates, message rates and byte shaping.
-import { checkInteger } from '../util/validate';
-import { InvalidArgumentError } from '../errors';
+import { checkInteger, checkRate } from '../util/validate';
 
 /**
  * A bucket of at most `burst` tokens, refilled at `rate` tokens a second, read against the
@@ -36,9 +35,7 @@ export class TokenBucket {
     now: number,
   ) {
     checkInteger('burst', burst, 1);
-    if (typeof rate !== 'number' || !(rate > 0) || !Number.isFinite(rate)) {
-      throw new InvalidArgumentError('rate', `expected a finite number > 0, got ${String(rate)}`);
-    }
+    checkRate('rate', rate);
     this.tokens = burst;
     this.stamp = now;
   }

@@ -6,7 +6,7 @@ import type { Connection } from '../types';
 import { asFrameCutSource, asFrameProgressSource } from '../util/FrameCut';
 import type { FrameCut, FrameCutSource, FrameProgressSource } from '../util/FrameCut';
 import { OperatorSubscriber } from '../util/OperatorSubscriber';
-import { checkInteger, checkOptions } from '../util/validate';
+import { checkInteger, checkOptions, checkRate, checkScheduler } from '../util/validate';
 import { TokenBucket } from './TokenBucket';
 
 /** The smallest default `burst`: 16 KiB, so that a low limit still lets a socket read or a small reply pass at once. @internal */
@@ -138,7 +138,7 @@ export class TrafficShaper {
    */
   constructor(limits: TrafficShaperOptions) {
     checkOptions(limits);
-    this.scheduler = checkScheduler(limits.scheduler) ?? asyncScheduler;
+    this.scheduler = checkScheduler(limits.scheduler, asyncScheduler);
     const [readBucket, writeBucket] = bucketsFor(limits, this.scheduler.now());
     this.readBucket = readBucket;
     this.writeBucket = writeBucket;
@@ -236,7 +236,7 @@ export function shapingFor(
   if (shared !== undefined && !(shared instanceof TrafficShaper)) {
     throw new InvalidArgumentError('shared', `expected a TrafficShaper, got ${String(shared)}`);
   }
-  const given = checkScheduler(options.scheduler);
+  const given = checkScheduler(options.scheduler, undefined);
   if (given !== undefined && shared !== undefined && given !== shared.scheduler) {
     throw new InvalidArgumentError('scheduler', "expected the shared TrafficShaper's own scheduler, or none");
   }
@@ -257,8 +257,8 @@ export function shapingFor(
 
 /** Checks the limits and makes a full bucket for each one given. */
 function bucketsFor(limits: TrafficLimits, now: number): [TokenBucket | undefined, TokenBucket | undefined] {
-  const readLimit = checkRate('readLimit', limits.readLimit);
-  const writeLimit = checkRate('writeLimit', limits.writeLimit);
+  const readLimit = checkByteRate('readLimit', limits.readLimit);
+  const writeLimit = checkByteRate('writeLimit', limits.writeLimit);
   const burst = limits.burst === undefined ? undefined : checkInteger('burst', limits.burst, 1);
   const bucket = (rate: number | undefined) =>
     rate === undefined ? undefined : new TokenBucket(burst ?? defaultBurst(rate), rate, now);
@@ -271,25 +271,8 @@ export function defaultBurst(rate: number): number {
 }
 
 /** A byte rate: undefined (no limit) or a finite number > 0. */
-function checkRate(name: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-    throw new InvalidArgumentError(name, `expected bytes per second, a finite number > 0, got ${String(value)}`);
-  }
-  return value;
-}
-
-/** A scheduler option: undefined, or something with `now` and `schedule`. */
-function checkScheduler(value: unknown): SchedulerLike | undefined {
-  if (value === undefined) return undefined;
-  const scheduler = value as Partial<SchedulerLike> | null;
-  if (typeof scheduler !== 'object' || scheduler === null || typeof scheduler.now !== 'function') {
-    throw new InvalidArgumentError('scheduler', `expected a SchedulerLike, got ${String(value)}`);
-  }
-  if (typeof scheduler.schedule !== 'function') {
-    throw new InvalidArgumentError('scheduler', 'expected a SchedulerLike, got an object without schedule()');
-  }
-  return value as SchedulerLike;
+function checkByteRate(name: string, value: unknown): number | undefined {
+  return value === undefined ? undefined : checkRate(name, value, 'bytes per second, a finite number > 0');
 }
 
 /**

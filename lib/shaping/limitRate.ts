@@ -4,7 +4,7 @@ import type { MonoTypeOperatorFunction, SchedulerAction, SchedulerLike, Subscrib
 import { InvalidArgumentError, QueueOverflowError, RateLimitError } from '../errors';
 import type { Holdable } from '../types';
 import { OperatorSubscriber } from '../util/OperatorSubscriber';
-import { checkLimit, checkOptions } from '../util/validate';
+import { checkLimit, checkOptions, checkScheduler } from '../util/validate';
 import { TokenBucket } from './TokenBucket';
 
 /** The default `highWaterMark` of {@link limitRate} without `pauseSource`: values that may wait. */
@@ -143,10 +143,7 @@ export function limitRate<T>(config: LimitRateConfig<NoInfer<T>>): MonoTypeOpera
   if (onLimit !== undefined && typeof onLimit !== 'function') {
     throw new InvalidArgumentError('onLimit', `expected a function, got ${describe(onLimit)}`);
   }
-  const scheduler = config.scheduler ?? asyncScheduler;
-  if (typeof scheduler?.schedule !== 'function' || typeof scheduler.now !== 'function') {
-    throw new InvalidArgumentError('scheduler', `expected a SchedulerLike, got ${describe(scheduler)}`);
-  }
+  const scheduler = checkScheduler(config.scheduler, asyncScheduler);
   const settings: Settings<T> = { burst, rate, overflow, highWaterMark, pauseSource, onLimit, scheduler };
   return (source) =>
     new Observable<T>((subscriber) => {

@@ -1,4 +1,5 @@
 // Every argument check of rxnet in one place: each throws InvalidArgumentError naming the option and what it got.
+import type { SchedulerLike } from 'rxjs';
 import { InvalidArgumentError } from '../errors';
 
 /**
@@ -61,4 +62,30 @@ export function checkObserver(name: string, value: unknown): void {
   if (value === undefined || typeof value === 'function') return;
   if (typeof value === 'object' && value !== null && typeof (value as { next?: unknown }).next === 'function') return;
   throw new InvalidArgumentError(name, 'expected a function or an observer with next');
+}
+
+/** Checks a rate: a finite number > 0, fractions allowed; `what` says what was expected in the message. */
+export function checkRate(name: string, value: unknown, what = 'a finite number > 0'): number {
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+    throw new InvalidArgumentError(name, `expected ${what}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Checks a scheduler option: `fallback` when undefined, else an object with `now()` and `schedule()`. */
+export function checkScheduler<F extends SchedulerLike | undefined>(value: unknown, fallback: F): SchedulerLike | F {
+  if (value === undefined) return fallback;
+  const scheduler = value as Partial<SchedulerLike> | null;
+  if (
+    typeof scheduler !== 'object' ||
+    scheduler === null ||
+    typeof scheduler.now !== 'function' ||
+    typeof scheduler.schedule !== 'function'
+  ) {
+    throw new InvalidArgumentError(
+      'scheduler',
+      `expected an RxJS SchedulerLike (now and schedule), got ${String(value)}`,
+    );
+  }
+  return value as SchedulerLike;
 }

@@ -1,5 +1,6 @@
 // The argument checks every option goes through: what each accepts, its defaults, and the InvalidArgumentError it throws.
 import { InvalidArgumentError } from '../../lib/errors';
+import { asyncScheduler } from 'rxjs';
 import {
   checkBoolean,
   checkByteOrder,
@@ -7,6 +8,8 @@ import {
   checkLimit,
   checkObserver,
   checkOptions,
+  checkRate,
+  checkScheduler,
   checkTruncation,
 } from '../../lib/util/validate';
 import { errorData } from '../support/framing';
@@ -110,6 +113,29 @@ describe('checkObserver', () => {
     expect(() => checkObserver('events', { next: () => undefined })).not.toThrow();
     for (const value of [{}, { next: 1 }, null, 42]) {
       expect(refusal(() => checkObserver('events', value))).toMatchObject({ argument: 'events' });
+    }
+  });
+});
+
+describe('checkRate', () => {
+  it('takes a finite number > 0, fractions included, and names the option and what was expected otherwise', () => {
+    expect(checkRate('rate', 0.5)).toBe(0.5);
+    for (const bad of [0, -1, Infinity, NaN, '5', undefined]) {
+      expect(() => checkRate('rate', bad)).toThrow(InvalidArgumentError);
+    }
+    expect(() => checkRate('readLimit', 0, 'bytes per second')).toThrow(
+      'invalid readLimit: expected bytes per second, got 0',
+    );
+  });
+});
+
+describe('checkScheduler', () => {
+  it('gives the fallback for undefined, the scheduler for one, and throws for anything without now() and schedule()', () => {
+    expect(checkScheduler(undefined, asyncScheduler)).toBe(asyncScheduler);
+    expect(checkScheduler(undefined, undefined)).toBeUndefined();
+    expect(checkScheduler(asyncScheduler, undefined)).toBe(asyncScheduler);
+    for (const bad of [null, 'async', {}, { now: () => 0 }, { schedule: () => undefined }]) {
+      expect(() => checkScheduler(bad, undefined)).toThrow(InvalidArgumentError);
     }
   });
 });
