@@ -91,8 +91,9 @@ export class ConnectTimeoutError extends RxnetError {
 }
 
 /**
- * A `sendTo` sink under `overflow: 'error'` was given a value beyond its `highWaterMark` or `highWaterMarkBytes`
- * while the connection was not writable (with `pauseSource`, only under limits given). Code `ERR_QUEUE_OVERFLOW`.
+ * A bounded queue was given one value more than it may hold; `queue` says which: a `sendTo` sink under
+ * `overflow: 'error'` while the connection was not writable (with `pauseSource`, only under limits given), a
+ * requester's `maxQueued`, a reconnecting client's outbox, `limitRate`'s `highWaterMark`. Code `ERR_QUEUE_OVERFLOW`.
  * @example
  * ```ts
  * import { interval, map } from 'rxjs';
@@ -107,20 +108,24 @@ export class ConnectTimeoutError extends RxnetError {
 export class QueueOverflowError extends RxnetError {
   /** Raised when a queue of `highWaterMark` values (or `highWaterMarkBytes` bytes) overflowed. */
   constructor(
-    /** The sink's `highWaterMark`: the most values its queue may hold. */
+    /** The queue's bound in values: the most it may hold. */
     readonly highWaterMark: number,
-    /** The sink's `highWaterMarkBytes`: the most bytes its queue may hold. */
+    /** The queue's bound in bytes: the most it may hold. */
     readonly highWaterMarkBytes: number = Infinity,
     /** Values waiting when the new one arrived. */
     readonly queued: number = highWaterMark,
     /** Bytes waiting when the new one arrived. */
     readonly queuedBytes: number = 0,
+    /** Which queue: `'sink queue'` (sendTo, the default), `'request queue'`, `'outbox'`, `'rate limit queue'`. */
+    readonly queue: string = 'sink queue',
+    /** What its values wait for: `'drain'` (the default), `'room in flight'`, `'a connection'`, `'tokens'`. */
+    readonly waitingFor: string = 'drain',
   ) {
     super(
       'ERR_QUEUE_OVERFLOW',
       queued >= highWaterMark
-        ? `sink queue overflow: more than ${highWaterMark} value(s) waiting for drain`
-        : `sink queue overflow: more than ${highWaterMarkBytes} byte(s) waiting for drain (${queuedBytes} in ${queued} value(s))`,
+        ? `${queue} overflow: more than ${highWaterMark} value(s) waiting for ${waitingFor}`
+        : `${queue} overflow: more than ${highWaterMarkBytes} byte(s) waiting for ${waitingFor} (${queuedBytes} in ${queued} value(s))`,
     );
   }
 }

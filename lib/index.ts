@@ -148,4 +148,4 @@ export type { ShapeTrafficOptions } from './shaping/shapeTraffic';
 export { reconnectingClient } from './client/reconnectingClient';
 export type { ClientState, ReconnectingClient, ReconnectingClientOptions } from './client/reconnectingClient';
 export { requester } from './client/requester';
-export type { Requester, RequesterOptions } from './client/requester';
+export type { RequestOptions, Requester, RequesterOptions } from './client/requester';

@@ -255,7 +255,14 @@ class Client implements ReconnectingClient {
       }
       // 'error', or one value larger than the whole outbox.
       if (this.outbox.length >= this.highWaterMark || this.outboxBytes + size > this.highWaterMarkBytes) {
-        throw new QueueOverflowError(this.highWaterMark, this.highWaterMarkBytes, this.outbox.length, this.outboxBytes);
+        throw new QueueOverflowError(
+          this.highWaterMark,
+          this.highWaterMarkBytes,
+          this.outbox.length,
+          this.outboxBytes,
+          'outbox',
+          'a connection',
+        );
       }
     }
     this.outbox.push(chunk);

@@ -5,6 +5,8 @@ import { decodeWith } from '../codec/Codec';
 import type { Codec } from '../codec/Codec';
 import { ConnectionLostError, InvalidArgumentError, QueueOverflowError, RequestTimeoutError } from '../errors';
 import type { Chunk, Connection } from '../types';
+import { LinkedList } from '../util/LinkedList';
+import type { Linked } from '../util/LinkedList';
 import { checkLimit } from '../util/validate';
 
 /**
@@ -58,6 +60,24 @@ export interface RequesterOptions<Req, Rep> {
 }
 
 /**
+ * Options of one request: a timeout of its own (a blocking command such as `BLPOP` needs a longer one).
+ *
+ * @example
+ * ```ts
+ * import { requester, type Codec, type Connection, type RequestOptions } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * declare const codec: Codec<unknown, string[]>;
+ * const blocking: RequestOptions = { timeout: 0 }; // waits as long as the server holds it
+ * requester(conn, codec, { timeout: 1000 }).request(['BLPOP', 'jobs', '0'], blocking).subscribe();
+ * ```
+ */
+export interface RequestOptions {
+  /** Ms from subscription to `RequestTimeoutError` for this request; default the requester's `timeout`; 0 or `Infinity`: none. */
+  readonly timeout?: number;
+}
+
+/**
  * Requests and their replies over one connection, made by {@link requester}.
  *
  * ```
@@ -81,9 +101,10 @@ export interface Requester<Req, Rep> {
   /**
    * A cold Observable of the reply: each subscription writes `message` (or queues it), emits the
    * reply and completes. Unsubscribing before the reply cancels the request (FIFO: its place in
-   * the reply order stays reserved, its reply discarded).
+   * the reply order stays reserved, its reply discarded). `options.timeout` replaces the
+   * requester's timeout for this request (InvalidArgumentError, thrown here, for a bad one).
    */
-  request(message: Req): Observable<Rep>;
+  request(message: Req, options?: RequestOptions): Observable<Rep>;
   /** Requests whose callers wait: written and unanswered, or queued unwritten. */
   readonly pending: number;
   /** Requests written and not yet answered, in FIFO mode those timed out or cancelled included. */
@@ -164,10 +185,9 @@ export function requester<Req, Rep>(
   if (onUnmatched !== undefined && typeof onUnmatched !== 'function') {
     throw new InvalidArgumentError('onUnmatched', 'expected a function');
   }
-  const timeout = checkLimit('timeout', options.timeout, 30_000, 0);
   const config: RequesterConfig<Req, Rep> = {
     byId: correlate === 'fifo' ? undefined : correlate,
-    timeout: timeout === 0 ? Infinity : timeout,
+    timeout: requestTimeout(options.timeout ?? 30_000),
     maxInFlight: checkLimit('maxInFlight', options.maxInFlight, 1024, 1),
     maxQueued: checkLimit('maxQueued', options.maxQueued, 10_000, 0),
     onUnmatched,
@@ -185,7 +205,7 @@ type RequesterConfig<Req, Rep> = Required<Pick<RequesterOptions<Req, Rep>, 'time
   };
 
 /** One subscription to `request()`: a node of the queue (or of the FIFO in-flight list), its timer, its caller. */
-class Call<Rep> {
+class Call<Rep> implements Linked<Call<Rep>> {
   prev: Call<Rep> | null = null;
   next: Call<Rep> | null = null;
   /** Queued unwritten, written and awaited, written and given up (FIFO: its place kept), or finished. */
@@ -196,38 +216,14 @@ class Call<Rep> {
     public bytes: Chunk | null,
     public subscriber: Subscriber<Rep> | null,
     readonly id: unknown,
+    readonly timeout: number,
   ) {}
 }
 
-/** An intrusive doubly linked list of calls: O(1) push, shift and removal, no array to shift. */
-class CallList<Rep> {
-  head: Call<Rep> | null = null;
-  tail: Call<Rep> | null = null;
-  length = 0;
-
-  push(call: Call<Rep>): void {
-    call.prev = this.tail;
-    call.next = null;
-    if (this.tail) this.tail.next = call;
-    else this.head = call;
-    this.tail = call;
-    this.length++;
-  }
-
-  remove(call: Call<Rep>): void {
-    if (call.prev) call.prev.next = call.next;
-    else this.head = call.next;
-    if (call.next) call.next.prev = call.prev;
-    else this.tail = call.prev;
-    call.prev = call.next = null;
-    this.length--;
-  }
-
-  shift(): Call<Rep> | null {
-    const call = this.head;
-    if (call) this.remove(call);
-    return call;
-  }
+/** A timeout option checked: ms, `Infinity` for none (0 means none too). */
+function requestTimeout(ms: number): number {
+  const timeout = checkLimit('timeout', ms, 30_000, 0);
+  return timeout === 0 ? Infinity : timeout;
 }
 
 function onTimeout(this: SchedulerAction<Call<unknown>>, call?: Call<unknown>): void {
@@ -235,9 +231,9 @@ function onTimeout(this: SchedulerAction<Call<unknown>>, call?: Call<unknown>): 
 }
 
 class ConnectionRequester<Req, Rep> implements Requester<Req, Rep> {
-  private readonly queued = new CallList<Rep>();
+  private readonly queued = new LinkedList<Call<Rep>>();
   /** FIFO mode: written calls in write order, abandoned ones included. */
-  private readonly written = new CallList<Rep>();
+  private readonly written = new LinkedList<Call<Rep>>();
   /** By-id mode: written calls by id. */
   private readonly byId = new Map<unknown, Call<Rep>>();
   /** Written calls whose callers still wait. */
@@ -280,9 +276,10 @@ class ConnectionRequester<Req, Rep> implements Requester<Req, Rep> {
     this.watching.add(this.conn.writable$.subscribe({ next: (ok) => ok && this.pump(), error: () => {} }));
   }
 
-  request(message: Req): Observable<Rep> {
+  request(message: Req, options?: RequestOptions): Observable<Rep> {
+    const timeout = options?.timeout === undefined ? this.config.timeout : requestTimeout(options.timeout);
     return new Observable<Rep>((subscriber) => {
-      const call = this.open(message, subscriber);
+      const call = this.open(message, subscriber, timeout);
       return call && (() => this.cancel(call));
     });
   }
@@ -297,10 +294,10 @@ class ConnectionRequester<Req, Rep> implements Requester<Req, Rep> {
     const subscriber = call.subscriber;
     call.timer = null;
     this.cancel(call as Call<Rep>);
-    subscriber?.error(new RequestTimeoutError(this.config.timeout));
+    subscriber?.error(new RequestTimeoutError(call.timeout));
   }
 
-  private open(message: Req, subscriber: Subscriber<Rep>): Call<Rep> | undefined {
+  private open(message: Req, subscriber: Subscriber<Rep>, timeout: number): Call<Rep> | undefined {
     if (this.isClosed) return void subscriber.error(this.lostError(0));
     let bytes: Chunk;
     let id: unknown;
@@ -310,12 +307,12 @@ class ConnectionRequester<Req, Rep> implements Requester<Req, Rep> {
     } catch (error) {
       return void subscriber.error(error);
     }
-    const { timeout, scheduler, maxQueued } = this.config;
+    const { scheduler, maxQueued } = this.config;
     const waits = this.queued.length > 0 || !this.hasRoom();
     if (waits && this.queued.length >= maxQueued) {
-      return void subscriber.error(new QueueOverflowError(maxQueued, Infinity, this.queued.length));
+      return void subscriber.error(new QueueOverflowError(maxQueued, Infinity, this.queued.length, 0, 'request queue', 'room in flight'));
     }
-    const call = new Call<Rep>(this as ConnectionRequester<unknown, Rep>, bytes, subscriber, id);
+    const call = new Call<Rep>(this as ConnectionRequester<unknown, Rep>, bytes, subscriber, id, timeout);
     // The timer first: a write that fails at once stops it.
     if (timeout !== Infinity) call.timer = scheduler.schedule(onTimeout, timeout, call as Call<unknown>);
     if (waits) this.queued.push(call);

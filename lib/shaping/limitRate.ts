@@ -262,7 +262,7 @@ class LimitRateSubscriber<T> extends OperatorSubscriber<T> {
     const { settings, bucket } = this;
     const queued = this.queue.length - this.head;
     if (queued >= settings.highWaterMark) {
-      this.error(new QueueOverflowError(settings.highWaterMark, Infinity, queued, 0));
+      this.error(new QueueOverflowError(settings.highWaterMark, Infinity, queued, 0, 'rate limit queue', 'tokens'));
       return;
     }
     this.queue.push(value);

@@ -152,6 +152,7 @@ describe('reconnectingClient', () => {
       strict.write('a');
       strict.write('b');
       expect(() => strict.write('c')).toThrow(QueueOverflowError);
+      expect(() => strict.write('c')).toThrow('outbox overflow: more than 2 value(s) waiting for a connection');
       const oldest = reconnectingClient({
         connect: () => server.connect(),
         backoff: noJitter,

@@ -153,6 +153,22 @@ describe('requester', () => {
       });
     });
 
+    it('a request with a timeout of its own keeps it, the others take the requester timeout', () => {
+      marbles().run(({ expectObservable }) => {
+        const [client, server] = connectionPair();
+        const rpc = requester(client, lines, { timeout: 10 });
+        at(30, () => server.write('A\nB\nC\n'));
+        expectObservable(rpc.request('a')).toBe('----------#', undefined, new RequestTimeoutError(10));
+        expectObservable(rpc.request('b', { timeout: 40 })).toBe('------------------------------(B|)', { B: 'B' });
+        expectObservable(rpc.request('c', { timeout: 0 })).toBe('------------------------------(C|)', { C: 'C' });
+        expectObservable(rpc.request('d', { timeout: 20 })).toBe(
+          '--------------------#',
+          undefined,
+          new RequestTimeoutError(20),
+        );
+      });
+    });
+
     it('a request unsubscribed before its reply keeps its place; its reply is discarded', () => {
       marbles().run(({ cold, expectObservable }) => {
         const [client, server] = connectionPair();
@@ -442,7 +458,11 @@ describe('requester', () => {
         at(1, () => server.write('A\nB\n'));
         expectObservable(rpc.request('a')).toBe('-(A|)', { A: 'A' });
         expectObservable(rpc.request('b')).toBe('-(B|)', { B: 'B' });
-        expectObservable(rpc.request('c')).toBe('#', undefined, new QueueOverflowError(1, Infinity, 1));
+        expectObservable(rpc.request('c')).toBe(
+          '#',
+          undefined,
+          new QueueOverflowError(1, Infinity, 1, 0, 'request queue', 'room in flight'),
+        );
       });
     });
 
@@ -518,6 +538,7 @@ describe('requester', () => {
       ['maxQueued', () => requester(conn, lines, { maxQueued: -1 })],
       ['scheduler', () => requester(conn, lines, { scheduler: {} as never })],
       ['onUnmatched', () => requester(conn, lines, { onUnmatched: 'log' as never })],
+      ['timeout', () => requester(conn, lines).request('x', { timeout: -5 })],
     ])('throws InvalidArgumentError for a bad %s', (argument, make) => {
       expect(make).toThrow(InvalidArgumentError);
       expect(make).toThrow(expect.objectContaining({ argument, code: 'ERR_INVALID_ARGUMENT' }));

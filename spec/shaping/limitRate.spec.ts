@@ -140,7 +140,7 @@ describe('limitRate', () => {
   it('errors with QueueOverflowError when a value would make more than highWaterMark wait', () => {
     marbles().run(({ hot, expectObservable, expectSubscriptions }) => {
       const source = hot('-abcd--');
-      const error = new QueueOverflowError(2, Infinity, 2, 0);
+      const error = new QueueOverflowError(2, Infinity, 2, 0, 'rate limit queue', 'tokens');
       expectObservable(source.pipe(limitRate({ burst: 1, rate: 250, highWaterMark: 2 }))).toBe(
         '-a--#',
         undefined,
@@ -156,6 +156,7 @@ describe('limitRate', () => {
     [1, 2, 3].forEach((v) => subject.next(v));
     expect(error).toBeInstanceOf(QueueOverflowError);
     expect(comparable(error)).toMatchObject({ name: 'QueueOverflowError', code: 'ERR_QUEUE_OVERFLOW', queued: 1 });
+    expect((error as Error).message).toBe('rate limit queue overflow: more than 1 value(s) waiting for tokens');
   });
 
   it('limits the queue to 1024 values by default, and not at all with pauseSource', () => {
