@@ -592,6 +592,52 @@ export class ConnectionLostError extends RxnetError {
 }
 
 /**
+ * A connection pool or a reconnecting client's requester was closed while requests or uses waited
+ * for a connection: each of them errors with this, as does one made after. Code `ERR_CLIENT_CLOSED`.
+ * @example
+ * ```ts
+ * import { ClientClosedError } from 'rxnet';
+ *
+ * const closed = new ClientClosedError('pool', 2);
+ * console.log(closed.message); // pool closed with 2 caller(s) waiting
+ * ```
+ */
+export class ClientClosedError extends RxnetError {
+  /** Raised when `what` was closed, `waiting` callers still waiting. */
+  constructor(
+    /** What was closed: `'pool'`, `'requester'`. */
+    readonly what: string,
+    /** Callers that were waiting (0 for one that came after the close). */
+    readonly waiting: number,
+  ) {
+    super('ERR_CLIENT_CLOSED', `${what} closed with ${waiting} caller(s) waiting`);
+  }
+}
+
+/**
+ * No pooled connection came free (and none could be opened: the pool was at `max`) within the
+ * pool's `acquireTimeout`. Code `ERR_ACQUIRE_TIMEOUT`.
+ * @example
+ * ```ts
+ * import { AcquireTimeoutError } from 'rxnet';
+ *
+ * const late = new AcquireTimeoutError(2000, 4);
+ * console.log(late.message); // no pooled connection within 2000 ms (4 of 4 in use)
+ * ```
+ */
+export class AcquireTimeoutError extends RxnetError {
+  /** Raised after `ms` milliseconds of waiting, the pool's `max` connections busy or opening. */
+  constructor(
+    /** The pool's `acquireTimeout`, in ms. */
+    readonly ms: number,
+    /** The pool's `max`. */
+    readonly max: number,
+  ) {
+    super('ERR_ACQUIRE_TIMEOUT', `no pooled connection within ${ms} ms (${max} of ${max} in use)`);
+  }
+}
+
+/**
  * Bytes that break the RESP (Redis serialization protocol) grammar: an unknown type byte, a bad
  * number, a missing CRLF. Nothing after them can be trusted. Code `ERR_RESP_PROTOCOL`.
  * @example

@@ -27,6 +27,8 @@ export {
   ConnectionLostError,
   RespProtocolError,
   RespLimitError,
+  ClientClosedError,
+  AcquireTimeoutError,
 } from './errors';
 export { isPeerFailure } from './util/isPeerFailure';
 // core
@@ -148,4 +150,6 @@ export type { ShapeTrafficOptions } from './shaping/shapeTraffic';
 export { reconnectingClient } from './client/reconnectingClient';
 export type { ClientState, ReconnectingClient, ReconnectingClientOptions } from './client/reconnectingClient';
 export { requester } from './client/requester';
+export { pool } from './client/pool';
+export type { Pool, PoolOptions } from './client/pool';
 export type { RequestOptions, Requester, RequesterOptions } from './client/requester';

@@ -27,6 +27,8 @@ import {
   ConnectionLostError,
   RespProtocolError,
   RespLimitError,
+  ClientClosedError,
+  AcquireTimeoutError,
 } from '../lib/errors';
 import { errorData } from './support/framing';
 
@@ -104,6 +106,16 @@ const cases: Array<[RxnetError, Record<string, unknown>, string]> = [
       waitingFor: 'a connection',
     },
     'outbox overflow: more than 1048576 byte(s) waiting for a connection (1048000 in 2 value(s))',
+  ],
+  [
+    new ClientClosedError('pool', 2),
+    { name: 'ClientClosedError', code: 'ERR_CLIENT_CLOSED', what: 'pool', waiting: 2 },
+    'pool closed with 2 caller(s) waiting',
+  ],
+  [
+    new AcquireTimeoutError(2000, 4),
+    { name: 'AcquireTimeoutError', code: 'ERR_ACQUIRE_TIMEOUT', ms: 2000, max: 4 },
+    'no pooled connection within 2000 ms (4 of 4 in use)',
   ],
   [
     new InvalidArgumentError('maxLength', 'expected an integer >= 0, got -1'),

@@ -312,7 +312,7 @@ class Client implements ReconnectingClient {
 }
 
 /** A function making one connection attempt: an Observable of the connection (it may complete at once). */
-function opener(how: ReconnectingClientOptions['connect']): () => Observable<Connection> {
+export function opener(how: ReconnectingClientOptions['connect']): () => Observable<Connection> {
   if (typeof how === 'function') {
     // A connection made at once (an in-memory server's) is used at once, so virtual time sees it.
     return () =>

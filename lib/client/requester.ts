@@ -5,9 +5,10 @@ import { decodeWith } from '../codec/Codec';
 import type { Codec } from '../codec/Codec';
 import { ConnectionLostError, InvalidArgumentError, QueueOverflowError, RequestTimeoutError } from '../errors';
 import type { Chunk, Connection } from '../types';
-import { LinkedList } from '../util/LinkedList';
-import type { Linked } from '../util/LinkedList';
+import { LinkedList, type Linked } from '../util/LinkedList';
 import { checkLimit } from '../util/validate';
+import { ClientRequester, requestTimeout } from './clientRequester';
+import type { ReconnectingClient } from './reconnectingClient';
 
 /**
  * Options of {@link requester}: how replies find their requests, the timeout, the limits.
@@ -145,7 +146,12 @@ export interface Requester<Req, Rep> {
  * with that error and destroys the connection with it: nothing after it can be matched. A timed-out
  * request errors with `RequestTimeoutError`; its late reply is discarded, never given to another caller.
  *
- * @param conn The connection; the requester reads it from now on.
+ * Over a {@link ReconnectingClient}: a requester per connection (after its handshake); requests made
+ * while none is up wait (at most `maxQueued`, timed from subscription) for the next one. Those written
+ * to a connection that is lost error with `ConnectionLostError`, never resent (the server may have
+ * run them); `close()` errors the waiting ones with `ClientClosedError`.
+ *
+ * @param conn The connection (the requester reads it from now on), or a reconnecting client.
  * @param codec The protocol as the client sees it: decodes replies, encodes requests.
  * @param options Correlation, timeout, limits, unmatched replies, scheduler.
  * @throws InvalidArgumentError for a missing connection or codec, or a bad option.
@@ -166,14 +172,15 @@ export interface Requester<Req, Rep> {
  * ```
  */
 export function requester<Req, Rep>(
-  conn: Connection,
+  conn: Connection | ReconnectingClient,
   codec: Codec<Rep, Req>,
   options: RequesterOptions<Req, Rep> = {},
 ): Requester<Req, Rep> {
   const has = (value: unknown, ...methods: string[]) =>
     typeof value === 'object' && value !== null && methods.every((m) => typeof Reflect.get(value, m) === 'function');
-  if (!has(conn, 'write', 'destroy') || !has(conn.data$, 'subscribe')) {
-    throw new InvalidArgumentError('conn', 'expected a Connection');
+  const client = 'connection$' in Object(conn) && has(Reflect.get(conn, 'connection$'), 'subscribe');
+  if (!client && (!has(conn, 'write', 'destroy') || !has(Reflect.get(Object(conn), 'data$'), 'subscribe'))) {
+    throw new InvalidArgumentError('conn', 'expected a Connection or a ReconnectingClient');
   }
   if (!has(codec, 'decoder', 'encode')) throw new InvalidArgumentError('codec', 'expected { decoder(), encode() }');
   if (!has(options)) throw new InvalidArgumentError('options', `expected an object, got ${String(options)}`);
@@ -193,7 +200,8 @@ export function requester<Req, Rep>(
     onUnmatched,
     scheduler,
   };
-  const rpc = new ConnectionRequester(conn, codec, config);
+  if (client) return new ClientRequester(conn as ReconnectingClient, codec, options, requester);
+  const rpc = new ConnectionRequester(conn as Connection, codec, config);
   rpc.start();
   return rpc;
 }
@@ -218,12 +226,6 @@ class Call<Rep> implements Linked<Call<Rep>> {
     readonly id: unknown,
     readonly timeout: number,
   ) {}
-}
-
-/** A timeout option checked: ms, `Infinity` for none (0 means none too). */
-function requestTimeout(ms: number): number {
-  const timeout = checkLimit('timeout', ms, 30_000, 0);
-  return timeout === 0 ? Infinity : timeout;
 }
 
 function onTimeout(this: SchedulerAction<Call<unknown>>, call?: Call<unknown>): void {
@@ -310,7 +312,9 @@ class ConnectionRequester<Req, Rep> implements Requester<Req, Rep> {
     const { scheduler, maxQueued } = this.config;
     const waits = this.queued.length > 0 || !this.hasRoom();
     if (waits && this.queued.length >= maxQueued) {
-      return void subscriber.error(new QueueOverflowError(maxQueued, Infinity, this.queued.length, 0, 'request queue', 'room in flight'));
+      return void subscriber.error(
+        new QueueOverflowError(maxQueued, Infinity, this.queued.length, 0, 'request queue', 'room in flight'),
+      );
     }
     const call = new Call<Rep>(this as ConnectionRequester<unknown, Rep>, bytes, subscriber, id, timeout);
     // The timer first: a write that fails at once stops it.

@@ -417,6 +417,7 @@ const NOT_OPERATORS = [
   'open',
   'reconnectingClient',
   'requester',
+  'pool',
   'encodeResp',
   'encodeRespCommand',
   'respClient',

@@ -1,0 +1,354 @@
+// pool(): lending, waiting, limits, dead connections never lent, idle and lifetime limits, validate, handshake, attach, close; in virtual time.
+import { Observable, Subject, asyncScheduler, firstValueFrom, map, of, take, throwError, timer } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { pool } from '../../lib/client/pool';
+import { requester } from '../../lib/client/requester';
+import type { Codec } from '../../lib/codec/Codec';
+import { AcquireTimeoutError, ClientClosedError, InvalidArgumentError, QueueOverflowError } from '../../lib/errors';
+import { decodeLines } from '../../lib/framing/lines/decodeLines';
+import { memoryServer } from '../../lib/testing';
+import type { Connection } from '../../lib/types';
+
+/** Runs `body` in virtual time; `at(ms, work)` schedules work. */
+function virtual(body: (at: (ms: number, work: () => void) => void) => void): void {
+  new TestScheduler((a, b) => expect(a).toEqual(b)).run(({ flush }) => {
+    body((ms, work) => asyncScheduler.schedule(work, ms));
+    flush();
+  });
+}
+
+/** A memory server answering each line `n:line`, n the connection's number (from 1); `accepted` keeps the server sides. */
+function numberingServer() {
+  const server = memoryServer();
+  const accepted: Connection[] = [];
+  const clients: Connection[] = [];
+  server.listen().subscribe((conn) => {
+    const n = accepted.push(conn);
+    conn.data$.pipe(decodeLines()).subscribe({
+      next: (line: Buffer) => !conn.writeEnded && conn.write(`${n}:${line.toString()}\n`),
+      error: () => undefined,
+    });
+  });
+  const connect = () => {
+    const client = server.connect();
+    clients.push(client);
+    return client;
+  };
+  /** Whether the pool's side of connection n (from 1) was ended or closed. */
+  const ended = (n: number) => clients[n - 1].writeEnded || clients[n - 1].closed;
+  return { server, accepted, clients, connect, ended };
+}
+
+/** Writes `line` and emits the reply line, as a use would. */
+const ask = (conn: Connection, line: string) =>
+  new Observable<string>((subscriber) => {
+    const reading = conn.data$.pipe(decodeLines(), take(1), map(String)).subscribe(subscriber);
+    conn.write(`${line}\n`);
+    return reading;
+  });
+
+/** Lines both ways, for a requester as the pooled resource. */
+const lines: Codec<string, string> = {
+  decoder: () => {
+    const framer = decodeLinesFramer();
+    return framer;
+  },
+  encode: (line) => `${line}\n`,
+};
+function decodeLinesFramer() {
+  let held = '';
+  return {
+    push: (chunk: Buffer) => void (held += chunk.toString()),
+    read: () => {
+      const end = held.indexOf('\n');
+      if (end < 0) return undefined;
+      const line = held.slice(0, end);
+      held = held.slice(end + 1);
+      return line;
+    },
+    end: () => undefined,
+    clear: () => void (held = ''),
+  };
+}
+
+describe('pool', () => {
+  it('lends at most max connections; a use beyond waits for one given back, which is reused', () => {
+    virtual((at) => {
+      const { connect, accepted, ended } = numberingServer();
+      const conns = pool(connect, { max: 2 });
+      const replies: [number, string][] = [];
+      const slow = (line: string, ms: number) => (conn: Connection) =>
+        ask(conn, line).pipe(
+          (source) =>
+            new Observable<string>((s) =>
+              source.subscribe({
+                next: (v) =>
+                  void timer(ms).subscribe(() => {
+                    s.next(v);
+                    s.complete();
+                  }),
+                error: (e) => s.error(e),
+              }),
+            ),
+        );
+      for (const [line, ms] of [
+        ['a', 10],
+        ['b', 20],
+        ['c', 5],
+      ] as const) {
+        conns.use(slow(line, ms)).subscribe((reply) => replies.push([asyncScheduler.now(), reply]));
+      }
+      at(1, () =>
+        expect({ size: conns.size, busy: conns.busy, waiting: conns.waiting }).toEqual({
+          size: 2,
+          busy: 2,
+          waiting: 1,
+        }),
+      );
+      at(30, () => {
+        expect(replies).toEqual([
+          [10, '1:a'],
+          [15, '1:c'],
+          [20, '2:b'],
+        ]);
+        expect(accepted).toHaveLength(2);
+        expect({ size: conns.size, idle: conns.idle, busy: conns.busy, waiting: conns.waiting }).toEqual({
+          size: 2,
+          idle: 2,
+          busy: 0,
+          waiting: 0,
+        });
+        conns.close();
+      });
+      at(31, () => expect([ended(1), ended(2)]).toEqual([true, true]));
+    });
+  });
+
+  it('errors a use that waited acquireTimeout with AcquireTimeoutError, and one beyond maxWaiting with QueueOverflowError', () => {
+    virtual((at) => {
+      const { connect } = numberingServer();
+      const conns = pool(connect, { max: 1, acquireTimeout: 50, maxWaiting: 1 });
+      const errors: unknown[] = [];
+      conns.use(() => timer(100)).subscribe();
+      conns.use(() => of(1)).subscribe({ error: (e) => errors.push([asyncScheduler.now(), e]) });
+      conns.use(() => of(2)).subscribe({ error: (e) => errors.push([asyncScheduler.now(), e]) });
+      at(60, () => {
+        expect(errors).toEqual([
+          [0, new QueueOverflowError(1, Infinity, 1, 0, 'pool', 'a connection')],
+          [50, new AcquireTimeoutError(50, 1)],
+        ]);
+        expect(conns.waiting).toBe(0);
+        conns.close();
+      });
+    });
+  });
+
+  it('destroys the connection of a use that errors; gives back one whose user left', () => {
+    virtual((at) => {
+      const { connect, ended } = numberingServer();
+      const conns = pool(connect, { max: 1 });
+      const failed: unknown[] = [];
+      conns.use(() => throwError(() => new Error('protocol confused'))).subscribe({ error: (e) => failed.push(e) });
+      at(1, () => {
+        expect(failed).toEqual([new Error('protocol confused')]);
+        expect(ended(1)).toBe(true);
+        expect(conns.size).toBe(0);
+      });
+      at(2, () =>
+        conns
+          .use(() => timer(100))
+          .subscribe()
+          .unsubscribe(),
+      );
+      at(3, () => expect({ size: conns.size, idle: conns.idle }).toEqual({ size: 1, idle: 1 }));
+      at(4, () => conns.use((conn) => ask(conn, 'x')).subscribe((reply) => expect(reply).toBe('2:x')));
+      at(10, () => conns.close());
+    });
+  });
+
+  it('never lends a connection the peer closed or reset while idle, nor one that sent bytes unasked', () => {
+    virtual((at) => {
+      const { connect, accepted } = numberingServer();
+      const conns = pool(connect, { max: 3 });
+      const replies: string[] = [];
+      for (const line of ['a', 'b', 'c']) conns.use((conn) => ask(conn, line)).subscribe((r) => replies.push(r));
+      at(5, () => {
+        expect(conns.idle).toBe(3);
+        accepted[0].end(); // FIN
+        accepted[1].destroy(Object.assign(new Error('reset'), { code: 'ECONNRESET' }));
+        accepted[2].write('surprise\n');
+      });
+      at(10, () => expect({ size: conns.size, idle: conns.idle }).toEqual({ size: 0, idle: 0 }));
+      at(11, () => conns.use((conn) => ask(conn, 'd')).subscribe((r) => replies.push(r)));
+      at(20, () => {
+        expect(replies).toEqual(['1:a', '2:b', '3:c', '4:d']);
+        conns.close();
+      });
+    });
+  });
+
+  it('ends idle connections beyond min after idleTimeout, keeps min open and reopens it when one is lost', () => {
+    virtual((at) => {
+      const { connect, accepted } = numberingServer();
+      const conns = pool(connect, { max: 3, min: 1, idleTimeout: 100 });
+      at(0, () => expect(conns.size).toBe(1));
+      at(10, () => {
+        for (const line of ['a', 'b', 'c']) conns.use((conn) => ask(conn, line)).subscribe();
+      });
+      at(20, () => expect(conns.idle).toBe(3));
+      at(150, () => expect({ size: conns.size, idle: conns.idle }).toEqual({ size: 1, idle: 1 }));
+      at(160, () => accepted.filter((conn) => !conn.closed).forEach((conn) => conn.destroy()));
+      at(170, () => {
+        expect(conns.size).toBe(1);
+        expect(accepted).toHaveLength(4);
+        conns.close();
+      });
+    });
+  });
+
+  it('does not lend a connection past maxLifetime: an idle one is ended then, a busy one when given back', () => {
+    virtual((at) => {
+      const { connect, ended } = numberingServer();
+      const conns = pool(connect, { max: 2, maxLifetime: 100, idleTimeout: 0 });
+      conns.use(() => timer(150)).subscribe();
+      conns.use((conn) => ask(conn, 'a')).subscribe();
+      at(101, () => {
+        expect([ended(1), ended(2)]).toEqual([false, true]);
+        expect({ size: conns.size, busy: conns.busy }).toEqual({ size: 1, busy: 1 });
+      });
+      at(151, () => expect({ size: conns.size, idle: conns.idle }).toEqual({ size: 0, idle: 0 }));
+      at(160, () => conns.use((conn) => ask(conn, 'b')).subscribe((reply) => expect(reply).toBe('3:b')));
+      at(170, () => conns.close());
+    });
+  });
+
+  it('validates an idle connection before lending it: one that fails is destroyed and another tried', () => {
+    virtual((at) => {
+      const { connect, ended } = numberingServer();
+      let healthy = true;
+      const conns = pool(connect, {
+        max: 2,
+        validate: (conn) => (healthy ? ask(conn, 'ping').pipe(map(Boolean)) : of(false)),
+      });
+      conns.use((conn) => ask(conn, 'a')).subscribe();
+      at(5, () => conns.use((conn) => ask(conn, 'b')).subscribe((reply) => expect(reply).toBe('1:b')));
+      at(10, () => (healthy = false));
+      at(11, () => conns.use((conn) => ask(conn, 'c')).subscribe((reply) => expect(reply).toBe('2:c')));
+      at(20, () => {
+        expect([ended(1), ended(2)]).toEqual([true, false]);
+        expect(conns.size).toBe(1);
+        conns.close();
+      });
+    });
+  });
+
+  it('runs the handshake on each new connection; a failed handshake or connect errors the waiting use', () => {
+    virtual((at) => {
+      const { server, accepted } = numberingServer();
+      let attempt = 0;
+      const conns = pool(() => server.connect(), {
+        max: 1,
+        handshake: (conn) => (++attempt === 2 ? throwError(() => new Error('AUTH failed')) : ask(conn, 'AUTH')),
+      });
+      const seen: unknown[] = [];
+      conns.use((conn) => ask(conn, 'a')).subscribe((reply) => seen.push(reply));
+      at(5, () => conns.use(() => throwError(() => new Error('bad use'))).subscribe({ error: () => undefined }));
+      at(10, () =>
+        conns.use((conn) => ask(conn, 'b')).subscribe({ next: (r) => seen.push(r), error: (e) => seen.push(e) }),
+      );
+      at(20, () => conns.use((conn) => ask(conn, 'c')).subscribe((reply) => seen.push(reply)));
+      at(30, () => {
+        expect(seen).toEqual(['1:a', new Error('AUTH failed'), '3:c']);
+        expect(accepted).toHaveLength(3);
+        conns.close();
+      });
+    });
+    virtual((at) => {
+      const refused = pool(() => memoryServer().connect(), { max: 1 });
+      refused.use(() => of(1)).subscribe({ error: (e) => expect(e).toMatchObject({ code: 'ECONNREFUSED' }) });
+      at(1, () => expect(refused.size).toBe(0));
+    });
+  });
+
+  it('gives each use the attached resource: a requester per connection, made once', () => {
+    virtual((at) => {
+      const { connect, accepted } = numberingServer();
+      const made: unknown[] = [];
+      const rpcs = pool(connect, {
+        max: 2,
+        attach: (conn) => {
+          const rpc = requester(conn, lines);
+          made.push(rpc);
+          return rpc;
+        },
+      });
+      const replies: string[] = [];
+      for (const line of ['a', 'b', 'c', 'd']) rpcs.use((rpc) => rpc.request(line)).subscribe((r) => replies.push(r));
+      at(10, () => {
+        expect(replies.sort()).toEqual(['1:a', '1:c', '2:b', '2:d']);
+        expect(made).toHaveLength(2);
+        expect(accepted).toHaveLength(2);
+        rpcs.close();
+      });
+    });
+  });
+
+  it('close(): errors waiting uses with ClientClosedError, ends idle connections at once and busy ones when given back', () => {
+    virtual((at) => {
+      const { connect, ended } = numberingServer();
+      const conns = pool(connect, { max: 3 });
+      const busy = new Subject<string>();
+      const errors: unknown[] = [];
+      conns.use(() => busy).subscribe();
+      conns.use(() => timer(1000)).subscribe();
+      conns.use((conn) => ask(conn, 'a')).subscribe();
+      at(5, () => {
+        expect(conns.idle).toBe(1);
+        conns.use(() => timer(1000)).subscribe(); // the idle one
+        conns.use(() => of(1)).subscribe({ error: (e) => errors.push(e) }); // waits
+        conns.close();
+        expect(errors).toEqual([new ClientClosedError('pool', 1)]);
+        expect([ended(1), ended(2), ended(3)]).toEqual([false, false, false]);
+        conns.use(() => of(1)).subscribe({ error: (e) => errors.push(e) });
+        expect(errors).toEqual([new ClientClosedError('pool', 1), new ClientClosedError('pool', 0)]);
+      });
+      at(8, () => busy.complete());
+      at(9, () => expect([ended(1), ended(2), ended(3)]).toEqual([true, false, false]));
+      at(1010, () => {
+        expect([ended(1), ended(2), ended(3)]).toEqual([true, true, true]);
+        expect(conns.size).toBe(0);
+      });
+    });
+  });
+
+  it('works with await: firstValueFrom of a use gives the connection back', async () => {
+    const { connect } = numberingServer();
+    const conns = pool(connect, { max: 1 });
+    await expect(firstValueFrom(conns.use((conn) => ask(conn, 'a')))).resolves.toBe('1:a');
+    await expect(firstValueFrom(conns.use((conn) => ask(conn, 'b')))).resolves.toBe('1:b');
+    conns.close();
+  });
+
+  describe('argument checks', () => {
+    const connect = () => memoryServer().connect();
+    it.each([
+      ['connect', () => pool(undefined as never)],
+      ['options', () => pool(connect, null as never)],
+      ['max', () => pool(connect, { max: 0 })],
+      ['min', () => pool(connect, { min: -1 })],
+      ['min', () => pool(connect, { max: 2, min: 3 })],
+      ['idleTimeout', () => pool(connect, { idleTimeout: 1.5 })],
+      ['maxLifetime', () => pool(connect, { maxLifetime: -1 })],
+      ['acquireTimeout', () => pool(connect, { acquireTimeout: -1 })],
+      ['maxWaiting', () => pool(connect, { maxWaiting: -1 })],
+      ['validate', () => pool(connect, { validate: true as never })],
+      ['attach', () => pool(connect, { attach: 'x' as never })],
+      ['handshake', () => pool(connect, { handshake: 1 as never })],
+      ['scheduler', () => pool(connect, { scheduler: {} as never })],
+      ['port', () => pool({ port: -1 })],
+    ])('throws InvalidArgumentError for a bad %s', (argument, make) => {
+      expect(make).toThrow(InvalidArgumentError);
+      expect(make).toThrow(expect.objectContaining({ argument }));
+    });
+  });
+});
