@@ -10,7 +10,8 @@ import type { ReconnectingClientOptions } from './reconnectingClient';
 import { Member, Waiter } from './PoolMember';
 
 /**
- * Options of {@link pool}. Times are in ms on `scheduler`; 0 turns a time limit off.
+ * Options of {@link pool}. Times are in ms on `scheduler`; 0 turns a time limit off. Write `attach`
+ * before a `handshake` or `validate` that uses its second parameter, so that TypeScript knows its type.
  *
  * @example
  * ```ts
@@ -33,16 +34,19 @@ export interface PoolOptions<R = Connection> {
   readonly acquireTimeout?: number;
   /** Most uses waiting for a connection (default 10 000); one more errors with `QueueOverflowError`. */
   readonly maxWaiting?: number;
-  /** Runs on each new connection before it is lent (AUTH, SELECT); its error destroys that connection and fails the use that waited for it. */
-  readonly handshake?: (connection: Connection) => ObservableInput<unknown>;
   /**
-   * Made once per connection, after the handshake, and given to each use: a requester, a session.
+   * Runs on each new connection before it is lent (AUTH, SELECT), given what `attach` made (or the
+   * connection); its error destroys that connection and fails the use that waited for it.
+   */
+  readonly handshake?: (connection: Connection, resource: R) => ObservableInput<unknown>;
+  /**
+   * Made once per connection, before the handshake, and given to each use: a requester, a session.
    * Without it, uses get the connection itself and the pool reads it while it is idle (bytes from
    * an idle connection are unexpected: it is destroyed).
    */
   readonly attach?: (connection: Connection) => R;
   /** Checks an idle connection before lending it: a falsy first value, no value or an error destroy it, and another is tried. */
-  readonly validate?: (resource: R, connection: Connection) => ObservableInput<unknown>;
+  readonly validate?: (connection: Connection, resource: R) => ObservableInput<unknown>;
   /** Scheduler of the time limits; `asyncScheduler` by default (virtual time inside `TestScheduler.run()`). */
   readonly scheduler?: SchedulerLike;
 }
@@ -108,14 +112,14 @@ export interface Pool<R = Connection> {
  * forkJoin([incr('a'), incr('b'), incr('c')]).subscribe({ next: console.log, complete: () => redis.close() });
  * ```
  */
-export function pool(
-  connect: ReconnectingClientOptions['connect'],
-  options?: PoolOptions<Connection>,
-): Pool<Connection>;
 export function pool<R>(
   connect: ReconnectingClientOptions['connect'],
   options: PoolOptions<R> & Required<Pick<PoolOptions<R>, 'attach'>>,
 ): Pool<R>;
+export function pool(
+  connect: ReconnectingClientOptions['connect'],
+  options?: PoolOptions<Connection>,
+): Pool<Connection>;
 export function pool<R>(connect: ReconnectingClientOptions['connect'], options: PoolOptions<R> = {}): Pool<R> {
   if (connect === undefined || connect === null) {
     throw new InvalidArgumentError('connect', 'expected connect() options or a function opening a connection');
@@ -264,7 +268,7 @@ class ConnectionPool<R> implements Pool<R> {
       this.dispatch();
     };
     try {
-      from(this.config.validate!(member.resource, member.conn))
+      from(this.config.validate!(member.conn, member.resource))
         .pipe(take(1), defaultIfEmpty(false))
         .subscribe({ next: (value) => finish(Boolean(value)), error: (error: unknown) => finish(false, error) });
     } catch (error) {
@@ -277,24 +281,15 @@ class ConnectionPool<R> implements Pool<R> {
     this.opening++;
     const { open, handshake, attach } = this.config;
     let settled = false;
-    const opened = (conn: Connection | undefined, error?: unknown) => {
+    const opened = (made: [Connection, R] | undefined, error?: unknown) => {
       if (settled) return;
       settled = true;
       this.opening--;
-      let resource: R | undefined;
-      if (conn !== undefined && this.isClosed) conn.end();
-      else if (conn !== undefined) {
-        try {
-          resource = attach(conn);
-        } catch (thrown) {
-          conn.destroy(asError(thrown));
-          [conn, error] = [undefined, thrown];
-        }
-      }
-      if (conn !== undefined && !this.isClosed) {
+      if (made !== undefined && this.isClosed) made[0].end();
+      else if (made !== undefined) {
         const member = new Member<R>(
-          conn,
-          resource as R,
+          made[0],
+          made[1],
           this.config,
           (m) => this.lost(m),
           (m) => this.expired(m),
@@ -302,26 +297,33 @@ class ConnectionPool<R> implements Pool<R> {
         this.members.add(member);
         this.offer(member);
         this.fill();
-      } else if (conn === undefined) {
+      } else {
         // Not retried at once (min is restored when a member is lost or opens): the oldest waiter hears why.
         this.waiters.shift()?.fail(error);
       }
       this.dispatch();
     };
+    const failed = (conn: Connection, error: unknown) => {
+      conn.destroy(asError(error));
+      opened(undefined, error);
+    };
     let got = false;
     open().subscribe({
       next: (conn) => {
         got = true;
-        const ready = handshake === undefined ? EMPTY : defer(() => handshake(conn));
+        let resource: R;
+        try {
+          resource = attach(conn);
+        } catch (error) {
+          return failed(conn, error);
+        }
+        const ready = handshake === undefined ? EMPTY : defer(() => handshake(conn, resource));
         ready.pipe(ignoreElements()).subscribe({
-          error: (error: unknown) => {
-            conn.destroy(asError(error));
-            opened(undefined, error);
-          },
+          error: (error: unknown) => failed(conn, error),
           complete: () =>
             conn.closed || conn.writeEnded
               ? opened(undefined, conn.closeReason ?? asError('the connection closed in its handshake'))
-              : opened(conn),
+              : opened([conn, resource]),
         });
       },
       error: (error: unknown) => opened(undefined, error),

@@ -270,10 +270,11 @@ describe('pool', () => {
     });
   });
 
-  it('gives each use the attached resource: a requester per connection, made once', () => {
+  it('gives the handshake and each use the attached resource: a requester per connection, made once', () => {
     virtual((at) => {
       const { connect, accepted } = numberingServer();
       const made: unknown[] = [];
+      const greetings: string[] = [];
       const rpcs = pool(connect, {
         max: 2,
         attach: (conn) => {
@@ -281,11 +282,13 @@ describe('pool', () => {
           made.push(rpc);
           return rpc;
         },
+        handshake: (_conn, rpc) => rpc.request('hello').pipe(map((reply) => greetings.push(reply))),
       });
       const replies: string[] = [];
       for (const line of ['a', 'b', 'c', 'd']) rpcs.use((rpc) => rpc.request(line)).subscribe((r) => replies.push(r));
       at(10, () => {
         expect(replies.sort()).toEqual(['1:a', '1:c', '2:b', '2:d']);
+        expect(greetings.sort()).toEqual(['1:hello', '2:hello']);
         expect(made).toHaveLength(2);
         expect(accepted).toHaveLength(2);
         rpcs.close();
