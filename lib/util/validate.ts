@@ -1,6 +1,8 @@
 // Every argument check of rxnet in one place: each throws InvalidArgumentError naming the option and what it got.
+import { Buffer } from 'buffer';
 import type { SchedulerLike } from 'rxjs';
 import { InvalidArgumentError } from '../errors';
+import { toBuffer } from './toBuffer';
 
 /**
  * Checks that `value` is an integer in [min, max]; throws InvalidArgumentError otherwise.
@@ -48,6 +50,19 @@ export function checkOptions<T extends object>(value: T): T {
     throw new InvalidArgumentError('config', `expected an options object, got ${String(value)}`);
   }
   return value;
+}
+
+/**
+ * Checks a delimiter: a non-empty Buffer, Uint8Array or string (UTF-8). Returns a copy of its bytes, so that a
+ * caller mutating its Buffer later cannot change the framing.
+ */
+export function checkDelimiter(value: unknown): Buffer {
+  if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
+    throw new InvalidArgumentError('delimiter', 'expected a Buffer, Uint8Array or string');
+  }
+  const bytes = Buffer.from(toBuffer(value));
+  if (bytes.length === 0) throw new InvalidArgumentError('delimiter', 'must not be empty');
+  return bytes;
 }
 
 /** Checks that a value is a boolean (or absent). */

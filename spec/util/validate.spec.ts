@@ -4,6 +4,7 @@ import { asyncScheduler } from 'rxjs';
 import {
   checkBoolean,
   checkByteOrder,
+  checkDelimiter,
   checkInteger,
   checkLimit,
   checkObserver,
@@ -92,6 +93,25 @@ describe('checkOptions', () => {
     expect(checkOptions(options)).toBe(options);
     for (const value of [null, 42, 'x']) {
       expect(refusal(() => checkOptions(value as never))).toMatchObject({ argument: 'config' });
+    }
+  });
+});
+
+describe('checkDelimiter', () => {
+  it('returns a copy of the bytes of a Buffer, a Uint8Array or a string (UTF-8)', () => {
+    const given = Buffer.from(';');
+    const bytes = checkDelimiter(given);
+    expect(bytes).toEqual(given);
+    expect(bytes).not.toBe(given);
+    given[0] = 0x2c;
+    expect(bytes.toString()).toBe(';');
+    expect(checkDelimiter(new Uint8Array([0, 1]))).toEqual(Buffer.from([0, 1]));
+    expect(checkDelimiter('é')).toEqual(Buffer.from([0xc3, 0xa9]));
+  });
+
+  it('refuses an empty delimiter and anything but bytes or a string', () => {
+    for (const bad of ['', new Uint8Array(0), 7, null, undefined, [10]]) {
+      expect(refusal(() => checkDelimiter(bad))).toMatchObject({ argument: 'delimiter' });
     }
   });
 });

@@ -6,7 +6,7 @@ import type { FrameCut } from '../../util/FrameCut';
 import { DelimiterFramer } from '../../framing/delimited/DelimiterFramer';
 import { DEFAULT_MAX_LENGTH, type Framer, type Truncation } from '../../framing/Framer';
 import { decodeFrames } from '../../framing/decodeFrames';
-import { checkLimit, checkTruncation } from '../../util/validate';
+import { checkLimit, checkOptions, checkTruncation } from '../../util/validate';
 
 const LF = Buffer.from('\n');
 
@@ -141,13 +141,18 @@ class NdjsonFramer implements Framer<unknown> {
  * ```
  */
 export function decodeNdjson<T = unknown>(config: DecodeNdjsonOptions = {}): OperatorFunction<Buffer, T> {
-  const maxLength = checkLimit('maxLength', config.maxLength, DEFAULT_MAX_LENGTH);
+  return decodeFrames(ndjsonFramer(config)) as OperatorFunction<Buffer, T>;
+}
+
+/** The framers of {@link decodeNdjson} (and `ndjsonCodec`), `config` checked now: one per call. */
+export function ndjsonFramer(config: DecodeNdjsonOptions): () => Framer<unknown> {
+  const maxLength = checkLimit('maxLength', checkOptions(config).maxLength, DEFAULT_MAX_LENGTH);
   const truncation = checkTruncation(config.truncation, ['error', 'emit', 'discard'], 'emit');
   const malformed = config.malformed ?? 'error';
   if (malformed !== 'error' && malformed !== 'skip' && typeof malformed !== 'function') {
     throw new InvalidArgumentError('malformed', `expected 'error', 'skip' or a function, got ${String(malformed)}`);
   }
-  return decodeFrames(() => new NdjsonFramer(maxLength, truncation, malformed)) as OperatorFunction<Buffer, T>;
+  return () => new NdjsonFramer(maxLength, truncation, malformed);
 }
 
 /** @deprecated The former name of {@link DecodeNdjsonOptions}, kept so that code written for 0.1 compiles. */

@@ -2,7 +2,7 @@
 import { Buffer } from 'buffer';
 import { map, type OperatorFunction } from 'rxjs';
 import { EncodeError, FrameTooLongError } from '../../errors';
-import { checkLimit } from '../../util/validate';
+import { checkLimit, checkOptions } from '../../util/validate';
 
 /**
  * Options of {@link encodeNdjson}.
@@ -44,8 +44,16 @@ export interface EncodeNdjsonOptions {
  * ```
  */
 export function encodeNdjson(config: EncodeNdjsonOptions = {}): OperatorFunction<unknown, Buffer> {
-  const maxLength = checkLimit('maxLength', config.maxLength, Infinity);
-  return map((value: unknown) => {
+  return map(ndjsonEncoder(config));
+}
+
+/**
+ * The encoding of one value by {@link encodeNdjson} (and `ndjsonCodec`), `config` checked now: its JSON and
+ * `\n` in one fresh UTF-8 Buffer.
+ */
+export function ndjsonEncoder(config: EncodeNdjsonOptions): (value: unknown) => Buffer {
+  const maxLength = checkLimit('maxLength', checkOptions(config).maxLength, Infinity);
+  return (value) => {
     let json: string | undefined;
     try {
       json = JSON.stringify(value);
@@ -59,7 +67,7 @@ export function encodeNdjson(config: EncodeNdjsonOptions = {}): OperatorFunction
     out.write(json, 0, 'utf8');
     out[length] = 0x0a;
     return out;
-  });
+  };
 }
 
 /** @deprecated The former name of {@link EncodeNdjsonOptions}, kept so that code written for 0.1 compiles. */

@@ -1,10 +1,12 @@
 // decodeStruct(): a byte stream of C structs to values.
-import { map, type OperatorFunction } from 'rxjs';
-import type { StructCodec } from './struct';
-import { InvalidArgumentError } from '../../errors';
-import { type Truncation } from '../../framing/Framer';
-import { decodeFixedLength } from '../../framing/fixedLength/decodeFixedLength';
-import { checkTruncation } from '../../util/validate';
+import type { Buffer } from 'buffer';
+import type { OperatorFunction } from 'rxjs';
+import { checkStructCodec, type StructCodec } from './struct';
+import type { Framer, Truncation } from '../../framing/Framer';
+import { decodeFrames } from '../../framing/decodeFrames';
+import { fixedLengthFramer } from '../../framing/fixedLength/decodeFixedLength';
+import { MappedFramer } from '../../framing/MappedFramer';
+import { checkOptions, checkTruncation } from '../../util/validate';
 
 /**
  * Options of {@link decodeStruct}.
@@ -51,16 +53,16 @@ export interface DecodeStructOptions {
  * ```
  */
 export function decodeStruct<T>(codec: StructCodec<T>, config: DecodeStructOptions = {}): OperatorFunction<Buffer, T> {
-  if (codec === null || typeof codec !== 'object' || codec.kind !== 'struct') {
-    throw new InvalidArgumentError('codec', 'expected a codec made by struct()');
-  }
-  const truncation = checkTruncation(config.truncation, ['error', 'discard'], 'error');
-  const frames = decodeFixedLength(codec.size, { truncation });
-  return (source) =>
-    source.pipe(
-      frames,
-      map((frame) => codec.decode(frame)),
-    );
+  return decodeFrames(structFramer(codec, config));
+}
+
+/** The framers of {@link decodeStruct} (and `structFrames`), arguments checked now: one per call. */
+export function structFramer<T>(codec: StructCodec<T>, config: DecodeStructOptions): () => Framer<T> {
+  checkStructCodec(codec);
+  const truncation = checkTruncation(checkOptions(config).truncation, ['error', 'discard'], 'error');
+  const records = fixedLengthFramer(codec.size, { truncation });
+  const decode = (record: Buffer): T => codec.decode(record);
+  return () => new MappedFramer(records(), decode);
 }
 
 /** @deprecated The former name of {@link DecodeStructOptions}, kept so that code written for 0.1 compiles. */

@@ -1,7 +1,6 @@
 // encodeStruct(): values to C struct bytes.
 import { map, type OperatorFunction } from 'rxjs';
-import type { StructCodec } from './struct';
-import { InvalidArgumentError } from '../../errors';
+import { checkStructCodec, type StructCodec } from './struct';
 
 /**
  * Encodes each value with `codec` into a fresh, zero-padded `codec.size`-byte Buffer: the
@@ -28,8 +27,6 @@ import { InvalidArgumentError } from '../../errors';
  * ```
  */
 export function encodeStruct<T>(codec: StructCodec<T>): OperatorFunction<T, Buffer> {
-  if (codec === null || typeof codec !== 'object' || codec.kind !== 'struct') {
-    throw new InvalidArgumentError('codec', 'expected a codec made by struct()');
-  }
+  checkStructCodec(codec);
   return map((value: T) => codec.encode(value));
 }

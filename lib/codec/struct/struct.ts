@@ -118,6 +118,11 @@ function isStruct(field: unknown): field is StructCodec<unknown> {
   return typeof field === 'object' && field !== null && (field as { kind?: unknown }).kind === 'struct';
 }
 
+/** Checks that `codec` was made by {@link struct} (the struct operators and codec take nothing else). */
+export function checkStructCodec(codec: unknown): void {
+  if (!isStruct(codec)) throw new InvalidArgumentError('codec', 'expected a codec made by struct()');
+}
+
 /** Size and natural alignment of a field type. */
 function measure(name: string, field: FieldType): { size: number; alignment: number } {
   if (typeof field === 'string') {

@@ -3,9 +3,7 @@ import { FrameTooLongError, TruncatedFrameError } from '../../errors';
 import { ChunkQueue } from '../ChunkQueue';
 import type { FrameCut } from '../../util/FrameCut';
 import { DEFAULT_MAX_LENGTH, type Framer, type Truncation } from '../Framer';
-import { decodeFrames } from '../decodeFrames';
 import { checkBoolean, checkLimit, checkOptions, checkTruncation } from '../../util/validate';
-import type { OperatorFunction } from 'rxjs';
 
 const CR = 0x0d;
 
@@ -130,7 +128,7 @@ export class DelimiterFramer implements Framer<Buffer> {
 /** @deprecated The former name of {@link DelimiterFramerOptions}, kept so that code written for 0.1 compiles. */
 export type DelimiterFramerConfig = DelimiterFramerOptions;
 
-/** The options the delimiter decoders share (`decodeDelimited`, `decodeLines`). */
+/** The options the delimiter decoders share (`decodeDelimited`, `decodeLines` and their codecs). */
 interface DelimiterDecoderOptions {
   readonly maxLength?: number;
   readonly includeDelimiter?: boolean;
@@ -139,15 +137,16 @@ interface DelimiterDecoderOptions {
 }
 
 /**
- * The operator of a delimiter decoder: `options` checked now, when the operator is made, and a
- * fresh framer per subscription. `truncation` is the decoder's default for a last unended frame.
+ * The framer factory of a delimiter decoder (`decodeDelimited`, `decodeLines`, their codecs): `options`
+ * checked now, when the operator or codec is made, and a fresh framer per call. `truncation` is the
+ * decoder's default for a last unended frame.
  */
-export function delimiterDecoder(
+export function delimiterFramer(
   delimiter: Buffer,
   options: DelimiterDecoderOptions,
   truncation: Truncation,
   stripCarriageReturn: boolean,
-): OperatorFunction<Buffer, Buffer> {
+): () => DelimiterFramer {
   checkOptions(options);
   const resolved: DelimiterFramerOptions = {
     delimiter,
@@ -157,5 +156,5 @@ export function delimiterDecoder(
     stripCarriageReturn,
     copy: checkBoolean('copy', options.copy, false),
   };
-  return decodeFrames(() => new DelimiterFramer(resolved));
+  return () => new DelimiterFramer(resolved);
 }

@@ -1,10 +1,10 @@
 // decodeDelimited(): frames ended by any byte sequence.
-import { Buffer } from 'buffer';
+import type { Buffer } from 'buffer';
 import type { OperatorFunction } from 'rxjs';
-import { InvalidArgumentError } from '../../errors';
-import { delimiterDecoder } from './DelimiterFramer';
+import { delimiterFramer, type DelimiterFramer } from './DelimiterFramer';
 import type { Truncation } from '../Framer';
-import { toBuffer } from '../../util/toBuffer';
+import { decodeFrames } from '../decodeFrames';
+import { checkDelimiter } from '../../util/validate';
 
 /**
  * Options of {@link decodeDelimited}.
@@ -80,13 +80,15 @@ export function decodeDelimited(
   delimiter: Buffer | Uint8Array | string,
   config: DecodeDelimitedOptions = {},
 ): OperatorFunction<Buffer, Buffer> {
-  if (typeof delimiter !== 'string' && !(delimiter instanceof Uint8Array)) {
-    throw new InvalidArgumentError('delimiter', 'expected a Buffer, Uint8Array or string');
-  }
-  // Copied so that a caller mutating its Buffer later cannot change the framing.
-  const bytes = Buffer.from(toBuffer(delimiter));
-  if (bytes.length === 0) throw new InvalidArgumentError('delimiter', 'must not be empty');
-  return delimiterDecoder(bytes, config, 'error', false);
+  return decodeFrames(delimitedFramer(delimiter, config));
+}
+
+/** The framers of {@link decodeDelimited} (and `delimitedCodec`), arguments checked now: one per call. */
+export function delimitedFramer(
+  delimiter: Buffer | Uint8Array | string,
+  config: DecodeDelimitedOptions,
+): () => DelimiterFramer {
+  return delimiterFramer(checkDelimiter(delimiter), config, 'error', false);
 }
 
 /** @deprecated The former name of {@link decodeDelimited}, kept so that code written for 0.1 compiles. */

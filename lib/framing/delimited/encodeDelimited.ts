@@ -1,9 +1,9 @@
 // encodeDelimited(): frames to bytes, each followed by a delimiter.
 import { Buffer } from 'buffer';
 import { map, type OperatorFunction } from 'rxjs';
-import { EncodeError, FrameTooLongError, InvalidArgumentError } from '../../errors';
+import { EncodeError, FrameTooLongError } from '../../errors';
 import type { Chunk } from '../../types';
-import { checkLimit, checkOptions } from '../../util/validate';
+import { checkDelimiter, checkLimit, checkOptions } from '../../util/validate';
 import { toBuffer } from '../../util/toBuffer';
 
 /**
@@ -55,26 +55,27 @@ export function encodeDelimited(
   delimiter: Buffer | Uint8Array | string,
   config: EncodeDelimitedOptions = {},
 ): OperatorFunction<Chunk, Buffer> {
-  if (typeof delimiter !== 'string' && !(delimiter instanceof Uint8Array)) {
-    throw new InvalidArgumentError('delimiter', 'expected a Buffer, Uint8Array or string');
-  }
-  const bytes = Buffer.from(toBuffer(delimiter));
-  if (bytes.length === 0) throw new InvalidArgumentError('delimiter', 'must not be empty');
-  const maxLength = checkLimit('maxLength', checkOptions(config).maxLength, Infinity, 1);
-  return map((value: Chunk) => appendDelimiter(toBuffer(value), bytes, maxLength));
+  return map(delimiterEncoder(checkDelimiter(delimiter), config));
 }
 
-/** Frame + delimiter in one fresh Buffer, refusing a frame the decoder would cut short. */
-function appendDelimiter(frame: Buffer, delimiter: Buffer, maxLength: number): Buffer {
-  if (frame.length > maxLength) throw new FrameTooLongError(maxLength, frame.length);
-  const out = Buffer.allocUnsafe(frame.length + delimiter.length);
-  frame.copy(out, 0);
-  delimiter.copy(out, frame.length);
-  const found = out.indexOf(delimiter);
-  if (found !== frame.length) {
-    throw new EncodeError(`the delimiter occurs inside the frame at byte ${found}`);
-  }
-  return out;
+/**
+ * The encoding of one frame by {@link encodeDelimited} (and `delimitedCodec`), `config` checked now: the frame
+ * and `delimiter` in one fresh Buffer, refusing a frame the decoder would cut short.
+ */
+export function delimiterEncoder(delimiter: Buffer, config: EncodeDelimitedOptions): (value: Chunk) => Buffer {
+  const maxLength = checkLimit('maxLength', checkOptions(config).maxLength, Infinity, 1);
+  return (value) => {
+    const frame = toBuffer(value);
+    if (frame.length > maxLength) throw new FrameTooLongError(maxLength, frame.length);
+    const out = Buffer.allocUnsafe(frame.length + delimiter.length);
+    frame.copy(out, 0);
+    delimiter.copy(out, frame.length);
+    const found = out.indexOf(delimiter);
+    if (found !== frame.length) {
+      throw new EncodeError(`the delimiter occurs inside the frame at byte ${found}`);
+    }
+    return out;
+  };
 }
 
 /** @deprecated The former name of {@link EncodeDelimitedOptions}, kept so that code written for 0.1 compiles. */

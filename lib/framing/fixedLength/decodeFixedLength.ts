@@ -63,11 +63,16 @@ export function decodeFixedLength(
   frameLength: number,
   config: DecodeFixedLengthOptions = {},
 ): OperatorFunction<Buffer, Buffer> {
+  return decodeFrames(fixedLengthFramer(frameLength, config));
+}
+
+/** The framers of {@link decodeFixedLength} (and `fixedLengthCodec`), arguments checked now: one per call. */
+export function fixedLengthFramer(frameLength: number, config: DecodeFixedLengthOptions): () => FixedLengthFramer {
   const length = checkInteger('frameLength', frameLength, 1);
   checkOptions(config);
   const truncation = checkTruncation(config.truncation, ['error', 'emit', 'discard'], 'error');
   const copy = checkBoolean('copy', config.copy, false);
-  return decodeFrames(() => new FixedLengthFramer(length, truncation, copy));
+  return () => new FixedLengthFramer(length, truncation, copy);
 }
 
 /** @deprecated The former name of {@link decodeFixedLength}, kept so that code written for 0.1 compiles. */

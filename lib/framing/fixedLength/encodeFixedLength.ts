@@ -54,10 +54,18 @@ export function encodeFixedLength(
   frameLength: number,
   config: EncodeFixedLengthOptions = {},
 ): OperatorFunction<Chunk, Buffer> {
+  return map(fixedLengthEncoder(frameLength, config));
+}
+
+/**
+ * The encoding of one frame by {@link encodeFixedLength} (and `fixedLengthCodec`), arguments checked now: the
+ * frame itself when it has `frameLength` bytes, else padded into a fresh Buffer or refused.
+ */
+export function fixedLengthEncoder(frameLength: number, config: EncodeFixedLengthOptions): (value: Chunk) => Buffer {
   const length = checkInteger('frameLength', frameLength, 1);
   if (config === null || typeof config !== 'object') throw new InvalidArgumentError('config', 'expected an object');
   const pad = config.pad === undefined ? undefined : checkInteger('pad', config.pad, 0, 255);
-  return map((value: Chunk) => {
+  return (value) => {
     const frame = toBuffer(value);
     if (frame.length === length) return frame;
     if (frame.length > length) throw new FrameTooLongError(length, frame.length);
@@ -66,7 +74,7 @@ export function encodeFixedLength(
     const out = Buffer.alloc(length, pad);
     frame.copy(out, 0);
     return out;
-  });
+  };
 }
 
 /** @deprecated The former name of {@link EncodeFixedLengthOptions}, kept so that code written for 0.1 compiles. */

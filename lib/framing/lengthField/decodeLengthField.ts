@@ -101,8 +101,13 @@ export interface DecodeLengthFieldOptions {
  * ```
  */
 export function decodeLengthField(config: DecodeLengthFieldOptions): OperatorFunction<Buffer, Buffer> {
+  return decodeFrames(lengthFieldFramer(config));
+}
+
+/** The framers of {@link decodeLengthField} (and `lengthFieldCodec`), `config` checked now: one per call. */
+export function lengthFieldFramer(config: DecodeLengthFieldOptions): () => LengthFieldFramer {
   const resolved = resolveLengthFieldConfig(config);
-  return decodeFrames(() => new LengthFieldFramer(resolved));
+  return () => new LengthFieldFramer(resolved);
 }
 
 /** Checks a {@link DecodeLengthFieldOptions} and fills in the defaults. */

@@ -64,6 +64,16 @@ const CAPACITY: Record<number, number> = { 1: 0xff, 2: 0xffff, 3: 0xffffff, 4: 0
  * ```
  */
 export function encodeLengthField(config: EncodeLengthFieldOptions): OperatorFunction<Chunk, Buffer> {
+  return map(lengthFieldEncoder(config));
+}
+
+/**
+ * The encoding of one frame by {@link encodeLengthField} (and `lengthFieldCodec`), `config` checked now: the
+ * length field and the payload in one fresh Buffer. A payload over `maxLength` bytes (`lengthFieldCodec`'s
+ * limit, so that its own decoder reads back what it writes) is a `FrameTooLongError` like one the field cannot
+ * hold.
+ */
+export function lengthFieldEncoder(config: EncodeLengthFieldOptions, maxLength = Infinity): (value: Chunk) => Buffer {
   if (config === null || typeof config !== 'object') {
     throw new InvalidArgumentError('config', 'encodeLengthField needs { lengthFieldLength, ... }');
   }
@@ -78,14 +88,15 @@ export function encodeLengthField(config: EncodeLengthFieldOptions): OperatorFun
       ? 0
       : checkInteger('lengthAdjustment', config.lengthAdjustment, Number.MIN_SAFE_INTEGER);
   const extra = adjustment + (includes ? fieldLength : 0);
-  const capacity = CAPACITY[fieldLength];
-  return map((value: Chunk) => {
+  // The longest payload: what the field can hold, and the caller's limit.
+  const limit = Math.min(CAPACITY[fieldLength] - extra, maxLength);
+  return (value) => {
     // A string is encoded straight into the frame's buffer: one allocation, no intermediate copy.
     const text = typeof value === 'string';
     const size = text ? Buffer.byteLength(value) : value.length;
     const length = size + extra;
     if (length < 0) throw new EncodeError(`adjusted length ${length} of a ${size}-byte frame is negative`);
-    if (length > capacity) throw new FrameTooLongError(capacity - extra, size);
+    if (size > limit) throw new FrameTooLongError(limit, size);
     const out = Buffer.allocUnsafe(fieldLength + size);
     if (fieldLength === 8) {
       if (littleEndian) out.writeBigUInt64LE(BigInt(length), 0);
@@ -95,7 +106,7 @@ export function encodeLengthField(config: EncodeLengthFieldOptions): OperatorFun
     if (text) out.write(value, fieldLength, size, 'utf8');
     else out.set(value, fieldLength);
     return out;
-  });
+  };
 }
 
 /** @deprecated The former name of {@link EncodeLengthFieldOptions}, kept so that code written for 0.1 compiles. */

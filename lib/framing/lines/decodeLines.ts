@@ -1,8 +1,9 @@
 // decodeLines(): frames ended by \n or \r\n.
 import { Buffer } from 'buffer';
 import type { OperatorFunction } from 'rxjs';
-import { delimiterDecoder } from '../delimited/DelimiterFramer';
+import { delimiterFramer, type DelimiterFramer } from '../delimited/DelimiterFramer';
 import type { Truncation } from '../Framer';
+import { decodeFrames } from '../decodeFrames';
 
 const LF = Buffer.from('\n');
 
@@ -75,7 +76,12 @@ export interface DecodeLinesOptions {
  * ```
  */
 export function decodeLines(config: DecodeLinesOptions = {}): OperatorFunction<Buffer, Buffer> {
-  return delimiterDecoder(LF, config, 'emit', true);
+  return decodeFrames(lineFramer(config));
+}
+
+/** The framers of {@link decodeLines} (and `linesCodec`), `config` checked now: one per call. */
+export function lineFramer(config: DecodeLinesOptions): () => DelimiterFramer {
+  return delimiterFramer(LF, config, 'emit', true);
 }
 
 /** @deprecated The former name of {@link decodeLines}, kept so that code written for 0.1 compiles. */

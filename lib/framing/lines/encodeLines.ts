@@ -49,6 +49,14 @@ export interface EncodeLinesOptions {
  * ```
  */
 export function encodeLines(config: EncodeLinesOptions = {}): OperatorFunction<Chunk, Buffer> {
+  return map(lineEncoder(config));
+}
+
+/**
+ * The encoding of one line by {@link encodeLines} (and `linesCodec`), `config` checked now; strings are written
+ * in `encoding` (UTF-8, or an encoding in which only `\n` is the byte 0x0a: latin1, ascii).
+ */
+export function lineEncoder(config: EncodeLinesOptions, encoding: BufferEncoding = 'utf8'): (value: Chunk) => Buffer {
   const newline = checkOptions(config).newline ?? '\n';
   if (newline !== '\n' && newline !== '\r\n') {
     throw new InvalidArgumentError('newline', `expected '\\n' or '\\r\\n', got ${JSON.stringify(newline)}`);
@@ -56,9 +64,11 @@ export function encodeLines(config: EncodeLinesOptions = {}): OperatorFunction<C
   const endingLength = newline.length;
   const maxLength = checkLimit('maxLength', config.maxLength, Infinity, 1);
   const cr = endingLength === 2;
-  return map((value: Chunk) => {
+  // latin1 and ascii write a character's low byte: U+010A is written 0x0a, so their strings are checked as bytes.
+  const utf8 = encoding === 'utf8' || encoding === 'utf-8';
+  return (value) => {
     let out: Buffer;
-    if (typeof value === 'string') {
+    if (typeof value === 'string' && utf8) {
       // Encoded straight into the line's buffer (one allocation, no intermediate copy), checked as
       // a string: cheaper than a search of the bytes.
       const length = Buffer.byteLength(value);
@@ -70,20 +80,21 @@ export function encodeLines(config: EncodeLinesOptions = {}): OperatorFunction<C
       out = Buffer.allocUnsafe(length + endingLength);
       out.write(value, 0, length);
     } else {
-      const length = value.length;
+      const bytes = typeof value === 'string' ? Buffer.from(value, encoding) : value;
+      const length = bytes.length;
       if (length > maxLength) throw new FrameTooLongError(maxLength, length);
-      const lf = value.indexOf(0x0a);
+      const lf = bytes.indexOf(0x0a);
       if (lf !== -1) throw new EncodeError(`a line must not contain \\n (found at byte ${lf})`);
-      if (length > 0 && value[length - 1] === 0x0d) throw new EncodeError('a line must not end with \\r');
+      if (length > 0 && bytes[length - 1] === 0x0d) throw new EncodeError('a line must not end with \\r');
       out = Buffer.allocUnsafe(length + endingLength);
-      out.set(value, 0);
+      out.set(bytes, 0);
     }
     // The ending's bytes, stored: cheaper than a copy call for one or two bytes.
     const end = out.length;
     if (cr) out[end - 2] = 0x0d;
     out[end - 1] = 0x0a;
     return out;
-  });
+  };
 }
 
 /** @deprecated The former name of {@link EncodeLinesOptions}, kept so that code written for 0.1 compiles. */
