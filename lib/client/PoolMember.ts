@@ -1,15 +1,106 @@
-// PoolMember: one pooled connection (its resource, idle watch, lifetime) and one use waiting for a connection.
-import type { SchedulerLike, Subscription } from 'rxjs';
+// PoolMember: one pooled connection (its resource, idle watch, lifetime), its opening and validation, and one use waiting for a connection.
+import { EMPTY, Observable, Subscription, defaultIfEmpty, defer, from, ignoreElements, take, timeout } from 'rxjs';
+import type { ObservableInput, SchedulerLike } from 'rxjs';
 import type { Connection } from '../types';
 import type { Linked } from '../util/LinkedList';
 
-/** @internal What a member needs from its pool's options. */
-export interface MemberConfig {
+/** @internal A pool's checked options. */
+export interface PoolConfig<R> {
+  readonly open: () => Observable<Connection>;
+  readonly max: number;
+  readonly min: number;
   readonly idleTimeout: number;
   readonly maxLifetime: number;
+  readonly acquireTimeout: number;
+  readonly setupTimeout: number;
+  readonly maxWaiting: number;
+  readonly handshake: ((connection: Connection, resource: R) => ObservableInput<unknown>) | undefined;
+  readonly attach: (connection: Connection) => R;
   /** Whether the pool reads an idle connection itself (no `attach`: nothing else reads it). */
   readonly readsIdle: boolean;
+  readonly validate: ((connection: Connection, resource: R) => ObservableInput<unknown>) | undefined;
   readonly scheduler: SchedulerLike;
+}
+
+/** @internal What a member needs from its pool's options. */
+export type MemberConfig = Pick<PoolConfig<unknown>, 'idleTimeout' | 'maxLifetime' | 'readsIdle' | 'scheduler'>;
+
+/** @internal An Error for anything thrown. */
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** `work` within `setupTimeout`, or RxJS's `TimeoutError`. */
+function bounded<T>(work: Observable<T>, config: PoolConfig<unknown>): Observable<T> {
+  const ms = config.setupTimeout;
+  return ms === Infinity ? work : work.pipe(timeout({ first: ms, scheduler: config.scheduler }));
+}
+
+/**
+ * @internal Opens one connection for a pool: connect, `attach`, then the handshake within
+ * `setupTimeout`. `done` is called once, with the connection and its resource or with the error
+ * (the connection then destroyed). Unsubscribing gives up (and destroys what was made).
+ */
+export function openMember<R>(
+  config: PoolConfig<R>,
+  done: (made: { readonly conn: Connection; readonly resource: R } | undefined, error?: unknown) => void,
+): Subscription {
+  let settled = false;
+  let made: Connection | undefined;
+  const settle = (conn: Connection | undefined, resource: R | undefined, error?: unknown) => {
+    if (settled) return;
+    settled = true;
+    if (conn !== undefined) done({ conn, resource: resource as R });
+    else {
+      made?.destroy(asError(error));
+      done(undefined, error);
+    }
+  };
+  const setup = new Subscription(() => settle(undefined, undefined, new Error('the pool gave up this connection')));
+  setup.add(
+    config.open().subscribe({
+      next: (conn) => {
+        made = conn;
+        let resource: R;
+        try {
+          resource = config.attach(conn);
+        } catch (error) {
+          return settle(undefined, undefined, error);
+        }
+        const { handshake } = config;
+        const ready = handshake === undefined ? EMPTY : defer(() => handshake(conn, resource));
+        setup.add(
+          bounded(from(ready).pipe(ignoreElements()), config as PoolConfig<unknown>).subscribe({
+            error: (error: unknown) => settle(undefined, undefined, error),
+            complete: () =>
+              conn.closed || conn.writeEnded
+                ? settle(undefined, undefined, conn.closeReason ?? new Error('the connection closed in its handshake'))
+                : settle(conn, resource),
+          }),
+        );
+      },
+      error: (error: unknown) => settle(undefined, undefined, error),
+      complete: () =>
+        made === undefined && settle(undefined, undefined, new Error('connect completed without a connection')),
+    }),
+  );
+  return setup;
+}
+
+/**
+ * @internal Runs `validate` on a member within `setupTimeout`; `done(true)` for a truthy first
+ * value, `done(false, error?)` otherwise. Unsubscribing gives up without calling `done`.
+ */
+export function checkMember<R>(
+  config: PoolConfig<R>,
+  member: Member<R>,
+  done: (ok: boolean, error?: unknown) => void,
+): Subscription {
+  const check = defer(() => from(config.validate!(member.conn, member.resource))).pipe(take(1), defaultIfEmpty(false));
+  return bounded(check, config as PoolConfig<unknown>).subscribe({
+    next: (value) => done(Boolean(value)),
+    error: (error: unknown) => done(false, error),
+  });
 }
 
 /**
@@ -21,7 +112,14 @@ export class Member<R> implements Linked<Member<R>> {
   next: Member<R> | null = null;
   /** True while lent to a use (or being validated). */
   lent = false;
-  private readonly born: number;
+  /** True once lent at least once. */
+  used = false;
+  /** True while it needs no `validate` before its next use: fresh, or just validated. */
+  trusted = true;
+  /** The validation running on it, if any. */
+  check: Subscription | undefined = undefined;
+  /** When it was made, on the pool's scheduler. */
+  readonly born: number;
   private retired = false;
   private watch: Subscription | undefined;
   private lifetime: Subscription | undefined;
@@ -133,7 +231,10 @@ export class Waiter<R> implements Linked<Waiter<R>> {
   grant(member: Member<R>): void {
     this.timer?.unsubscribe();
     if (this.done) return;
-    this.stop = this.start(member);
+    const stop = this.start(member);
+    // The caller may have left while the use started (a first value and take(1)).
+    if (this.done) stop();
+    else this.stop = stop;
   }
 
   /** Errors the caller (acquire timeout, a failed connect, the pool's close). */

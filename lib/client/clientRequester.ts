@@ -1,9 +1,10 @@
 // clientRequester(): requests over a reconnecting client: a requester per connection, requests made while offline kept until the next one.
 import { Observable, Subscription, asyncScheduler } from 'rxjs';
-import type { SchedulerLike, Subscriber } from 'rxjs';
+import type { Subscriber } from 'rxjs';
 import type { Codec } from '../codec/Codec';
 import { ClientClosedError, QueueOverflowError, RequestTimeoutError } from '../errors';
 import type { Connection } from '../types';
+import { Deadlines, type Deadline } from '../util/Deadlines';
 import { LinkedList } from '../util/LinkedList';
 import type { Linked } from '../util/LinkedList';
 import { checkLimit } from '../util/validate';
@@ -21,11 +22,12 @@ export type RequesterOf<Req, Rep> = (
 class Pending<Rep> implements Linked<Pending<Rep>> {
   prev: Pending<Rep> | null = null;
   next: Pending<Rep> | null = null;
-  timer: Subscription | null = null;
+  timer: Deadline | null = null;
   inner: Subscription | null = null;
   constructor(
     readonly message: unknown,
     readonly subscriber: Subscriber<Rep>,
+    readonly timeout: number,
   ) {}
 }
 
@@ -39,12 +41,17 @@ class Pending<Rep> implements Linked<Pending<Rep>> {
 export class ClientRequester<Req, Rep> implements Requester<Req, Rep> {
   private readonly waiting = new LinkedList<Pending<Rep>>();
   private current: Requester<Req, Rep> | undefined = undefined;
+  /** The connection under `current`, and the watch of its writability. */
+  private conn: Connection | undefined = undefined;
+  private writability: Subscription | undefined = undefined;
+  private readonly maxInFlight: number;
   private handed = 0;
   private isClosed = false;
   private readonly watch: Subscription;
   private readonly timeout: number;
   private readonly maxQueued: number;
-  private readonly scheduler: SchedulerLike;
+  /** Every request's timeout on one timer. */
+  private readonly deadlines: Deadlines<Pending<Rep>>;
 
   constructor(
     private readonly client: ReconnectingClient,
@@ -54,7 +61,11 @@ export class ClientRequester<Req, Rep> implements Requester<Req, Rep> {
   ) {
     this.timeout = requestTimeout(options.timeout);
     this.maxQueued = checkLimit('maxQueued', options.maxQueued, 10_000, 0);
-    this.scheduler = options.scheduler ?? asyncScheduler;
+    this.maxInFlight = checkLimit('maxInFlight', options.maxInFlight, 1024, 1);
+    this.deadlines = new Deadlines(options.scheduler ?? asyncScheduler, (pending) => {
+      this.drop(pending);
+      pending.subscriber.error(new RequestTimeoutError(pending.timeout));
+    });
     this.watch = client.connection$.subscribe({
       next: (conn) => this.connected(conn),
       error: () => this.close(),
@@ -76,21 +87,17 @@ export class ClientRequester<Req, Rep> implements Requester<Req, Rep> {
     const timeout = options?.timeout === undefined ? this.timeout : requestTimeout(options.timeout);
     return new Observable<Rep>((subscriber) => {
       if (this.isClosed) return void subscriber.error(new ClientClosedError('requester', 0));
-      const live = this.live();
-      if (!live && this.waiting.length >= this.maxQueued) {
+      const room = this.room();
+      if (!room && this.waiting.length >= this.maxQueued) {
         const { maxQueued } = this;
+        const waitingFor = this.live() ? 'room in flight' : 'a connection';
         return void subscriber.error(
-          new QueueOverflowError(maxQueued, Infinity, maxQueued, 0, 'request queue', 'a connection'),
+          new QueueOverflowError(maxQueued, Infinity, maxQueued, 0, 'request queue', waitingFor),
         );
       }
-      const pending = new Pending<Rep>(message, subscriber);
-      if (timeout !== Infinity) {
-        pending.timer = this.scheduler.schedule(() => {
-          this.drop(pending);
-          subscriber.error(new RequestTimeoutError(timeout));
-        }, timeout);
-      }
-      if (live) this.hand(pending, live);
+      const pending = new Pending<Rep>(message, subscriber, timeout);
+      if (timeout !== Infinity) pending.timer = this.deadlines.add(pending, timeout);
+      if (room) this.hand(pending, room);
       else this.waiting.push(pending);
       return () => this.drop(pending);
     });
@@ -100,6 +107,7 @@ export class ClientRequester<Req, Rep> implements Requester<Req, Rep> {
     if (this.isClosed) return;
     this.isClosed = true;
     this.watch?.unsubscribe();
+    this.writability?.unsubscribe();
     const error = new ClientClosedError('requester', this.waiting.length);
     for (let pending = this.waiting.shift(); pending; pending = this.waiting.shift()) {
       pending.timer?.unsubscribe();
@@ -115,14 +123,35 @@ export class ClientRequester<Req, Rep> implements Requester<Req, Rep> {
     return current !== undefined && !current.closed ? current : undefined;
   }
 
+  /**
+   * The requester to hand a request to now: open, nothing waiting before it, fewer than
+   * `maxInFlight` of its requests pending and its connection writable, so that it writes the
+   * request at once (a request never written waits here, and survives the connection's loss).
+   */
+  private room(): Requester<Req, Rep> | undefined {
+    const live = this.live();
+    return live && this.waiting.length === 0 && live.pending < this.maxInFlight && this.conn!.writable
+      ? live
+      : undefined;
+  }
+
+  /** Hands waiting requests over, in order, while there is room. */
+  private pump(): void {
+    for (let live = this.live(); live && this.waiting.head; live = this.live()) {
+      if (live.pending >= this.maxInFlight || !this.conn!.writable) return;
+      this.hand(this.waiting.shift()!, live);
+    }
+  }
+
   /** A new connection (its handshake done): a requester for it, and what waited is handed to it, in order. */
   private connected(conn: Connection): void {
     this.current?.close();
+    this.writability?.unsubscribe();
+    this.conn = conn;
     // No timeout of its own: requests keep the one they were made with, counted from their subscription.
     this.current = this.make(conn, this.codec, { ...this.options, timeout: 0, maxQueued: Infinity });
-    for (let pending = this.waiting.shift(); pending && this.live(); pending = this.waiting.shift()) {
-      this.hand(pending, this.current);
-    }
+    this.writability = conn.writable$.subscribe({ next: (ok) => ok && this.pump(), error: () => undefined });
+    this.pump();
   }
 
   /** Hands a request to a connection's requester; what it answers goes to the caller. */
@@ -134,6 +163,7 @@ export class ClientRequester<Req, Rep> implements Requester<Req, Rep> {
       settled = true;
       this.handed--;
       pending.timer?.unsubscribe();
+      this.pump();
     };
     pending.inner = to.request(pending.message as Req).subscribe({
       next: (reply) => pending.subscriber.next(reply),

@@ -1,13 +1,20 @@
 // pool(): a bounded set of client connections lent out one use at a time, with idle and lifetime limits and timed waits.
-import { EMPTY, Observable, asyncScheduler, defaultIfEmpty, defer, from, ignoreElements, take } from 'rxjs';
+import { Observable, asyncScheduler, from } from 'rxjs';
 import type { ObservableInput, SchedulerLike, Subscriber, Subscription } from 'rxjs';
-import { AcquireTimeoutError, ClientClosedError, InvalidArgumentError, QueueOverflowError } from '../errors';
+import {
+  AcquireTimeoutError,
+  ClientClosedError,
+  ConnectionClosedError,
+  InvalidArgumentError,
+  QueueOverflowError,
+} from '../errors';
 import type { Connection } from '../types';
 import { LinkedList } from '../util/LinkedList';
 import { checkLimit, checkScheduler } from '../util/validate';
 import { opener } from './reconnectingClient';
 import type { ReconnectingClientOptions } from './reconnectingClient';
-import { Member, Waiter } from './PoolMember';
+import { Member, Waiter, asError, checkMember, openMember } from './PoolMember';
+import type { PoolConfig } from './PoolMember';
 
 /**
  * Options of {@link pool}. Times are in ms on `scheduler`; 0 turns a time limit off. Write `attach`
@@ -32,6 +39,8 @@ export interface PoolOptions<R = Connection> {
   readonly maxLifetime?: number;
   /** A use waiting longer than this for a connection errors with `AcquireTimeoutError` (default 10 000). */
   readonly acquireTimeout?: number;
+  /** Ms a new connection's handshake, or a `validate`, may take (default 10 000); then RxJS's `TimeoutError` fails it. */
+  readonly setupTimeout?: number;
   /** Most uses waiting for a connection (default 10 000); one more errors with `QueueOverflowError`. */
   readonly maxWaiting?: number;
   /**
@@ -135,7 +144,7 @@ export function pool<R>(connect: ReconnectingClientOptions['connect'], options: 
   const max = checkLimit('max', options.max, 10, 1);
   const min = checkLimit('min', options.min, 0, 0);
   if (min > max) throw new InvalidArgumentError('min', `expected at most max (${max}), got ${min}`);
-  const time = (name: 'idleTimeout' | 'maxLifetime' | 'acquireTimeout', fallback: number) => {
+  const time = (name: 'idleTimeout' | 'maxLifetime' | 'acquireTimeout' | 'setupTimeout', fallback: number) => {
     const ms = checkLimit(name, options[name], fallback, 0);
     return ms === 0 ? Infinity : ms;
   };
@@ -146,6 +155,7 @@ export function pool<R>(connect: ReconnectingClientOptions['connect'], options: 
     idleTimeout: time('idleTimeout', 30_000),
     maxLifetime: time('maxLifetime', 0),
     acquireTimeout: time('acquireTimeout', 10_000),
+    setupTimeout: time('setupTimeout', 10_000),
     maxWaiting: checkLimit('maxWaiting', options.maxWaiting, 10_000, 0),
     handshake: options.handshake,
     attach: options.attach ?? ((conn: Connection) => conn as unknown as R),
@@ -156,38 +166,33 @@ export function pool<R>(connect: ReconnectingClientOptions['connect'], options: 
   return new ConnectionPool<R>(config);
 }
 
-/** @internal The checked options. */
-export interface PoolConfig<R> {
-  readonly open: () => Observable<Connection>;
-  readonly max: number;
-  readonly min: number;
-  readonly idleTimeout: number;
-  readonly maxLifetime: number;
-  readonly acquireTimeout: number;
-  readonly maxWaiting: number;
-  readonly handshake: PoolOptions<R>['handshake'];
-  readonly attach: (connection: Connection) => R;
-  readonly readsIdle: boolean;
-  readonly validate: PoolOptions<R>['validate'];
-  readonly scheduler: SchedulerLike;
-}
+/** A member that closes sooner than this after it was opened, never used, failed: refilling `min` then backs off. */
+const YOUNG = 1000;
+/** The longest wait between refills of `min` after failures. */
+const MAX_REFILL_DELAY = 10_000;
 
 class ConnectionPool<R> implements Pool<R> {
   private readonly members = new Set<Member<R>>();
   /** Idle members, in the order they were given back: lent from the tail (newest first). */
   private readonly free = new LinkedList<Member<R>>();
   private readonly waiters = new LinkedList<Waiter<R>>();
-  private opening = 0;
+  /** Connections being opened (connect, attach, handshake). */
+  private readonly opening = new Set<{ setup?: Subscription }>();
   private checking = 0;
   private lent = 0;
   private isClosed = false;
+  private dispatching = false;
+  private again = false;
+  /** The next refill of `min`, when refills back off after failures; its delay now. */
+  private refill: Subscription | undefined = undefined;
+  private refillDelay = 0;
 
   constructor(private readonly config: PoolConfig<R>) {
     this.fill();
   }
 
   get size(): number {
-    return this.members.size + this.opening;
+    return this.members.size + this.opening.size;
   }
   get idle(): number {
     return this.free.length;
@@ -206,7 +211,8 @@ class ConnectionPool<R> implements Pool<R> {
     return new Observable<T>((subscriber) => {
       const { acquireTimeout, scheduler, max, maxWaiting } = this.config;
       if (this.isClosed) return void subscriber.error(new ClientClosedError('pool', 0));
-      if (this.waiters.length >= maxWaiting) {
+      const mustWait = this.free.length === 0 && this.size >= max;
+      if (mustWait && this.waiters.length >= maxWaiting) {
         return void subscriber.error(
           new QueueOverflowError(maxWaiting, Infinity, maxWaiting, 0, 'pool', 'a connection'),
         );
@@ -230,66 +236,78 @@ class ConnectionPool<R> implements Pool<R> {
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.refill?.unsubscribe();
     const error = new ClientClosedError('pool', this.waiters.length);
     for (let waiter = this.waiters.shift(); waiter; waiter = this.waiters.shift()) waiter.fail(error);
     for (let member = this.free.shift(); member; member = this.free.shift()) member.retire();
+    for (const slot of [...this.opening]) slot.setup?.unsubscribe();
+    for (const member of [...this.members]) if (member.check) member.destroy(new ClientClosedError('pool', 0));
+  }
+
+  /** Serves waiters; not reentrant: a call made while serving (a use done at once) makes the loop run again. */
+  private dispatch(): void {
+    if (this.dispatching) {
+      this.again = true;
+      return;
+    }
+    this.dispatching = true;
+    try {
+      do {
+        this.again = false;
+        this.serve();
+      } while (this.again);
+    } finally {
+      this.dispatching = false;
+    }
   }
 
   /** Lends idle members to waiters (validated first, when asked), and opens members while below `max`. */
-  private dispatch(): void {
+  private serve(): void {
     while (this.waiters.length > 0 && !this.isClosed) {
       const member = this.free.tail;
       if (member === null) {
         // Members being opened or checked will serve waiters too.
-        if (this.size >= this.config.max || this.opening + this.checking >= this.waiters.length) return;
+        if (this.size >= this.config.max || this.opening.size + this.checking >= this.waiters.length) return;
         this.create();
         continue;
       }
       this.free.remove(member);
       member.stopIdle();
       if (!member.usable(this.config.scheduler.now())) member.retire();
-      else if (this.config.validate) this.check(member);
+      else if (this.config.validate && !member.trusted) this.check(member);
       else this.lend(member, this.waiters.shift()!);
     }
   }
 
-  /** Runs `validate` on a member taken from the idle list: it is lent if it passes, destroyed if not. */
+  /** Runs `validate` on a member taken from the idle list: it is offered again if it passes, destroyed if not. */
   private check(member: Member<R>): void {
     this.checking++;
     member.lent = true;
-    let settled = false;
     const finish = (ok: boolean, error?: unknown) => {
-      if (settled) return;
-      settled = true;
+      if (!member.lent) return;
       this.checking--;
       member.lent = false;
+      member.check = undefined;
+      member.trusted = ok;
       if (ok && member.usable(this.config.scheduler.now())) this.offer(member);
       else member.destroy(asError(error ?? 'pooled connection failed validation'));
       this.dispatch();
     };
-    try {
-      from(this.config.validate!(member.conn, member.resource))
-        .pipe(take(1), defaultIfEmpty(false))
-        .subscribe({ next: (value) => finish(Boolean(value)), error: (error: unknown) => finish(false, error) });
-    } catch (error) {
-      finish(false, error);
-    }
+    const check = checkMember(this.config, member, finish);
+    if (member.lent) member.check = check;
   }
 
-  /** Opens one member; once ready it goes to the first waiter (or idles). A failure errors the oldest waiter. */
+  /** Opens one member; once ready it is offered. A failure errors the oldest waiter and backs refills off. */
   private create(): void {
-    this.opening++;
-    const { open, handshake, attach } = this.config;
-    let settled = false;
-    const opened = (made: [Connection, R] | undefined, error?: unknown) => {
-      if (settled) return;
-      settled = true;
-      this.opening--;
-      if (made !== undefined && this.isClosed) made[0].end();
+    const slot: { setup?: Subscription } = {};
+    this.opening.add(slot);
+    const setup = openMember(this.config, (made, error) => {
+      if (!this.opening.delete(slot)) return;
+      if (made !== undefined && this.isClosed) made.conn.end();
       else if (made !== undefined) {
         const member = new Member<R>(
-          made[0],
-          made[1],
+          made.conn,
+          made.resource,
           this.config,
           (m) => this.lost(m),
           (m) => this.expired(m),
@@ -298,59 +316,39 @@ class ConnectionPool<R> implements Pool<R> {
         this.offer(member);
         this.fill();
       } else {
-        // Not retried at once (min is restored when a member is lost or opens): the oldest waiter hears why.
         this.waiters.shift()?.fail(error);
+        this.scheduleFill(true);
       }
       this.dispatch();
-    };
-    const failed = (conn: Connection, error: unknown) => {
-      conn.destroy(asError(error));
-      opened(undefined, error);
-    };
-    let got = false;
-    open().subscribe({
-      next: (conn) => {
-        got = true;
-        let resource: R;
-        try {
-          resource = attach(conn);
-        } catch (error) {
-          return failed(conn, error);
-        }
-        const ready = handshake === undefined ? EMPTY : defer(() => handshake(conn, resource));
-        ready.pipe(ignoreElements()).subscribe({
-          error: (error: unknown) => failed(conn, error),
-          complete: () =>
-            conn.closed || conn.writeEnded
-              ? opened(undefined, conn.closeReason ?? asError('the connection closed in its handshake'))
-              : opened([conn, resource]),
-        });
-      },
-      error: (error: unknown) => opened(undefined, error),
-      complete: () => got || opened(undefined, asError('connect completed without a connection')),
     });
+    if (this.opening.has(slot)) slot.setup = setup;
   }
 
-  /** A member ready for use: to the first waiter, or idle (timing out when beyond `min`). */
+  /** A member ready for use: idle (timing out when beyond `min`), then lent by dispatch. */
   private offer(member: Member<R>): void {
     if (this.isClosed || !member.usable(this.config.scheduler.now())) return member.retire();
-    const waiter = this.waiters.shift();
-    if (waiter) return this.lend(member, waiter);
     this.free.push(member);
     member.startIdle(this.members.size > this.config.min, () => {
       if (this.members.size <= this.config.min) return;
       this.free.remove(member);
       member.retire();
     });
+    this.dispatch();
   }
 
   private lend(member: Member<R>, waiter: Waiter<R>): void {
     this.lent++;
     member.lent = true;
+    member.used = true;
+    member.trusted = false; // checked again (with validate) before its next use
     waiter.grant(member);
   }
 
-  /** Runs one use on a member; the member goes back when the use completes or is left, and is destroyed when it errors. */
+  /**
+   * Runs one use on a member. Completed: the member goes back. Errored: destroyed. Left before it
+   * completed: given back when a resource from `attach` looks after cancelled work (a requester
+   * drops late replies), destroyed when the use had the connection itself (a reply may still come).
+   */
   private run<T>(
     member: Member<R>,
     work: (resource: R, connection: Connection) => ObservableInput<T>,
@@ -362,9 +360,8 @@ class ConnectionPool<R> implements Pool<R> {
       over = true;
       this.lent--;
       member.lent = false;
-      if (error !== undefined) member.destroy(asError(error));
-      else this.offer(member);
-      this.dispatch();
+      if (error !== undefined) return member.destroy(asError(error));
+      this.offer(member);
     };
     let inner: Subscription | undefined;
     try {
@@ -375,6 +372,7 @@ class ConnectionPool<R> implements Pool<R> {
           subscriber.error(error);
         },
         complete: () => {
+          this.refillDelay = 0; // it served a use: the service is up
           giveBack();
           subscriber.complete();
         },
@@ -386,7 +384,7 @@ class ConnectionPool<R> implements Pool<R> {
     }
     return () => {
       inner?.unsubscribe();
-      giveBack();
+      giveBack(this.config.readsIdle ? new Error('a use of this pooled connection was cancelled') : undefined);
     };
   }
 
@@ -397,20 +395,37 @@ class ConnectionPool<R> implements Pool<R> {
     member.retire();
   }
 
-  /** A member is over (closed, destroyed, retired): forget it, keep `min` open, serve waiters. */
+  /** A member is over (closed, destroyed, retired): forget it, refill `min` (later, if it died young), serve waiters. */
   private lost(member: Member<R>): void {
     if (!this.members.delete(member)) return;
     if (!member.lent && (member.prev !== null || this.free.head === member)) this.free.remove(member);
-    this.fill();
+    if (member.check) {
+      member.check.unsubscribe();
+      member.check = undefined;
+      member.lent = false;
+      this.checking--;
+    }
+    // One that closed soon after it was opened, never used, counts as a failed attempt: no endless reconnecting.
+    const failed = !member.used && this.config.scheduler.now() - member.born < YOUNG;
+    if (failed && !this.isClosed) this.waiters.shift()?.fail(new ConnectionClosedError(member.conn.id, 0));
+    this.scheduleFill(failed);
     this.dispatch();
   }
 
-  /** Opens members up to `min`. */
-  private fill(): void {
-    while (!this.isClosed && this.size < this.config.min) this.create();
+  /** Refills `min` now, or after a delay that doubles while attempts fail or members die young. */
+  private scheduleFill(failed: boolean): void {
+    if (this.isClosed) return;
+    this.refillDelay = failed ? Math.min(Math.max(100, this.refillDelay * 2), MAX_REFILL_DELAY) : 0;
+    if (this.refillDelay === 0) return this.fill();
+    this.refill ??= this.config.scheduler.schedule(() => {
+      this.refill = undefined;
+      this.fill();
+    }, this.refillDelay);
   }
-}
 
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
+  /** Opens members up to `min`, unless a refill waits. */
+  private fill(): void {
+    if (this.isClosed || this.refill !== undefined) return;
+    for (let missing = this.config.min - this.size; missing > 0; missing--) this.create();
+  }
 }

@@ -1,10 +1,10 @@
 // requester(): pipelined request/response over one connection, replies matched in order or by id, with timeouts.
 import { Observable, Subscription, asyncScheduler, tap } from 'rxjs';
-import type { SchedulerAction, SchedulerLike, Subscriber } from 'rxjs';
-import { decodeWith } from '../codec/Codec';
-import type { Codec } from '../codec/Codec';
+import type { SchedulerLike, Subscriber } from 'rxjs';
+import { decodeWith, type Codec } from '../codec/Codec';
 import { ConnectionLostError, InvalidArgumentError, QueueOverflowError, RequestTimeoutError } from '../errors';
 import type { Chunk, Connection } from '../types';
+import { Deadlines, type Deadline } from '../util/Deadlines';
 import { LinkedList, type Linked } from '../util/LinkedList';
 import { checkLimit } from '../util/validate';
 import { ClientRequester, requestTimeout } from './clientRequester';
@@ -218,18 +218,13 @@ class Call<Rep> implements Linked<Call<Rep>> {
   next: Call<Rep> | null = null;
   /** Queued unwritten, written and awaited, written and given up (FIFO: its place kept), or finished. */
   state: 'queued' | 'written' | 'abandoned' | 'done' = 'queued';
-  timer: Subscription | null = null;
+  timer: Deadline | null = null;
   constructor(
-    readonly owner: ConnectionRequester<unknown, Rep>,
     public bytes: Chunk | null,
     public subscriber: Subscriber<Rep> | null,
     readonly id: unknown,
     readonly timeout: number,
   ) {}
-}
-
-function onTimeout(this: SchedulerAction<Call<unknown>>, call?: Call<unknown>): void {
-  call?.owner.timedOut(call);
 }
 
 class ConnectionRequester<Req, Rep> implements Requester<Req, Rep> {
@@ -243,12 +238,16 @@ class ConnectionRequester<Req, Rep> implements Requester<Req, Rep> {
   private isClosed = false;
   private lostBy: unknown = undefined;
   private readonly watching = new Subscription(); // data$ and writable$
+  /** Every call's timeout on one timer, not a timer per call. */
+  private readonly deadlines: Deadlines<Call<Rep>>;
 
   constructor(
     private readonly conn: Connection,
     private readonly codec: Codec<Rep, Req>,
     private readonly config: RequesterConfig<Req, Rep>,
-  ) {}
+  ) {
+    this.deadlines = new Deadlines<Call<Rep>>(config.scheduler, (call) => this.timedOut(call));
+  }
 
   get pending(): number {
     return this.queued.length + this.answering;
@@ -291,11 +290,11 @@ class ConnectionRequester<Req, Rep> implements Requester<Req, Rep> {
     this.fail(new ConnectionLostError(this.conn.id, this.pending));
   }
 
-  /** @internal A call's timer fired. */
-  timedOut(call: Call<unknown>): void {
+  /** A call's deadline passed. */
+  private timedOut(call: Call<Rep>): void {
     const subscriber = call.subscriber;
     call.timer = null;
-    this.cancel(call as Call<Rep>);
+    this.cancel(call);
     subscriber?.error(new RequestTimeoutError(call.timeout));
   }
 
@@ -309,16 +308,16 @@ class ConnectionRequester<Req, Rep> implements Requester<Req, Rep> {
     } catch (error) {
       return void subscriber.error(error);
     }
-    const { scheduler, maxQueued } = this.config;
+    const { maxQueued } = this.config;
     const waits = this.queued.length > 0 || !this.hasRoom();
     if (waits && this.queued.length >= maxQueued) {
       return void subscriber.error(
         new QueueOverflowError(maxQueued, Infinity, this.queued.length, 0, 'request queue', 'room in flight'),
       );
     }
-    const call = new Call<Rep>(this as ConnectionRequester<unknown, Rep>, bytes, subscriber, id, timeout);
+    const call = new Call<Rep>(bytes, subscriber, id, timeout);
     // The timer first: a write that fails at once stops it.
-    if (timeout !== Infinity) call.timer = scheduler.schedule(onTimeout, timeout, call as Call<unknown>);
+    if (timeout !== Infinity) call.timer = this.deadlines.add(call, timeout);
     if (waits) this.queued.push(call);
     else this.write(call);
     return call;
@@ -438,6 +437,7 @@ class ConnectionRequester<Req, Rep> implements Requester<Req, Rep> {
   private fail(error: unknown): void {
     this.isClosed = true;
     this.watching.unsubscribe();
+    this.deadlines.clear();
     const callers: (Subscriber<Rep> | null)[] = [];
     for (const list of [this.queued, this.written]) {
       for (let call = list.shift(); call; call = list.shift()) callers.push(this.finish(call));

@@ -80,9 +80,11 @@ export interface Framer<T> {
    * Optional, for framers whose frames are views of the pushed chunks: where the frame `read()`
    * returned last lies in its chunk (the built-in framers give their `ChunkQueue`'s). A connection
    * that writes such frames back joins those of one chunk into one write without asking the views
-   * where they lie. It must describe that frame exactly, or be left out: then frames are written
-   * as they are, joined by their memory. `decodeFrames` clears it after each chunk, so a framer
-   * built on another framer must expose the inner one's record, or it keeps that chunk alive.
+   * where they lie; it trusts the record only for a chunk that is the very frame it describes
+   * (compared by identity), so a wrong record costs a join, never a byte. Left out, frames are
+   * written as they are, joined by their memory. `decodeFrames` clears it after each chunk, so a
+   * framer built on another framer exposes the inner one's record (even when its own messages are
+   * not those frames), or it keeps that chunk alive.
    */
   readonly frameCut?: FrameCut;
   /**

@@ -154,4 +154,48 @@ describe('requester over a reconnecting client', () => {
       });
     });
   });
+
+  it('holds what it has not written while connected too: maxQueued bounds it, and it waits through a loss for the next connection', () => {
+    virtual((at) => {
+      const memory = memoryServer();
+      const received: string[][] = [];
+      let listening: Subscription | undefined;
+      const up = () =>
+        (listening = memory.listen().subscribe((conn) => {
+          const lines: string[] = [];
+          received.push(lines);
+          const n = received.length;
+          conn.data$.pipe(decodeLines()).subscribe({
+            next: (line: Buffer) => {
+              lines.push(String(line));
+              // The first server never answers; the second does.
+              if (n > 1) conn.write(`${n}:${line}\n`);
+            },
+            error: () => undefined,
+          });
+        }));
+      up();
+      const client = reconnectingClient({ connect: () => memory.connect(), backoff });
+      const rpc = requester(client, lines, { maxInFlight: 1, maxQueued: 2, timeout: 0 });
+      const seen: unknown[] = [];
+      at(1, () => {
+        for (const line of ['a', 'b', 'c', 'd']) {
+          rpc.request(line).subscribe({ next: (r) => seen.push(r), error: (e) => seen.push(e) });
+        }
+        expect(seen).toEqual([new QueueOverflowError(2, Infinity, 2, 0, 'request queue', 'room in flight')]);
+        expect(rpc.pending).toBe(3);
+      });
+      at(5, () => {
+        expect(received).toEqual([['a']]);
+        listening?.unsubscribe(); // the server goes away
+      });
+      at(6, () => up());
+      at(300, () => {
+        expect(received).toEqual([['a'], ['b', 'c']]);
+        expect(seen.slice(1)).toEqual([expect.any(ConnectionLostError), '2:b', '2:c']);
+        expect(rpc.pending).toBe(0);
+        client.close();
+      });
+    });
+  });
 });

@@ -1,5 +1,20 @@
 // pool(): lending, waiting, limits, dead connections never lent, idle and lifetime limits, validate, handshake, attach, close; in virtual time.
-import { Observable, Subject, asyncScheduler, firstValueFrom, map, of, take, throwError, timer } from 'rxjs';
+import {
+  EMPTY,
+  NEVER,
+  Observable,
+  Subject,
+  asyncScheduler,
+  concat,
+  firstValueFrom,
+  lastValueFrom,
+  map,
+  of,
+  take,
+  throwError,
+  timeout,
+  timer,
+} from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { pool } from '../../lib/client/pool';
 import { requester } from '../../lib/client/requester';
@@ -143,26 +158,48 @@ describe('pool', () => {
     });
   });
 
-  it('destroys the connection of a use that errors; gives back one whose user left', () => {
+  it('destroys the connection of a use that errors, and of a use of the connection itself that was left unfinished', () => {
     virtual((at) => {
       const { connect, ended } = numberingServer();
       const conns = pool(connect, { max: 1 });
-      const failed: unknown[] = [];
-      conns.use(() => throwError(() => new Error('protocol confused'))).subscribe({ error: (e) => failed.push(e) });
+      const seen: unknown[] = [];
+      conns.use(() => throwError(() => new Error('protocol confused'))).subscribe({ error: (e) => seen.push(e) });
       at(1, () => {
-        expect(failed).toEqual([new Error('protocol confused')]);
+        expect(seen).toEqual([new Error('protocol confused')]);
         expect(ended(1)).toBe(true);
         expect(conns.size).toBe(0);
       });
+      // Given up before its reply: the reply must not reach the next use of that connection.
       at(2, () =>
         conns
-          .use(() => timer(100))
-          .subscribe()
-          .unsubscribe(),
+          .use((conn) => ask(conn, 'first'))
+          .pipe(timeout({ first: 0, with: () => EMPTY }))
+          .subscribe(),
       );
-      at(3, () => expect({ size: conns.size, idle: conns.idle }).toEqual({ size: 1, idle: 1 }));
-      at(4, () => conns.use((conn) => ask(conn, 'x')).subscribe((reply) => expect(reply).toBe('2:x')));
-      at(10, () => conns.close());
+      at(4, () => conns.use((conn) => ask(conn, 'second')).subscribe((reply) => seen.push(reply)));
+      at(10, () => {
+        expect(seen.slice(1)).toEqual(['3:second']);
+        expect(ended(2)).toBe(true);
+        conns.close();
+      });
+    });
+  });
+
+  it('gives back the connection of an attached use that was left: a requester drops the late reply', () => {
+    virtual((at) => {
+      const { connect, accepted } = numberingServer();
+      const rpcs = pool(connect, { max: 1, attach: (conn) => requester(conn, lines) });
+      const seen: string[] = [];
+      rpcs
+        .use((rpc) => rpc.request('first'))
+        .pipe(take(0))
+        .subscribe();
+      at(4, () => rpcs.use((rpc) => rpc.request('second')).subscribe((reply) => seen.push(reply)));
+      at(10, () => {
+        expect(seen).toEqual(['1:second']);
+        expect(accepted).toHaveLength(1);
+        rpcs.close();
+      });
     });
   });
 
@@ -324,12 +361,132 @@ describe('pool', () => {
     });
   });
 
-  it('works with await: firstValueFrom of a use gives the connection back', async () => {
+  it('works with await: lastValueFrom of a use gives its connection back, firstValueFrom of an attached use too', async () => {
     const { connect } = numberingServer();
     const conns = pool(connect, { max: 1 });
-    await expect(firstValueFrom(conns.use((conn) => ask(conn, 'a')))).resolves.toBe('1:a');
-    await expect(firstValueFrom(conns.use((conn) => ask(conn, 'b')))).resolves.toBe('1:b');
+    await expect(lastValueFrom(conns.use((conn) => ask(conn, 'a')))).resolves.toBe('1:a');
+    await expect(lastValueFrom(conns.use((conn) => ask(conn, 'b')))).resolves.toBe('1:b');
     conns.close();
+    const rpcs = pool(numberingServer().connect, { max: 1, attach: (conn) => requester(conn, lines) });
+    await expect(firstValueFrom(rpcs.use((rpc) => rpc.request('a')))).resolves.toBe('1:a');
+    await expect(firstValueFrom(rpcs.use((rpc) => rpc.request('b')))).resolves.toBe('1:b');
+    rpcs.close();
+  });
+
+  describe('hostile and unlucky cases', () => {
+    it('backs refills of min off while connects fail (synchronously here): no loop, a few attempts a second', () => {
+      virtual((at) => {
+        let attempts = 0;
+        const conns = pool(
+          () => {
+            attempts++;
+            throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+          },
+          { min: 1 },
+        );
+        at(1000, () => {
+          expect(attempts).toBeGreaterThanOrEqual(3);
+          expect(attempts).toBeLessThanOrEqual(6); // 0, 100, 300, 700 ms
+          conns.close();
+        });
+      });
+    });
+
+    it('backs refills of min off when the server accepts and closes at once', () => {
+      virtual((at) => {
+        const server = memoryServer();
+        let accepted = 0;
+        server.listen().subscribe((conn) => {
+          accepted++;
+          conn.destroy();
+        });
+        const conns = pool(() => server.connect(), { min: 1, max: 2 });
+        at(1000, () => {
+          expect(accepted).toBeGreaterThanOrEqual(3);
+          expect(accepted).toBeLessThanOrEqual(8);
+          conns.close();
+        });
+      });
+    });
+
+    it('bounds the handshake and validate by setupTimeout; close() gives up a connection being opened', () => {
+      virtual((at) => {
+        const { connect, clients, ended } = numberingServer();
+        const stuck = pool(connect, { max: 1, handshake: () => NEVER, setupTimeout: 50 });
+        const errors: unknown[] = [];
+        stuck.use(() => of(1)).subscribe({ error: (e) => errors.push([asyncScheduler.now(), e.name]) });
+        at(60, () => {
+          expect(errors).toEqual([[50, 'TimeoutError']]);
+          expect({ size: stuck.size, ended: ended(1) }).toEqual({ size: 0, ended: true });
+          stuck.use(() => of(1)).subscribe({ error: () => undefined });
+          expect(stuck.size).toBe(1);
+          stuck.close();
+          expect({ size: stuck.size, ended: ended(2) }).toEqual({ size: 0, ended: true });
+        });
+        let checks = 0;
+        const picky = pool(connect, { max: 1, validate: () => (++checks === 1 ? NEVER : of(true)), setupTimeout: 50 });
+        at(100, () => picky.use((conn) => ask(conn, 'a')).subscribe());
+        at(110, () => picky.use((conn) => ask(conn, 'b')).subscribe((reply) => errors.push(reply)));
+        at(200, () => {
+          expect(errors.slice(1)).toEqual(['4:b']); // the third connection's validate never answered: a fourth served
+          expect(clients).toHaveLength(4);
+          picky.close();
+        });
+      });
+    });
+
+    it('ends the use of a connection that emitted at once and was cut by take(1) as it was granted: nothing stays busy', () => {
+      virtual((at) => {
+        const { connect } = numberingServer();
+        const conns = pool(connect, { max: 1 });
+        conns.use(() => timer(10)).subscribe();
+        conns
+          .use(() => concat(of('x'), NEVER))
+          .pipe(take(1))
+          .subscribe();
+        at(20, () => {
+          // Left unfinished, a use of the connection itself costs the connection (a reply may still come).
+          expect({ busy: conns.busy, size: conns.size, waiting: conns.waiting }).toEqual({
+            busy: 0,
+            size: 0,
+            waiting: 0,
+          });
+          conns.close();
+        });
+      });
+    });
+
+    it('serves 3,000 uses that finish at once behind a busy connection without recursion', () => {
+      virtual((at) => {
+        const { connect } = numberingServer();
+        const conns = pool(connect, { max: 1 });
+        let done = 0;
+        conns.use(() => timer(10)).subscribe();
+        for (let i = 0; i < 3000; i++) conns.use(() => of(i)).subscribe({ complete: () => done++ });
+        at(20, () => {
+          expect(done).toBe(3000);
+          expect({ busy: conns.busy, idle: conns.idle, waiting: conns.waiting }).toEqual({
+            busy: 0,
+            idle: 1,
+            waiting: 0,
+          });
+          conns.close();
+        });
+      });
+    });
+
+    it('maxWaiting 0 still lends an idle connection', () => {
+      virtual((at) => {
+        const { connect } = numberingServer();
+        const conns = pool(connect, { min: 1, maxWaiting: 0 });
+        const seen: unknown[] = [];
+        at(1, () => conns.use(() => of('served')).subscribe({ next: (v) => seen.push(v), error: (e) => seen.push(e) }));
+        at(2, () => {
+          expect(seen).toEqual(['served']);
+          conns.close();
+        });
+      });
+    });
   });
 
   describe('argument checks', () => {
@@ -344,6 +501,7 @@ describe('pool', () => {
       ['maxLifetime', () => pool(connect, { maxLifetime: -1 })],
       ['acquireTimeout', () => pool(connect, { acquireTimeout: -1 })],
       ['maxWaiting', () => pool(connect, { maxWaiting: -1 })],
+      ['setupTimeout', () => pool(connect, { setupTimeout: -1 })],
       ['validate', () => pool(connect, { validate: true as never })],
       ['attach', () => pool(connect, { attach: 'x' as never })],
       ['handshake', () => pool(connect, { handshake: 1 as never })],
