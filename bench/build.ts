@@ -1,4 +1,4 @@
-// Transpiles lib/ and bench/ to plain JavaScript once, so server and load-generator children start in milliseconds.
+// Transpiles lib/, bench/ and demos/ to plain JavaScript once, so server and load-generator children start in milliseconds.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as ts from 'typescript';
@@ -8,12 +8,13 @@ const ROOT = path.resolve(__dirname, '..');
 export const BUILD_DIR = path.join(ROOT, 'node_modules', '.cache', 'rxnet-bench');
 
 /**
- * Writes `lib/**.ts` and `bench/**.ts` as CommonJS ES2022 into {@link BUILD_DIR} (type-free
- * transpilation, like `ts-node --transpile-only`) and returns the directory. The children then run
- * on plain `node`, with the same code the library ships, and no compiler in their heap.
+ * Writes `lib/**.ts`, `bench/**.ts` and `demos/**.ts` (the resp workload runs a demo) as CommonJS
+ * ES2022 into {@link BUILD_DIR} (type-free transpilation, like `ts-node --transpile-only`) and
+ * returns the directory. The children then run on plain `node`, with the same code the library
+ * ships, and no compiler in their heap.
  */
 export function buildForBench(): string {
-  for (const dir of ['lib', 'bench']) {
+  for (const dir of ['lib', 'bench', 'demos']) {
     for (const file of listTs(path.join(ROOT, dir))) {
       const source = fs.readFileSync(file, 'utf8');
       const output = ts.transpileModule(source, {

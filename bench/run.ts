@@ -17,6 +17,7 @@ import { buildCLoadgen, cLoadgenAvailable } from './cloadgen';
 import type { LoadOptions, LoadResult } from './loadgen';
 import { buildPeer, peerToolchain, type PeerKind } from './peers';
 import { summarizeProfile } from './profile';
+import { respWorkload, type RespRecord } from './resp';
 import { makePattern, type Framing } from './protocol';
 import {
   printMedians,
@@ -33,13 +34,15 @@ import { kindsFor, type ReplyStyle, type ServerKind } from './servers';
 
 const USAGE = `usage: npm run bench [-- WORKLOAD... FLAGS]
 
-workloads (default: echo lines length ndjson conns slow)
+workloads (default: echo lines length ndjson conns slow resp)
   echo | bulk   bulk echo, 64 KiB writes: socket.pipe(socket) vs rxnet
   lines         line echo, 64 B and 1 KiB: plain, plain-cork, split2, rxnet, netty, go (and pipe, the ceiling)
   length        4-byte length-prefixed echo, 64 B and 1 KiB: plain, plain-cork, rxnet, netty, go (and pipe)
   ndjson        NDJSON request/response (parse, change a field, stringify), 64 B and 1 KiB: plain, plain-cork, rxnet
   conns         10,000 idle connections (memory per connection), then 1,000 active
   slow          slow consumer: the server sends --slow-bytes to a reader at --slow-rate
+  resp          the resp-server demo vs redis-server under redis-benchmark (-P 16, -P 1), and rxnet's
+                RESP client vs ioredis (INCR on one connection to redis-server); about 2 minutes
   framing       the in-memory framing bench (bench/framing.ts); other arguments go to it
   table FILE... the framed cells of saved results (bench/results/*.json) as a Markdown table
 
@@ -72,6 +75,10 @@ flags
   --slow-bytes N    bytes sent in the slow run (default 1073741824 = 1 GiB)
   --slow-rate N     reader speed in bytes/s (default 10e6, the issue's: ~107 s per server for 1 GiB;
                     100e6 with --quick)
+  --resp-requests N requests per redis-benchmark test with -P 16 (default 400000, 40000 with --quick);
+                    a tenth of them with -P 1
+  --resp-ops N      INCR per client run of the resp workload (default 100000, 10000 with --quick;
+                    as many again to warm up)
   --retries N       repeat a run up to N times while other work used more than --max-interference
                     cores during it (default 2; the least disturbed attempt counts; a retry waits up
                     to 10 s for the machine to be idle, none with --quiet-wait 0)
@@ -79,7 +86,8 @@ flags
   --quiet-wait MS   before each run, wait up to MS for the machine to be idle (default 1500)
   --profile         run Node servers under node --cpu-prof (written to bench/results/*.cpuprofile) and summarise
   --quick           --reps 1 --bulk-reps 1 --warmup 200 --duration 500 --idle 2000 --active 200
-                    --slow-bytes 128 MiB --slow-rate 100e6 --quiet-wait 0
+                    --slow-bytes 128 MiB --slow-rate 100e6 --resp-requests 40000 --resp-ops 10000
+                    --quiet-wait 0
   --no-save         do not write bench/results/*.json
   --default-malloc  run the echo servers with glibc's own heap trimming rule instead of
                     MALLOC_TRIM_THRESHOLD_=64 MiB (see docs/performance.md: fixed so that page
@@ -88,12 +96,13 @@ flags
                     do not migrate between cores or take turns on one
 
 Netty (default-jdk-headless + libnetty-java) and Go (golang-go) run when their toolchains are
-installed; the bench says which are missing.
+installed; the bench says which are missing. The resp workload needs redis-server and
+redis-benchmark (Debian: redis-server, redis-tools), and is left out, saying so, without them.
 `;
 
 type ClientWrites = 'batch' | 'each';
 
-const WORKLOADS = ['echo', 'lines', 'length', 'ndjson', 'conns', 'slow'];
+const WORKLOADS = ['echo', 'lines', 'length', 'ndjson', 'conns', 'slow', 'resp'];
 const REPLIES: ReplyStyle[] = ['cut', 'new', 'string'];
 
 interface Args {
@@ -119,6 +128,10 @@ interface Args {
   active: number;
   slowBytes: number;
   slowRate: number;
+  /** Requests per redis-benchmark test of the resp workload with -P 16. */
+  respRequests: number;
+  /** INCR per client run of the resp workload. */
+  respOps: number;
   profile: boolean;
   save: boolean;
   retries: number;
@@ -152,6 +165,8 @@ function parseArgs(argv: string[]): Args {
     active: quick ? 200 : 1000,
     slowBytes: quick ? 128 * 1024 * 1024 : 1024 * 1024 * 1024,
     slowRate: quick ? 100e6 : 10e6,
+    respRequests: quick ? 40_000 : 400_000,
+    respOps: quick ? 10_000 : 100_000,
     profile: false,
     save: true,
     pin: false,
@@ -236,6 +251,12 @@ function parseArgs(argv: string[]): Args {
       case '--slow-rate':
         args.slowRate = Number(value());
         break;
+      case '--resp-requests':
+        args.respRequests = numbers(value(), a)[0];
+        break;
+      case '--resp-ops':
+        args.respOps = numbers(value(), a)[0];
+        break;
       case '--retries':
         args.retries = Number(value());
         break;
@@ -296,6 +317,7 @@ const context: ChildContext = {
 const runs: RunRecord[] = [];
 const connsRecords: ConnsRecord[] = [];
 const slowRecords: SlowRecord[] = [];
+const respRecords: RespRecord[] = [];
 
 function logLine(record: object): void {
   console.log(JSON.stringify(record));
@@ -670,8 +692,8 @@ async function main(argv: string[]): Promise<void> {
   const commit = (() => {
     try {
       const head = execSync('git rev-parse --short HEAD', { cwd: __dirname }).toString().trim();
-      const changed = execSync('git status --porcelain -- lib bench', { cwd: __dirname }).toString().trim();
-      return changed === '' ? head : `${head} with uncommitted changes to lib/ or bench/`;
+      const changed = execSync('git status --porcelain -- lib bench demos', { cwd: __dirname }).toString().trim();
+      return changed === '' ? head : `${head} with uncommitted changes to lib/, bench/ or demos/`;
     } catch {
       return undefined;
     }
@@ -701,14 +723,23 @@ async function main(argv: string[]): Promise<void> {
     else if (w === 'lines' || w === 'length' || w === 'ndjson') await echoWorkload(args, tools, w);
     else if (w === 'conns') await connsWorkload(args);
     else if (w === 'slow') await slowWorkload(args);
+    else if (w === 'resp') {
+      const serverEnv = args.defaultMalloc ? {} : ECHO_SERVER_ENV;
+      const { reps, maxInterference, quietWaitMs, respRequests: requests, respOps: clientOps } = args;
+      const options = { reps, requests, clientOps, clients: 50, quietWaitMs, maxInterference, serverEnv };
+      respRecords.push(...(await respWorkload(context, options)));
+    }
   }
   const { rows, medians } = summarize(runs, connsRecords, slowRecords);
-  printMedians(medians);
-  console.log(
-    `\nratios of medians of ${args.reps} run(s)${bulkReps}: rxnet / baseline (for p99 and memory, lower is better)`,
-  );
-  console.log(`machine: ${JSON.stringify(info)}`);
-  printTable(rows);
+  // The resp workload prints its own summary.
+  if (runs.length + connsRecords.length + slowRecords.length > 0) {
+    printMedians(medians);
+    console.log(
+      `\nratios of medians of ${args.reps} run(s)${bulkReps}: rxnet / baseline (for p99 and memory, lower is better)`,
+    );
+    console.log(`machine: ${JSON.stringify(info)}`);
+    printTable(rows);
+  }
   const profiles: Record<string, object[]> = {};
   if (args.profile) {
     for (const file of context.profileFiles.filter((f) => fs.existsSync(path.join(RESULTS_DIR, f)))) {
@@ -734,6 +765,7 @@ async function main(argv: string[]): Promise<void> {
           runs,
           conns: connsRecords,
           slow: slowRecords,
+          resp: respRecords,
           profiles,
         },
         null,

@@ -75,8 +75,10 @@ export interface Pool<R = Connection> {
   /**
    * A cold Observable: each subscription waits for a connection (an idle one, or a new one while
    * fewer than `max` are open), gives it to `work` and mirrors what `work` returns. When that
-   * completes, or the subscriber leaves, the connection goes back to the pool; when it errors,
-   * the connection is destroyed (its protocol state is unknown) and the error passed on.
+   * completes, the connection goes back to the pool; when it errors, the connection is destroyed
+   * (its protocol state is unknown) and the error passed on. When the subscriber leaves first, a
+   * connection with an `attach`ed resource goes back (a requester drops late replies), a bare one
+   * is destroyed (a reply may still come): await bare uses with `lastValueFrom`.
    */
   use<T>(work: (resource: R, connection: Connection) => ObservableInput<T>): Observable<T>;
   /** Connections open or opening. */

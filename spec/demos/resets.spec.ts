@@ -85,6 +85,15 @@ const SERVERS: DemoServer[] = [
     serve: (port, _, n) => answers(`hello ${n}\n`, new RegExp(`^1: hello ${n}\\n$`))(port),
   },
   {
+    name: 'resp-server',
+    args: ['--host', '127.0.0.1'],
+    listening: /resp server listening: (\{.*\})/,
+    attack: 'SET k v\r\n',
+    // An inline command over its 64 KiB limit: a protocol error.
+    hostile: LONG_LINE,
+    serve: (port, _, n) => answers(`ECHO probe${n}\r\n`, new RegExp(`^\\$6\\r\\nprobe${n}\\r\\n$`))(port),
+  },
+  {
     name: 'chat',
     args: ['--host', '127.0.0.1'],
     listening: /chat server listening on (\{.*\})/,

@@ -79,6 +79,14 @@ const LONG_LINE = 'x'.repeat(70_000);
 /** The first that fits an example is its probe; an example none fits fails its test (add one). */
 const PROBES: Probe[] = [
   {
+    name: 'a RESP ECHO is answered with its bulk string',
+    fits: (code) => code.includes('respServer('),
+    attack: '*1\r\n$4\r\nPING\r\n',
+    // A bulk string announced over every limit the examples set: refused at its header.
+    hostile: '*2\r\n$3\r\nSET\r\n$999999999\r\n',
+    serve: (target, n) => served(target, `*2\r\n$4\r\nECHO\r\n$6\r\nhello${n}\r\n`, Buffer.from(`$6\r\nhello${n}\r\n`)),
+  },
+  {
     name: 'a line one member says reaches another member',
     fits: (code) => /\bhub\.join\(/.test(code),
     attack: 'hello\n',

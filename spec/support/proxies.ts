@@ -153,8 +153,13 @@ export async function startNginx(
 
 /** A redis-server binary on PATH (or /usr/bin), or undefined. */
 export function findRedisServer(): string | undefined {
-  const fromPath = (process.env.PATH ?? '').split(path.delimiter).map((dir) => path.join(dir, 'redis-server'));
-  return [...fromPath, '/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((file) => isExecutable(file));
+  return findProgram('redis-server');
+}
+
+/** The executable `name` on PATH, or in /usr/bin or /usr/local/bin; undefined when there is none. */
+export function findProgram(name: string): string | undefined {
+  const fromPath = (process.env.PATH ?? '').split(path.delimiter).map((dir) => path.join(dir, name));
+  return [...fromPath, `/usr/bin/${name}`, `/usr/local/bin/${name}`].find((file) => isExecutable(file));
 }
 
 /** A running redis-server on loopback, without persistence. */

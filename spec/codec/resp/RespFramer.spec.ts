@@ -369,6 +369,17 @@ describe('RespFramer', () => {
       expect(errorData(error)).toEqual({ name: 'RespProtocolError', code: 'ERR_RESP_PROTOCOL', reason, offset });
     });
 
+    it('takes a length line of 64 bytes and refuses one of 65, however the bytes come', () => {
+      const longest = `*${'0'.repeat(63)}1\r\n:7\r\n`;
+      const tooLong = `*${'0'.repeat(64)}1\r\n:7\r\n`;
+      for (const chunks of [[b(longest)], byteByByte(b(longest))])
+        expect(runFramer(new RespFramer(), chunks)).toEqual({ values: [[7]] });
+      for (const chunks of [[b(tooLong)], byteByByte(b(tooLong))])
+        expect(errorData(runFramer(new RespFramer(), chunks).error)).toMatchObject({
+          reason: 'number line longer than 64 bytes',
+        });
+    });
+
     it('counts offsets from the first byte of the current message, not of the stream', () => {
       expect(errorData(decode('+OK\r\n*1\r\n:x\r\n').error)).toMatchObject({ offset: 5 });
     });
