@@ -66,6 +66,8 @@ describe('SendSubscriber: a sendTo() sink on the test kit', () => {
         highWaterMarkBytes: 1024 * 1024,
         queued: 2,
         queuedBytes: 2,
+        queue: 'sink queue',
+        waitingFor: 'drain',
       });
     });
   });
@@ -83,6 +85,8 @@ describe('SendSubscriber: a sendTo() sink on the test kit', () => {
         highWaterMarkBytes: 8,
         queued: 2,
         queuedBytes: 8,
+        queue: 'sink queue',
+        waitingFor: 'drain',
       });
     });
   });
@@ -278,6 +282,8 @@ describe('SendSubscriber: a sendTo() sink on the test kit', () => {
       highWaterMarkBytes: 1024 * 1024,
       queued: 1,
       queuedBytes: 1,
+      queue: 'sink queue',
+      waitingFor: 'drain',
     });
   });
 });

@@ -62,6 +62,8 @@ describe('sendTo on the test kit', () => {
         highWaterMarkBytes: Infinity,
         queued: 2,
         queuedBytes: 2,
+        queue: 'sink queue',
+        waitingFor: 'drain',
       });
     });
   });
