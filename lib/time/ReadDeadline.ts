@@ -31,6 +31,8 @@ export class ReadDeadlines<C> {
   readonly tick: number;
   private readonly running = new Set<ReadDeadline<C>>();
   private sweep: Subscription | undefined = undefined;
+  /** Times are kept relative to this, so that they stay small integers (no boxed double per connection). */
+  private readonly epoch: number;
 
   constructor(
     /** ms for the first byte once reading; 0: none. */
@@ -41,8 +43,14 @@ export class ReadDeadlines<C> {
     /** A deadline passed: destroy `connection` with `error` (and tell it). */
     private readonly expired: (connection: C, deadline: 'first-byte' | 'frame', error: Error) => void,
   ) {
+    this.epoch = scheduler.now();
     const shorter = firstByte > 0 && frame > 0 ? Math.min(firstByte, frame) : Math.max(firstByte, frame);
     this.tick = Math.max(1, Math.ceil(shorter / 10));
+  }
+
+  /** @internal The clock, in ms since these deadlines were made. */
+  now(): number {
+    return this.scheduler.now() - this.epoch;
   }
 
   /** Puts `connection`, read through `gate`, under these deadlines. */
@@ -78,7 +86,7 @@ export class ReadDeadlines<C> {
   }
 
   private check(action: SchedulerAction<unknown>): void {
-    const now = this.scheduler.now();
+    const now = this.now();
     for (const deadline of this.running) {
       const error = deadline.missed(now);
       if (error === undefined) continue;
@@ -112,7 +120,7 @@ export class ReadDeadline<C> implements ReadWatch {
     readonly connection: C,
     private readonly gate: Watched,
   ) {
-    const now = owner.scheduler.now();
+    const now = owner.now();
     this.firstStart = now;
     this.pausedAt = gate.flowing ? -1 : now;
     if (this.pending && this.pausedAt < 0) owner.run(this);
@@ -127,13 +135,13 @@ export class ReadDeadline<C> implements ReadWatch {
     if (this.done) return;
     const { owner } = this;
     if (!on) {
-      if (this.pausedAt < 0) this.pausedAt = owner.scheduler.now();
+      if (this.pausedAt < 0) this.pausedAt = owner.now();
       // Not the peer's fault while we do not read: nothing to check until we do.
       owner.rest(this);
       return;
     }
     if (this.pausedAt < 0) return;
-    const stopped = owner.scheduler.now() - this.pausedAt;
+    const stopped = owner.now() - this.pausedAt;
     this.pausedAt = -1;
     this.firstStart += stopped;
     if (this.frameStart >= 0) this.frameStart += stopped;
@@ -159,7 +167,7 @@ export class ReadDeadline<C> implements ReadWatch {
     if (this.frameStart < 0 || frames !== this.framesSeen) {
       // A frame began in this chunk: its clock starts now.
       this.framesSeen = frames;
-      this.frameStart = owner.scheduler.now();
+      this.frameStart = owner.now();
       if (this.pausedAt < 0) owner.run(this);
     }
   }

@@ -1,15 +1,8 @@
 // PoolMember: a pooled connection's usability, its idle watch (stray bytes, FIN, idle timeout), its lifetime; a waiter's grant, fail, leave.
 import { asyncScheduler } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { Member, Waiter, type MemberConfig } from '../../lib/client/PoolMember';
 import { connectionPair } from '../../lib/testing';
-
-function virtual(body: (at: (ms: number, work: () => void) => void) => void): void {
-  new TestScheduler((a, b) => expect(a).toEqual(b)).run(({ flush }) => {
-    body((ms, work) => asyncScheduler.schedule(work, ms));
-    flush();
-  });
-}
+import { virtual } from '../support/memory';
 
 const config = (overrides: Partial<MemberConfig> = {}): MemberConfig => ({
   idleTimeout: Infinity,

@@ -1,21 +1,13 @@
 // requester() over a reconnecting client: requests kept while offline and written to the next connection, timeouts counted
 // from subscription, connection loss, the bound, close(); in virtual time.
 import { Subscription, asyncScheduler } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { reconnectingClient } from '../../lib/client/reconnectingClient';
 import { requester } from '../../lib/client/requester';
 import type { Codec } from '../../lib/codec/Codec';
 import { ClientClosedError, ConnectionLostError, QueueOverflowError, RequestTimeoutError } from '../../lib/errors';
 import { decodeLines } from '../../lib/framing/lines/decodeLines';
 import { memoryServer } from '../../lib/testing';
-
-/** Runs `body` in virtual time; `at(ms, work)` schedules work. */
-function virtual(body: (at: (ms: number, work: () => void) => void) => void): void {
-  new TestScheduler((a, b) => expect(a).toEqual(b)).run(({ flush }) => {
-    body((ms, work) => asyncScheduler.schedule(work, ms));
-    flush();
-  });
-}
+import { virtual } from '../support/memory';
 
 /** Lines of text each way. */
 const lines: Codec<string, string> = {

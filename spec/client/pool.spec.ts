@@ -15,7 +15,6 @@ import {
   timeout,
   timer,
 } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { pool } from '../../lib/client/pool';
 import { requester } from '../../lib/client/requester';
 import type { Codec } from '../../lib/codec/Codec';
@@ -23,14 +22,7 @@ import { AcquireTimeoutError, ClientClosedError, InvalidArgumentError, QueueOver
 import { decodeLines } from '../../lib/framing/lines/decodeLines';
 import { memoryServer } from '../../lib/testing';
 import type { Connection } from '../../lib/types';
-
-/** Runs `body` in virtual time; `at(ms, work)` schedules work. */
-function virtual(body: (at: (ms: number, work: () => void) => void) => void): void {
-  new TestScheduler((a, b) => expect(a).toEqual(b)).run(({ flush }) => {
-    body((ms, work) => asyncScheduler.schedule(work, ms));
-    flush();
-  });
-}
+import { virtual } from '../support/memory';
 
 /** A memory server answering each line `n:line`, n the connection's number (from 1); `accepted` keeps the server sides. */
 function numberingServer() {

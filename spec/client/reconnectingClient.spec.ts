@@ -5,15 +5,7 @@ import { reconnectingClient, type ClientState } from '../../lib/client/reconnect
 import { InvalidArgumentError, QueueOverflowError } from '../../lib/errors';
 import { memoryServer, type MemoryServer } from '../../lib/testing';
 import type { Connection } from '../../lib/types';
-
-/** Runs `body` in virtual time; `at(ms, work)` schedules work. */
-function virtual(body: (at: (ms: number, work: () => void) => void, scheduler: TestScheduler) => void): void {
-  const scheduler = new TestScheduler((a, b) => expect(a).toEqual(b));
-  scheduler.run(({ flush }) => {
-    body((ms, work) => asyncScheduler.schedule(work, ms), scheduler);
-    flush();
-  });
-}
+import { virtual } from '../support/memory';
 
 /** A memory server whose accepted connections' text is recorded, one string per connection. */
 function recordingServer(): {

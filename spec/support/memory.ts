@@ -1,6 +1,7 @@
-// Helpers for specs on the test kit's memory connections in virtual time: a wire made unwritable for a while,
-// connection events as short strings.
+// Helpers for specs on the test kit's memory connections in virtual time: a body run in virtual time, a wire made
+// unwritable for a while, connection events as short strings.
 import { asyncScheduler, map } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
 import type { OperatorFunction } from 'rxjs';
 import type { MemoryConnection } from '../../lib/testing';
 import type { ConnectionEvent } from '../../lib/types';
@@ -21,3 +22,15 @@ export function eventText(e: ConnectionEvent): string {
 
 /** Maps events to {@link eventText}. */
 export const asEventText = (): OperatorFunction<ConnectionEvent, string> => map(eventText);
+
+/**
+ * Runs `body` inside `TestScheduler.run()` (asyncScheduler is virtual there) and flushes it;
+ * `at(ms, work)` schedules work at virtual time `ms`.
+ */
+export function virtual(body: (at: (ms: number, work: () => void) => void, scheduler: TestScheduler) => void): void {
+  const scheduler = new TestScheduler((a, b) => expect(a).toEqual(b));
+  scheduler.run(({ flush }) => {
+    body((ms, work) => asyncScheduler.schedule(work, ms), scheduler);
+    flush();
+  });
+}

@@ -3,13 +3,7 @@ import { asyncScheduler } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { SchedulerLike } from 'rxjs';
 import { Deadlines } from '../../lib/util/Deadlines';
-
-function virtual(body: (at: (ms: number, work: () => void) => void) => void): void {
-  new TestScheduler((a, b) => expect(a).toEqual(b)).run(({ flush }) => {
-    body((ms, work) => asyncScheduler.schedule(work, ms));
-    flush();
-  });
-}
+import { virtual } from '../support/memory';
 
 /** asyncScheduler, counting the actions scheduled through it. */
 function counting(): { scheduler: SchedulerLike; scheduled: () => number } {
