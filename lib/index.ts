@@ -36,6 +36,8 @@ export { SocketConnection } from './core/SocketConnection';
 export { ConnectionView } from './core/ConnectionView';
 export { listen, DEFAULT_FIRST_BYTE_TIMEOUT, DEFAULT_FRAME_TIMEOUT } from './core/listen';
 export type { ListenOptions, BoundAddress, ServerEvent } from './core/listen';
+export type { ListenTlsOptions } from './core/listenOptions';
+export { sniCallback } from './core/tls';
 // admission: who may connect, and how much of a server one address may take
 export { DROP_REASONS } from './admission/Admission';
 export type { AdmissionOptions, DropReason } from './admission/Admission';

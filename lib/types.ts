@@ -168,6 +168,8 @@ export interface TlsInfo {
   readonly protocol: string | null;
   /** Negotiated ALPN protocol, or false. */
   readonly alpnProtocol: string | false | null;
+  /** The server name (SNI) the client asked for: on a server, the one the client sent; null or false when none. */
+  readonly servername: string | false | null;
 }
 
 /**

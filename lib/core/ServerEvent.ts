@@ -133,6 +133,16 @@ export type ServerEvent =
       /** The client's address, when the socket still knew it. */
       readonly remoteAddress: string | undefined;
     }
+  /**
+   * TLS only: a value of `tls.secureContext$` was applied to new handshakes (`error` undefined), or
+   * refused with `error` (the context before it stays in force).
+   */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'tlsContext';
+      /** Why the new context was refused; undefined when it is in force. */
+      readonly error: Error | undefined;
+    }
   /** After a graceful shutdown, the server and its last connection have closed; the Observable completes next. Unsubscribing tells nothing. */
   | {
       /** Tag of this variant. */

@@ -7,7 +7,7 @@ import { resolveListenOptions } from './listenOptions';
 import type { ListenOptions } from './listenOptions';
 import type { ServerEvent } from './ServerEvent';
 import { ServerConnections } from './ServerConnections';
-import { trackRawSockets } from './tls';
+import { trackRawSockets, watchContexts, withoutContexts } from './tls';
 import { addListeners } from '../util/listeners';
 import { ProxiedConnection, proxyAcceptor } from '../proxy/acceptProxyProtocol';
 import { Admission } from '../admission/Admission';
@@ -78,7 +78,11 @@ export function listen(options: ListenOptions): Observable<Connection> {
     // A TLS server must read to handshake, so only plain sockets start paused at the kernel;
     // both kinds are paused by SocketConnection before the application sees them.
     const server: net.Server = secure
-      ? tls.createServer({ ...options.tls, ...socketOptions, handshakeTimeout: resolved.handshakeTimeout })
+      ? tls.createServer({
+          ...withoutContexts(options.tls!),
+          ...socketOptions,
+          handshakeTimeout: resolved.handshakeTimeout,
+        })
       : net.createServer({ ...socketOptions, pauseOnConnect: true });
     if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
     let shuttingDown = false;
@@ -246,6 +250,8 @@ export function listen(options: ListenOptions): Observable<Connection> {
 
     if (path !== undefined) server.listen({ path, backlog });
     else server.listen({ port: port ?? 0, host, backlog, ipv6Only });
+    const contexts =
+      options.tls?.secureContext$ && watchContexts(server as tls.Server, options.tls.secureContext$, tell);
 
     if (shutdown !== undefined) {
       if (isAbortSignal(shutdown)) {
@@ -262,6 +268,7 @@ export function listen(options: ListenOptions): Observable<Connection> {
     }
 
     return () => {
+      contexts?.unsubscribe();
       shutdownSub?.unsubscribe();
       removeAbortListener?.();
       graceTimer?.unsubscribe();

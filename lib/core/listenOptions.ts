@@ -1,6 +1,6 @@
 // listen()'s options, checked when listen() is called and resolved to their defaults.
 import { asyncScheduler } from 'rxjs';
-import type { NextObserver, ObservableInput, SchedulerLike } from 'rxjs';
+import type { NextObserver, Observable, ObservableInput, SchedulerLike } from 'rxjs';
 import type * as tls from 'tls';
 import { InvalidArgumentError } from '../errors';
 import { checkBoolean, checkInteger, checkObserver, checkOptions, checkScheduler } from '../util/validate';
@@ -11,6 +11,42 @@ import type { Connection } from '../types';
 import { TrafficShaper } from '../shaping/TrafficShaper';
 import type { TrafficLimits } from '../shaping/TrafficShaper';
 import type { BoundAddress, ServerEvent } from './ServerEvent';
+
+/**
+ * The `tls` option of {@link listen}: `tls.createServer` options, and a stream of new secure
+ * contexts for a server that must change its certificate without a restart.
+ *
+ * ```
+ * secureContext$:   ----ctx2--------bad-------ctx3--
+ * new handshakes:   ctx1|ctx2-------|ctx2------|ctx3   (a bad one is refused: a tlsContext event with its error)
+ * open connections: unchanged (they keep the session they made)
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { readFileSync, watchFile } from 'fs';
+ * import { Subject } from 'rxjs';
+ * import { listen, serveEach, sendTo, type ListenTlsOptions } from 'rxnet';
+ *
+ * const load = () => ({ key: readFileSync('/etc/tls/key.pem'), cert: readFileSync('/etc/tls/cert.pem') });
+ * const renewed = new Subject<ReturnType<typeof load>>();
+ * watchFile('/etc/tls/cert.pem', () => renewed.next(load())); // e.g. certbot renewed it
+ * const tls: ListenTlsOptions = { ...load(), secureContext$: renewed };
+ * listen({ port: 8443, tls, events: (e) => e.type === 'tlsContext' && console.log('certificate', e.error ?? 'renewed') })
+ *   .pipe(serveEach((conn) => conn.data$.pipe(sendTo(conn))))
+ *   .subscribe();
+ * ```
+ */
+export interface ListenTlsOptions extends tls.TlsOptions {
+  /**
+   * New key, certificate and CA for handshakes from now on (`server.setSecureContext`): each value
+   * is applied in turn and told as a `tlsContext` event; one Node refuses (a key that does not
+   * match its certificate, bad PEM) is a `tlsContext` event with its `error`, and the context
+   * before it stays in force. Subscribed with the server, unsubscribed when it closes; its error
+   * or completion leaves the last context in force.
+   */
+  readonly secureContext$?: Observable<tls.SecureContextOptions>;
+}
 
 /**
  * Options of {@link listen}. Give `port` (and optionally `host`) or `path`.
@@ -122,9 +158,10 @@ export interface ListenOptions extends AdmissionOptions {
    * default is 120 s): a client that opens the port and never completes its handshake holds a
    * slot of `maxConnections` that long. It must be at least 1 ms: Node has no way to turn the
    * deadline off (it reads 0 as its 120 s default). Sockets still in their handshake are destroyed with the
-   * server when the subscription ends.
+   * server when the subscription ends. `secureContext$` swaps the certificate (and key, CA) while
+   * the server runs: see {@link ListenTlsOptions}.
    */
-  tls?: tls.TlsOptions;
+  tls?: ListenTlsOptions;
   /**
    * Read a PROXY protocol header (v1 or v2, as HAProxy and nginx send it) off each connection
    * before emitting it, as a `ProxiedConnection` reporting the client's address (see
@@ -223,6 +260,10 @@ export function resolveListenOptions(options: ListenOptions): ResolvedListenOpti
   const tlsOptions = options.tls;
   if (tlsOptions !== undefined && (typeof tlsOptions !== 'object' || tlsOptions === null)) {
     throw new InvalidArgumentError('tls', `expected tls.createServer options, got ${String(tlsOptions)}`);
+  }
+  const contexts = tlsOptions?.secureContext$;
+  if (contexts !== undefined && typeof (contexts as Partial<Observable<unknown>> | null)?.subscribe !== 'function') {
+    throw new InvalidArgumentError('tls.secureContext$', `expected an Observable, got ${String(contexts)}`);
   }
   const handshakeTimeout =
     tlsOptions === undefined

@@ -418,6 +418,7 @@ const NOT_OPERATORS = [
   'reconnectingClient',
   'requester',
   'pool',
+  'sniCallback',
   'encodeResp',
   'encodeRespCommand',
   'respClient',
