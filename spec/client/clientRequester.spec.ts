@@ -3,31 +3,14 @@
 import { Subscription, asyncScheduler } from 'rxjs';
 import { reconnectingClient } from '../../lib/client/reconnectingClient';
 import { requester } from '../../lib/client/requester';
-import type { Codec } from '../../lib/codec/Codec';
+import { linesCodec } from '../../lib/framing/lines/linesCodec';
 import { ClientClosedError, ConnectionLostError, QueueOverflowError, RequestTimeoutError } from '../../lib/errors';
 import { decodeLines } from '../../lib/framing/lines/decodeLines';
 import { memoryServer } from '../../lib/testing';
 import { virtual } from '../support/memory';
 
 /** Lines of text each way. */
-const lines: Codec<string, string> = {
-  decoder: () => {
-    let held = '';
-    return {
-      push: (chunk: Buffer) => void (held += chunk.toString()),
-      read: () => {
-        const end = held.indexOf('\n');
-        if (end < 0) return undefined;
-        const line = held.slice(0, end);
-        held = held.slice(end + 1);
-        return line;
-      },
-      end: () => undefined,
-      clear: () => void (held = ''),
-    };
-  },
-  encode: (line) => `${line}\n`,
-};
+const lines = linesCodec({ encoding: 'utf8' });
 
 /** A memory server that answers `n:line` (n: the connection's number) after `delay` ms; `up()`/`down()` start and stop it. */
 function server(delay = 0) {

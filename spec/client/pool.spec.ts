@@ -17,7 +17,7 @@ import {
 } from 'rxjs';
 import { pool } from '../../lib/client/pool';
 import { requester } from '../../lib/client/requester';
-import type { Codec } from '../../lib/codec/Codec';
+import { linesCodec } from '../../lib/framing/lines/linesCodec';
 import { AcquireTimeoutError, ClientClosedError, InvalidArgumentError, QueueOverflowError } from '../../lib/errors';
 import { decodeLines } from '../../lib/framing/lines/decodeLines';
 import { memoryServer } from '../../lib/testing';
@@ -54,29 +54,8 @@ const ask = (conn: Connection, line: string) =>
     return reading;
   });
 
-/** Lines both ways, for a requester as the pooled resource. */
-const lines: Codec<string, string> = {
-  decoder: () => {
-    const framer = decodeLinesFramer();
-    return framer;
-  },
-  encode: (line) => `${line}\n`,
-};
-function decodeLinesFramer() {
-  let held = '';
-  return {
-    push: (chunk: Buffer) => void (held += chunk.toString()),
-    read: () => {
-      const end = held.indexOf('\n');
-      if (end < 0) return undefined;
-      const line = held.slice(0, end);
-      held = held.slice(end + 1);
-      return line;
-    },
-    end: () => undefined,
-    clear: () => void (held = ''),
-  };
-}
+/** Lines of text both ways, for a requester as the pooled resource. */
+const lines = linesCodec({ encoding: 'utf8' });
 
 describe('pool', () => {
   it('lends at most max connections; a use beyond waits for one given back, which is reused', () => {
