@@ -7,7 +7,7 @@ import type { Connection } from '../types';
 import { Deadlines, type Deadline } from '../util/Deadlines';
 import { LinkedList } from '../util/LinkedList';
 import type { Linked } from '../util/LinkedList';
-import { checkLimit } from '../util/validate';
+import { checkLimit, checkTimeout } from '../util/validate';
 import type { ReconnectingClient } from './reconnectingClient';
 import type { RequestOptions, Requester, RequesterOptions } from './requester';
 
@@ -59,7 +59,7 @@ export class ClientRequester<Req, Rep> implements Requester<Req, Rep> {
     private readonly options: RequesterOptions<Req, Rep>,
     private readonly make: RequesterOf<Req, Rep>,
   ) {
-    this.timeout = requestTimeout(options.timeout);
+    this.timeout = checkTimeout('timeout', options.timeout, 30_000);
     this.maxQueued = checkLimit('maxQueued', options.maxQueued, 10_000, 0);
     this.maxInFlight = checkLimit('maxInFlight', options.maxInFlight, 1024, 1);
     this.deadlines = new Deadlines(options.scheduler ?? asyncScheduler, (pending) => {
@@ -84,7 +84,7 @@ export class ClientRequester<Req, Rep> implements Requester<Req, Rep> {
   }
 
   request(message: Req, options?: RequestOptions): Observable<Rep> {
-    const timeout = options?.timeout === undefined ? this.timeout : requestTimeout(options.timeout);
+    const timeout = checkTimeout('timeout', options?.timeout, this.timeout);
     return new Observable<Rep>((subscriber) => {
       if (this.isClosed) return void subscriber.error(new ClientClosedError('requester', 0));
       const room = this.room();
@@ -195,10 +195,4 @@ export class ClientRequester<Req, Rep> implements Requester<Req, Rep> {
       this.waiting.remove(pending);
     }
   }
-}
-
-/** A timeout option checked: ms, `Infinity` for none (0 means none too). */
-export function requestTimeout(ms: number | undefined): number {
-  const timeout = checkLimit('timeout', ms, 30_000, 0);
-  return timeout === 0 ? Infinity : timeout;
 }

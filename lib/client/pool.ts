@@ -10,7 +10,7 @@ import {
 } from '../errors';
 import type { Connection } from '../types';
 import { LinkedList } from '../util/LinkedList';
-import { checkLimit, checkScheduler } from '../util/validate';
+import { checkLimit, checkScheduler, checkTimeout } from '../util/validate';
 import { opener } from './reconnectingClient';
 import type { ReconnectingClientOptions } from './reconnectingClient';
 import { Member, Waiter, asError, checkMember, openMember } from './PoolMember';
@@ -146,10 +146,8 @@ export function pool<R>(connect: ReconnectingClientOptions['connect'], options: 
   const max = checkLimit('max', options.max, 10, 1);
   const min = checkLimit('min', options.min, 0, 0);
   if (min > max) throw new InvalidArgumentError('min', `expected at most max (${max}), got ${min}`);
-  const time = (name: 'idleTimeout' | 'maxLifetime' | 'acquireTimeout' | 'setupTimeout', fallback: number) => {
-    const ms = checkLimit(name, options[name], fallback, 0);
-    return ms === 0 ? Infinity : ms;
-  };
+  const time = (name: 'idleTimeout' | 'maxLifetime' | 'acquireTimeout' | 'setupTimeout', fallback: number) =>
+    checkTimeout(name, options[name], fallback);
   const config: PoolConfig<R> = {
     open: opener(connect),
     max,

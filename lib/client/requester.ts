@@ -6,8 +6,8 @@ import { ConnectionLostError, InvalidArgumentError, QueueOverflowError, RequestT
 import type { Chunk, Connection } from '../types';
 import { Deadlines, type Deadline } from '../util/Deadlines';
 import { LinkedList, type Linked } from '../util/LinkedList';
-import { checkLimit } from '../util/validate';
-import { ClientRequester, requestTimeout } from './clientRequester';
+import { checkLimit, checkTimeout } from '../util/validate';
+import { ClientRequester } from './clientRequester';
 import type { ReconnectingClient } from './reconnectingClient';
 
 /**
@@ -194,7 +194,7 @@ export function requester<Req, Rep>(
   }
   const config: RequesterConfig<Req, Rep> = {
     byId: correlate === 'fifo' ? undefined : correlate,
-    timeout: requestTimeout(options.timeout ?? 30_000),
+    timeout: checkTimeout('timeout', options.timeout, 30_000),
     maxInFlight: checkLimit('maxInFlight', options.maxInFlight, 1024, 1),
     maxQueued: checkLimit('maxQueued', options.maxQueued, 10_000, 0),
     onUnmatched,
@@ -278,7 +278,7 @@ class ConnectionRequester<Req, Rep> implements Requester<Req, Rep> {
   }
 
   request(message: Req, options?: RequestOptions): Observable<Rep> {
-    const timeout = options?.timeout === undefined ? this.config.timeout : requestTimeout(options.timeout);
+    const timeout = checkTimeout('timeout', options?.timeout, this.config.timeout);
     return new Observable<Rep>((subscriber) => {
       const call = this.open(message, subscriber, timeout);
       return call && (() => this.cancel(call));

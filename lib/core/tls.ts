@@ -45,8 +45,7 @@ export function tlsInfo(socket: net.Socket): TlsInfo | undefined {
 
 /** `tls.createServer`'s options without rxnet's own. */
 export function withoutContexts(options: ListenTlsOptions): tls.TlsOptions {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { secureContext$, ...rest } = options;
+  const { secureContext$: _contexts, ...rest } = options;
   return rest;
 }
 

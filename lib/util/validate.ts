@@ -14,6 +14,12 @@ export function checkInteger(name: string, value: unknown, min: number, max = Nu
   return value;
 }
 
+/** Checks a time limit in ms: an integer >= 0, or `Infinity`; 0 means none too, returned as `Infinity`. */
+export function checkTimeout(name: string, value: unknown, fallback: number): number {
+  const ms = checkLimit(name, value, fallback, 0);
+  return ms === 0 ? Infinity : ms;
+}
+
 /**
  * Checks a limit: an integer >= `min`, or `Infinity` for no limit; `fallback` when undefined.
  */

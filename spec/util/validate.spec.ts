@@ -7,6 +7,7 @@ import {
   checkDelimiter,
   checkInteger,
   checkLimit,
+  checkTimeout,
   checkObserver,
   checkOptions,
   checkRate,
@@ -43,6 +44,16 @@ describe('checkInteger', () => {
     }
     expect(refusal(() => checkInteger('port', 11, 0, 10)).message).toMatch(/expected an integer in \[0, 10\], got 11/);
     expect(() => checkInteger('n', Number.MAX_SAFE_INTEGER + 1, 0)).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('checkTimeout', () => {
+  it('takes ms, Infinity or the fallback, reads 0 as none (Infinity), and refuses the rest', () => {
+    expect(checkTimeout('timeout', undefined, 30_000)).toBe(30_000);
+    expect(checkTimeout('timeout', 500, 30_000)).toBe(500);
+    expect(checkTimeout('timeout', 0, 30_000)).toBe(Infinity);
+    expect(checkTimeout('timeout', undefined, 0)).toBe(Infinity);
+    expect(refusal(() => checkTimeout('acquireTimeout', -1, 10))).toMatchObject({ argument: 'acquireTimeout' });
   });
 });
 
