@@ -223,7 +223,8 @@ export class TruncatedFrameError extends RxnetError {
 }
 
 /**
- * The TLS handshake of `connect({ tls })` failed (e.g. an untrusted certificate). Code `ERR_TLS_HANDSHAKE`.
+ * The TLS handshake of `connect({ tls })` or `upgradeTls` failed (e.g. an untrusted certificate), or did not
+ * finish within its `handshakeTimeout` (`reason` `ERR_TLS_HANDSHAKE_TIMEOUT`). Code `ERR_TLS_HANDSHAKE`.
  * @example
  * ```ts
  * import { TlsHandshakeError, connect } from 'rxnet';
@@ -244,6 +245,42 @@ export class TlsHandshakeError extends RxnetError {
     super('ERR_TLS_HANDSHAKE', `TLS handshake failed: ${reason} (${cause.message})`);
   }
 }
+
+/**
+ * `upgradeTls` refused a connection: TLS cannot start on it now. `reason` says why: `'reading'`
+ * (its `data$` is still subscribed: stop reading the plain stream first), `'buffered'` (a framer
+ * let go of it holding part of a frame, bytes sent before the switch that nobody read: refused
+ * rather than lost or fed to TLS), `'closed'` (it closed, or either side ended), or
+ * `'unsupported'` (not a socket connection, nor a PROXY view of one, or already TLS). The
+ * connection is left as it was. Code `ERR_TLS_UPGRADE`.
+ * @example
+ * ```ts
+ * import { TlsUpgradeError, upgradeTls, type Connection } from 'rxnet';
+ *
+ * declare const conn: Connection;
+ * upgradeTls(conn, { isServer: true, key: '...', cert: '...' }).subscribe({
+ *   error: (error) => error instanceof TlsUpgradeError && error.reason === 'buffered' && conn.destroy(),
+ * });
+ * ```
+ */
+export class TlsUpgradeError extends RxnetError {
+  /** Raised for the connection with this id, for `reason`. */
+  constructor(
+    /** The `id` of the connection that was to be upgraded. */
+    readonly connectionId: number,
+    /** Why it was refused. */
+    readonly reason: 'reading' | 'buffered' | 'closed' | 'unsupported',
+  ) {
+    super('ERR_TLS_UPGRADE', `connection ${connectionId} cannot start TLS: ${TLS_UPGRADE_REFUSALS[reason]}`);
+  }
+}
+
+const TLS_UPGRADE_REFUSALS = {
+  reading: 'its data$ is still read',
+  buffered: 'bytes received before the switch were left unread',
+  closed: 'it has closed or ended',
+  unsupported: 'not a plain socket connection',
+};
 
 /**
  * A hub member's queue was full under the `'disconnect'` policy; its connection is destroyed with

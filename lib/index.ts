@@ -11,6 +11,7 @@ export {
   CorruptedFrameError,
   TruncatedFrameError,
   TlsHandshakeError,
+  TlsUpgradeError,
   NdjsonParseError,
   EncodeError,
   IdleTimeoutError,
@@ -38,6 +39,8 @@ export { listen, DEFAULT_FIRST_BYTE_TIMEOUT, DEFAULT_FRAME_TIMEOUT } from './cor
 export type { ListenOptions, BoundAddress, ServerEvent } from './core/listen';
 export type { ListenTlsOptions } from './core/listenOptions';
 export { sniCallback } from './core/tls';
+export { upgradeTls } from './core/upgradeTls';
+export type { UpgradeTlsClientOptions, UpgradeTlsOptions, UpgradeTlsServerOptions } from './core/upgradeTls';
 // admission: who may connect, and how much of a server one address may take
 export { DROP_REASONS } from './admission/Admission';
 export type { AdmissionOptions, DropReason } from './admission/Admission';

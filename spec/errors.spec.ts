@@ -17,6 +17,7 @@ import {
   RxnetError,
   SlowMemberError,
   TlsHandshakeError,
+  TlsUpgradeError,
   TruncatedFrameError,
   WriteAfterEndError,
   FirstByteTimeoutError,
@@ -141,6 +142,11 @@ const cases: Array<[RxnetError, Record<string, unknown>, string]> = [
     new TlsHandshakeError('DEPTH_ZERO_SELF_SIGNED_CERT', cause),
     { name: 'TlsHandshakeError', code: 'ERR_TLS_HANDSHAKE', reason: 'DEPTH_ZERO_SELF_SIGNED_CERT', cause },
     'TLS handshake failed: DEPTH_ZERO_SELF_SIGNED_CERT (self-signed certificate)',
+  ],
+  [
+    new TlsUpgradeError(7, 'buffered'),
+    { name: 'TlsUpgradeError', code: 'ERR_TLS_UPGRADE', connectionId: 7, reason: 'buffered' },
+    'connection 7 cannot start TLS: bytes received before the switch were left unread',
   ],
   [
     new SlowMemberError(3, 50),

@@ -25,6 +25,8 @@ export interface ConnectionOwner {
   connectionRead(connection: SocketConnection): void;
   /** The socket has closed; the connection's Observables have completed. */
   connectionClosed(connection: SocketConnection, hadError: boolean): void;
+  /** The connection's socket now carries TLS (`upgradeTls`): returns the connection over `secure`, counted in its place. */
+  connectionUpgraded(connection: SocketConnection, secure: Socket): SocketConnection;
 }
 
 /** A connection's close timer: its action, and when the peer last sent something. */
@@ -60,6 +62,13 @@ export class ServerConnections implements ConnectionOwner {
     private readonly subscription: Pick<Subscription, 'closed'>,
     private readonly closed: (connection: SocketConnection, hadError: boolean) => void,
   ) {}
+
+  connectionUpgraded(connection: SocketConnection, secure: Socket): SocketConnection {
+    this.closeTimers?.get(connection)?.action?.unsubscribe();
+    this.closeTimers?.delete(connection);
+    this.open.delete(connection);
+    return this.accept(secure);
+  }
 
   /** Wraps a socket the server accepted and counts it as open. */
   accept(socket: Socket): SocketConnection {

@@ -4,10 +4,10 @@ import { Observable } from 'rxjs';
 import type { Subscriber, TeardownLogic } from 'rxjs';
 import type { Socket } from 'net';
 import { TLSSocket } from 'tls';
-import { ConnectionClosedError, WriteAfterEndError } from '../errors';
+import { WriteAfterEndError } from '../errors';
 import { EventHub } from '../util/EventHub';
 import { SocketGate } from './SocketGate';
-import { WriteBatch } from './WriteBatch';
+import { WriteBatch, whenSocketEnded } from './WriteBatch';
 import type { ConnectionOwner } from './ServerConnections';
 import { tlsInfo } from './tls';
 import type { Chunk, Connection, ConnectionEvent, TlsInfo } from '../types';
@@ -106,7 +106,7 @@ export class SocketConnection implements Connection {
         // The server listens on a specific address: every socket it accepts has it.
         this.local = owner.localAddress;
         this.localPortNumber = owner.localPort;
-        this.rememberPeer();
+        void socket.remoteAddress; // Node reads the peer's address now and keeps it past close.
         return;
       }
     }
@@ -171,7 +171,7 @@ export class SocketConnection implements Connection {
 
   end(chunk?: Chunk, callback?: (error?: Error | null) => void): void {
     if (this.writeEnded) {
-      if (callback) this.whenEnded(callback);
+      if (callback) whenSocketEnded(this.sock, this, callback);
       return;
     }
     // The last chunk goes through write() so it counts like any other (and reports 'written').
@@ -181,25 +181,9 @@ export class SocketConnection implements Connection {
     this.sock.end(callback);
   }
 
-  /** end()'s callback when the write side had already ended: told when it finishes or closes. */
-  private whenEnded(callback: (error?: Error | null) => void): void {
-    const socket = this.sock;
-    if (socket.writableFinished) process.nextTick(callback);
-    else if (this.has(CLOSED)) process.nextTick(callback, this.failure ?? new ConnectionClosedError(this.id, 0));
-    else {
-      const onFinish = () => {
-        socket.removeListener('close', onClose);
-        callback();
-      };
-      const onClose = () => {
-        socket.removeListener('finish', onFinish);
-        callback(this.failure ?? new ConnectionClosedError(this.id, socket.writableLength));
-      };
-      socket.once('finish', onFinish).once('close', onClose);
-    }
-  }
-
   destroy(error?: Error): void {
+    // Upgraded: the socket is the TLS connection's, which goes instead.
+    if (this.has(RELEASED)) return successors.get(this)?.destroy(error);
     // What was written in this tick goes out first, as it would have without batching.
     this.flushBatch();
     this.setFlag(ENDED, true);
@@ -267,12 +251,14 @@ export class SocketConnection implements Connection {
     let hub = this.writability;
     if (hub === undefined) {
       hub = this.writability = new EventHub<boolean>();
-      if (this.has(CLOSED)) {
-        if (this.failure) hub.error(this.failure);
-        else hub.complete();
-      }
+      if (this.has(CLOSED)) this.endWritability(hub);
     }
     return hub.observable.subscribe(subscriber);
+  }
+
+  private endWritability(hub: EventHub<boolean>): void {
+    if (this.failure) hub.error(this.failure);
+    else hub.complete();
   }
 
   /** Ends the current batch now: everything written since goes to the socket. @internal */
@@ -284,16 +270,36 @@ export class SocketConnection implements Connection {
     if (!this.writeEnded) this.setWritable(!this.sock.writableNeedDrain);
   }
 
+  /**
+   * Gives the socket up to `upgradeTls` (which checks that nothing is read or held): what was written goes out
+   * first, the streams end, and the socket's close stays this connection's until {@link adopted}. @internal
+   */
+  release(): Socket {
+    const socket = this.sock;
+    this.flushBatch();
+    socket.removeListener('data', SocketConnection.onData).removeListener('end', SocketConnection.onEnd);
+    socket.removeListener('finish', SocketConnection.onFinish).removeListener('drain', SocketConnection.onDrain);
+    this.setFlag(ENDED, true);
+    this.gate.end();
+    this.writability?.complete();
+    this.events?.complete();
+    return socket;
+  }
+
+  /** The TLS socket over this one's socket took it: a connection for it, in this one's place at its server. @internal */
+  adopted(secure: Socket): SocketConnection {
+    this.setFlag(CLOSED | RELEASED, true);
+    this.sock.removeListener('close', SocketConnection.onClose);
+    const successor = this.owner?.connectionUpgraded(this, secure) ?? new SocketConnection(secure);
+    successors.set(this, successor);
+    return successor;
+  }
+
   private rememberAddresses(): void {
     const s = this.sock;
     this.local = s.localAddress;
     this.localPortNumber = s.localPort;
-    this.rememberPeer();
-  }
-
-  /** Makes Node read and keep the peer's address, which its getters then answer after close. */
-  private rememberPeer(): void {
-    void this.sock.remoteAddress;
+    void s.remoteAddress; // Node reads the peer's address now and keeps it past close.
   }
 
   private onWritten(chunk: Chunk, callback?: (error?: Error | null) => void): (error?: Error | null) => void {
@@ -385,11 +391,7 @@ export class SocketConnection implements Connection {
     // Writes not flushed yet go to the socket all the same: it fails their callbacks.
     c.batch?.abandon();
     c.gate.end();
-    const writability = c.writability;
-    if (writability !== undefined) {
-      if (c.failure) writability.error(c.failure);
-      else writability.complete();
-    }
+    if (c.writability !== undefined) c.endWritability(c.writability);
     const events = c.events;
     if (events !== undefined) {
       c.emit({ type: 'close', hadError });
@@ -419,14 +421,7 @@ export class SocketConnection implements Connection {
   private static onReady(this: OwnedSocket): void {
     this[kConnection].emit({ type: 'ready' });
   }
-
-  private static onLookup(
-    this: OwnedSocket,
-    error: Error | null,
-    address: string,
-    family: string | number | null,
-    host: string,
-  ): void {
+  private static onLookup(this: OwnedSocket, error: Error | null, address: string, family: Family, host: string): void {
     this[kConnection].emit({ type: 'lookup', error, address, family, host });
   }
 }
@@ -440,8 +435,14 @@ const DISPATCHING = 8;
 const LISTENS_FOR_DRAIN = 16;
 /** Our FIN went out first and the owner times the peer's answer (it is told of every read). */
 const CLOSE_TIMED = 32;
+/** Its socket was taken by a TLS upgrade: destroy() destroys the TLS connection instead. */
+const RELEASED = 64;
+
+/** The TLS connection of each upgraded connection. */
+const successors = new WeakMap<SocketConnection, SocketConnection>();
 
 /** Where a socket keeps its connection, for the shared listeners. */
 const kConnection = Symbol('rxnet.connection');
 
 type OwnedSocket = Socket & { [kConnection]: SocketConnection };
+type Family = string | number | null;

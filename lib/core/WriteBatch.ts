@@ -2,7 +2,8 @@
 import { Buffer } from 'buffer';
 import type { Socket } from 'net';
 import type { FrameCut } from '../util/FrameCut';
-import type { Chunk } from '../types';
+import { ConnectionClosedError } from '../errors';
+import type { Chunk, Connection } from '../types';
 
 /**
  * Writes up to this many bytes are gathered in a {@link WriteBatch}; larger ones go to the
@@ -310,5 +311,31 @@ export class WriteBatch {
       this.lastBuffer = undefined;
     }
     this.last = undefined;
+  }
+}
+
+/**
+ * `end()`'s callback when the write side had already ended: told at once when the socket has
+ * finished, with the connection's close reason (or a ConnectionClosedError) when it has closed or
+ * closes first, else when it finishes.
+ */
+export function whenSocketEnded(
+  socket: Socket,
+  connection: Pick<Connection, 'id' | 'closed' | 'closeReason'>,
+  callback: (error?: Error | null) => void,
+): void {
+  if (socket.writableFinished) process.nextTick(callback);
+  else if (connection.closed)
+    process.nextTick(callback, connection.closeReason ?? new ConnectionClosedError(connection.id, 0));
+  else {
+    const onFinish = () => {
+      socket.removeListener('close', onClose);
+      callback();
+    };
+    const onClose = () => {
+      socket.removeListener('finish', onFinish);
+      callback(connection.closeReason ?? new ConnectionClosedError(connection.id, socket.writableLength));
+    };
+    socket.once('finish', onFinish).once('close', onClose);
   }
 }

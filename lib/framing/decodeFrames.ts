@@ -76,8 +76,10 @@ class FramerSubscriber<T> extends OperatorSubscriber<Buffer, T> implements Frame
   }
 
   override unsubscribe(): void {
-    this.release();
+    // The source's teardown first: a connection's read gate then sees what the framer still held
+    // (a TLS upgrade refuses a connection that leaves part of a frame behind).
     super.unsubscribe();
+    this.release();
   }
 
   private drain(framer: Framer<T>): void {

@@ -67,6 +67,28 @@ export class ReadGate extends Observable<Buffer> {
     return (this.state & DONE) !== 0;
   }
 
+  /**
+   * True when a subscriber left while its framer held bytes toward an unfinished frame (bytes the
+   * application never saw, dropped with the framer), until a new subscriber comes: a TLS upgrade
+   * refuses such a connection rather than lose them or hand plain bytes to TLS.
+   */
+  get stranded(): boolean {
+    return (this.state & STRANDED) !== 0;
+  }
+
+  /** Takes the chunks kept for the next subscriber (read while nobody listened): a TLS upgrade gives them to TLS. */
+  takePending(): Buffer[] | undefined {
+    const held = this.pending;
+    this.pending = undefined;
+    this.pendingBytes = 0;
+    return held;
+  }
+
+  /** True while `data$` has a subscriber. */
+  get observed(): boolean {
+    return this.only !== undefined || this.many !== undefined;
+  }
+
   /** True while reading: someone listens and nothing holds it back. */
   get flowing(): boolean {
     return (this.state & FLOWING) !== 0;
@@ -160,6 +182,7 @@ export class ReadGate extends Observable<Buffer> {
       return undefined;
     }
     this.progress = null;
+    this.state &= ~STRANDED;
     if (this.only === undefined && this.many === undefined) this.only = subscriber;
     else if (this.many === undefined) {
       this.many = [this.only!, subscriber];
@@ -180,11 +203,13 @@ export class ReadGate extends Observable<Buffer> {
     if (only !== undefined) {
       if (!only.closed) return;
       this.only = undefined;
+      this.noteStranded(only);
     } else {
       const many = this.many;
       if (many === undefined) return;
       const open = many.filter((s) => !s.closed);
       if (open.length === many.length) return;
+      for (const s of many) if (s.closed) this.noteStranded(s);
       if (open.length > 1) this.many = open;
       else {
         this.many = undefined;
@@ -192,6 +217,12 @@ export class ReadGate extends Observable<Buffer> {
       }
     }
     this.update();
+  }
+
+  /** Marks the gate stranded when `leaving`'s framer holds part of a frame (it is unsubscribed before it lets go). */
+  private noteStranded(leaving: Subscriber<Buffer>): void {
+    const held = asFrameProgressSource(leaving)?.heldBytes;
+    if (held !== undefined && held > 0) this.state |= STRANDED;
   }
 
   /** Removes and returns every subscriber (the stream ended). */
@@ -276,6 +307,8 @@ const FAILED = 4;
 const DRAINING = 8;
 /** The user's pause(), one of the holds. */
 const USER_PAUSED = 16;
+/** A subscriber left with bytes of an unfinished frame in its framer (see `stranded`). */
+const STRANDED = 32;
 
 /** Bytes kept for a late subscriber while reading on after our own FIN. */
 const DRAIN_LIMIT = 64 * 1024;

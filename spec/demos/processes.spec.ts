@@ -45,6 +45,7 @@ describe('demo processes', () => {
     ['echo-server', /Server listening/],
     ['hello', /listening on/],
     ['resp-server', /resp server listening/],
+    ['starttls', /starttls server listening/],
   ])('npm run demo -- %s --port 0 ends with exit code 0 on Ctrl-C', async (name, ready) => {
     const run = runTs(['demos/run.ts', name, '--port', '0']);
     await run.printed(ready);

@@ -94,6 +94,17 @@ const SERVERS: DemoServer[] = [
     serve: (port, _, n) => answers(`ECHO probe${n}\r\n`, new RegExp(`^\\$6\\r\\nprobe${n}\\r\\n$`))(port),
   },
   {
+    name: 'starttls',
+    // The transpiled tree has no demos/certs: the demo's own certificate, by its path in the repository.
+    args: ['--host', '127.0.0.1', '--key', 'demos/certs/localhost.key', '--cert', 'demos/certs/localhost.crt'],
+    listening: /starttls server listening: (\{.*\})/,
+    // Reset while the server waits for the handshake.
+    attack: 'EHLO x\r\nSTARTTLS\r\n',
+    hostile: LONG_LINE,
+    serve: (port, _, n) =>
+      answers(`EHLO probe${n}\r\n`, new RegExp(`greets probe${n}\r\n250-STARTTLS\r\n250 8BITMIME\r\n$`))(port),
+  },
+  {
     name: 'chat',
     args: ['--host', '127.0.0.1'],
     listening: /chat server listening on (\{.*\})/,

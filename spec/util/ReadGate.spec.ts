@@ -1,5 +1,6 @@
 // ReadGate: reading only while observed and not held; nothing lost between subscribers.
-import { Observable, take, toArray, firstValueFrom } from 'rxjs';
+import { Observable, take, takeWhile, toArray, firstValueFrom } from 'rxjs';
+import { decodeLines } from '../../lib/framing/lines/decodeLines';
 import { ReadGate } from '../../lib/util/ReadGate';
 
 function gateWithLog() {
@@ -79,5 +80,45 @@ describe('ReadGate', () => {
     expect(flowing).toEqual([true]);
     gate.push(Buffer.alloc(64 * 1024));
     expect(flowing).toEqual([true, false]);
+  });
+
+  describe('what a TLS upgrade asks of it', () => {
+    it('is stranded when a framer leaves holding part of a frame, until a new subscriber comes', () => {
+      const { gate, data$ } = gateWithLog();
+      const lines: string[] = [];
+      data$
+        .pipe(
+          decodeLines(),
+          takeWhile((line) => line.toString() !== 'STARTTLS'),
+        )
+        .subscribe((line) => lines.push(line.toString()));
+      expect(gate.observed).toBe(true);
+      gate.push(b('EHLO\nSTARTTLS\nRSET'));
+      expect(lines).toEqual(['EHLO']);
+      expect(gate.observed).toBe(false);
+      expect(gate.stranded).toBe(true);
+      data$.subscribe().unsubscribe();
+      expect(gate.stranded).toBe(false);
+    });
+
+    it('is not stranded when the framer leaves at the end of a chunk, nor for a subscriber that is no framer', () => {
+      const { gate, data$ } = gateWithLog();
+      data$.pipe(decodeLines(), take(1)).subscribe();
+      gate.push(b('STARTTLS\n'));
+      expect(gate.observed).toBe(false);
+      expect(gate.stranded).toBe(false);
+      data$.pipe(take(1)).subscribe();
+      gate.push(b('half a li'));
+      expect(gate.stranded).toBe(false);
+    });
+
+    it('hands over the chunks kept for the next subscriber, once', () => {
+      const { gate } = gateWithLog();
+      gate.drainWhenUnobserved();
+      gate.push(b('a'));
+      gate.push(b('b'));
+      expect(gate.takePending()?.map(String)).toEqual(['a', 'b']);
+      expect(gate.takePending()).toBeUndefined();
+    });
   });
 });

@@ -419,6 +419,7 @@ const NOT_OPERATORS = [
   'requester',
   'pool',
   'sniCallback',
+  'upgradeTls',
   'encodeResp',
   'encodeRespCommand',
   'respClient',
