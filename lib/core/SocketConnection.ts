@@ -291,6 +291,7 @@ export class SocketConnection implements Connection {
     this.setFlag(CLOSED | RELEASED, true);
     this.sock.removeListener('close', SocketConnection.onClose);
     const successor = this.owner?.connectionUpgraded(this, secure) ?? new SocketConnection(secure);
+    (successor as { id: number }).id = this.id; // one connection to logs and metrics
     successors.set(this, successor);
     return successor;
   }

@@ -7,7 +7,8 @@ import { resolveListenOptions } from './listenOptions';
 import type { ListenOptions } from './listenOptions';
 import type { ServerEvent } from './ServerEvent';
 import { ServerConnections } from './ServerConnections';
-import { trackRawSockets, watchContexts, withoutContexts } from './tls';
+import { NODE_TIMER_MAX, trackRawSockets, watchContexts, withoutContexts } from './tls';
+import { handshakeAsServer, startTls } from './upgradeTls';
 import { addListeners } from '../util/listeners';
 import { ProxiedConnection, proxyAcceptor } from '../proxy/acceptProxyProtocol';
 import { Admission } from '../admission/Admission';
@@ -17,6 +18,7 @@ import {
   ProxyHeaderTooLongError,
   ProxyProtocolError,
   ProxyProtocolTimeoutError,
+  TlsHandshakeError,
   UntrustedProxyError,
 } from '../errors';
 import { ReadDeadlines } from '../time/ReadDeadline';
@@ -60,8 +62,13 @@ export function listen(options: ListenOptions): Observable<Connection> {
   const { port, path, host, backlog, ipv6Only, listening, events, shutdown, onShutdown } = options;
   const resolved = resolveListenOptions(options);
   const { allowHalfOpen, noDelay, keepAlive, keepAliveInitialDelay, gracePeriod, scheduler } = resolved;
-  const secure = options.tls !== undefined;
-  const acceptProxy = options.proxyProtocol ? proxyAcceptor(options.proxyProtocol, secure) : undefined;
+  // With PROXY protocol the header comes in clear before the handshake: the server listening is a
+  // plain one, and each connection switches to TLS once its header is read.
+  const tlsAfterProxy = options.tls !== undefined && Boolean(options.proxyProtocol);
+  const secure = options.tls !== undefined && !tlsAfterProxy;
+  const acceptProxy = options.proxyProtocol
+    ? proxyAcceptor(options.proxyProtocol, tlsAfterProxy ? resolved.handshakeTimeout : undefined)
+    : undefined;
   const proxiesTrusted = typeof options.proxyProtocol === 'object' && options.proxyProtocol.trusted !== undefined;
 
   return new Observable<Connection>((subscriber) => {
@@ -84,6 +91,10 @@ export function listen(options: ListenOptions): Observable<Connection> {
           handshakeTimeout: resolved.handshakeTimeout,
         })
       : net.createServer({ ...socketOptions, pauseOnConnect: true });
+    // Behind a PROXY-speaking balancer: the TLS server that runs the handshakes after the headers (never listening).
+    const tlsServer = tlsAfterProxy
+      ? tls.createServer({ ...withoutContexts(options.tls!), ...socketOptions, handshakeTimeout: NODE_TIMER_MAX })
+      : undefined;
     if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
     let shuttingDown = false;
     let serverClosed = false;
@@ -143,8 +154,20 @@ export function listen(options: ListenOptions): Observable<Connection> {
       socket.destroy();
       return false;
     };
+    /** TLS behind a PROXY-speaking balancer: the handshake, within what is left of `handshakeTimeout` since accept. */
+    const secureProxied = (view: ProxiedConnection, acceptedAt: number) => {
+      const left = Math.max(0, acceptedAt + resolved.handshakeTimeout - scheduler.now());
+      startTls(view, left, scheduler, (raw, done) => handshakeAsServer(tlsServer!, raw, done)).subscribe({
+        next: emit,
+        error: (error: unknown) => {
+          if (subscriber.closed) return;
+          const cause = error instanceof TlsHandshakeError ? error.cause : (error as Error);
+          tell({ type: 'tlsClientError', error: cause, remoteAddress: view.remoteAddress });
+        },
+      });
+    };
     /** With PROXY protocol: admits the connection on the client address its header reports. */
-    const emitProxied = (view: ProxiedConnection) => {
+    const emitProxied = (view: ProxiedConnection, acceptedAt: number) => {
       // Closed meanwhile (destroyed at shutdown while its header was awaited): nothing to admit.
       if (view.closed || subscriber.closed) return;
       const header = view.proxy.header;
@@ -155,7 +178,8 @@ export function listen(options: ListenOptions): Observable<Connection> {
           ? undefined
           : admission?.admit(view.socket as net.Socket, view.remoteAddress);
       if (reason === undefined) {
-        emit(view);
+        if (tlsServer !== undefined) secureProxied(view, acceptedAt);
+        else emit(view);
         return;
       }
       drop(reason, view.remoteAddress, view.remotePort);
@@ -176,8 +200,10 @@ export function listen(options: ListenOptions): Observable<Connection> {
         if (admission !== undefined && !secure && !acceptProxy && !admitted(socket)) return;
         const connection = connections.accept(socket);
         tell({ type: 'connection', connection, open: open.size });
-        if (acceptProxy) acceptProxy(connection, emitProxied, proxyFailed);
-        else emit(connection);
+        if (acceptProxy) {
+          const acceptedAt = scheduler.now();
+          acceptProxy(connection, (view) => emitProxied(view, acceptedAt), proxyFailed);
+        } else emit(connection);
       },
       ...(secure && admission !== undefined ? { connection: admitted } : {}),
       tlsClientError: (error: Error, socket: tls.TLSSocket) => {
@@ -251,7 +277,8 @@ export function listen(options: ListenOptions): Observable<Connection> {
     if (path !== undefined) server.listen({ path, backlog });
     else server.listen({ port: port ?? 0, host, backlog, ipv6Only });
     const contexts =
-      options.tls?.secureContext$ && watchContexts(server as tls.Server, options.tls.secureContext$, tell);
+      options.tls?.secureContext$ &&
+      watchContexts(tlsServer ?? (server as tls.Server), options.tls.secureContext$, tell);
 
     if (shutdown !== undefined) {
       if (isAbortSignal(shutdown)) {

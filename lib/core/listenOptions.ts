@@ -171,8 +171,10 @@ export interface ListenOptions extends AdmissionOptions {
    * believed only from them, and any other client is refused (`untrusted-proxy`) or, with
    * `untrusted: 'direct'`, served as itself; with no `trusted` list every peer's header is
    * believed, so keep the port unreachable except through the proxy. `allow`, `deny` and the
-   * per-address limits judge the header's client address. Not with `tls`: the header comes
-   * before the handshake.
+   * per-address limits judge the header's client address. With `tls` (a balancer passing TLS
+   * through, as nginx's `stream` with `proxy_protocol on` does), the header is read in clear and
+   * the handshake follows; `tls.handshakeTimeout` bounds both together, `connection` is told at
+   * accept (a plain connection), and the TLS connection that takes its place keeps its `id`.
    */
   proxyProtocol?: boolean | AcceptProxyProtocolOptions;
 }

@@ -22,6 +22,9 @@ export function trackRawSockets(server: net.Server): Set<net.Socket> {
   return rawSockets;
 }
 
+/** The longest delay Node's timers take (ms): a Node handshake deadline that never comes before ours. */
+export const NODE_TIMER_MAX = 2 ** 31 - 1;
+
 /** The SNI server name for `host`: none for an IP address, as Node requires. */
 export function sni(host: string | undefined): string | undefined {
   if (host === undefined) return 'localhost';

@@ -9,7 +9,7 @@ import { ProxiedConnection } from '../proxy/acceptProxyProtocol';
 import { SocketConnection } from './SocketConnection';
 import type { SocketGate } from './SocketGate';
 import { DEFAULT_HANDSHAKE_TIMEOUT } from './listenOptions';
-import { sni } from './tls';
+import { NODE_TIMER_MAX, sni } from './tls';
 import { checkTimeout } from '../util/validate';
 import type { Connection } from '../types';
 
@@ -107,8 +107,8 @@ export type UpgradeTlsOptions = UpgradeTlsServerOptions | UpgradeTlsClientOption
  * application stopped reading are the peer's first TLS bytes and go to TLS.
  *
  * The plain connection is over once the switch is made: its streams complete, writes throw, and
- * the TLS connection takes its place at its server (`listen` counts it, destroys it at the end,
- * and tells its `disconnect`). A PROXY view is upgraded with its header kept, so `remoteAddress`
+ * `destroy()` destroys the TLS connection, which keeps its `id` and takes its place at its server
+ * (`listen` counts it, destroys it at the end, and tells its `disconnect`). A PROXY view is upgraded with its header kept, so `remoteAddress`
  * stays the client's. A failed or late handshake destroys the connection and errors with
  * `TlsHandshakeError`; unsubscribing before the handshake is done destroys it too.
  *
@@ -226,7 +226,9 @@ export function startTls(
         ? undefined
         : scheduler.schedule(() => {
             giveUp();
-            const late = new Error(`no TLS handshake within ${timeout} ms`);
+            const late = Object.assign(new Error(`no TLS handshake within ${timeout} ms`), {
+              code: 'ERR_TLS_HANDSHAKE_TIMEOUT',
+            });
             finish(new TlsHandshakeError('ERR_TLS_HANDSHAKE_TIMEOUT', late), undefined);
           }, timeout);
     return () => {
@@ -328,8 +330,5 @@ export function handshakeAsServer(server: tls.Server, raw: net.Socket, done: Han
   server.emit('connection', raw);
   return () => pending.delete(raw);
 }
-
-/** The longest delay Node's timers take (ms): a deadline that never comes first. */
-const NODE_TIMER_MAX = 2 ** 31 - 1;
 
 const NO_BYTES = Buffer.alloc(0);

@@ -1,6 +1,6 @@
 // acceptProxyProtocol(): reads a PROXY protocol header off a connection and hands on a view that reports the client's address.
 import { Buffer } from 'buffer';
-import { Observable, asyncScheduler, takeWhile } from 'rxjs';
+import { Observable, asyncScheduler, finalize, takeWhile } from 'rxjs';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { InvalidArgumentError, ProxyProtocolTimeoutError, UntrustedProxyError } from '../errors';
 import { inBlockList, toBlockList } from '../admission/addresses';
@@ -245,9 +245,19 @@ export function acceptProxyProtocol(
       if (result === undefined) return false;
       decided = true;
       timer?.unsubscribe();
+      found = result;
+      deliver();
+      return true;
+    };
+    /** The header's result, handed on once data$ is let go (so that the view can be read, or upgraded to TLS, at once). */
+    let found: ProxyDecodeResult | undefined;
+    let released = false;
+    const deliver = () => {
+      const result = found;
+      if (result === undefined || !released) return;
+      found = undefined;
       subscriber.next(new ProxiedConnection(connection, result));
       subscriber.complete();
-      return true;
     };
 
     // takeWhile lets go of data$ inside the chunk that completed the header, so the socket
@@ -257,6 +267,11 @@ export function acceptProxyProtocol(
         takeWhile((chunk) => {
           decoder.push(chunk);
           return !step();
+        }),
+        // Runs once data$ is let go.
+        finalize(() => {
+          released = true;
+          deliver();
         }),
       )
       .subscribe({
@@ -300,21 +315,23 @@ export function acceptProxyProtocol(
  * Used by `listen({ proxyProtocol })`: checks the option once, and returns what hands each
  * accepted connection on as a {@link ProxiedConnection} once its header was read; a connection
  * with a bad, missing or late header is destroyed with the error (a `disconnect` server event
- * with `hadError`) and never emitted.
+ * with `hadError`) and never emitted. With `tls`, `handshakeTimeout` bounds the header's wait
+ * too: the header and the handshake after it share that deadline.
  * @internal
  */
 export function proxyAcceptor(
   option: true | AcceptProxyProtocolOptions,
-  secure: boolean,
+  handshakeTimeout?: number,
 ): (
   connection: Connection,
   emit: (connection: ProxiedConnection) => void,
   failed: (connection: Connection, error: unknown) => void,
 ) => void {
-  if (secure) throw new InvalidArgumentError('proxyProtocol', 'not supported together with tls');
-  const options = option === true ? {} : option;
+  const given = option === true ? {} : option;
   // Checks the options when listen() is called, not at the first connection.
-  checkOptions(options);
+  const { timeout } = checkOptions(given);
+  const options =
+    handshakeTimeout !== undefined && timeout > handshakeTimeout ? { ...given, timeout: handshakeTimeout } : given;
   return (connection, emit, failed) => {
     acceptProxyProtocol(connection, options).subscribe({ next: emit, error: (error) => failed(connection, error) });
   };

@@ -137,6 +137,7 @@ describe('upgradeTls, server side', () => {
     const first = server.events.find((e) => e.type === 'connection')!;
     const plain = (first as { connection: Connection }).connection;
     expect(plain.closed).toBe(true);
+    expect(conn.id).toBe(plain.id);
     expect(() => plain.write('x')).toThrow(WriteAfterEndError);
     await expect(lastValueFrom(plain.data$, { defaultValue: 'ended' })).resolves.toBe('ended');
     // Already TLS: no second switch.
