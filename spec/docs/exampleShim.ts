@@ -37,7 +37,8 @@ function listen(options: ListenOptions): Observable<Connection> {
         forward(listening, address);
       },
       events: (event: ServerEvent) => {
-        if (event.type === 'disconnect') tell({ what: 'disconnect' });
+        // A TLS connection whose handshake failed was never a connection: its end is this event.
+        if (event.type === 'disconnect' || event.type === 'tlsClientError') tell({ what: 'disconnect' });
         forward(events, event);
       },
     })

@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
+import * as tls from 'tls';
 import * as ts from 'typescript';
 import { findRedisServer, freePort, startRedis, type RunningRedis } from '../support/proxies';
 import { parseMarkers } from './exampleMarkers';
@@ -76,8 +77,73 @@ const frame = (payload: string) => {
 /** A line over `decodeLines()`'s default limit (65536 bytes), and over every limit the examples set. */
 const LONG_LINE = 'x'.repeat(70_000);
 
+/** The repository's demo certificate, which the TLS examples serve (self-signed: it is its own CA). */
+const DEMO_CERT = fs.readFileSync(path.resolve(__dirname, '../../demos/certs/localhost.crt'));
+
+/** Reads `socket` until `done` says the text read so far is complete; fails after 10 s. */
+function readUntil(socket: net.Socket, what: string, done: (text: string) => boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => finish(new Error(`no ${what} within 10 s; read ${JSON.stringify(text)}`)), 10_000);
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      if (done(text)) finish();
+    };
+    const onEnd = () => finish(new Error(`closed before ${what}; read ${JSON.stringify(text)}`));
+    const finish = (error?: Error) => {
+      clearTimeout(timer);
+      socket.removeListener('data', onData).removeListener('close', onEnd).removeListener('error', onEnd);
+      socket.pause();
+      if (error) reject(error);
+      else resolve(text);
+    };
+    socket.on('data', onData).once('close', onEnd).once('error', onEnd);
+    socket.resume();
+  });
+}
+
+/**
+ * A TLS client of the example (after the PROXY header, if any, and a STARTTLS exchange when asked):
+ * trusts only the demo certificate, sends a line and waits for it to come back.
+ */
+async function tlsEchoed(target: Target, n: number, startTls: boolean): Promise<void> {
+  const socket = net.connect({ port: target.port, host: '127.0.0.1' });
+  try {
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    const header = target.header(socket.localPort!);
+    if (header) socket.write(header);
+    if (startTls) {
+      socket.write('STARTTLS\r\n');
+      await readUntil(socket, 'the go-ahead', (text) => /^220 go ahead\r\n/m.test(text));
+    }
+    const secure = tls.connect({ socket, ca: DEMO_CERT, servername: 'localhost' });
+    await new Promise<void>((resolve, reject) => secure.once('secureConnect', resolve).once('error', reject));
+    secure.write(`hello ${n}\n`);
+    await readUntil(secure, `the echo of "hello ${n}"`, (text) => text === `hello ${n}\n`);
+    secure.end();
+  } finally {
+    socket.destroy();
+  }
+}
+
 /** The first that fits an example is its probe; an example none fits fails its test (add one). */
 const PROBES: Probe[] = [
+  {
+    name: 'after STARTTLS, a TLS client is echoed',
+    fits: (code) => code.includes('upgradeTls('),
+    // Reset while the server waits for the handshake.
+    attack: 'STARTTLS\r\n',
+    hostile: LONG_LINE,
+    serve: (target, n) => tlsEchoed(target, n, true),
+  },
+  {
+    name: 'a TLS client trusting the demo certificate is echoed',
+    fits: (code) => code.includes("'demos/certs/localhost.key'") || code.includes("pem('demos/certs/localhost')"),
+    // Neither is a ClientHello: both are failed handshakes, told as tlsClientError.
+    attack: 'hello\n',
+    hostile: LONG_LINE,
+    serve: (target, n) => tlsEchoed(target, n, false),
+  },
   {
     name: 'a RESP ECHO is answered with its bulk string',
     fits: (code) => code.includes('respServer('),
