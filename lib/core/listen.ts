@@ -96,6 +96,10 @@ export function listen(options: ListenOptions): Observable<Connection> {
       ? tls.createServer({ ...withoutContexts(options.tls!), ...socketOptions, handshakeTimeout: NODE_TIMER_MAX })
       : undefined;
     if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
+    // A TLS socket is half-open as the socket it wraps. Half-open, one whose peer closes in
+    // mid-handshake would wait for us until handshakeTimeout (Node tells tlsClientError only at
+    // close): not half-open until its handshake is done (before Node's own listener wraps it).
+    if (secure) server.prependListener('connection', (raw: net.Socket) => (raw.allowHalfOpen = false));
     let shuttingDown = false;
     let serverClosed = false;
     let graceTimer: Subscription | undefined;
@@ -196,6 +200,7 @@ export function listen(options: ListenOptions): Observable<Connection> {
     const rawSockets = secure ? trackRawSockets(server) : undefined;
     const removeListeners = addListeners(server, {
       [secure ? 'secureConnection' : 'connection']: (socket: net.Socket) => {
+        if (secure) socket.allowHalfOpen = allowHalfOpen;
         // Plain sockets are judged here on their own address; TLS ones before their handshake (below).
         if (admission !== undefined && !secure && !acceptProxy && !admitted(socket)) return;
         const connection = connections.accept(socket);

@@ -154,6 +154,39 @@ describe('TLS', () => {
     expect(events[events.length - 1]).toEqual({ type: 'close' });
   });
 
+  it('tells a peer that closes in mid-handshake at once, not at handshakeTimeout; served clients stay half-open', async () => {
+    const { port, subscription, events } = await tlsServer(
+      (conn) => conn.data$.pipe(sendTo(conn)),
+      {},
+      {
+        handshakeTimeout: 5000,
+      },
+    );
+    try {
+      const started = Date.now();
+      const quitter = await plainConnect(port);
+      quitter.on('error', () => undefined);
+      // The first bytes of a TLS record (a handshake, TLS 1.0 record version), then our FIN.
+      quitter.end(Buffer.from([0x16, 0x03, 0x01, 0x00]));
+      quitter.resume();
+      await closed(quitter);
+      while (!events.some((e) => e.type === 'tlsClientError')) await new Promise((r) => setImmediate(r));
+      expect(Date.now() - started).toBeLessThan(2000);
+      // A client that ends its side after the handshake still gets its reply (allowHalfOpen, listen's default).
+      const reply = await firstValueFrom(
+        connect({ port, host: '127.0.0.1', tls: { ca: certs.ca } }).pipe(
+          mergeMap((conn) => {
+            conn.end('half-open');
+            return conn.data$.pipe(toArray());
+          }),
+        ),
+      );
+      expect(Buffer.concat(reply).toString()).toBe('half-open');
+    } finally {
+      subscription.unsubscribe();
+    }
+  });
+
   it('destroys clients that never send a ClientHello at handshakeTimeout, counts them, and frees their slots', async () => {
     const { port, subscription, events } = await tlsServer(
       (conn) => conn.data$.pipe(sendTo(conn)),
