@@ -1,6 +1,7 @@
 // The bench's child processes: Node servers (server.ts), peers in other runtimes (peers.ts), load generators (loadgen.ts, loadgen.c).
 import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { runCLoad } from './cloadgen';
@@ -339,4 +340,61 @@ export function runCLoadChild(
       hooks,
     ),
   );
+}
+
+/** A program the runner started (a server under test): its port and pid, and the way to stop it. */
+export interface ProgramChild {
+  readonly port: number;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen({ port: 0, host: '127.0.0.1' }, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `command args` and resolves once its output matches `ready` (group 1: the port, if `port` is not given). */
+export function startProgram(
+  what: string,
+  command: string,
+  args: string[],
+  ready: RegExp,
+  env: Record<string, string>,
+  port?: number,
+): Promise<ProgramChild> {
+  const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv(env) });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(force);
+    }
+  };
+  let output = '';
+  return new Promise<ProgramChild>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const m = ready.exec(output);
+      if (!m) return;
+      child.stdout!.removeListener('data', onData);
+      // Keep reading its output so the pipe never fills.
+      child.stdout!.resume();
+      resolve({ port: port ?? Number(m[1]), pid: child.pid!, stop });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code, signal) =>
+      reject(new Error(`${what} exited (${code ?? signal}) before it was ready:\n${output}`)),
+    );
+  });
 }

@@ -1,9 +1,8 @@
 // The `resp` workload: the resp-server demo against redis-server under redis-benchmark, and rxnet's RESP client against ioredis.
-import { spawn, type ChildProcess } from 'child_process';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as path from 'path';
-import { childEnv, waitForQuiet, type ChildContext } from './children';
+import { freePort, startProgram, waitForQuiet, type ChildContext, type ProgramChild } from './children';
 import { processCpu } from './peers';
 import { kilo, median } from './report';
 import { RESP_CLIENTS, type RespClientKind, type RespClientOptions, type RespClientResult } from './respclient';
@@ -74,66 +73,9 @@ export function parseBenchmarkCsv(text: string): Record<string, number> {
   return rps;
 }
 
-/** A server process under test: its port and pid, and the way to stop it. */
-interface RespServer {
-  readonly port: number;
-  readonly pid: number;
-  stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen({ port: 0, host: '127.0.0.1' }, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts `command args` and resolves once its output matches `ready` (group 1: the port, if `port` is not given). */
-function startProcess(
-  what: string,
-  command: string,
-  args: string[],
-  ready: RegExp,
-  env: Record<string, string>,
-  port?: number,
-): Promise<RespServer> {
-  const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv(env) });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const force = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(force);
-    }
-  };
-  let output = '';
-  return new Promise<RespServer>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const m = ready.exec(output);
-      if (!m) return;
-      child.stdout!.removeListener('data', onData);
-      // Keep reading its output so the pipe never fills.
-      child.stdout!.resume();
-      resolve({ port: port ?? Number(m[1]), pid: child.pid!, stop });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code, signal) =>
-      reject(new Error(`${what} exited (${code ?? signal}) before it was ready:\n${output}`)),
-    );
-  });
-}
-
-async function startRedisServer(binary: string): Promise<RespServer> {
+async function startRedisServer(binary: string): Promise<ProgramChild> {
   const port = await freePort();
-  return startProcess(
+  return startProgram(
     'redis-server',
     binary,
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
@@ -144,9 +86,9 @@ async function startRedisServer(binary: string): Promise<RespServer> {
 }
 
 /** The demo as the runner's other Node servers run: plain node on the transpiled tree. */
-function startDemo(context: ChildContext, env: Record<string, string>): Promise<RespServer> {
+function startDemo(context: ChildContext, env: Record<string, string>): Promise<ProgramChild> {
   const script = path.join(context.buildDir, 'demos', 'resp-server.js');
-  return startProcess(
+  return startProgram(
     'resp-server demo',
     process.execPath,
     [script, '--port', '0', '--host', '127.0.0.1'],
@@ -174,7 +116,7 @@ function runProgram(program: string, args: string[]): Promise<string> {
 /** Runs redis-benchmark against `server`; its requests/s by test and the server's CPU per request. */
 async function benchmarkRun(
   tool: string,
-  server: RespServer,
+  server: ProgramChild,
   pipeline: number,
   requests: number,
   clients: number,

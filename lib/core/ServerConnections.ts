@@ -55,19 +55,23 @@ export class ServerConnections implements ConnectionOwner {
    * @param closeTimeout ms a connection may stay open after our FIN while the peer is silent; 0 waits forever.
    * @param subscription The `listen` subscription: once it is closed, no timer starts.
    * @param closed Told when a connection has closed, after it left {@link open}.
+   * @param upgraded Told when a connection switched to TLS: the TLS connection, in its place.
    */
   constructor(
     private readonly closeTimeout: number,
     private readonly scheduler: SchedulerLike,
     private readonly subscription: Pick<Subscription, 'closed'>,
     private readonly closed: (connection: SocketConnection, hadError: boolean) => void,
+    private readonly upgraded?: (connection: SocketConnection, previous: SocketConnection) => void,
   ) {}
 
   connectionUpgraded(connection: SocketConnection, secure: Socket): SocketConnection {
     this.closeTimers?.get(connection)?.action?.unsubscribe();
     this.closeTimers?.delete(connection);
     this.open.delete(connection);
-    return this.accept(secure);
+    const successor = this.accept(secure);
+    this.upgraded?.(successor, connection);
+    return successor;
   }
 
   /** Wraps a socket the server accepted and counts it as open. */

@@ -58,11 +58,26 @@ export type ServerEvent =
   | {
       /** Tag of this variant. */
       readonly type: 'disconnect';
-      /** The connection that closed, as its `connection` event gave it. */
+      /** The connection that closed, as its `connection` event gave it (or its `upgrade` event, once switched to TLS). */
       readonly connection: Connection;
       /** True when an error closed it: a socket error, or `destroy(error)` (as for a bad PROXY protocol header). */
       readonly hadError: boolean;
       /** Connections still open, this one no longer counted. */
+      readonly open: number;
+    }
+  /**
+   * A connection switched to TLS (`upgradeTls`, or the handshake after a PROXY header with
+   * `listen({ proxyProtocol, tls })`): `connection`, over the TLS socket, takes the place of
+   * `previous` (the same `id`); its `disconnect` will name it. Not counted again in `open`.
+   */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'upgrade';
+      /** The TLS connection. */
+      readonly connection: Connection;
+      /** The plain connection it replaces, now over. */
+      readonly previous: Connection;
+      /** Connections open now. */
       readonly open: number;
     }
   /**

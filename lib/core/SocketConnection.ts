@@ -154,7 +154,7 @@ export class SocketConnection implements Connection {
   }
 
   get closeReason(): Error | undefined {
-    return this.failure;
+    return this.has(RELEASED) ? successors.get(this)?.closeReason : this.failure;
   }
 
   write(chunk: Chunk, callback?: (error?: Error | null) => void): boolean {

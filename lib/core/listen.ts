@@ -106,10 +106,16 @@ export function listen(options: ListenOptions): Observable<Connection> {
     let shutdownSub: Subscription | undefined;
     let removeAbortListener: (() => void) | undefined;
 
-    const connections = new ServerConnections(resolved.closeTimeout, scheduler, subscriber, (connection, hadError) => {
-      tell({ type: 'disconnect', connection, hadError, open: open.size });
-      if (shuttingDown) finishShutdown();
-    });
+    const connections = new ServerConnections(
+      resolved.closeTimeout,
+      scheduler,
+      subscriber,
+      (connection, hadError) => {
+        tell({ type: 'disconnect', connection, hadError, open: open.size });
+        if (shuttingDown) finishShutdown();
+      },
+      (connection, previous) => tell({ type: 'upgrade', connection, previous, open: open.size }),
+    );
     const open = connections.open;
     const { firstByteTimeout, frameTimeout } = resolved;
     if (firstByteTimeout > 0 || frameTimeout > 0) {

@@ -3,7 +3,7 @@ import { Buffer } from 'buffer';
 import type * as net from 'net';
 import * as tls from 'tls';
 import { Observable, asyncScheduler } from 'rxjs';
-import type { SchedulerLike } from 'rxjs';
+import type { SchedulerLike, Subscription } from 'rxjs';
 import { InvalidArgumentError, TlsHandshakeError, TlsUpgradeError } from '../errors';
 import { ProxiedConnection } from '../proxy/acceptProxyProtocol';
 import { SocketConnection } from './SocketConnection';
@@ -106,13 +106,18 @@ export type UpgradeTlsOptions = UpgradeTlsServerOptions | UpgradeTlsClientOption
  * the middle's plain bytes must not pass for protected ones). Chunks that came after the
  * application stopped reading are the peer's first TLS bytes and go to TLS.
  *
- * The plain connection is over once the switch is made: its streams complete, writes throw, and
- * `destroy()` destroys the TLS connection, which keeps its `id` and takes its place at its server
- * (`listen` counts it, destroys it at the end, and tells its `disconnect`). A PROXY view is upgraded with its header kept, so `remoteAddress`
+ * The plain connection is over once the switch is made: its streams complete, writes throw, `end()`
+ * no longer reaches the socket, while `destroy()` and `closeReason` are the TLS connection's. That
+ * keeps the plain one's `id` and takes its place at its server (`listen` tells an `upgrade` event,
+ * counts it, destroys it at the end, and tells its `disconnect`). A PROXY view is upgraded with its header kept, so `remoteAddress`
  * stays the client's. A failed or late handshake destroys the connection and errors with
  * `TlsHandshakeError`; unsubscribing before the handshake is done destroys it too.
  *
- * @param connection A plain socket connection (from `listen` or `connect`), or a PROXY view of one.
+ * The refusal of left-over bytes sees a framer that reads `data$` itself (`data$.pipe(decodeLines(), ...)`);
+ * an operator of your own before the framer hides what it holds.
+ *
+ * @param connection A plain socket connection (from `listen` or `connect`), or a PROXY view of one;
+ * a shaped one (`listen({ shaping })`) is `'unsupported'`: shape the TLS connection instead.
  * @param options This side's TLS options, with `isServer: true` on the server side.
  * @throws InvalidArgumentError for bad options; Node's error for a bad key or certificate.
  * @example
@@ -156,7 +161,11 @@ export function upgradeTls(connection: Connection, options: UpgradeTlsOptions): 
     const server = upgradeServer(options);
     return startTls(connection, timeout, scheduler, (raw, done) => handshakeAsServer(server, raw, done));
   }
-  return startTls(connection, timeout, scheduler, (raw, done) => handshakeAsClient(raw, options, done));
+  // Made now, so that a bad key, certificate or cipher list throws here and not at the switch.
+  const secureContext = options.secureContext ?? tls.createSecureContext(options);
+  return startTls(connection, timeout, scheduler, (raw, done) =>
+    handshakeAsClient(raw, { ...options, secureContext }, done),
+  );
 }
 
 /** Told once when a handshake ends: its error, or none and the TLS socket. */
@@ -193,6 +202,8 @@ export function startTls(
     if (rest !== undefined) raw.unshift(rest);
 
     let settled = false;
+    let giveUp = noop;
+    let timer: Subscription | undefined = undefined;
     const finish = (error: Error | undefined, secure: tls.TLSSocket | undefined) => {
       if (settled) return;
       settled = true;
@@ -220,8 +231,14 @@ export function startTls(
       );
     };
     raw.once('close', onClose);
-    const giveUp = handshake(raw, finish);
-    const timer =
+    try {
+      giveUp = handshake(raw, finish);
+    } catch (error) {
+      // Node refused to start it (options it checks only then): the connection goes, as for a failed one.
+      finish(error instanceof Error ? error : new Error(String(error)), undefined);
+      return undefined;
+    }
+    timer =
       timeout === Infinity
         ? undefined
         : scheduler.schedule(() => {
@@ -332,3 +349,5 @@ export function handshakeAsServer(server: tls.Server, raw: net.Socket, done: Han
 }
 
 const NO_BYTES = Buffer.alloc(0);
+
+function noop(): void {}

@@ -29,11 +29,16 @@ class FramerSubscriber<T> extends OperatorSubscriber<Buffer, T> implements Frame
     return framer === null || typeof framer === 'function' ? undefined : framer.frameCut;
   }
 
-  /** Bytes the framer holds toward its next frame, when it tells (`Framer.buffered`). */
+  /**
+   * Bytes the framer holds toward its next frame, when it tells (`Framer.buffered`); once released,
+   * those it dropped then (a TLS upgrade refuses a connection that left part of a frame behind).
+   */
   get heldBytes(): number | undefined {
     const framer = this.framer;
-    return framer === null ? undefined : typeof framer === 'function' ? 0 : framer.buffered;
+    return framer === null ? this.dropped : typeof framer === 'function' ? 0 : framer.buffered;
   }
+  /** What the framer held when it was released; 0 while it runs. */
+  private dropped: number | undefined = 0;
 
   next(chunk: Buffer): void {
     let framer = this.framer;
@@ -101,7 +106,10 @@ class FramerSubscriber<T> extends OperatorSubscriber<Buffer, T> implements Frame
   private release(): void {
     const framer = this.framer;
     this.framer = null;
-    if (framer !== null && typeof framer !== 'function') framer.clear();
+    if (framer !== null && typeof framer !== 'function') {
+      this.dropped = framer.buffered;
+      framer.clear();
+    }
   }
 }
 

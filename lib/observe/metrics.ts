@@ -237,6 +237,10 @@ class ServerMeter implements ServerMetrics {
       case 'disconnect':
         this.setOpen(event.open);
         break;
+      case 'upgrade':
+        // The plain connection's figures are closed; the TLS one's count from here.
+        this.connection(event.connection);
+        break;
       case 'drop':
         this.droppedConnections++;
         this.drops[event.reason]++;

@@ -10,6 +10,7 @@ import type { ProxyDecodeResult } from './ProxyProtocolDecoder';
 import type { ProxyHeader } from './ProxyHeader';
 import type { Connection } from '../types';
 import { ConnectionView } from '../core/ConnectionView';
+import { ReadGate } from '../util/ReadGate';
 import { checkInteger } from '../util/validate';
 
 /**
@@ -126,8 +127,19 @@ export class ProxiedConnection extends ConnectionView {
       port: inner.remotePort,
       family: inner.remoteFamily,
     };
-    this.rest = result.rest.length > 0 ? result.rest : undefined;
-    // The bytes after the header go to the first subscriber, as a connection keeps early chunks for it.
+    const rest = result.rest.length > 0 ? result.rest : undefined;
+    const gate = inner.data$;
+    if (gate instanceof ReadGate) {
+      // The bytes after the header go back in front of the connection's own, which keeps early
+      // chunks for its first subscriber: one way in for every byte (a framer that leaves part of a
+      // frame behind there is seen by the connection; a TLS upgrade takes them whole).
+      if (rest !== undefined) gate.unshift(rest);
+      this.rest = undefined;
+      this.dataObservable = gate;
+      return;
+    }
+    this.rest = rest;
+    // Another kind of connection: the bytes after the header go to the view's first subscriber.
     this.dataObservable = new Observable<Buffer>((subscriber) => {
       const rest = this.rest;
       if (rest !== undefined) {

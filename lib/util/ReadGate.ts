@@ -76,6 +76,12 @@ export class ReadGate extends Observable<Buffer> {
     return (this.state & STRANDED) !== 0;
   }
 
+  /** Puts `chunk` in front of the chunks kept for the next subscriber (a PROXY view's bytes after its header). */
+  unshift(chunk: Buffer): void {
+    (this.pending ??= []).unshift(chunk);
+    this.pendingBytes += chunk.length;
+  }
+
   /** Takes the chunks kept for the next subscriber (read while nobody listened): a TLS upgrade gives them to TLS. */
   takePending(): Buffer[] | undefined {
     const held = this.pending;
@@ -168,13 +174,17 @@ export class ReadGate extends Observable<Buffer> {
         if (subscriber.closed) {
           // The subscriber left while replaying (or came closed): the rest goes on as if just
           // read, to the subscribers there are now (one may have come meanwhile) or kept again.
+          this.noteStranded(subscriber);
           for (let j = i; j < held.length; j++) this.push(held[j]);
           return undefined;
         }
         subscriber.next(held[i]);
       }
       this.watch?.read();
-      if (subscriber.closed) return undefined;
+      if (subscriber.closed) {
+        this.noteStranded(subscriber);
+        return undefined;
+      }
     }
     if (this.done) {
       if ((this.state & FAILED) !== 0) subscriber.error(this.error);

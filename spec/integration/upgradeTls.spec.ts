@@ -19,6 +19,7 @@ import {
   toArray,
 } from 'rxjs';
 import { connect } from '../../lib/core/connect';
+import { serverMetrics } from '../../lib/observe/metrics';
 import { listen } from '../../lib/core/listen';
 import type { ListenOptions, ServerEvent } from '../../lib/core/listen';
 import { sendTo } from '../../lib/core/sendTo';
@@ -54,7 +55,12 @@ async function startTlsServer(
     host: '127.0.0.1',
     ...options,
     listening: (a) => typeof a !== 'string' && port$.next(a.port),
-    events: (e) => events.push(e),
+    events: (e) => {
+      events.push(e);
+      const also = options.events;
+      if (typeof also === 'function') also(e);
+      else also?.next(e);
+    },
   })
     .pipe(
       serveEach(
@@ -150,6 +156,9 @@ describe('upgradeTls, server side', () => {
     });
     const disconnects = server.events.filter((e) => e.type === 'disconnect') as { connection: Connection }[];
     expect(disconnects.map((e) => e.connection)).toEqual([conn]);
+    expect(server.events.filter((e) => e.type === 'upgrade')).toEqual([
+      { type: 'upgrade', connection: conn, previous: plain, open: 1 },
+    ]);
     expect(server.failures).toEqual([]);
     server.subscription.unsubscribe();
     await expectTcpHandlesBackTo(baseline);
@@ -350,6 +359,49 @@ describe('upgradeTls, server side', () => {
     server.subscription.unsubscribe();
   });
 
+  it('refuses bytes sent with STARTTLS after a PROXY header in the same packet (buffered), as without one', async () => {
+    const results: unknown[] = [];
+    const server = await startTlsServer(
+      (conn) =>
+        upgradeTls(conn, serverTls).pipe(
+          catchError((error) => {
+            results.push(error);
+            conn.destroy();
+            return EMPTY;
+          }),
+        ),
+      { proxyProtocol: true },
+    );
+    const socket = await plainConnect(server.port);
+    const header = encodeProxyHeader({
+      version: 1,
+      source: { address: '192.0.2.9', port: 9 },
+      destination: { address: '127.0.0.1', port: 25 },
+    });
+    socket.write(Buffer.concat([header, Buffer.from('STARTTLS\nRSET\n')]));
+    socket.resume();
+    await closed(socket);
+    expect(results).toMatchObject([{ code: 'ERR_TLS_UPGRADE', reason: 'buffered' }]);
+    server.subscription.unsubscribe();
+  });
+
+  it('counts the TLS connection in serverMetrics from the switch on', async () => {
+    const metrics = serverMetrics();
+    const server = await startTlsServer(undefined, { events: metrics.events });
+    const socket = await plainConnect(server.port);
+    socket.write('STARTTLS\n');
+    await readUntil(socket, 'go\n');
+    const secure = await clientHandshake(socket);
+    const payload = 'x'.repeat(100_000);
+    expect(await echo(secure, payload)).toHaveLength(100_000);
+    const snapshot = await firstValueFrom(metrics.metrics$);
+    expect(snapshot.bytesRead).toBeGreaterThanOrEqual(100_000 + 'STARTTLS\n'.length);
+    expect(snapshot.bytesWritten).toBeGreaterThanOrEqual(100_000 + 'go\n'.length);
+    expect(snapshot.open).toBe(1);
+    secure.destroy();
+    server.subscription.unsubscribe();
+  });
+
   it('says unsupported for an in-memory connection', async () => {
     const [a] = connectionPair();
     await expect(firstValueFrom(upgradeTls(a, serverTls))).rejects.toMatchObject({ reason: 'unsupported' });
@@ -367,13 +419,13 @@ describe('upgradeTls, server side', () => {
 
 describe('upgradeTls, client side', () => {
   /** A plain Node server that says `go` on STARTTLS and switches to TLS as the server, then echoes. */
-  async function nodeStartTlsServer(onSecure?: (secure: tls.TLSSocket) => void) {
+  async function nodeStartTlsServer(onSecure?: (secure: tls.TLSSocket, raw: net.Socket) => void) {
     const server = net.createServer((socket) => {
       socket.once('data', () => {
         socket.write('go\n', () => {
           const secure = new tls.TLSSocket(socket, { isServer: true, key: certs.key, cert: certs.cert });
           secure.on('error', () => secure.destroy());
-          secure.once('secure', () => onSecure?.(secure));
+          secure.once('secure', () => onSecure?.(secure, socket));
           secure.pipe(secure);
         });
       });
@@ -411,6 +463,47 @@ describe('upgradeTls, client side', () => {
         ),
       );
       expect(reply).toBe('ping over tls');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('throws at the call for client options Node refuses (a bad certificate), leaving the connection alone', () => {
+    const [a] = connectionPair();
+    expect(() => upgradeTls(a, { cert: 'garbage', key: 'garbage' })).toThrow();
+    expect(() => upgradeTls(a, { ciphers: 'no-such-cipher' })).toThrow();
+    a.destroy();
+  });
+
+  it("errors connect() with the TLS connection's reset, so that retry reconnects", async () => {
+    let serverSide: net.Socket | undefined;
+    const { server, port } = await nodeStartTlsServer((_, raw) => (serverSide = raw));
+    try {
+      const outcome = lastValueFrom(
+        connect({ port, host: '127.0.0.1' }).pipe(
+          mergeMap((conn) => {
+            conn.write('STARTTLS\n');
+            const plain = conn.data$.pipe(
+              decodeLines(),
+              takeWhile((line) => line.toString() !== 'go'),
+              ignoreElements(),
+            );
+            const secure = defer(() => upgradeTls(conn, { ca: certs.ca, servername: 'localhost' })).pipe(
+              mergeMap((tlsConn) => {
+                tlsConn.write('x');
+                // The server resets the connection once it has read something.
+                return tlsConn.data$.pipe(
+                  tap(() => serverSide?.resetAndDestroy()),
+                  catchError(() => EMPTY),
+                );
+              }),
+            );
+            return concat(plain, secure);
+          }),
+        ),
+        { defaultValue: 'completed' },
+      );
+      await expect(outcome).rejects.toMatchObject({ code: 'ECONNRESET' });
     } finally {
       server.close();
     }
