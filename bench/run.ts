@@ -18,6 +18,7 @@ import type { LoadOptions, LoadResult } from './loadgen';
 import { buildPeer, peerToolchain, type PeerKind } from './peers';
 import { summarizeProfile } from './profile';
 import { respWorkload, type RespRecord } from './resp';
+import { tlsWorkload, type TlsRecord } from './tls';
 import { makePattern, type Framing } from './protocol';
 import {
   printMedians,
@@ -34,7 +35,7 @@ import { kindsFor, type ReplyStyle, type ServerKind } from './servers';
 
 const USAGE = `usage: npm run bench [-- WORKLOAD... FLAGS]
 
-workloads (default: echo lines length ndjson conns slow resp)
+workloads (default: echo lines length ndjson conns slow resp tls)
   echo | bulk   bulk echo, 64 KiB writes: socket.pipe(socket) vs rxnet
   lines         line echo, 64 B and 1 KiB: plain, plain-cork, split2, rxnet, netty, go (and pipe, the ceiling)
   length        4-byte length-prefixed echo, 64 B and 1 KiB: plain, plain-cork, rxnet, netty, go (and pipe)
@@ -43,6 +44,9 @@ workloads (default: echo lines length ndjson conns slow resp)
   slow          slow consumer: the server sends --slow-bytes to a reader at --slow-rate
   resp          the resp-server demo vs redis-server under redis-benchmark (-P 16, -P 1), and rxnet's
                 RESP client vs ioredis (INCR on one connection to redis-server); about 2 minutes
+  tls           connections set up over TLS (connect, handshake, one echoed line, close), from the first
+                byte and by STARTTLS: rxnet (listen({ tls }), upgradeTls) vs hand-written Node
+                (tls.createServer; net + tls.TLSSocket); about a minute
   framing       the in-memory framing bench (bench/framing.ts); other arguments go to it
   table FILE... the framed cells of saved results (bench/results/*.json) as a Markdown table
 
@@ -79,6 +83,7 @@ flags
                     a tenth of them with -P 1
   --resp-ops N      INCR per client run of the resp workload (default 100000, 10000 with --quick;
                     as many again to warm up)
+  --tls-concurrency N   connections the tls workload's load generator keeps going (default 16)
   --retries N       repeat a run up to N times while other work used more than --max-interference
                     cores during it (default 2; the least disturbed attempt counts; a retry waits up
                     to 10 s for the machine to be idle, none with --quiet-wait 0)
@@ -102,7 +107,7 @@ redis-benchmark (Debian: redis-server, redis-tools), and is left out, saying so,
 
 type ClientWrites = 'batch' | 'each';
 
-const WORKLOADS = ['echo', 'lines', 'length', 'ndjson', 'conns', 'slow', 'resp'];
+const WORKLOADS = ['echo', 'lines', 'length', 'ndjson', 'conns', 'slow', 'resp', 'tls'];
 const REPLIES: ReplyStyle[] = ['cut', 'new', 'string'];
 
 interface Args {
@@ -132,6 +137,8 @@ interface Args {
   respRequests: number;
   /** INCR per client run of the resp workload. */
   respOps: number;
+  /** Connections the tls workload keeps going at once. */
+  tlsConcurrency: number;
   profile: boolean;
   save: boolean;
   retries: number;
@@ -167,6 +174,7 @@ function parseArgs(argv: string[]): Args {
     slowRate: quick ? 100e6 : 10e6,
     respRequests: quick ? 40_000 : 400_000,
     respOps: quick ? 10_000 : 100_000,
+    tlsConcurrency: 16,
     profile: false,
     save: true,
     pin: false,
@@ -257,6 +265,9 @@ function parseArgs(argv: string[]): Args {
       case '--resp-ops':
         args.respOps = numbers(value(), a)[0];
         break;
+      case '--tls-concurrency':
+        args.tlsConcurrency = numbers(value(), a)[0];
+        break;
       case '--retries':
         args.retries = Number(value());
         break;
@@ -318,6 +329,7 @@ const runs: RunRecord[] = [];
 const connsRecords: ConnsRecord[] = [];
 const slowRecords: SlowRecord[] = [];
 const respRecords: RespRecord[] = [];
+const tlsRecords: TlsRecord[] = [];
 
 function logLine(record: object): void {
   console.log(JSON.stringify(record));
@@ -728,6 +740,13 @@ async function main(argv: string[]): Promise<void> {
       const { reps, maxInterference, quietWaitMs, respRequests: requests, respOps: clientOps } = args;
       const options = { reps, requests, clientOps, clients: 50, quietWaitMs, maxInterference, serverEnv };
       respRecords.push(...(await respWorkload(context, options)));
+    } else if (w === 'tls') {
+      const { reps, maxInterference, quietWaitMs, tlsConcurrency: concurrency } = args;
+      // A handshake costs a millisecond or so: windows long enough for thousands of them.
+      const warmupMs = Math.max(args.warmupMs, 1000);
+      const durationMs = Math.max(args.durationMs * 2, 2000);
+      const options = { reps, warmupMs, durationMs, concurrency, quietWaitMs, maxInterference };
+      tlsRecords.push(...(await tlsWorkload(context, options)));
     }
   }
   const { rows, medians } = summarize(runs, connsRecords, slowRecords);
@@ -766,6 +785,7 @@ async function main(argv: string[]): Promise<void> {
           conns: connsRecords,
           slow: slowRecords,
           resp: respRecords,
+          tls: tlsRecords,
           profiles,
         },
         null,

@@ -17,6 +17,8 @@ export type TlsKind = (typeof TLS_KINDS)[number];
 export interface TlsLoadResult {
   /** Connections completed in the measured window (connect, handshake, one echoed line, close). */
   connections: number;
+  /** Connections completed in all, warm-up included (the server's CPU time is divided by it). */
+  total: number;
   perSecond: number;
   /** Per connection, from connect() to the close, in ms. */
   p50: number;
@@ -24,17 +26,44 @@ export interface TlsLoadResult {
   errors: number;
 }
 
-/** The demo certificate (P-256, self-signed for localhost): what a user running the demos serves. */
-const CERTS = path.resolve(__dirname, '../demos/certs');
+/**
+ * The demo certificate (P-256, self-signed for localhost): what a user running the demos serves. The
+ * runner's transpiled copy has no demos/certs: then the one of the repository the bench runs from.
+ */
+const CERTS = [path.resolve(__dirname, '../demos/certs'), path.resolve('demos/certs')].find((dir) =>
+  fs.existsSync(path.join(dir, 'localhost.key')),
+)!;
 const key = () => fs.readFileSync(path.join(CERTS, 'localhost.key'));
 const cert = () => fs.readFileSync(path.join(CERTS, 'localhost.crt'));
 
 function noop(): void {}
 
-/** Starts a server of `kind` on 127.0.0.1:0; resolves with its port. */
-function serve(kind: TlsKind): Promise<number> {
+/** A server of the workload, listening. */
+export interface TlsServer {
+  readonly port: number;
+  /** Stops listening and destroys the connections left. */
+  close(): void;
+}
+
+/** Starts a server of `kind` on 127.0.0.1:0. */
+export function serve(kind: TlsKind): Promise<TlsServer> {
   const listening = (server: net.Server) =>
-    new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+    new Promise<TlsServer>((resolve) => {
+      const sockets = new Set<net.Socket>();
+      server.on('connection', (socket: net.Socket) => {
+        sockets.add(socket);
+        socket.once('close', () => sockets.delete(socket));
+      });
+      server.listen(0, '127.0.0.1', () =>
+        resolve({
+          port: (server.address() as net.AddressInfo).port,
+          close: () => {
+            server.close();
+            for (const socket of sockets) socket.destroy();
+          },
+        }),
+      );
+    });
   switch (kind) {
     case 'plain-tls':
       // As the Node docs write it, with the deadline listen() has by default.
@@ -71,11 +100,12 @@ function serve(kind: TlsKind): Promise<number> {
       return new Promise((resolve, reject) => {
         const starttls: UpgradeTlsServerOptions = { isServer: true, key: key(), cert: cert() };
         const secure = kind === 'rxnet-tls';
-        listen({
+        const subscription = listen({
           port: 0,
           host: '127.0.0.1',
           tls: secure ? { key: key(), cert: cert() } : undefined,
-          listening: (address) => typeof address !== 'string' && resolve(address.port),
+          listening: (address) =>
+            typeof address !== 'string' && resolve({ port: address.port, close: () => subscription.unsubscribe() }),
         })
           .pipe(
             serveEach((conn) => {
@@ -141,17 +171,19 @@ async function once(port: number, startTls: boolean, ca: Buffer): Promise<number
 }
 
 /** `concurrency` loops of connections for warm-up + duration; counts those that finish in the measured window. */
-async function load(port: number, kind: TlsKind, concurrency: number, warmupMs: number, durationMs: number) {
+export async function load(port: number, kind: TlsKind, concurrency: number, warmupMs: number, durationMs: number) {
   const ca = cert();
   const startTls = kind.endsWith('starttls');
   const measureFrom = performance.now() + warmupMs;
   const end = measureFrom + durationMs;
   const times: number[] = [];
+  let total = 0;
   let errors = 0;
   const loop = async () => {
     while (performance.now() < end) {
       try {
         const ms = await once(port, startTls, ca);
+        total++;
         if (performance.now() >= measureFrom && performance.now() < end) times.push(ms);
       } catch {
         errors++;
@@ -160,9 +192,11 @@ async function load(port: number, kind: TlsKind, concurrency: number, warmupMs: 
   };
   await Promise.all(Array.from({ length: concurrency }, loop));
   times.sort((a, b) => a - b);
-  const at = (q: number) => (times.length === 0 ? NaN : times[Math.min(times.length - 1, Math.floor(q * times.length))]);
+  const at = (q: number) =>
+    times.length === 0 ? NaN : times[Math.min(times.length - 1, Math.floor(q * times.length))];
   const result: TlsLoadResult = {
     connections: times.length,
+    total,
     perSecond: (times.length * 1000) / durationMs,
     p50: at(0.5),
     p99: at(0.99),
@@ -174,7 +208,9 @@ async function load(port: number, kind: TlsKind, concurrency: number, warmupMs: 
 async function main(argv: string[]): Promise<void> {
   const [mode, ...rest] = argv;
   if (mode === 'server') {
-    const port = await serve(rest[0] as TlsKind);
+    const { port } = await serve(rest[0] as TlsKind);
+    // Exit (rather than die) on the runner's SIGTERM, so that node --cpu-prof writes its profile.
+    process.once('SIGTERM', () => process.exit(0));
     console.log(`listening ${port}`);
   } else if (mode === 'load') {
     const [port, kind, concurrency, warmup, duration] = rest;
