@@ -88,6 +88,60 @@ describeWithOpenssl(`starttls demo [${SETUP}]`, () => {
     expect(server.log.some((line) => /switched to TLSv1\.3$/.test(line))).toBe(true);
   });
 
+  it('npm run demo -- starttls --port 0 (a process, with its --key and --cert) is what s_client talks to', async () => {
+    fs.writeFileSync(path.join(dir, 'server.key'), certs.key);
+    fs.writeFileSync(path.join(dir, 'server.crt'), certs.cert);
+    const args = ['demos/run.ts', 'starttls', '--port', '0', '--host', '127.0.0.1'];
+    const demo = spawn(
+      process.execPath,
+      [
+        '-r',
+        'ts-node/register/transpile-only',
+        ...args,
+        '--key',
+        path.join(dir, 'server.key'),
+        '--cert',
+        path.join(dir, 'server.crt'),
+      ],
+      {
+        cwd: path.resolve(__dirname, '../..'),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const exited = new Promise<number | null>((resolve) => demo.once('exit', (code) => resolve(code)));
+    try {
+      let printed = '';
+      const port = await new Promise<number>((resolve, reject) => {
+        demo.stdout.on('data', (chunk: Buffer) => {
+          printed += chunk.toString();
+          const m = /starttls server listening: (\{.*\})/.exec(printed);
+          if (m) resolve((JSON.parse(m[1]) as { port: number }).port);
+        });
+        demo.stderr.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+        demo.once('exit', () => reject(new Error(`the demo exited:\n${printed}`)));
+      });
+      const out = await sClient(
+        [
+          '-starttls',
+          'smtp',
+          '-connect',
+          `127.0.0.1:${port}`,
+          '-CAfile',
+          path.join(dir, 'ca.crt'),
+          '-verify_return_error',
+          '-crlf',
+          '-ign_eof',
+        ],
+        'EHLO from.process\nQUIT\n',
+      );
+      expect(out).toMatch(/Verify return code: 0 \(ok\)/);
+      expect(out).toMatch(/250-rxnet\.localhost greets from\.process\r?\n250 8BITMIME/);
+    } finally {
+      demo.kill('SIGINT');
+      expect(await exited).toBe(0);
+    }
+  });
+
   it("the demo's rxnet client does the same dialogue with upgradeTls on its side", async () => {
     const { lines, protocol } = await startTlsClient({ port: server.port, ca: certs.ca });
     expect(protocol).toBe('TLSv1.3');
