@@ -24,7 +24,7 @@ import { listen } from '../../lib/core/listen';
 import type { ListenOptions, ServerEvent } from '../../lib/core/listen';
 import { sendTo } from '../../lib/core/sendTo';
 import { serveEach } from '../../lib/core/serveEach';
-import { upgradeTls, type UpgradeTlsServerOptions } from '../../lib/core/upgradeTls';
+import { upgradeTls, type UpgradeTlsClientOptions, type UpgradeTlsServerOptions } from '../../lib/core/upgradeTls';
 import { TlsHandshakeError, TlsUpgradeError, WriteAfterEndError } from '../../lib/errors';
 import { decodeLines } from '../../lib/framing/lines/decodeLines';
 import { encodeProxyHeader } from '../../lib/proxy/encodeProxyHeader';
@@ -434,33 +434,38 @@ describe('upgradeTls, client side', () => {
     return { server, port: (server.address() as net.AddressInfo).port };
   }
 
+  /** connect(), STARTTLS, the plain lines up to the go-ahead, then upgradeTls with `options` and `secure` over it. */
+  const overStartTls = <T>(
+    port: number,
+    options: UpgradeTlsClientOptions,
+    secure: (tlsConn: Connection) => Observable<T>,
+  ): Observable<T> =>
+    connect({ port, host: '127.0.0.1' }).pipe(
+      mergeMap((conn) => {
+        conn.write('STARTTLS\n');
+        const plain = conn.data$.pipe(
+          decodeLines(),
+          takeWhile((line) => line.toString() !== 'go'),
+          ignoreElements(),
+        );
+        return concat(plain, defer(() => upgradeTls(conn, options)).pipe(mergeMap(secure)));
+      }),
+    );
+
   it('switches a connect() connection to TLS after the go-ahead and talks over it', async () => {
     const { server, port } = await nodeStartTlsServer();
     try {
       const reply = await lastValueFrom(
-        connect({ port, host: '127.0.0.1' }).pipe(
-          mergeMap((conn) => {
-            conn.write('STARTTLS\n');
-            const plain = conn.data$.pipe(
-              decodeLines(),
-              takeWhile((line) => line.toString() !== 'go'),
-              ignoreElements(),
-            );
-            const secure = defer(() => upgradeTls(conn, { ca: certs.ca, servername: 'localhost' })).pipe(
-              mergeMap((secureConn) => {
-                expect(secureConn.tls).toMatchObject({ authorized: true, protocol: 'TLSv1.3' });
-                secureConn.write('ping over tls');
-                secureConn.end();
-                return secureConn.data$.pipe(
-                  map((chunk) => chunk.toString()),
-                  toArray(),
-                  map((parts) => parts.join('')),
-                );
-              }),
-            );
-            return concat(plain, secure);
-          }),
-        ),
+        overStartTls(port, { ca: certs.ca, servername: 'localhost' }, (secureConn) => {
+          expect(secureConn.tls).toMatchObject({ authorized: true, protocol: 'TLSv1.3' });
+          secureConn.write('ping over tls');
+          secureConn.end();
+          return secureConn.data$.pipe(
+            map((chunk) => chunk.toString()),
+            toArray(),
+            map((parts) => parts.join('')),
+          );
+        }),
       );
       expect(reply).toBe('ping over tls');
     } finally {
@@ -480,27 +485,14 @@ describe('upgradeTls, client side', () => {
     const { server, port } = await nodeStartTlsServer((_, raw) => (serverSide = raw));
     try {
       const outcome = lastValueFrom(
-        connect({ port, host: '127.0.0.1' }).pipe(
-          mergeMap((conn) => {
-            conn.write('STARTTLS\n');
-            const plain = conn.data$.pipe(
-              decodeLines(),
-              takeWhile((line) => line.toString() !== 'go'),
-              ignoreElements(),
-            );
-            const secure = defer(() => upgradeTls(conn, { ca: certs.ca, servername: 'localhost' })).pipe(
-              mergeMap((tlsConn) => {
-                tlsConn.write('x');
-                // The server resets the connection once it has read something.
-                return tlsConn.data$.pipe(
-                  tap(() => serverSide?.resetAndDestroy()),
-                  catchError(() => EMPTY),
-                );
-              }),
-            );
-            return concat(plain, secure);
-          }),
-        ),
+        overStartTls(port, { ca: certs.ca, servername: 'localhost' }, (tlsConn) => {
+          tlsConn.write('x');
+          // The server resets the connection once it has read something.
+          return tlsConn.data$.pipe(
+            tap(() => serverSide?.resetAndDestroy()),
+            catchError(() => EMPTY),
+          );
+        }),
         { defaultValue: 'completed' },
       );
       await expect(outcome).rejects.toMatchObject({ code: 'ECONNRESET' });
@@ -512,22 +504,7 @@ describe('upgradeTls, client side', () => {
   it('fails with TlsHandshakeError for a server certificate it does not trust', async () => {
     const { server, port } = await nodeStartTlsServer();
     try {
-      const outcome = lastValueFrom(
-        connect({ port, host: '127.0.0.1' }).pipe(
-          mergeMap((conn) => {
-            conn.write('STARTTLS\n');
-            const plain = conn.data$.pipe(
-              decodeLines(),
-              takeWhile((line) => line.toString() !== 'go'),
-              ignoreElements(),
-            );
-            return concat(
-              plain,
-              defer(() => upgradeTls(conn, { ca: certs.otherCa, servername: 'localhost' })),
-            );
-          }),
-        ),
-      );
+      const outcome = lastValueFrom(overStartTls(port, { ca: certs.otherCa, servername: 'localhost' }, () => EMPTY));
       const error = await outcome.catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TlsHandshakeError);
       expect((error as TlsHandshakeError).reason).toMatch(/VERIFY|CERT|ISSUER/);
