@@ -194,12 +194,11 @@ export function startTls(
       return undefined;
     }
     const socketConnection = plain as SocketConnection;
+    // Bytes nobody read (a PROXY view's after its header among them) go back in front of the
+    // socket's, where TLS reads first; in their order.
     const early = (socketConnection.data$ as SocketGate).takePending();
-    const rest = proxied?.takeRest();
     const raw = socketConnection.release();
-    // Bytes nobody read go back in front of the socket's, where TLS reads first; in their order.
     if (early !== undefined) for (let i = early.length - 1; i >= 0; i--) raw.unshift(early[i]);
-    if (rest !== undefined) raw.unshift(rest);
 
     let settled = false;
     let giveUp = noop;

@@ -17,6 +17,8 @@ class FramerSubscriber<T> extends OperatorSubscriber<Buffer, T> implements Frame
    * connection that has sent nothing holds no framer (one field for both); null once released.
    */
   private framer: Framer<T> | (() => Framer<T>) | null;
+  /** What the framer held when it was released; 0 while it runs. */
+  private dropped: number | undefined = 0;
 
   constructor(downstream: Subscriber<T>, createFramer: () => Framer<T>) {
     super(downstream);
@@ -37,8 +39,6 @@ class FramerSubscriber<T> extends OperatorSubscriber<Buffer, T> implements Frame
     const framer = this.framer;
     return framer === null ? this.dropped : typeof framer === 'function' ? 0 : framer.buffered;
   }
-  /** What the framer held when it was released; 0 while it runs. */
-  private dropped: number | undefined = 0;
 
   next(chunk: Buffer): void {
     let framer = this.framer;

@@ -150,13 +150,6 @@ export class ProxiedConnection extends ConnectionView {
     });
   }
 
-  /** Takes the bytes after the header when no one has read them (a TLS upgrade hands them to TLS). @internal */
-  takeRest(): Buffer | undefined {
-    const rest = this.rest;
-    this.rest = undefined;
-    return rest;
-  }
-
   /** The bytes after the header, then the connection's own chunks; flow control is the connection's. */
   get data$(): Observable<Buffer> {
     return this.dataObservable;
