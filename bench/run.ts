@@ -19,6 +19,7 @@ import { buildPeer, peerToolchain, type PeerKind } from './peers';
 import { summarizeProfile } from './profile';
 import { respWorkload, type RespRecord } from './resp';
 import { tlsWorkload, type TlsRecord } from './tls';
+import { chartFiles } from './chart';
 import { makePattern, type Framing } from './protocol';
 import {
   printMedians,
@@ -49,6 +50,8 @@ workloads (default: echo lines length ndjson conns slow resp tls)
                 (tls.createServer; net + tls.TLSSocket); about a minute
   framing       the in-memory framing bench (bench/framing.ts); other arguments go to it
   table FILE... the framed cells of saved results (bench/results/*.json) as a Markdown table
+  chart FILE... [--out OUT.svg]  the ratios of saved results as one SVG chart (every run also
+                writes one beside its JSON)
 
 lines, length and ndjson run every size x reply style x client style x connection count
 
@@ -693,6 +696,17 @@ async function main(argv: string[]): Promise<void> {
     table.main(argv.slice(1));
     return;
   }
+  if (argv[0] === 'chart') {
+    // npm run bench -- chart FILE... [--out OUT.svg]: one chart of saved results.
+    const rest = argv.slice(1);
+    const at = rest.indexOf('--out');
+    const out = at >= 0 ? rest[at + 1] : 'bench/results/chart.svg';
+    const files = rest.filter((_, i) => at < 0 || (i !== at && i !== at + 1));
+    if (files.length === 0) throw new Error('usage: npm run bench -- chart bench/results/FILE.json... [--out OUT.svg]');
+    chartFiles(files, out);
+    console.log(`wrote ${out}`);
+    return;
+  }
   const args = parseArgs(argv);
   if (args.pin) {
     context.pinned.server = 0;
@@ -793,6 +807,14 @@ async function main(argv: string[]): Promise<void> {
       ) + '\n',
     );
     console.log(`\nsaved ${path.relative(process.cwd(), file)}`);
+    // The ratios as a chart beside it (a file of no ratios, a profile run's, has none).
+    const svg = file.replace(/\.json$/, '.svg');
+    try {
+      chartFiles([file], svg);
+      console.log(`chart ${path.relative(process.cwd(), svg)}`);
+    } catch (error) {
+      console.log(`no chart: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 }
 
