@@ -23,7 +23,11 @@ function typeCheck(samples: Sample[]): string[] {
     skipLibCheck: true,
     esModuleInterop: true,
     baseUrl: ROOT,
-    paths: { rxnet: ['lib/index.ts'], 'rxnet/testing': ['lib/testing/index.ts'] },
+    paths: {
+      rxnet: ['lib/index.ts'],
+      'rxnet/testing': ['lib/testing/index.ts'],
+      'rxnet/otel': ['lib/observe/otelMetrics.ts'],
+    },
   };
   const host = ts.createCompilerHost(options);
   const { fileExists, readFile, getSourceFile } = host;

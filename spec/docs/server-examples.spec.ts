@@ -266,7 +266,8 @@ function writeExample(dir: string, index: number, sample: Sample): string {
     `// ${sample.origin}\n` +
       outputText
         .replace(/require\("rxnet"\)/g, `require(${JSON.stringify(shim)}).rxnet`)
-        .replace(/require\("rxnet\/testing"\)/g, `require(${JSON.stringify(path.join(dir, 'lib/testing'))})`),
+        .replace(/require\("rxnet\/testing"\)/g, `require(${JSON.stringify(path.join(dir, 'lib/testing'))})`)
+        .replace(/require\("rxnet\/otel"\)/g, `require(${JSON.stringify(path.join(dir, 'lib/observe/otelMetrics'))})`),
   );
   return file;
 }

@@ -6,7 +6,7 @@ import * as path from 'path';
 import * as ts from 'typescript';
 
 const ROOT = path.resolve(__dirname, '../..');
-const ENTRIES = ['lib/index.ts', 'lib/testing/index.ts'];
+const ENTRIES = ['lib/index.ts', 'lib/testing/index.ts', 'lib/observe/otelMetrics.ts'];
 
 /** The library's program, compiled with the options the published declarations are built with. */
 function libraryProgram(root: string, entries: string[]): ts.Program {

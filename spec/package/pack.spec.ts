@@ -13,6 +13,8 @@ const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'u
   packages: Record<string, { version?: string }>;
 };
 const RXJS_VERSION = lock.packages['node_modules/rxjs'].version as string;
+/** rxnet/otel's optional peer, as a user of that entry point installs it. */
+const OTEL_API_VERSION = lock.packages['node_modules/@opentelemetry/api'].version as string;
 
 interface Run {
   code: number | null;
@@ -89,7 +91,10 @@ main().then((reply) => console.log(JSON.stringify({ reply, missing: [], count: O
 const TYPED = `
 import { FrameTooLongError, decodeLengthField, decodeLines, listen, sendTo, type Connection, type ListenOptions } from 'rxnet';
 import { createTestScheduler, memoryServer, type MemoryConnection } from 'rxnet/testing';
+import { otelMetrics, type OtelServerMetrics } from 'rxnet/otel';
 import { map, mergeMap, type Observable } from 'rxjs';
+
+export const recorder: OtelServerMetrics = otelMetrics();
 
 const echo = (conn: Connection): Observable<void> =>
   conn.data$.pipe(decodeLines({ maxLength: 1024 }), map((line) => \`\${line.toString()}\\n\`), sendTo(conn));
@@ -178,7 +183,15 @@ describe('the npm package', () => {
     fs.mkdirSync(app);
     fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'rxnet-pack-check', private: true }));
     const tarball = path.join(work, info.filename);
-    const install = ['install', '--no-audit', '--no-fund', '--no-package-lock', tarball, `rxjs@${RXJS_VERSION}`];
+    const install = [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--no-package-lock',
+      tarball,
+      `rxjs@${RXJS_VERSION}`,
+      `@opentelemetry/api@${OTEL_API_VERSION}`,
+    ];
     let installed = await run(npm, [...install, '--offline'], app);
     if (installed.code !== 0) installed = await run(npm, [...install, '--prefer-offline'], app);
     ok(installed, 'npm install');

@@ -1,0 +1,139 @@
+// rxnet/otel against OpenTelemetry's own SDK (an in-memory metric reader): raw clients connect, send known bytes and
+// close; the instruments count them, with the semantic conventions' attributes, and refusals by reason.
+import * as net from 'net';
+import {
+  MeterProvider,
+  MetricReader,
+  type DataPoint,
+  type Histogram,
+  type MetricData,
+} from '@opentelemetry/sdk-metrics';
+import { ReplaySubject, firstValueFrom } from 'rxjs';
+import { listen } from '../../lib/core/listen';
+import { sendTo } from '../../lib/core/sendTo';
+import { serveEach } from '../../lib/core/serveEach';
+import { OTEL_METRIC_NAMES, otelMetrics } from '../../lib/observe/otelMetrics';
+import { closed, expectTcpHandlesBackTo, tcpHandleCount } from '../support/net';
+
+/** A reader the test collects from when it likes. */
+class TestReader extends MetricReader {
+  protected async onShutdown(): Promise<void> {}
+  protected async onForceFlush(): Promise<void> {}
+}
+
+async function collected(reader: TestReader): Promise<Map<string, MetricData>> {
+  const { resourceMetrics } = await reader.collect();
+  const byName = new Map<string, MetricData>();
+  for (const scope of resourceMetrics.scopeMetrics)
+    for (const metric of scope.metrics) byName.set(metric.descriptor.name, metric);
+  return byName;
+}
+
+/** Connects from `localAddress`, sends `bytes`, reads the echo, and closes. */
+function client(port: number, bytes: Buffer, localAddress = '127.0.0.1'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host: '127.0.0.1', localAddress });
+    let back = 0;
+    socket.on('error', reject);
+    socket.on('connect', () => socket.write(bytes));
+    socket.on('data', (chunk: Buffer) => {
+      back += chunk.length;
+      if (back >= bytes.length) socket.end();
+    });
+    socket.on('close', () => resolve());
+  });
+}
+
+describe('otelMetrics (rxnet/otel)', () => {
+  it('counts connections, their duration and bytes, and refusals by reason, as the SDK reads them', async () => {
+    const baseline = tcpHandleCount();
+    const reader = new TestReader();
+    const provider = new MeterProvider({ readers: [reader] });
+    const recorder = otelMetrics({ meter: provider.getMeter('test'), attributes: { 'service.name': 'spec' } });
+    const port$ = new ReplaySubject<number>(1);
+    const disconnects = new ReplaySubject<void>();
+    const subscription = listen({
+      port: 0,
+      host: '127.0.0.1',
+      deny: ['127.0.0.2'],
+      listening: (a) => typeof a !== 'string' && port$.next(a.port),
+      events: (event) => {
+        recorder.events(event);
+        if (event.type === 'disconnect') disconnects.next();
+      },
+    })
+      .pipe(serveEach((conn) => conn.data$.pipe(sendTo(conn))))
+      .subscribe();
+    try {
+      const port = await firstValueFrom(port$);
+      const sizes = [10, 200, 3000, 40_000, 5];
+      await Promise.all(sizes.map((size) => client(port, Buffer.alloc(size, 7))));
+      // A denied address: refused at accept.
+      const refused = net.connect({ port, host: '127.0.0.1', localAddress: '127.0.0.2' });
+      refused.on('error', () => undefined);
+      await closed(refused);
+      let seen = 0;
+      await new Promise<void>((resolve) => {
+        const sub = disconnects.subscribe(() => {
+          if (++seen === sizes.length) {
+            resolve();
+            queueMicrotask(() => sub.unsubscribe());
+          }
+        });
+      });
+
+      const metrics = await collected(reader);
+      const total = sizes.reduce((a, b) => a + b, 0);
+      const point = (name: string) => metrics.get(name)!.dataPoints as DataPoint<number>[];
+      const attributes = {
+        'network.transport': 'tcp',
+        'server.address': '127.0.0.1',
+        'server.port': port,
+        'service.name': 'spec',
+      };
+
+      expect(point(OTEL_METRIC_NAMES.active)).toMatchObject([{ value: 0, attributes }]);
+      expect(point(OTEL_METRIC_NAMES.accepted)).toMatchObject([{ value: sizes.length, attributes }]);
+      const durations = metrics.get(OTEL_METRIC_NAMES.duration)!.dataPoints as DataPoint<Histogram>[];
+      expect(durations).toHaveLength(1);
+      expect(durations[0].value.count).toBe(sizes.length);
+      expect(durations[0].value.sum).toBeGreaterThan(0);
+      expect(metrics.get(OTEL_METRIC_NAMES.duration)!.descriptor.unit).toBe('s');
+      const io = point(OTEL_METRIC_NAMES.io);
+      expect(io.find((p) => p.attributes['network.io.direction'] === 'receive')?.value).toBe(total);
+      expect(io.find((p) => p.attributes['network.io.direction'] === 'transmit')?.value).toBe(total);
+      expect(point(OTEL_METRIC_NAMES.dropped)).toMatchObject([
+        { value: 1, attributes: { ...attributes, 'rxnet.drop.reason': 'denied' } },
+      ]);
+    } finally {
+      subscription.unsubscribe();
+      await provider.shutdown();
+    }
+    await expectTcpHandlesBackTo(baseline);
+  });
+
+  it('counts the bytes of connections still open when it is read, and tells a unix socket server as unix', async () => {
+    const reader = new TestReader();
+    const provider = new MeterProvider({ readers: [reader] });
+    let now = 1000;
+    const recorder = otelMetrics({ meter: provider.getMeter('test'), now: () => now });
+    const conn = { bytesRead: 100, bytesWritten: 40 } as never;
+    recorder.events({ type: 'listening', address: '/tmp/rxnet.sock' });
+    recorder.events({ type: 'connection', connection: conn, open: 1 });
+    let metrics = await collected(reader);
+    const io = () => metrics.get(OTEL_METRIC_NAMES.io)!.dataPoints as DataPoint<number>[];
+    expect(io().map((p) => [p.attributes['network.io.direction'], p.value])).toEqual([
+      ['receive', 100],
+      ['transmit', 40],
+    ]);
+    expect(io()[0].attributes).toMatchObject({ 'network.transport': 'unix', 'server.address': '/tmp/rxnet.sock' });
+    now = 3500;
+    recorder.events({ type: 'disconnect', connection: conn, hadError: false, open: 0 });
+    metrics = await collected(reader);
+    const duration = metrics.get(OTEL_METRIC_NAMES.duration)!.dataPoints as DataPoint<Histogram>[];
+    expect(duration[0].value).toMatchObject({ count: 1, sum: 2.5 });
+    // Counted once: closed connections' bytes are kept, not read again.
+    expect(io().map((p) => p.value)).toEqual([100, 40]);
+    await provider.shutdown();
+  });
+});
