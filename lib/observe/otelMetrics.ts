@@ -113,26 +113,12 @@ export function otelMetrics(options: OtelMetricsOptions = {}): OtelServerMetrics
     description: 'How long connections were open, from accept to close.',
     unit: 's',
   });
-  const accepted = meter.createCounter(OTEL_METRIC_NAMES.accepted, {
-    description: 'Connections accepted.',
-    unit: '{connection}',
-    valueType: ValueType.INT,
-  });
-  const dropped = meter.createCounter(OTEL_METRIC_NAMES.dropped, {
-    description: 'Connections refused, by reason.',
-    unit: '{connection}',
-    valueType: ValueType.INT,
-  });
-  const deadlines = meter.createCounter(OTEL_METRIC_NAMES.deadlines, {
-    description: 'Connections closed at a read deadline, by deadline.',
-    unit: '{connection}',
-    valueType: ValueType.INT,
-  });
-  const tlsErrors = meter.createCounter(OTEL_METRIC_NAMES.tlsErrors, {
-    description: 'TLS handshakes that failed or were late.',
-    unit: '{handshake}',
-    valueType: ValueType.INT,
-  });
+  const counter = (name: string, description: string, unit = '{connection}') =>
+    meter.createCounter(name, { description, unit, valueType: ValueType.INT });
+  const accepted = counter(OTEL_METRIC_NAMES.accepted, 'Connections accepted.');
+  const dropped = counter(OTEL_METRIC_NAMES.dropped, 'Connections refused, by reason.');
+  const deadlines = counter(OTEL_METRIC_NAMES.deadlines, 'Connections closed at a read deadline, by deadline.');
+  const tlsErrors = counter(OTEL_METRIC_NAMES.tlsErrors, 'TLS handshakes that failed or were late.', '{handshake}');
   const io = meter.createObservableCounter(OTEL_METRIC_NAMES.io, {
     description: 'Bytes received and sent by the connections.',
     unit: 'By',
