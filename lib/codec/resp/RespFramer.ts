@@ -340,7 +340,8 @@ export class RespFramer implements Framer<RespValue> {
     this.bodyType = 0;
     const body = queue.extract(0, n, 2);
     this.messageBytes += n + 2;
-    if (type === T_BULK) return body;
+    // An empty one of its own: the queue's shared empty Buffer would make two members of a set (or keys of a map) one.
+    if (type === T_BULK) return n === 0 ? Buffer.alloc(0) : body;
     if (type === T_BLOB_ERROR) return new RespError(body.toString('utf8'));
     return new RespVerbatim(body.toString('latin1', 0, 3), body.toString('utf8', 4));
   }

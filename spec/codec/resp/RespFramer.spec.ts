@@ -413,6 +413,15 @@ describe('RespFramer', () => {
     });
   });
 
+  it('gives each empty bulk string a Buffer of its own: two in a set stay two, whatever the chunks', () => {
+    // Each "$0\r\n\r\n" ends where its chunk ends: the queue would hand out its one shared empty Buffer.
+    const { values } = runFramer(new RespFramer(), [b('~2\r\n$0\r\n'), b('\r\n'), b('$0\r\n'), b('\r\n')]);
+    expect(values).toHaveLength(1);
+    const set = values![0] as Set<Buffer>;
+    expect(set).toBeInstanceOf(Set);
+    expect([...set].map((v) => v.length)).toEqual([0, 0]);
+  });
+
   describe('the chunking law', () => {
     it('decodes RESP3 values encoded and split at random points, empty chunks included, into exactly those values', () => {
       fc.assert(
