@@ -328,6 +328,8 @@ describe('server examples of README.md and docs/*.md', () => {
     if (redisServer !== undefined && servers.some(needsRedis)) redis = await startRedis(redisServer, await freePort());
     const runnable = servers.filter((s) => probeOf(s) !== undefined && (!needsRedis(s) || redis !== undefined));
     const env: Record<string, string> = {
+      // An example's metrics endpoint (docs/observability.md) on a free port.
+      METRICS_PORT: '0',
       RXNET_EXAMPLE_UPSTREAM: String((upstream.address() as net.AddressInfo).port),
       ...(redis ? { RXNET_EXAMPLE_REDIS: redis.url } : {}),
     };

@@ -1,6 +1,8 @@
 // rxnet/otel against OpenTelemetry's own SDK (an in-memory metric reader): raw clients connect, send known bytes and
 // close; the instruments count them, with the semantic conventions' attributes, and refusals by reason.
+import * as http from 'http';
 import * as net from 'net';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import {
   MeterProvider,
   MetricReader,
@@ -135,5 +137,68 @@ describe('otelMetrics (rxnet/otel)', () => {
     // Counted once: closed connections' bytes are kept, not read again.
     expect(io().map((p) => p.value)).toEqual([100, 40]);
     await provider.shutdown();
+  });
+
+  it('serves the same figures to Prometheus: the exporter text parses and carries them', async () => {
+    const exporter = new PrometheusExporter({ preventServerStart: true });
+    const provider = new MeterProvider({ readers: [exporter] });
+    const recorder = otelMetrics({ meter: provider.getMeter('test') });
+    // The exporter's handler on a server of the test's own, on a free port.
+    const scrape = http.createServer((request, response) => exporter.getMetricsRequestHandler(request, response));
+    await new Promise<void>((resolve) => scrape.listen(0, '127.0.0.1', resolve));
+    const port$ = new ReplaySubject<number>(1);
+    let disconnects = 0;
+    const subscription = listen({
+      port: 0,
+      host: '127.0.0.1',
+      listening: (a) => typeof a !== 'string' && port$.next(a.port),
+      events: (event) => {
+        recorder.events(event);
+        if (event.type === 'disconnect') disconnects++;
+      },
+    })
+      .pipe(serveEach((conn) => conn.data$.pipe(sendTo(conn))))
+      .subscribe();
+    try {
+      const port = await firstValueFrom(port$);
+      await Promise.all([client(port, Buffer.alloc(1000, 1)), client(port, Buffer.alloc(234, 2))]);
+      while (disconnects < 2) await new Promise((resolve) => setImmediate(resolve));
+      const text = await new Promise<string>((resolve, reject) => {
+        http
+          .get({ host: '127.0.0.1', port: (scrape.address() as net.AddressInfo).port, path: '/metrics' }, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (body += chunk));
+            res.on('end', () => resolve(body));
+          })
+          .on('error', reject);
+      });
+      // The text format: "# HELP"/"# TYPE" lines, then `name{label="value",...} number` samples.
+      const samples = text
+        .split('\n')
+        .filter((line) => line !== '' && !line.startsWith('#'))
+        .map((line) => {
+          const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)/.exec(line);
+          if (m === null) throw new Error(`not a sample line: ${line}`);
+          const labels = Object.fromEntries([...(m[3] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+          return { name: m[1], labels, value: Number(m[4]) };
+        });
+      const one = (name: RegExp, labels: Record<string, string> = {}) =>
+        samples.filter((x) => name.test(x.name) && Object.entries(labels).every(([k, v]) => x.labels[k] === v));
+      expect(one(/^rxnet_server_connections/).map((x) => x.value)).toEqual([2]);
+      expect(one(/^rxnet_server_active_connections/).map((x) => x.value)).toEqual([0]);
+      expect(one(/^rxnet_server_connection_duration.*_count$/).map((x) => x.value)).toEqual([2]);
+      expect(one(/^rxnet_server_io/, { network_io_direction: 'receive' }).map((x) => x.value)).toEqual([1234]);
+      expect(one(/^rxnet_server_io/, { network_io_direction: 'transmit' }).map((x) => x.value)).toEqual([1234]);
+      expect(one(/^rxnet_server_connections/)[0].labels).toMatchObject({
+        network_transport: 'tcp',
+        server_address: '127.0.0.1',
+        server_port: String(port),
+      });
+    } finally {
+      subscription.unsubscribe();
+      await new Promise((resolve) => scrape.close(resolve));
+      await provider.shutdown();
+    }
   });
 });
