@@ -115,20 +115,31 @@ async function rxnetPerConnection(): Promise<number> {
 
 describe('memory per idle connection', () => {
   it(`stays within 1.2 kB of a hand-written net server's (${CONNECTIONS} loopback connections each)`, async () => {
-    // The second of two runs each: the first also pays for compiling the code paths it takes.
+    // The first run of each also pays for compiling the code paths it takes; then the median of three
+    // runs each, alternating, since one plain run alone moved between 0.73 and 1.08 kB on a loaded
+    // machine (a CI run failed on such a low one).
     await plainPerConnection();
     await rxnetPerConnection();
-    const plain = await plainPerConnection();
-    const rxnet = await rxnetPerConnection();
+    const plains: number[] = [];
+    const rxnets: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      plains.push(await plainPerConnection());
+      rxnets.push(await rxnetPerConnection());
+    }
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[1];
+    const plain = median(plains);
+    const rxnet = median(rxnets);
     // Measured in this spec: about 0.9-1.1 kB for plain net and 1.9-2.0 kB for rxnet (1.6-1.8 before
     // the first-byte and frame deadlines came on by default: about 0.1 kB of it, with their times kept
     // as small integers); rxnet was 3.7 kB (with mergeMap in place of serveEach) before
     // single-finalizer subscribers, closure-free Observables, lazily made framers, packed flags and
     // fewer kept addresses.
+    const runs = (values: number[]) => values.map(Math.round).join(', ');
+    console.log(`idle heap per connection (B): plain ${runs(plains)}; rxnet ${runs(rxnets)}`);
     expect({ plain: Math.round(plain), rxnet: Math.round(rxnet), extra: rxnet - plain < 1200 }).toEqual({
       plain: expect.any(Number),
       rxnet: expect.any(Number),
       extra: true,
     });
-  }, 60_000);
+  }, 90_000);
 });
