@@ -723,3 +723,34 @@ export class RespLimitError extends RxnetError {
     super('ERR_RESP_LIMIT', `RESP ${what} of ${announced} over the limit of ${limit}`);
   }
 }
+
+/**
+ * A datagram socket could not send one datagram: the kernel refused it (`EMSGSIZE` for a datagram
+ * larger than the path allows, `ENOBUFS` when its send buffer is full, `ECONNREFUSED` on a
+ * connected socket whose peer has no listener), or the socket was closed. `reason` is Node's code
+ * (`'EMSGSIZE'`, …) or `'closed'`; `cause` is Node's error, when there was one. Code `ERR_UDP_SEND`.
+ * @example
+ * ```ts
+ * import { UdpSendError, type UdpSocket } from 'rxnet';
+ *
+ * declare const socket: UdpSocket;
+ * socket.send(Buffer.alloc(70_000), { address: '127.0.0.1', port: 9 }).catch((error: unknown) => {
+ *   if (error instanceof UdpSendError && error.reason === 'EMSGSIZE') console.warn(`${error.size} B is too large`);
+ * });
+ * ```
+ */
+export class UdpSendError extends RxnetError {
+  /** Raised for a datagram of `size` bytes on the socket `socketId`, for `reason`. */
+  constructor(
+    /** The `id` of the socket that was to send. */
+    readonly socketId: number,
+    /** Bytes in the datagram that was refused. */
+    readonly size: number,
+    /** Node's code for the refusal (`EMSGSIZE`, `ENOBUFS`, `ECONNREFUSED`, …), or `'closed'`. */
+    readonly reason: string,
+    /** Node's error, kept whole; undefined for a closed socket. */
+    override readonly cause?: Error,
+  ) {
+    super('ERR_UDP_SEND', `socket ${socketId} could not send ${size} B: ${cause?.message ?? reason}`);
+  }
+}

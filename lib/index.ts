@@ -1,5 +1,16 @@
 // Public entry point of rxnet: re-exports only.
-export type { Chunk, Connection, ConnectionEvent, ConnectionEventType, Holdable, TlsInfo } from './types';
+export type {
+  Chunk,
+  Connection,
+  ConnectionEvent,
+  ConnectionEventType,
+  Datagram,
+  DatagramTarget,
+  Holdable,
+  TlsInfo,
+  UdpSocket,
+  UdpStats,
+} from './types';
 export {
   RxnetError,
   WriteAfterEndError,
@@ -30,6 +41,7 @@ export {
   RespLimitError,
   ClientClosedError,
   AcquireTimeoutError,
+  UdpSendError,
 } from './errors';
 export { isPeerFailure } from './util/isPeerFailure';
 // core

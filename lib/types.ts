@@ -302,3 +302,118 @@ export interface Connection extends Holdable {
   /** The underlying `net.Socket`, as an escape hatch; undefined for in-memory connections. */
   readonly socket: Socket | undefined;
 }
+
+/**
+ * One datagram received: its bytes and the sender's address. `size` is `data.length`, kept as
+ * Node's `rinfo.size` tells it.
+ *
+ * @example
+ * ```ts
+ * import type { Datagram, UdpSocket } from 'rxnet';
+ *
+ * declare const socket: UdpSocket;
+ * socket.messages$.subscribe((d: Datagram) => console.log(`${d.size} B from ${d.address}:${d.port}`));
+ * ```
+ */
+export interface Datagram {
+  /** The payload, exactly as one datagram carried it. */
+  readonly data: Buffer;
+  /** The sender's address. */
+  readonly address: string;
+  /** The sender's address family. */
+  readonly family: 'IPv4' | 'IPv6';
+  /** The sender's port. */
+  readonly port: number;
+  /** Bytes in `data`. */
+  readonly size: number;
+}
+
+/**
+ * Where a datagram goes: an address and a port.
+ *
+ * @example
+ * ```ts
+ * import type { DatagramTarget, UdpSocket } from 'rxnet';
+ *
+ * declare const socket: UdpSocket;
+ * const statsd: DatagramTarget = { address: '127.0.0.1', port: 8125 };
+ * void socket.send('hits:1|c', statsd);
+ * ```
+ */
+export interface DatagramTarget {
+  /** The receiver's address (a name is looked up by Node for a real socket). */
+  readonly address: string;
+  /** The receiver's port. */
+  readonly port: number;
+}
+
+/**
+ * Counters a datagram socket keeps while it is open; read them any time.
+ *
+ * @example
+ * ```ts
+ * import type { UdpSocket } from 'rxnet';
+ *
+ * declare const socket: UdpSocket;
+ * const { received, sent, sendFailed } = socket.stats;
+ * console.log(`${received} in, ${sent} out, ${sendFailed} refused`);
+ * ```
+ */
+export interface UdpStats {
+  /** Datagrams received and handed to `messages$`. */
+  received: number;
+  /** Bytes of those datagrams. */
+  receivedBytes: number;
+  /** Datagrams received while `messages$` had no subscriber: dropped, as the kernel would drop them. */
+  unread: number;
+  /** Datagrams the kernel took for sending. */
+  sent: number;
+  /** Bytes of those datagrams. */
+  sentBytes: number;
+  /** Sends the kernel refused (`EMSGSIZE`, `ENOBUFS`, `ECONNREFUSED` on a connected socket, …). */
+  sendFailed: number;
+}
+
+/**
+ * A bound datagram socket: what `bindUdp()` emits for a real `dgram` socket, and what
+ * `MemoryDatagramNetwork` (`rxnet/testing`) emits for an in-memory one. It stays bound while the
+ * subscription that made it lasts; unsubscribing closes it and completes `messages$`.
+ *
+ * UDP has no flow control: nothing tells a sender to wait. Datagrams that arrive while
+ * `messages$` has no subscriber are counted in `stats.unread` and dropped, as the kernel drops
+ * what overflows its receive buffer.
+ *
+ * @example
+ * ```ts
+ * import { bindUdp } from 'rxnet';
+ * import { mergeMap } from 'rxjs';
+ *
+ * // An echo: every datagram goes back to its sender.
+ * bindUdp({ type: 'udp4', port: 0, address: '127.0.0.1' })
+ *   .pipe(mergeMap((socket) => socket.messages$.pipe(mergeMap((d) => socket.send(d.data, d)))))
+ *   .subscribe();
+ * ```
+ */
+export interface UdpSocket {
+  /** Process-unique id, for logs. */
+  readonly id: number;
+  /** The bound address, as `socket.address()` tells it. */
+  readonly local: { readonly address: string; readonly family: 'IPv4' | 'IPv6'; readonly port: number };
+  /** The peer of a connected socket (`bindUdp({ connect })`); undefined otherwise. */
+  readonly remote: DatagramTarget | undefined;
+  /**
+   * Datagrams as they arrive; hot (one stream shared by every subscriber). Completes when the
+   * socket closes; errors with the socket's error if it fails.
+   */
+  readonly messages$: Observable<Datagram>;
+  /** Counters, kept up to date. */
+  readonly stats: UdpStats;
+  /** True once the socket has closed. */
+  readonly closed: boolean;
+  /**
+   * Sends one datagram: to `target`, or to the peer of a connected socket when `target` is left
+   * out. Resolves with the bytes sent once the kernel took them; rejects with `UdpSendError`
+   * (carrying Node's code) when it refused them, or when the socket is closed.
+   */
+  send(data: Chunk, target?: DatagramTarget): Promise<number>;
+}

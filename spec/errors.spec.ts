@@ -18,6 +18,7 @@ import {
   SlowMemberError,
   TlsHandshakeError,
   TlsUpgradeError,
+  UdpSendError,
   TruncatedFrameError,
   WriteAfterEndError,
   FirstByteTimeoutError,
@@ -34,6 +35,7 @@ import {
 import { errorData } from './support/framing';
 
 const cause = new Error('self-signed certificate');
+const sendCause = new Error('send EMSGSIZE 127.0.0.1:9');
 
 /** One of each, with the data it should carry (name and code included) and its message. */
 const cases: Array<[RxnetError, Record<string, unknown>, string]> = [
@@ -147,6 +149,16 @@ const cases: Array<[RxnetError, Record<string, unknown>, string]> = [
     new TlsUpgradeError(7, 'buffered'),
     { name: 'TlsUpgradeError', code: 'ERR_TLS_UPGRADE', connectionId: 7, reason: 'buffered' },
     'connection 7 cannot start TLS: bytes received before the switch were left unread',
+  ],
+  [
+    new UdpSendError(3, 70_000, 'EMSGSIZE', sendCause),
+    { name: 'UdpSendError', code: 'ERR_UDP_SEND', socketId: 3, size: 70_000, reason: 'EMSGSIZE', cause: sendCause },
+    'socket 3 could not send 70000 B: send EMSGSIZE 127.0.0.1:9',
+  ],
+  [
+    new UdpSendError(4, 5, 'closed'),
+    { name: 'UdpSendError', code: 'ERR_UDP_SEND', socketId: 4, size: 5, reason: 'closed', cause: undefined },
+    'socket 4 could not send 5 B: closed',
   ],
   [
     new SlowMemberError(3, 50),
