@@ -93,7 +93,8 @@ export class ConnectTimeoutError extends RxnetError {
 /**
  * A bounded queue was given one value more than it may hold; `queue` says which: a `sendTo` sink under
  * `overflow: 'error'` while the connection was not writable (with `pauseSource`, only under limits given), a
- * requester's `maxQueued`, a reconnecting client's outbox, `limitRate`'s `highWaterMark`. Code `ERR_QUEUE_OVERFLOW`.
+ * requester's `maxQueued`, a reconnecting client's outbox, `limitRate`'s `highWaterMark`, `sendDatagrams`' sends in
+ * flight or its `maxQueued`. Code `ERR_QUEUE_OVERFLOW`.
  * @example
  * ```ts
  * import { interval, map } from 'rxjs';
@@ -116,9 +117,9 @@ export class QueueOverflowError extends RxnetError {
     readonly queued: number = highWaterMark,
     /** Bytes waiting when the new one arrived. */
     readonly queuedBytes: number = 0,
-    /** Which queue: `'sink queue'` (sendTo, the default), `'request queue'`, `'outbox'`, `'rate limit queue'`. */
+    /** Which queue: `'sink queue'` (sendTo, the default), `'request queue'`, `'outbox'`, `'rate limit queue'`, `'send window'`, `'datagram queue'`. */
     readonly queue: string = 'sink queue',
-    /** What its values wait for: `'drain'` (the default), `'room in flight'`, `'a connection'`, `'tokens'`. */
+    /** What its values wait for: `'drain'` (the default), `'room in flight'`, `'a connection'`, `'tokens'`, `'send callbacks'`. */
     readonly waitingFor: string = 'drain',
   ) {
     super(

@@ -1,6 +1,7 @@
 // The Connection contract shared by real sockets and the in-memory test kit.
 import type { Observable } from 'rxjs';
 import type { Socket } from 'net';
+import type { Socket as DgramSocket } from 'dgram';
 import type { PeerCertificate } from 'tls';
 
 /**
@@ -372,6 +373,16 @@ export interface UdpStats {
   sentBytes: number;
   /** Sends the kernel refused (`EMSGSIZE`, `ENOBUFS`, `ECONNREFUSED` on a connected socket, …). */
   sendFailed: number;
+  /** Datagrams dropped for being larger than `bindUdp({ maxDatagramSize })` (0 without it); undefined where not kept. */
+  oversize?: number;
+  /** Datagrams dropped by `bindUdp({ rateLimit })`, their source being over its rate (0 without it); undefined where not kept. */
+  rateLimited?: number;
+  /**
+   * Refusals the kernel reported on the receive side of a connected socket (an ICMP port or host
+   * unreachable for an earlier datagram: `ECONNREFUSED`, `EHOSTUNREACH`, …); they do not end the
+   * socket. Undefined where not kept.
+   */
+  refused?: number;
 }
 
 /**
@@ -398,7 +409,14 @@ export interface UdpSocket {
   /** Process-unique id, for logs. */
   readonly id: number;
   /** The bound address, as `socket.address()` tells it. */
-  readonly local: { readonly address: string; readonly family: 'IPv4' | 'IPv6'; readonly port: number };
+  readonly local: {
+    /** The local address (`0.0.0.0` or `::` for a wildcard bind). */
+    readonly address: string;
+    /** The local address family. */
+    readonly family: 'IPv4' | 'IPv6';
+    /** The local port (the one picked, after a bind on port 0). */
+    readonly port: number;
+  };
   /** The peer of a connected socket (`bindUdp({ connect })`); undefined otherwise. */
   readonly remote: DatagramTarget | undefined;
   /**
@@ -416,4 +434,7 @@ export interface UdpSocket {
    * (carrying Node's code) when it refused them, or when the socket is closed.
    */
   send(data: Chunk, target?: DatagramTarget): Promise<number>;
+
+  /** The underlying `dgram.Socket`, as an escape hatch (`setTTL`, buffer sizes); undefined for in-memory sockets. */
+  readonly socket?: DgramSocket;
 }

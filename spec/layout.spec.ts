@@ -88,6 +88,7 @@ describe('the layout of lib/', () => {
         'shaping',
         'testing',
         'time',
+        'udp',
         'util',
       ].sort(),
     );

@@ -36,12 +36,13 @@ import {
   idleTimeout,
   idleWatch,
   limitRate,
+  sendDatagrams,
   sendTo,
   serveEach,
   struct,
   wiretap,
 } from '../../lib';
-import type { Codec, Connection, ConnectionEvent, Framer, IdleEvent } from '../../lib';
+import type { Codec, Connection, ConnectionEvent, Framer, IdleEvent, UdpSocket } from '../../lib';
 import { connectionPair } from '../../lib/testing';
 import { behavesAsOperator } from '../support/operatorContract';
 
@@ -350,6 +351,35 @@ describe('serveEach', () => {
   });
 });
 
+// udp/
+/** A socket of one's own whose sends never settle (the kernel never calls back). */
+const udpSocket = (): UdpSocket => ({
+  id: 1,
+  local: { address: '127.0.0.1', family: 'IPv4', port: 1 },
+  remote: { address: '127.0.0.1', port: 2 },
+  messages$: NEVER,
+  stats: { received: 0, receivedBytes: 0, unread: 0, sent: 0, sentBytes: 0, sendFailed: 0 },
+  closed: false,
+  send: () => new Promise<number>(() => undefined),
+});
+
+describe('sendDatagrams', () => {
+  behavesAsOperator<string>(() => sendDatagrams(udpSocket()), 'a', {
+    emits: false,
+    throwing: (thrown) => ({
+      operator: sendDatagrams(Object.assign(udpSocket(), { send: raise(thrown) })),
+      input: 'a',
+    }),
+    failure: () => ({
+      operator: sendDatagrams<string>(udpSocket(), { highWaterMark: 1, overflow: 'error' }),
+      inputs: ['a', 'b'],
+      error: QueueOverflowError,
+      code: 'ERR_QUEUE_OVERFLOW',
+      data: { highWaterMark: 1, queued: 1, queue: 'send window' },
+    }),
+  });
+});
+
 // shaping/
 describe('limitRate', () => {
   behavesAsOperator(() => limitRate<string>({ burst: 1, rate: 1, scheduler: frozen() }), 'command', {
@@ -408,6 +438,7 @@ const COVERED = [
   'wiretap',
   'connectionMetrics',
   'limitRate',
+  'sendDatagrams',
 ];
 
 /** Functions rxnet exports that do not take a source: they make connections, sources, codecs or values. */
@@ -446,6 +477,8 @@ const NOT_OPERATORS = [
   'redisBackplane',
   'isPeerFailure',
   'shapeTraffic',
+  'bindUdp',
+  'datagramSendStats',
 ];
 
 describe('the operator contract', () => {
