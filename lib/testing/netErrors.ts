@@ -5,7 +5,8 @@ import { constants } from 'os';
  * An Error shaped like the ones Node's `net` raises: `code`, `errno`, `syscall`. The in-memory
  * kit raises these where a socket would: ECONNRESET on the peer of `reset()`, EPIPE for bytes
  * written to a destroyed peer, ECONNREFUSED from a `memoryServer` that is not listening,
- * EADDRINUSE from a second `listen()` on the same `memoryServer`, ERR_STREAM_DESTROYED for write
+ * EADDRINUSE from a second `listen()` on the same `memoryServer` or a `MemoryDatagramNetwork` bind on
+ * a taken port, EMSGSIZE and EINVAL for a datagram it cannot send, ERR_STREAM_DESTROYED for write
  * callbacks a destroyed side never flushed.
  *
  * @example
@@ -18,15 +19,15 @@ import { constants } from 'os';
  * ```
  */
 export interface NetError extends Error {
-  /** Node's error code, e.g. `ECONNRESET`, `EPIPE`, `ECONNREFUSED`, `EADDRINUSE`, `ERR_STREAM_DESTROYED`. */
+  /** Node's error code, e.g. `ECONNRESET`, `EPIPE`, `ECONNREFUSED`, `EADDRINUSE`, `EMSGSIZE`, `ERR_STREAM_DESTROYED`. */
   code: string;
   /** The negated operating-system error number, as Node gives it (`-104` for ECONNRESET on Linux); absent for ERR_STREAM_DESTROYED. */
   errno?: number;
-  /** The system call that failed: `read`, `write`, `connect` or `listen`; absent for ERR_STREAM_DESTROYED. */
+  /** The system call that failed: `read`, `write`, `connect`, `listen`, `bind` or `send`; absent for ERR_STREAM_DESTROYED. */
   syscall?: string;
-  /** The address connected or bound to (`'memory'` in the kit); only on ECONNREFUSED and EADDRINUSE. */
+  /** The address connected, bound or sent to (`'memory'` for a memory server); only on ECONNREFUSED, EADDRINUSE, EMSGSIZE and EINVAL. */
   address?: string;
-  /** The port connected or bound to; only on ECONNREFUSED and EADDRINUSE. */
+  /** The port connected, bound or sent to; only on ECONNREFUSED, EADDRINUSE, EMSGSIZE and EINVAL. */
   port?: number;
 }
 
@@ -55,6 +56,16 @@ export function addressInUseError(address: string, port: number): NetError {
     address,
     port,
   });
+}
+
+/** `bind EADDRINUSE`: a datagram socket is already bound there (Node's `dgram` wording). */
+export function bindInUseError(address: string, port: number): NetError {
+  return netError('EADDRINUSE', 'bind', `bind EADDRINUSE ${address}:${port}`, { address, port });
+}
+
+/** `send EMSGSIZE` (a datagram larger than the path allows) or `send EINVAL` (an address of the other family), in Node's `dgram` wording. */
+export function sendError(code: 'EMSGSIZE' | 'EINVAL', address: string, port: number): NetError {
+  return netError(code, 'send', `send ${code} ${address}:${port}`, { address, port });
 }
 
 /** What Node gives the callbacks of writes a destroyed stream never flushed. */

@@ -93,6 +93,15 @@ export function checkRate(name: string, value: unknown, what = 'a finite number 
   return value;
 }
 
+/** Checks a share or probability: a number in [0, 1]; `fallback` when undefined. */
+export function checkFraction(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+    throw new InvalidArgumentError(name, `expected a number in [0, 1], got ${String(value)}`);
+  }
+  return value;
+}
+
 /** Checks a scheduler option: `fallback` when undefined, else an object with `now()` and `schedule()`. */
 export function checkScheduler<F extends SchedulerLike | undefined>(value: unknown, fallback: F): SchedulerLike | F {
   if (value === undefined) return fallback;

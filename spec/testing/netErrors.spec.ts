@@ -2,9 +2,11 @@
 import { getSystemErrorName } from 'util';
 import {
   addressInUseError,
+  bindInUseError,
   brokenPipeError,
   connectionRefusedError,
   connectionResetError,
+  sendError,
   streamDestroyedError,
 } from '../../lib/testing/netErrors';
 
@@ -45,6 +47,23 @@ describe('netErrors', () => {
       message: 'listen EADDRINUSE: address already in use memory:80',
     });
     expect(getSystemErrorName(inUse.errno!)).toBe('EADDRINUSE');
+  });
+
+  it.each([
+    ['bindInUseError', 'EADDRINUSE', 'bind', bindInUseError],
+    ['sendError', 'EMSGSIZE', 'send', (address: string, port: number) => sendError('EMSGSIZE', address, port)],
+    ['sendError', 'EINVAL', 'send', (address: string, port: number) => sendError('EINVAL', address, port)],
+  ])("%s is %s from %s with the address and port, as Node's dgram words it", (_, code, syscall, make) => {
+    const error = make('127.0.0.1', 41234);
+    expect(fields(error)).toEqual({
+      errno: error.errno,
+      code,
+      syscall,
+      address: '127.0.0.1',
+      port: 41234,
+      message: `${syscall} ${code} 127.0.0.1:41234`,
+    });
+    expect(getSystemErrorName(error.errno!)).toBe(code);
   });
 
   it('gives ERR_STREAM_DESTROYED a code only, as Node does for the callbacks of unflushed writes', () => {

@@ -5,6 +5,7 @@ import {
   checkBoolean,
   checkByteOrder,
   checkDelimiter,
+  checkFraction,
   checkInteger,
   checkLimit,
   checkTimeout,
@@ -157,6 +158,19 @@ describe('checkRate', () => {
     expect(() => checkRate('readLimit', 0, 'bytes per second')).toThrow(
       'invalid readLimit: expected bytes per second, got 0',
     );
+  });
+});
+
+describe('checkFraction', () => {
+  it('takes a number in [0, 1], bounds included, or the fallback for undefined, and refuses the rest', () => {
+    expect(checkFraction('loss', undefined, 0)).toBe(0);
+    expect(checkFraction('loss', 0, 0.5)).toBe(0);
+    expect(checkFraction('loss', 0.25, 0)).toBe(0.25);
+    expect(checkFraction('loss', 1, 0)).toBe(1);
+    for (const bad of [-0.1, 1.01, NaN, Infinity, '0.5', null]) {
+      expect(refusal(() => checkFraction('loss', bad, 0))).toMatchObject({ argument: 'loss' });
+    }
+    expect(() => checkFraction('loss', 2, 0)).toThrow('invalid loss: expected a number in [0, 1], got 2');
   });
 });
 
