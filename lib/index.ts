@@ -59,7 +59,7 @@ export type { AdmissionOptions, DropReason } from './admission/Admission';
 export type { AddressList } from './admission/addresses';
 export { connect } from './core/connect';
 export { open } from './core/open';
-export type { ConnectOptions } from './core/connect';
+export type { ClientEvent, ConnectOptions } from './core/connect';
 export { backoff } from './util/backoff';
 export type { BackoffOptions } from './util/backoff';
 export { sendTo, sendStats } from './core/sendTo';
@@ -174,6 +174,11 @@ export { TrafficShaper } from './shaping/TrafficShaper';
 export type { Throttle, TrafficLimits, TrafficShaperOptions } from './shaping/TrafficShaper';
 export { ShapedConnection, shapeTraffic } from './shaping/shapeTraffic';
 export type { ShapeTrafficOptions } from './shaping/shapeTraffic';
+// udp: datagram sockets
+export { bindUdp } from './udp/bindUdp';
+export type { BindUdpOptions, MulticastGroup, MulticastOptions, UdpRateLimit } from './udp/bindUdp';
+export { datagramSendStats, sendDatagrams } from './udp/sendDatagrams';
+export type { DatagramSendStats, OutgoingDatagram, SendDatagramsOptions } from './udp/sendDatagrams';
 // above the socket
 export { reconnectingClient } from './client/reconnectingClient';
 export type { ClientState, ReconnectingClient, ReconnectingClientOptions } from './client/reconnectingClient';

@@ -25,8 +25,11 @@ export interface ConnectionOwner {
   connectionRead(connection: SocketConnection): void;
   /** The socket has closed; the connection's Observables have completed. */
   connectionClosed(connection: SocketConnection, hadError: boolean): void;
-  /** The connection's socket now carries TLS (`upgradeTls`): returns the connection over `secure`, counted in its place. */
-  connectionUpgraded(connection: SocketConnection, secure: Socket): SocketConnection;
+  /**
+   * The connection's socket now carries TLS (`upgradeTls`), after a handshake of `handshakeMs`: returns the
+   * connection over `secure`, counted in its place.
+   */
+  connectionUpgraded(connection: SocketConnection, secure: Socket, handshakeMs: number): SocketConnection;
 }
 
 /** A connection's close timer: its action, and when the peer last sent something. */
@@ -62,15 +65,15 @@ export class ServerConnections implements ConnectionOwner {
     private readonly scheduler: SchedulerLike,
     private readonly subscription: Pick<Subscription, 'closed'>,
     private readonly closed: (connection: SocketConnection, hadError: boolean) => void,
-    private readonly upgraded?: (connection: SocketConnection, previous: SocketConnection) => void,
+    private readonly upgraded?: (connection: SocketConnection, previous: SocketConnection, handshakeMs: number) => void,
   ) {}
 
-  connectionUpgraded(connection: SocketConnection, secure: Socket): SocketConnection {
+  connectionUpgraded(connection: SocketConnection, secure: Socket, handshakeMs: number): SocketConnection {
     this.closeTimers?.get(connection)?.action?.unsubscribe();
     this.closeTimers?.delete(connection);
     this.open.delete(connection);
     const successor = this.accept(secure);
-    this.upgraded?.(successor, connection);
+    this.upgraded?.(successor, connection, handshakeMs);
     return successor;
   }
 

@@ -53,6 +53,8 @@ export type ServerEvent =
       readonly connection: Connection;
       /** Connections open now, this one included. */
       readonly open: number;
+      /** With `listen({ tls })`: ms from the TCP accept to the end of the TLS handshake (on the server's scheduler); undefined otherwise. */
+      readonly handshakeMs?: number;
     }
   /** An accepted connection closed: ended by both sides, destroyed, or failed. */
   | {
@@ -79,6 +81,8 @@ export type ServerEvent =
       readonly previous: Connection;
       /** Connections open now. */
       readonly open: number;
+      /** ms from the start of the switch (`upgradeTls`, or the end of the PROXY header) to the end of the TLS handshake. */
+      readonly handshakeMs: number;
     }
   /**
    * A connection was refused and closed at once: over `maxConnections` (Node's own check), or by an

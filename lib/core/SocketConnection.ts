@@ -287,10 +287,10 @@ export class SocketConnection implements Connection {
   }
 
   /** The TLS socket over this one's socket took it: a connection for it, in this one's place at its server. @internal */
-  adopted(secure: Socket): SocketConnection {
+  adopted(secure: Socket, handshakeMs: number): SocketConnection {
     this.setFlag(CLOSED | RELEASED, true);
     this.sock.removeListener('close', SocketConnection.onClose);
-    const successor = this.owner?.connectionUpgraded(this, secure) ?? new SocketConnection(secure);
+    const successor = this.owner?.connectionUpgraded(this, secure, handshakeMs) ?? new SocketConnection(secure);
     (successor as { id: number }).id = this.id; // one connection to logs and metrics
     successors.set(this, successor);
     return successor;

@@ -56,7 +56,58 @@ export interface ConnectOptions {
    * the signal's reason (an `AbortError` by default); afterwards it completes once closed.
    */
   signal?: AbortSignal;
+  /**
+   * Told how connecting went, once per subscription: `connect` with the times it took, or
+   * `connectError` with the error and the time until it (see {@link ClientEvent}). A throw in it
+   * is the Observable's error.
+   */
+  events?: (event: ClientEvent) => void;
 }
+
+/**
+ * What `connect({ events })` is told, with times in ms on the connect's scheduler:
+ *
+ * ```
+ * subscribe ──── connectMs ────tcp──── handshakeMs ────secure   → { type: 'connect', connectMs, handshakeMs }
+ * subscribe ──── ms ────ECONNREFUSED / timeout / bad certificate → { type: 'connectError', error, ms }
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { connect, type ClientEvent } from 'rxnet';
+ *
+ * const events = (e: ClientEvent) =>
+ *   e.type === 'connect' ? console.log(`connected in ${e.connectMs} ms`) : console.warn(`failed after ${e.ms} ms`);
+ * connect({ port: 5432, host: 'db.internal', events }).subscribe();
+ * ```
+ */
+export type ClientEvent =
+  /** The connection is made (for TLS: its handshake is done) and about to be emitted. */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'connect';
+      /** The connection about to be emitted. */
+      readonly connection: Connection;
+      /** ms from subscribe to the TCP (or unix socket) connection. */
+      readonly connectMs: number;
+      /** With `tls`: ms from the TCP connection to the end of the TLS handshake; undefined otherwise. */
+      readonly handshakeMs: number | undefined;
+      /** Where it connected to: `host:port`, or the socket path. */
+      readonly target: string;
+    }
+  /** Connecting failed (refused, timed out, aborted, the handshake failed); the Observable errors with `error` next. */
+  | {
+      /** Tag of this variant. */
+      readonly type: 'connectError';
+      /** The error the Observable errors with. */
+      readonly error: unknown;
+      /** ms from subscribe to the failure. */
+      readonly ms: number;
+      /** When the TCP connection was made and the TLS handshake failed: ms from subscribe to the TCP connection. */
+      readonly connectMs: number | undefined;
+      /** Where it was to connect to: `host:port`, or the socket path. */
+      readonly target: string;
+    };
 
 /**
  * Opens a client connection on subscribe, emits it once connected, and completes when it closes
@@ -98,6 +149,10 @@ export function connect(options: ConnectOptions): Observable<Connection> {
   const scheduler = options.scheduler ?? asyncScheduler;
   const allowHalfOpen = options.allowHalfOpen ?? true;
   const target = path ?? `${host ?? 'localhost'}:${port}`;
+  const events = options.events;
+  if (events !== undefined && typeof events !== 'function') {
+    throw new InvalidArgumentError('events', 'expected a function');
+  }
 
   return new Observable<Connection>((subscriber) => {
     const tcp: net.NetConnectOpts =
@@ -127,14 +182,41 @@ export function connect(options: ConnectOptions): Observable<Connection> {
 
     let connected = false;
     let tcpConnected = false;
+    // Times for `events` only: a client without them reads no clock.
+    const started = events === undefined ? 0 : scheduler.now();
+    let tcpAt = 0;
     const ready = () => {
       connected = true;
       timeoutAction?.unsubscribe();
+      if (events !== undefined) {
+        const at = scheduler.now();
+        const connectMs = (secure ? tcpAt : at) - started;
+        const handshakeMs = secure ? at - tcpAt : undefined;
+        if (!told(() => events({ type: 'connect', connection, connectMs, handshakeMs, target }))) return;
+      }
       subscriber.next(connection);
+    };
+    /** Errors the Observable with `error`, telling `events` first. */
+    const fail = (error: unknown) => {
+      const ms = scheduler.now() - started;
+      const connectMs = tcpConnected ? tcpAt - started : undefined;
+      if (events === undefined || told(() => events({ type: 'connectError', error, ms, connectMs, target })))
+        subscriber.error(error);
+    };
+    /** Runs the user's `events`; false when it threw (the Observable then errors with what it threw). */
+    const told = (tell: () => void): boolean => {
+      try {
+        tell();
+        return true;
+      } catch (thrown) {
+        subscriber.error(thrown);
+        return false;
+      }
     };
     const removeListeners = addListeners(socket, {
       connect: () => {
         tcpConnected = true;
+        if (events !== undefined) tcpAt = scheduler.now();
         if (!secure) ready();
       },
       secureConnect: ready,
@@ -143,8 +225,8 @@ export function connect(options: ConnectOptions): Observable<Connection> {
         if (connected) return;
         if (secure && tcpConnected) {
           const reason = (error as NodeJS.ErrnoException).code ?? 'UNKNOWN';
-          subscriber.error(new TlsHandshakeError(reason, error));
-        } else subscriber.error(error);
+          fail(new TlsHandshakeError(reason, error));
+        } else fail(error);
       },
       close: () => {
         // A connection that failed after it was made (the peer reset it) fails this Observable
@@ -159,12 +241,12 @@ export function connect(options: ConnectOptions): Observable<Connection> {
       timeout === undefined
         ? undefined
         : scheduler.schedule(() => {
-            if (!connected) subscriber.error(new ConnectTimeoutError(timeout, target));
+            if (!connected) fail(new ConnectTimeoutError(timeout, target));
           }, timeout);
 
     const signal = options.signal;
     const onAbort = () => {
-      if (!connected) subscriber.error(signal!.reason);
+      if (!connected) fail(signal!.reason);
       else connection.destroy();
     };
     if (signal?.aborted) onAbort();

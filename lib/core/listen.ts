@@ -114,7 +114,8 @@ export function listen(options: ListenOptions): Observable<Connection> {
         tell({ type: 'disconnect', connection, hadError, open: open.size });
         if (shuttingDown) finishShutdown();
       },
-      (connection, previous) => tell({ type: 'upgrade', connection, previous, open: open.size }),
+      (connection, previous, handshakeMs) =>
+        tell({ type: 'upgrade', connection, previous, open: open.size, handshakeMs }),
     );
     const open = connections.open;
     const { firstByteTimeout, frameTimeout } = resolved;
@@ -203,14 +204,16 @@ export function listen(options: ListenOptions): Observable<Connection> {
       else if (isProxyHeaderError(error)) drop('proxy-header', connection.remoteAddress, connection.remotePort);
     };
     /** TLS: the raw sockets accepted whose TLS connection has not closed yet (handshaking ones among them). */
-    const rawSockets = secure ? trackRawSockets(server) : undefined;
+    const rawSockets = secure ? trackRawSockets(server, () => scheduler.now()) : undefined;
     const removeListeners = addListeners(server, {
       [secure ? 'secureConnection' : 'connection']: (socket: net.Socket) => {
         if (secure) socket.allowHalfOpen = allowHalfOpen;
         // Plain sockets are judged here on their own address; TLS ones before their handshake (below).
         if (admission !== undefined && !secure && !acceptProxy && !admitted(socket)) return;
         const connection = connections.accept(socket);
-        tell({ type: 'connection', connection, open: open.size });
+        const acceptedRaw = secure ? rawSockets!.get((socket as { _parent?: net.Socket })._parent!) : undefined;
+        const handshakeMs = acceptedRaw === undefined ? undefined : scheduler.now() - acceptedRaw;
+        tell({ type: 'connection', connection, open: open.size, handshakeMs });
         if (acceptProxy) {
           const acceptedAt = scheduler.now();
           acceptProxy(connection, (view) => emitProxied(view, acceptedAt), proxyFailed);
@@ -318,7 +321,7 @@ export function listen(options: ListenOptions): Observable<Connection> {
       else server.once('listening', () => server.close());
       connections.destroyAll();
       if (rawSockets !== undefined) {
-        for (const raw of rawSockets) raw.destroy();
+        for (const raw of rawSockets.keys()) raw.destroy();
         rawSockets.clear();
       }
     };

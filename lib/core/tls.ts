@@ -10,13 +10,14 @@ import type { ListenTlsOptions } from './listenOptions';
 import type { ServerEvent } from './ServerEvent';
 
 /**
- * Keeps each raw socket a TLS server accepted until it closes, so that unsubscribing can destroy
- * those still in their handshake (the others are destroyed with their connections).
+ * Keeps each raw socket a TLS server accepted until it closes, with the time it was accepted (on
+ * `now`'s clock): unsubscribing destroys those still in their handshake (the others are destroyed
+ * with their connections), and a handshake's time is read from it.
  */
-export function trackRawSockets(server: net.Server): Set<net.Socket> {
-  const rawSockets = new Set<net.Socket>();
+export function trackRawSockets(server: net.Server, now: () => number): Map<net.Socket, number> {
+  const rawSockets = new Map<net.Socket, number>();
   server.on('connection', (raw: net.Socket) => {
-    rawSockets.add(raw);
+    rawSockets.set(raw, now());
     raw.once('close', () => rawSockets.delete(raw));
   });
   return rawSockets;

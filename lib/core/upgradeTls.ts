@@ -200,6 +200,7 @@ export function startTls(
     const raw = socketConnection.release();
     if (early !== undefined) for (let i = early.length - 1; i >= 0; i--) raw.unshift(early[i]);
 
+    const started = scheduler.now();
     let settled = false;
     let giveUp = noop;
     let timer: Subscription | undefined = undefined;
@@ -214,7 +215,7 @@ export function startTls(
         subscriber.error(handshakeError(error));
         return;
       }
-      const upgraded = socketConnection.adopted(secure);
+      const upgraded = socketConnection.adopted(secure, scheduler.now() - started);
       subscriber.next(
         proxied !== undefined
           ? new ProxiedConnection(upgraded, { header: proxied.proxy.header, rest: NO_BYTES })

@@ -1,6 +1,10 @@
 // otelMetrics(): a listen() server's events recorded as OpenTelemetry metrics (rxnet/otel; @opentelemetry/api is an optional peer).
 import { metrics, ValueType } from '@opentelemetry/api';
 import type { Attributes, Meter, ObservableResult } from '@opentelemetry/api';
+import { tap, type MonoTypeOperatorFunction } from 'rxjs';
+import type { ClientEvent } from '../core/connect';
+import { InvalidArgumentError, TlsHandshakeError } from '../errors';
+import { sendStats, type SendStats } from '../core/sendTo';
 import type { ServerEvent } from '../core/ServerEvent';
 import type { Connection } from '../types';
 
@@ -25,20 +29,45 @@ export interface OtelMetricsOptions {
 }
 
 /**
- * What {@link otelMetrics} returns: give `events` to `listen({ events })`.
+ * What {@link otelMetrics} returns: `events` for `listen({ events })`, `client` for
+ * `connect({ events })`, and, inside a connection's pipeline, `countFrames` and `sendStats`.
  *
  * @example
  * ```ts
- * import { listen } from 'rxnet';
+ * import { connect, decodeLines, listen, sendTo, serveEach } from 'rxnet';
  * import { otelMetrics, type OtelServerMetrics } from 'rxnet/otel';
  *
  * const recorder: OtelServerMetrics = otelMetrics();
- * listen({ port: 7000, events: recorder.events }).subscribe();
+ * listen({ port: 7000, events: recorder.events })
+ *   .pipe(
+ *     serveEach((conn) =>
+ *       conn.data$.pipe(
+ *         decodeLines({ includeDelimiter: true }),
+ *         recorder.countFrames('receive'),
+ *         sendTo(conn, { stats: recorder.sendStats(conn) }),
+ *       ),
+ *     ),
+ *   )
+ *   .subscribe();
+ * connect({ port: 7001, host: 'upstream.internal', events: recorder.client }).subscribe();
  * ```
  */
 export interface OtelServerMetrics {
   /** The server events to record: `listen({ events })`. */
   readonly events: (event: ServerEvent) => void;
+  /** The client events to record: `connect({ events })` (connect and TLS handshake times, failures). */
+  readonly client: (event: ClientEvent) => void;
+  /**
+   * An operator that counts the values passing through as frames, `receive` (decoded) or
+   * `transmit` (to be encoded), into `rxnet.frames`: one addition per frame, read at collection.
+   */
+  countFrames<T>(direction: 'receive' | 'transmit'): MonoTypeOperatorFunction<T>;
+  /**
+   * A fresh `SendStats` for `sendTo(conn, { stats })` whose waits for `'drain'`, drops and queue
+   * peaks are read at collection; once `connection` has closed, its counts are kept in the totals
+   * and the object is let go.
+   */
+  sendStats(connection: Connection): SendStats;
 }
 
 /**
@@ -68,6 +97,20 @@ export const OTEL_METRIC_NAMES = {
   deadlines: 'rxnet.server.deadlines',
   /** TLS handshakes that failed, by `error.type` (counter). */
   tlsErrors: 'rxnet.server.tls.handshake_errors',
+  /** How long the server's TLS handshakes took, in seconds (histogram). */
+  tlsHandshake: 'rxnet.server.tls.handshake.duration',
+  /** How long clients took to connect (TCP), in seconds; failures with `error.type` (histogram). */
+  clientConnect: 'rxnet.client.connect.duration',
+  /** How long clients' TLS handshakes took, in seconds (histogram). */
+  clientTlsHandshake: 'rxnet.client.tls.handshake.duration',
+  /** Frames counted by `countFrames`, by `network.io.direction` (observable counter). */
+  frames: 'rxnet.frames',
+  /** Times sinks waited for `'drain'` (observable counter). */
+  sinkWaits: 'rxnet.sink.waits',
+  /** Values sinks dropped by their overflow policy (observable counter). */
+  sinkDropped: 'rxnet.sink.dropped',
+  /** The longest queue a sink reached, in values, over the sinks open now or closed since the last collection (observable gauge). */
+  sinkQueuePeak: 'rxnet.sink.queue.peak',
 } as const;
 
 /**
@@ -84,6 +127,15 @@ export const OTEL_METRIC_NAMES = {
  * | `rxnet.server.dropped_connections` | counter, `rxnet.drop.reason` | `drop` (`max-connections`, `denied`, ...) |
  * | `rxnet.server.deadlines` | counter, `rxnet.deadline` | `deadline` (`first-byte`, `frame`) |
  * | `rxnet.server.tls.handshake_errors` | counter, `error.type` | `tlsClientError` |
+ * | `rxnet.server.tls.handshake.duration` | histogram, `s` | `connection` of `listen({ tls })`, `upgrade` |
+ * | `rxnet.client.connect.duration` | histogram, `s`; failures with `error.type` | `client` (`connect({ events })`) |
+ * | `rxnet.client.tls.handshake.duration` | histogram, `s`; failures with `error.type` | `client` |
+ * | `rxnet.frames` | observable counter, `network.io.direction` | `countFrames(direction)` |
+ * | `rxnet.sink.waits`, `rxnet.sink.dropped` | observable counters | `sendStats(conn)` given to `sendTo` |
+ * | `rxnet.sink.queue.peak` | observable gauge, values | the same: the longest queue of the sinks open, or closed since the last collection |
+ *
+ * A client's measurements carry `server.address` and `server.port` of where it connects (or
+ * `network.transport` `unix` and the path).
  *
  * It adds nothing to a server that does not give it its events: no listener, no field per
  * connection. Given them, it keeps the open connections in a set (for the byte counts read at
@@ -125,6 +177,50 @@ export function otelMetrics(options: OtelMetricsOptions = {}): OtelServerMetrics
     valueType: ValueType.INT,
   });
 
+  const seconds = (name: string, description: string) => meter.createHistogram(name, { description, unit: 's' });
+  const tlsHandshake = seconds(OTEL_METRIC_NAMES.tlsHandshake, 'How long TLS handshakes took, from accept or switch.');
+  const clientConnect = seconds(OTEL_METRIC_NAMES.clientConnect, 'How long clients took to connect, or to fail.');
+  const clientTls = seconds(OTEL_METRIC_NAMES.clientTlsHandshake, 'How long clients took for their TLS handshakes.');
+  const observed = (name: string, description: string, unit: string) =>
+    meter.createObservableCounter(name, { description, unit, valueType: ValueType.INT });
+  const frames = observed(OTEL_METRIC_NAMES.frames, 'Frames counted by countFrames.', '{frame}');
+  const sinkWaits = observed(OTEL_METRIC_NAMES.sinkWaits, "Times sinks waited for 'drain'.", '{wait}');
+  const sinkDropped = observed(OTEL_METRIC_NAMES.sinkDropped, 'Values sinks dropped by their policy.', '{value}');
+  const queuePeak = meter.createObservableGauge(OTEL_METRIC_NAMES.sinkQueuePeak, {
+    description: 'The longest queue a sink reached, in values.',
+    unit: '{value}',
+    valueType: ValueType.INT,
+  });
+  const frameCounts = { receive: 0, transmit: 0 };
+  frames.addCallback((result: ObservableResult) => {
+    result.observe(frameCounts.receive, { ...base, 'network.io.direction': 'receive' });
+    result.observe(frameCounts.transmit, { ...base, 'network.io.direction': 'transmit' });
+  });
+  /** Sinks' stats by connection until it closes; then folded into `sinks`' totals at the next collection. */
+  const sinkStats = new Map<SendStats, Connection>();
+  const sinks = { waits: 0, dropped: 0 };
+  // One batch reads the sinks for all three instruments, so a collection sees one set of figures.
+  meter.addBatchObservableCallback(
+    (result) => {
+      let waits = sinks.waits;
+      let dropped = sinks.dropped;
+      let peak = 0;
+      for (const [stats, connection] of sinkStats) {
+        waits += stats.waits;
+        dropped += stats.dropped;
+        peak = Math.max(peak, stats.peakQueued);
+        if (!connection.closed) continue;
+        sinkStats.delete(stats);
+        sinks.waits += stats.waits;
+        sinks.dropped += stats.dropped;
+      }
+      result.observe(sinkWaits, waits, base);
+      result.observe(sinkDropped, dropped, base);
+      result.observe(queuePeak, peak, base);
+    },
+    [sinkWaits, sinkDropped, queuePeak],
+  );
+
   /** The open connections and when each was accepted (an upgraded one keeps its plain one's time). */
   const open = new Map<Connection, number>();
   let closedRead = 0;
@@ -154,6 +250,7 @@ export function otelMetrics(options: OtelMetricsOptions = {}): OtelServerMetrics
         open.set(event.connection, now());
         active.add(1, base);
         accepted.add(1, base);
+        if (event.handshakeMs !== undefined) tlsHandshake.record(event.handshakeMs / 1000, base);
         break;
       case 'upgrade': {
         // The plain connection's bytes so far stay counted; the TLS one's count from here.
@@ -163,6 +260,7 @@ export function otelMetrics(options: OtelMetricsOptions = {}): OtelServerMetrics
         closedRead += event.previous.bytesRead ?? 0;
         closedWritten += event.previous.bytesWritten ?? 0;
         open.set(event.connection, started);
+        tlsHandshake.record(event.handshakeMs / 1000, base);
         break;
       }
       case 'disconnect': {
@@ -188,5 +286,53 @@ export function otelMetrics(options: OtelMetricsOptions = {}): OtelServerMetrics
         break;
     }
   };
-  return { events };
+  const client = (event: ClientEvent): void => {
+    const attributes = { ...targetAttributes(event.target), ...options.attributes };
+    if (event.type === 'connect') {
+      clientConnect.record(event.connectMs / 1000, attributes);
+      if (event.handshakeMs !== undefined) clientTls.record(event.handshakeMs / 1000, attributes);
+      return;
+    }
+    // A handshake's failure by OpenSSL's reason; others by Node's or rxnet's code, else by class.
+    const error = event.error as { code?: unknown; name?: unknown } | undefined;
+    const type =
+      error instanceof TlsHandshakeError
+        ? error.reason
+        : typeof error?.code === 'string'
+          ? error.code
+          : typeof error?.name === 'string'
+            ? error.name
+            : 'unknown';
+    const failed = { ...attributes, 'error.type': type };
+    if (event.connectMs === undefined) clientConnect.record(event.ms / 1000, failed);
+    else {
+      // Connected, then the handshake failed: the connect counts as made.
+      clientConnect.record(event.connectMs / 1000, attributes);
+      clientTls.record((event.ms - event.connectMs) / 1000, failed);
+    }
+  };
+  return {
+    events,
+    client,
+    countFrames: <T>(direction: 'receive' | 'transmit'): MonoTypeOperatorFunction<T> => {
+      if (direction !== 'receive' && direction !== 'transmit') {
+        throw new InvalidArgumentError('direction', `expected 'receive' or 'transmit', got ${String(direction)}`);
+      }
+      return tap<T>(() => frameCounts[direction]++);
+    },
+    sendStats: (connection: Connection): SendStats => {
+      const stats = sendStats();
+      sinkStats.set(stats, connection);
+      return stats;
+    },
+  };
+}
+
+/** The conventions' attributes for a client's `target`: `host:port` (an IPv6 address bare before its port), or a socket path. */
+function targetAttributes(target: string): Attributes {
+  const colon = target.lastIndexOf(':');
+  const port = colon > 0 ? Number(target.slice(colon + 1)) : NaN;
+  if (!Number.isInteger(port) || target.startsWith('/'))
+    return { 'network.transport': 'unix', 'server.address': target };
+  return { 'network.transport': 'tcp', 'server.address': target.slice(0, colon), 'server.port': port };
 }

@@ -157,8 +157,12 @@ describe('upgradeTls, server side', () => {
     const disconnects = server.events.filter((e) => e.type === 'disconnect') as { connection: Connection }[];
     expect(disconnects.map((e) => e.connection)).toEqual([conn]);
     expect(server.events.filter((e) => e.type === 'upgrade')).toEqual([
-      { type: 'upgrade', connection: conn, previous: plain, open: 1 },
+      { type: 'upgrade', connection: conn, previous: plain, open: 1, handshakeMs: expect.any(Number) },
     ]);
+    // The handshake's time, from the switch to its end: a round trip or two on loopback, far under the deadline.
+    const { handshakeMs } = server.events.find((e) => e.type === 'upgrade') as { handshakeMs: number };
+    expect(handshakeMs).toBeGreaterThanOrEqual(0);
+    expect(handshakeMs).toBeLessThan(5000);
     expect(server.failures).toEqual([]);
     server.subscription.unsubscribe();
     await expectTcpHandlesBackTo(baseline);

@@ -10,7 +10,12 @@ import {
   type Histogram,
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
-import { ReplaySubject, firstValueFrom } from 'rxjs';
+import { ReplaySubject, firstValueFrom, mergeMap, of } from 'rxjs';
+import { connect } from '../../lib/core/connect';
+import { InvalidArgumentError, TlsHandshakeError } from '../../lib/errors';
+import type { Connection } from '../../lib/types';
+import { makeTestCerts } from '../support/certs';
+import { freePort } from '../support/proxies';
 import { listen } from '../../lib/core/listen';
 import { sendTo } from '../../lib/core/sendTo';
 import { serveEach } from '../../lib/core/serveEach';
@@ -200,5 +205,132 @@ describe('otelMetrics (rxnet/otel)', () => {
       await new Promise((resolve) => scrape.close(resolve));
       await provider.shutdown();
     }
+  });
+});
+
+describe('otelMetrics: TLS handshakes, clients, frames and sinks', () => {
+  const certs = makeTestCerts();
+
+  it('records the server and client TLS handshake times, the client connect time, and client failures by error type', async () => {
+    const baseline = tcpHandleCount();
+    const reader = new TestReader();
+    const provider = new MeterProvider({ readers: [reader] });
+    const recorder = otelMetrics({ meter: provider.getMeter('test') });
+    const port$ = new ReplaySubject<number>(1);
+    const subscription = listen({
+      port: 0,
+      host: '127.0.0.1',
+      tls: { key: certs.key, cert: certs.cert },
+      listening: (a) => typeof a !== 'string' && port$.next(a.port),
+      events: recorder.events,
+    })
+      .pipe(serveEach((conn) => conn.data$.pipe(sendTo(conn))))
+      .subscribe();
+    try {
+      const port = await firstValueFrom(port$);
+      // One good client, which has its line echoed (with TLS 1.3 the client is done before the server:
+      // the echo says the server finished too), one that does not trust the server, one refused.
+      const echoed = await firstValueFrom(
+        connect({
+          port,
+          host: '127.0.0.1',
+          tls: { ca: certs.ca, servername: 'localhost' },
+          events: recorder.client,
+        }).pipe(
+          mergeMap((conn) => {
+            conn.write('ping\n');
+            return conn.data$;
+          }),
+        ),
+      );
+      expect(echoed.toString()).toBe('ping\n');
+      await expect(
+        firstValueFrom(
+          connect({
+            port,
+            host: '127.0.0.1',
+            tls: { ca: certs.otherCa, servername: 'localhost' },
+            events: recorder.client,
+          }),
+        ),
+      ).rejects.toBeInstanceOf(TlsHandshakeError);
+      const closedPort = await freePort();
+      await expect(
+        firstValueFrom(connect({ port: closedPort, host: '127.0.0.1', events: recorder.client })),
+      ).rejects.toMatchObject({
+        code: 'ECONNREFUSED',
+      });
+
+      const metrics = await collected(reader);
+      const histograms = (name: string) => metrics.get(name)!.dataPoints as DataPoint<Histogram>[];
+      // The server saw one handshake finish (the untrusting client gave up after it, on its side).
+      const server = histograms(OTEL_METRIC_NAMES.tlsHandshake);
+      expect(server.reduce((n, p) => n + p.value.count, 0)).toBeGreaterThanOrEqual(1);
+      expect(metrics.get(OTEL_METRIC_NAMES.tlsHandshake)!.descriptor.unit).toBe('s');
+      const target = { 'network.transport': 'tcp', 'server.address': '127.0.0.1', 'server.port': port };
+      const connects = histograms(OTEL_METRIC_NAMES.clientConnect);
+      expect(connects.find((p) => p.attributes['error.type'] === undefined)).toMatchObject({
+        attributes: target,
+        value: { count: 2 },
+      });
+      expect(connects.find((p) => p.attributes['error.type'] === 'ECONNREFUSED')).toMatchObject({
+        attributes: { 'server.port': closedPort },
+        value: { count: 1 },
+      });
+      const handshakes = histograms(OTEL_METRIC_NAMES.clientTlsHandshake);
+      expect(handshakes.find((p) => p.attributes['error.type'] === undefined)).toMatchObject({
+        attributes: target,
+        value: { count: 1 },
+      });
+      expect(handshakes.find((p) => p.attributes['error.type'] !== undefined)).toMatchObject({
+        attributes: { ...target, 'error.type': 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' },
+        value: { count: 1 },
+      });
+    } finally {
+      subscription.unsubscribe();
+      await provider.shutdown();
+    }
+    await expectTcpHandlesBackTo(baseline);
+  });
+
+  it('counts frames by direction and reads sinks for waits, drops and queue peaks, letting closed ones go into the totals', async () => {
+    const reader = new TestReader();
+    const provider = new MeterProvider({ readers: [reader] });
+    const recorder = otelMetrics({ meter: provider.getMeter('test') });
+    const received: string[] = [];
+    of('a', 'b', 'c')
+      .pipe(recorder.countFrames('receive'))
+      .subscribe((x) => received.push(x));
+    of('x').pipe(recorder.countFrames('transmit')).subscribe();
+    expect(received).toEqual(['a', 'b', 'c']);
+    expect(() => recorder.countFrames('sideways' as 'receive')).toThrow(InvalidArgumentError);
+
+    const open = { closed: false } as Connection;
+    const gone = { closed: false } as Connection;
+    const first = recorder.sendStats(open);
+    const second = recorder.sendStats(gone);
+    Object.assign(first, { waits: 2, dropped: 1, peakQueued: 7 });
+    Object.assign(second, { waits: 3, dropped: 0, peakQueued: 12 });
+    (gone as { closed: boolean }).closed = true;
+
+    const read = async () => {
+      const metrics = await collected(reader);
+      const value = (name: string, direction?: string) =>
+        (metrics.get(name)!.dataPoints as DataPoint<number>[]).find(
+          (p) => direction === undefined || p.attributes['network.io.direction'] === direction,
+        )!.value;
+      return {
+        receive: value(OTEL_METRIC_NAMES.frames, 'receive'),
+        transmit: value(OTEL_METRIC_NAMES.frames, 'transmit'),
+        waits: value(OTEL_METRIC_NAMES.sinkWaits),
+        dropped: value(OTEL_METRIC_NAMES.sinkDropped),
+        peak: value(OTEL_METRIC_NAMES.sinkQueuePeak),
+      };
+    };
+    expect(await read()).toEqual({ receive: 3, transmit: 1, waits: 5, dropped: 1, peak: 12 });
+    // The closed sink's counts stay in the totals; its peak is no longer the current one.
+    first.waits = 4;
+    expect(await read()).toEqual({ receive: 3, transmit: 1, waits: 7, dropped: 1, peak: 7 });
+    await provider.shutdown();
   });
 });
