@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import type { Row } from './report';
 import { respRatios, type RespRecord } from './resp';
 import type { TlsRecord } from './tls';
+import { udpRows, type UdpRecord } from './udp';
 import { median } from './report';
 
 /** One ratio to draw: rxnet ÷ `against` in `label`'s cell of `group`'s panel. */
@@ -25,6 +26,7 @@ export interface SavedResults {
   ratios?: Row[];
   resp?: RespRecord[];
   tls?: TlsRecord[];
+  udp?: UdpRecord[];
 }
 
 /** The points of the rows the runner judged (echo, lines, length, ndjson, conns, slow). */
@@ -88,12 +90,32 @@ export function pointsOfTls(records: readonly TlsRecord[]): ChartPoint[] {
   return points;
 }
 
+/**
+ * The points of the udp workload: datagrams/s and server CPU per datagram, rxnet ÷ the hand-written
+ * dgram echo; rxnet's echo through `sendDatagrams` is judged, the one through `socket.send` shown.
+ */
+export function pointsOfUdp(records: readonly UdpRecord[]): ChartPoint[] {
+  const points: ChartPoint[] = [];
+  for (const row of udpRows(records)) {
+    const cell = `${row.size} B, ${row.window} in flight`;
+    const add = (label: string, ratio: number, extra: Partial<ChartPoint> = {}) => {
+      if (ratio > 0) points.push({ group: 'udp', label: `${cell} ${label}`, against: 'dgram', ratio, ...extra });
+    };
+    add('datagrams/s', row.ratio, { target: row.target });
+    add('CPU/datagram', row.cpuRatio, { lowerIsBetter: true });
+    add('datagrams/s, send()', row.sendRatio);
+    add('CPU/datagram, send()', row.sendCpuRatio, { lowerIsBetter: true });
+  }
+  return points;
+}
+
 /** Every point a saved results file gives. */
 export function pointsOf(results: SavedResults): ChartPoint[] {
   return [
     ...pointsOfRows(results.ratios ?? []),
     ...pointsOfResp(results.resp ?? []),
     ...pointsOfTls(results.tls ?? []),
+    ...pointsOfUdp(results.udp ?? []),
   ];
 }
 

@@ -10,10 +10,10 @@ import type { LoadMessage, LoadOptions, LoadResult } from './loadgen';
 const COMPILERS = ['cc', 'gcc', 'clang'];
 const SOURCE = path.join('bench', 'loadgen.c');
 
-/** The repository root: the nearest directory above this file with package.json and bench/loadgen.c (works from the transpiled copy too). */
-function findSource(): string | undefined {
+/** `source` (a path from the repository root) in the nearest directory above this file with package.json (works from the transpiled copy too). */
+function findSource(source = SOURCE): string | undefined {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, SOURCE);
+    const candidate = path.join(dir, source);
     if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(candidate)) return candidate;
     if (path.dirname(dir) === dir) return undefined;
   }
@@ -29,34 +29,40 @@ function findCompiler(): string | null {
   return compiler;
 }
 
-/** Whether the C load generator can be built here: Linux (epoll), a C compiler, and the source. */
-export function cLoadgenAvailable(): { ok: true } | { ok: false; reason: string } {
+/**
+ * Whether the C load generator (or another C program of the bench, `source`) can be built here: Linux
+ * (epoll, recvmmsg), a C compiler, and the source.
+ */
+export function cLoadgenAvailable(source = SOURCE): { ok: true } | { ok: false; reason: string } {
   if (process.platform !== 'linux') return { ok: false, reason: `needs Linux (epoll), not ${process.platform}` };
   if (findCompiler() === null) return { ok: false, reason: `no C compiler (${COMPILERS.join(', ')}) on the PATH` };
-  if (findSource() === undefined) return { ok: false, reason: `${SOURCE} not found above ${__dirname}` };
+  if (findSource(source) === undefined) return { ok: false, reason: `${source} not found above ${__dirname}` };
   return { ok: true };
 }
 
-/** Compiles bench/loadgen.c to `outDir/loadgen` unless that binary is newer than the source; returns its path. */
-export function buildCLoadgen(outDir: string): string {
-  const available = cLoadgenAvailable();
-  if (!available.ok) throw new Error(`cannot build the C load generator: ${available.reason}`);
-  const source = findSource()!;
-  const binary = path.join(outDir, 'loadgen');
+/**
+ * Compiles bench/loadgen.c (or `source`) to `outDir/loadgen` (or `outDir/name`) unless that binary is newer
+ * than the source; returns its path.
+ */
+export function buildCLoadgen(outDir: string, source = SOURCE, name = 'loadgen'): string {
+  const available = cLoadgenAvailable(source);
+  if (!available.ok) throw new Error(`cannot build ${source}: ${available.reason}`);
+  const file = findSource(source)!;
+  const binary = path.join(outDir, name);
   try {
-    if (fs.statSync(binary).mtimeMs > fs.statSync(source).mtimeMs) return binary;
+    if (fs.statSync(binary).mtimeMs > fs.statSync(file).mtimeMs) return binary;
   } catch {
     // No binary yet.
   }
   fs.mkdirSync(outDir, { recursive: true });
   // Built under a private name and renamed: a concurrent build or run never sees half a binary.
   const partial = `${binary}.${process.pid}.tmp`;
-  const result = spawnSync(findCompiler()!, ['-O2', '-std=gnu11', '-Wall', '-Wextra', '-o', partial, source, '-lm'], {
+  const result = spawnSync(findCompiler()!, ['-O2', '-std=gnu11', '-Wall', '-Wextra', '-o', partial, file, '-lm'], {
     encoding: 'utf8',
   });
   if (result.status !== 0) {
     fs.rmSync(partial, { force: true });
-    throw new Error(`${findCompiler()} failed on ${source}: ${result.error?.message ?? result.stderr}`);
+    throw new Error(`${findCompiler()} failed on ${file}: ${result.error?.message ?? result.stderr}`);
   }
   fs.renameSync(partial, binary);
   return binary;
