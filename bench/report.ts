@@ -3,7 +3,7 @@ import type { LoadResult } from './loadgen';
 import type { MemorySample } from './server';
 
 /** Every server the suite can run: the Node kinds of servers.ts and the peers in other runtimes (peers.ts). */
-export type BenchKind = 'pipe' | 'plain' | 'plain-cork' | 'split2' | 'rxnet' | 'netty' | 'go';
+export type BenchKind = 'pipe' | 'plain' | 'plain-cork' | 'split2' | 'rxnet' | 'rxnet-otel' | 'netty' | 'go';
 
 /** What the runner adds to a load result: the server's CPU time per echoed message in the window. */
 export interface ServerCost {
@@ -313,6 +313,21 @@ function framedRows(label: string, conns: number, rx: Median, get: (kind: BenchK
       target: targeted ? `>= ${TARGETS.split2}` : '',
       met: targeted ? ratio >= TARGETS.split2 : null,
       cpuRatio: rx.cpu / m.cpu,
+    });
+  }
+  // rxnet again with rxnet/otel recording (`--servers ...,rxnet-otel`): what observing costs, as a share of rxnet.
+  const observed = get('rxnet-otel');
+  if (observed) {
+    rows.push({
+      workload: label,
+      conns,
+      rxnet: `${fmt(observed)} (otel on)`,
+      against: 'rxnet, otel off',
+      baseline: fmt(rx),
+      ratio: observed.mps / rx.mps,
+      target: '',
+      met: null,
+      cpuRatio: observed.cpu / rx.cpu,
     });
   }
   return rows;

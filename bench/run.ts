@@ -19,6 +19,7 @@ import { buildPeer, peerToolchain, type PeerKind } from './peers';
 import { summarizeProfile } from './profile';
 import { respWorkload, type RespRecord } from './resp';
 import { tlsWorkload, type TlsRecord } from './tls';
+import { udpWorkload, type UdpRecord } from './udp';
 import { chartFiles } from './chart';
 import { makePattern, type Framing } from './protocol';
 import {
@@ -36,7 +37,7 @@ import { kindsFor, type ReplyStyle, type ServerKind } from './servers';
 
 const USAGE = `usage: npm run bench [-- WORKLOAD... FLAGS]
 
-workloads (default: echo lines length ndjson conns slow resp tls)
+workloads (default: echo lines length ndjson conns slow resp tls udp)
   echo | bulk   bulk echo, 64 KiB writes: socket.pipe(socket) vs rxnet
   lines         line echo, 64 B and 1 KiB: plain, plain-cork, split2, rxnet, netty, go (and pipe, the ceiling)
   length        4-byte length-prefixed echo, 64 B and 1 KiB: plain, plain-cork, rxnet, netty, go (and pipe)
@@ -48,6 +49,9 @@ workloads (default: echo lines length ndjson conns slow resp tls)
   tls           connections set up over TLS (connect, handshake, one echoed line, close), from the first
                 byte and by STARTTLS: rxnet (listen({ tls }), upgradeTls) vs hand-written Node
                 (tls.createServer; net + tls.TLSSocket); about a minute
+  udp           UDP echo, 64 B and 1 KiB datagrams, 32 and 256 in flight: rxnet (bindUdp + sendDatagrams;
+                and mergeMap over socket.send) vs a hand-written dgram echo, and a C echo, the load
+                generator's ceiling (bench/udploadgen.c, needs a C compiler); about three minutes
   framing       the in-memory framing bench (bench/framing.ts); other arguments go to it
   table FILE... the framed cells of saved results (bench/results/*.json) as a Markdown table
   chart FILE... [--out OUT.svg]  the ratios of saved results as one SVG chart (every run also
@@ -63,7 +67,7 @@ flags
   --duration MS     measured window per run (default 1200)
   --conns LIST      connection counts for lines/length/ndjson (default 1,100,1000)
   --bulk-conns LIST connection counts for bulk echo (default 1,100)
-  --sizes LIST      message sizes for lines/length/ndjson (default 64,1024)
+  --sizes LIST      message sizes for lines/length/ndjson, datagram sizes for udp (default 64,1024)
   --inflight K      messages in flight per connection (default 16)
   --client-writes LIST  batch: the load generator writes the messages that replace those echoed
                     with one write() (a pipelining client); each: one write() per message (a chatty
@@ -76,7 +80,8 @@ flags
   --loadgen G       auto (default): the C load generator (bench/loadgen.c, built with cc) for lines,
                     length and ndjson when a C compiler is found, else the Node one (loadgen.ts),
                     which is the bottleneck at 100 connections; c or node to choose
-  --servers LIST    only these server kinds (pipe, plain, plain-cork, split2, rxnet, netty, go)
+  --servers LIST    only these server kinds (pipe, plain, plain-cork, split2, rxnet, netty, go; and
+                    rxnet-otel, rxnet recording into OpenTelemetry's SDK, only when named here)
   --go-procs N      GOMAXPROCS of the Go server (default 1: one core against one core)
   --idle N          connections in the conns run (default 10000), --active N of them active (default 1000)
   --slow-bytes N    bytes sent in the slow run (default 1073741824 = 1 GiB)
@@ -87,6 +92,7 @@ flags
   --resp-ops N      INCR per client run of the resp workload (default 100000, 10000 with --quick;
                     as many again to warm up)
   --tls-concurrency N   connections the tls workload's load generator keeps going (default 16)
+  --udp-window LIST datagrams the udp workload keeps in flight (default 32,256)
   --retries N       repeat a run up to N times while other work used more than --max-interference
                     cores during it (default 2; the least disturbed attempt counts; a retry waits up
                     to 10 s for the machine to be idle, none with --quiet-wait 0)
@@ -110,7 +116,7 @@ redis-benchmark (Debian: redis-server, redis-tools), and is left out, saying so,
 
 type ClientWrites = 'batch' | 'each';
 
-const WORKLOADS = ['echo', 'lines', 'length', 'ndjson', 'conns', 'slow', 'resp', 'tls'];
+const WORKLOADS = ['echo', 'lines', 'length', 'ndjson', 'conns', 'slow', 'resp', 'tls', 'udp'];
 const REPLIES: ReplyStyle[] = ['cut', 'new', 'string'];
 
 interface Args {
@@ -142,6 +148,8 @@ interface Args {
   respOps: number;
   /** Connections the tls workload keeps going at once. */
   tlsConcurrency: number;
+  /** Datagrams the udp workload keeps in flight. */
+  udpWindows: number[];
   profile: boolean;
   save: boolean;
   retries: number;
@@ -178,6 +186,7 @@ function parseArgs(argv: string[]): Args {
     respRequests: quick ? 40_000 : 400_000,
     respOps: quick ? 10_000 : 100_000,
     tlsConcurrency: 16,
+    udpWindows: [32, 256],
     profile: false,
     save: true,
     pin: false,
@@ -245,7 +254,16 @@ function parseArgs(argv: string[]): Args {
         args.loadgen = words(value(), a, ['auto', 'c', 'node'] as const)[0];
         break;
       case '--servers':
-        args.servers = words(value(), a, ['pipe', 'plain', 'plain-cork', 'split2', 'rxnet', 'netty', 'go'] as const);
+        args.servers = words(value(), a, [
+          'pipe',
+          'plain',
+          'plain-cork',
+          'split2',
+          'rxnet',
+          'rxnet-otel',
+          'netty',
+          'go',
+        ] as const);
         break;
       case '--go-procs':
         args.goProcs = numbers(value(), a)[0];
@@ -270,6 +288,9 @@ function parseArgs(argv: string[]): Args {
         break;
       case '--tls-concurrency':
         args.tlsConcurrency = numbers(value(), a)[0];
+        break;
+      case '--udp-window':
+        args.udpWindows = numbers(value(), a);
         break;
       case '--retries':
         args.retries = Number(value());
@@ -333,6 +354,7 @@ const connsRecords: ConnsRecord[] = [];
 const slowRecords: SlowRecord[] = [];
 const respRecords: RespRecord[] = [];
 const tlsRecords: TlsRecord[] = [];
+const udpRecords: UdpRecord[] = [];
 
 function logLine(record: object): void {
   console.log(JSON.stringify(record));
@@ -405,7 +427,8 @@ function kindsOf(args: Args, tools: Tools, framing: Framing, reply: ReplyStyle):
     (k) => framing === 'bulk' || (k !== 'split2' && k !== 'pipe') || reply === 'cut',
   );
   if (framing === 'lines' || framing === 'length') kinds.push(...tools.peers.keys());
-  return kinds.filter((k) => !args.servers || args.servers.includes(k));
+  // rxnet observed through rxnet/otel runs only when asked for by name: it measures observing, not rxnet.
+  return kinds.filter((k) => (args.servers ? args.servers.includes(k) : k !== 'rxnet-otel'));
 }
 
 /** Starts a fresh server of `kind` for one setting. */
@@ -761,6 +784,13 @@ async function main(argv: string[]): Promise<void> {
       const durationMs = Math.max(args.durationMs * 2, 2000);
       const options = { reps, warmupMs, durationMs, concurrency, quietWaitMs, maxInterference };
       tlsRecords.push(...(await tlsWorkload(context, options)));
+    } else if (w === 'udp') {
+      const { reps, maxInterference, quietWaitMs, retries, sizes, udpWindows: windows, profile } = args;
+      // Every run starts a fresh server: give its JIT the warm-up the echo workloads give theirs.
+      const warmupMs = Math.max(args.warmupMs, FRESH_WARMUP_MS);
+      const serverEnv = args.defaultMalloc ? {} : ECHO_SERVER_ENV;
+      const timing = { reps, warmupMs, durationMs: args.durationMs, quietWaitMs, maxInterference, retries };
+      udpRecords.push(...(await udpWorkload(context, { ...timing, windows, sizes, serverEnv, profile })));
     }
   }
   const { rows, medians } = summarize(runs, connsRecords, slowRecords);
@@ -800,6 +830,7 @@ async function main(argv: string[]): Promise<void> {
           slow: slowRecords,
           resp: respRecords,
           tls: tlsRecords,
+          udp: udpRecords,
           profiles,
         },
         null,

@@ -1,8 +1,15 @@
 // The servers the suite compares: plain net written by hand, split2, and rxnet, for each framing.
 import * as net from 'net';
 import { Readable } from 'stream';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { map, type Observable, type OperatorFunction } from 'rxjs';
 import split2 from 'split2';
+import { otelMetrics, type OtelServerMetrics } from '../lib/observe/otelMetrics';
 import { listen } from '../lib/core/listen';
 import { fromReadable } from '../lib/core/streams';
 import { decodeLines } from '../lib/framing/lines/decodeLines';
@@ -24,6 +31,9 @@ import { MAX_FRAME, makePattern, type Framing, type NdjsonRequest } from './prot
  * - `split2`: `socket.pipe(split2())`, each line written back with `line + '\n'` (lines only);
  * - `rxnet`: `listen` + `decodeLines()`/`decodeLengthField()`/`decodeNdjson()` + `sendTo` (or `fromReadable` +
  *   `sendTo` for source).
+ * - `rxnet-otel`: the same with `rxnet/otel` recording everything it can (server events, frames received, the
+ *   sinks' stats) into OpenTelemetry's SDK, exported every second to memory: what observing costs (only with
+ *   `--servers`, not in a default run).
  *
  * Replies of the line and length servers (`reply`): `cut` echoes each message as the framer cut it
  * (a view of the input chunk); `new` answers with a new Buffer per message, as application servers
@@ -36,7 +46,7 @@ import { MAX_FRAME, makePattern, type Framing, type NdjsonRequest } from './prot
  * `ndjson`: every kind parses each line with `JSON.parse`, sets `op` to `'pong'` and answers with
  * `JSON.stringify` and `\n` (rxnet: `decodeNdjson()` + `encodeNdjson()`); `reply` does not apply.
  */
-export type ServerKind = 'pipe' | 'plain' | 'plain-cork' | 'split2' | 'rxnet';
+export type ServerKind = 'pipe' | 'plain' | 'plain-cork' | 'split2' | 'rxnet' | 'rxnet-otel';
 
 /** `source`: the server sends `sourceBytes` of generated data to each peer and ends (slow-consumer run). */
 export type ServerWorkload = Framing | 'source';
@@ -70,11 +80,11 @@ export function kindsFor(workload: ServerWorkload): ServerKind[] {
       return ['pipe', 'rxnet'];
     // pipe: no framing, the bytes sent back as they came; the ceiling a framing server can reach.
     case 'lines':
-      return ['plain', 'plain-cork', 'split2', 'rxnet', 'pipe'];
+      return ['plain', 'plain-cork', 'split2', 'rxnet', 'rxnet-otel', 'pipe'];
     case 'length':
-      return ['plain', 'plain-cork', 'rxnet', 'pipe'];
+      return ['plain', 'plain-cork', 'rxnet', 'rxnet-otel', 'pipe'];
     case 'ndjson':
-      return ['plain', 'plain-cork', 'rxnet'];
+      return ['plain', 'plain-cork', 'rxnet', 'rxnet-otel'];
     default:
       throw new Error(`unknown workload ${String(workload)}`);
   }
@@ -87,7 +97,7 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
   if (options.reply !== undefined && !REPLY_STYLES.includes(options.reply)) {
     throw new Error(`unknown reply style ${String(options.reply)}`);
   }
-  return options.kind === 'rxnet' ? startRxnet(options) : startPlain(options);
+  return options.kind === 'rxnet' || options.kind === 'rxnet-otel' ? startRxnet(options) : startPlain(options);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -216,24 +226,32 @@ function startRxnet(options: ServerOptions): Promise<RunningServer> {
   // Operators are values: made once, applied to every connection.
   const framing =
     workload === 'source' || workload === 'bulk' ? undefined : rxnetReply(workload, options.reply ?? 'cut');
+  const otel = options.kind === 'rxnet-otel' ? observed() : undefined;
+  const recorder = otel?.recorder;
+  const countFrames = recorder?.countFrames<Buffer>('receive');
   const handle = (conn: Connection): Observable<never> => {
     if (workload === 'source') {
       const source = fromReadable(generatedSource(options.sourceBytes ?? 0));
       return source.data$.pipe(sendTo(conn, { pauseSource: source }));
     }
     const frames = framing === undefined ? conn.data$ : conn.data$.pipe(framing);
-    return frames.pipe(sendTo(conn, { pauseSource: conn }));
+    if (recorder === undefined) return frames.pipe(sendTo(conn, { pauseSource: conn }));
+    return frames.pipe(countFrames!, sendTo(conn, { pauseSource: conn, stats: recorder.sendStats(conn) }));
   };
   return new Promise((resolve, reject) => {
     const subscription = listen({
       port: 0,
       host: options.host,
       backlog: 4096,
+      events: recorder?.events,
       listening: (address) => {
         if (typeof address === 'string') return;
         resolve({
           port: address.port,
-          close: async () => subscription.unsubscribe(),
+          close: async () => {
+            subscription.unsubscribe();
+            await otel?.provider.shutdown();
+          },
         });
       },
     })
@@ -241,6 +259,15 @@ function startRxnet(options: ServerOptions): Promise<RunningServer> {
       .pipe(serveEach(handle))
       .subscribe({ error: reject });
   });
+}
+
+/** An OpenTelemetry SDK as a user sets one up, exporting every second (to memory here), and rxnet's recorder on it. */
+function observed(): { provider: MeterProvider; recorder: OtelServerMetrics } {
+  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  const provider = new MeterProvider({
+    readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 1000 })],
+  });
+  return { provider, recorder: otelMetrics({ meter: provider.getMeter('bench') }) };
 }
 
 /** The operator that turns a connection's chunks into its replies. */

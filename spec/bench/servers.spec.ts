@@ -28,7 +28,7 @@ async function shortRun(kind: ServerKind, workload: Framing, size: number, reply
 
 describe('bench line and length servers', () => {
   const cases: [ServerKind, 'lines' | 'length', ReplyStyle][] = [];
-  for (const kind of ['plain', 'plain-cork', 'rxnet'] as const)
+  for (const kind of ['plain', 'plain-cork', 'rxnet', 'rxnet-otel'] as const)
     for (const workload of ['lines', 'length'] as const)
       for (const reply of REPLY_STYLES) cases.push([kind, workload, reply]);
 
@@ -39,8 +39,8 @@ describe('bench line and length servers', () => {
 });
 
 describe('bench ndjson servers', () => {
-  it('exist for plain, plain-cork and rxnet', () => {
-    expect(kindsFor('ndjson')).toEqual(['plain', 'plain-cork', 'rxnet']);
+  it('exist for plain, plain-cork, rxnet and rxnet observed through OpenTelemetry', () => {
+    expect(kindsFor('ndjson')).toEqual(['plain', 'plain-cork', 'rxnet', 'rxnet-otel']);
   });
 
   const cases: [ServerKind, number][] = [];
