@@ -383,6 +383,11 @@ export interface UdpStats {
    * socket. Undefined where not kept.
    */
   refused?: number;
+  /**
+   * Datagrams a connected socket dropped for coming from another address or port than its peer:
+   * ones the kernel had queued between bind and connect (Linux keeps them). Undefined where not kept.
+   */
+  strangers?: number;
 }
 
 /**
@@ -431,7 +436,8 @@ export interface UdpSocket {
   /**
    * Sends one datagram: to `target`, or to the peer of a connected socket when `target` is left
    * out. Resolves with the bytes sent once the kernel took them; rejects with `UdpSendError`
-   * (carrying Node's code) when it refused them, or when the socket is closed.
+   * (carrying Node's code) when it refused them, and with reason `'closed'` when the socket is
+   * closed, or closes before the send settled (whether or not that datagram left).
    */
   send(data: Chunk, target?: DatagramTarget): Promise<number>;
 

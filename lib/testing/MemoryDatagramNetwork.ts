@@ -1,16 +1,19 @@
 // MemoryDatagramNetwork: an in-memory UDP network whose sockets satisfy UdpSocket, with the test's latency and faults.
 import { Buffer } from 'buffer';
-import { isIPv4, isIPv6 } from 'net';
+import { isIP, isIPv6 } from 'net';
 import { Observable, asyncScheduler } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import { InvalidArgumentError } from '../errors';
 import type { DatagramTarget, UdpSocket } from '../types';
-import { checkInteger, checkOptions, checkScheduler } from '../util/validate';
+import { checkInteger, checkLimit, checkOptions, checkScheduler } from '../util/validate';
 import { checkFaults, delaysOf } from './datagramFaults';
 import type { DatagramFaults, NetworkDatagram } from './datagramFaults';
 import { MemoryUdpSocket, checkTarget } from './MemoryUdpSocket';
 import type { DatagramLink } from './MemoryUdpSocket';
-import { bindInUseError } from './netErrors';
+import { bindInUseError, wrongFamilyError } from './netErrors';
+
+/** The default `traceLimit` of a {@link MemoryDatagramNetwork}: entries its trace keeps. */
+const DEFAULT_TRACE_LIMIT = 10_000;
 
 /**
  * Options of a {@link MemoryDatagramNetwork}.
@@ -32,8 +35,16 @@ export interface MemoryDatagramNetworkOptions {
   readonly scheduler?: SchedulerLike;
   /** Virtual ms from a send to the arrival, an integer (default 1: a hop shows as one frame in a marble). */
   readonly latency?: number;
-  /** The largest datagram, in bytes; a larger one is refused with `EMSGSIZE` (default 65507, IPv4's). */
+  /**
+   * The largest datagram, in bytes, below each family's own limit (65,507 B on udp4, 65,527 B on
+   * udp6, which apply without it, as the kernel's do); a larger one is refused with `EMSGSIZE`.
+   */
   readonly maxDatagramSize?: number;
+  /**
+   * The most entries `trace` keeps (default 10,000; `Infinity` keeps all, 0 none): past it the
+   * oldest are dropped, so a long fuzz run holds bounded memory.
+   */
+  readonly traceLimit?: number;
   /** What happens to each datagram (default: every one delivered once, after `latency`). */
   readonly faults?: DatagramFaults;
 }
@@ -128,7 +139,8 @@ export interface DatagramTraceEntry {
  * Every address is this host: a socket bound to `0.0.0.0` (or `::`) receives what is sent to
  * any address of its family on its port, and its datagrams show loopback as their sender.
  * Datagrams to a port nobody binds are lost silently and counted (`stats.unreachable`), as UDP
- * loses them. Nothing is held once every socket is unbound but the deliveries still scheduled.
+ * loses them. Once every socket is unbound, what is held is the deliveries still scheduled and the
+ * trace (at most `traceLimit` entries, each with its datagram's bytes).
  *
  * @example
  * ```ts
@@ -149,8 +161,14 @@ export interface DatagramTraceEntry {
 export class MemoryDatagramNetwork {
   /** Counters across every socket of the network. */
   readonly stats: MemoryDatagramStats = { sent: 0, delivered: 0, unread: 0, dropped: 0, duplicated: 0, unreachable: 0 };
-  /** The largest datagram a socket may send, in bytes; a larger one rejects with `UdpSendError` reason `EMSGSIZE`. */
+  /**
+   * The `maxDatagramSize` option (`Infinity` without it): a larger datagram rejects with
+   * `UdpSendError` reason `EMSGSIZE`, as does one over its family's limit (65,507 B on udp4,
+   * 65,527 B on udp6).
+   */
   readonly maxDatagramSize: number;
+  /** The most entries `trace` keeps; the oldest are dropped past it. */
+  readonly traceLimit: number;
 
   private readonly scheduler: SchedulerLike;
   private latencyMs: number;
@@ -169,7 +187,8 @@ export class MemoryDatagramNetwork {
     checkOptions(options);
     this.scheduler = checkScheduler(options.scheduler, asyncScheduler);
     this.latencyMs = checkInteger('latency', options.latency ?? 1, 0);
-    this.maxDatagramSize = checkInteger('maxDatagramSize', options.maxDatagramSize ?? 65507, 0);
+    this.maxDatagramSize = checkLimit('maxDatagramSize', options.maxDatagramSize, Infinity, 0);
+    this.traceLimit = checkLimit('traceLimit', options.traceLimit, DEFAULT_TRACE_LIMIT, 0);
     this.script = checkFaults(options.faults);
     this.link = {
       maxDatagramSize: this.maxDatagramSize,
@@ -203,17 +222,20 @@ export class MemoryDatagramNetwork {
 
   /**
    * What happened to every datagram, in order: each is `sent`, then `dropped` or, per copy,
-   * `delivered`, `unread` or `unreachable`. Kept for the network's life, bytes included: a fuzz
-   * test of millions of datagrams makes a network per run.
+   * `delivered`, `unread` or `unreachable`. The last `traceLimit` entries (10,000 by default),
+   * bytes included; older ones are dropped.
    */
   get trace(): readonly DatagramTraceEntry[] {
+    this.trimTrace(this.traceLimit);
     return this.log;
   }
 
   /**
    * A memory socket, like rxnet's `bindUdp(options)`: cold, each subscription binding one socket
    * at once and emitting it; unsubscribing closes it (its `messages$` completes, its port is free
-   * again). A port already taken errors with Node's `EADDRINUSE` (`code`, `syscall: 'bind'`).
+   * again). A port already taken errors with Node's `EADDRINUSE` (`code`, `syscall: 'bind'`); an
+   * address or a `connect` target of the other family with Node's `EINVAL` (`syscall` `'bind'` or
+   * `'connect'`), as bindUdp does.
    *
    * ```
    * bind({ port: 7 }):   a------!     a: the socket; unsubscribe closes it
@@ -237,6 +259,15 @@ export class MemoryDatagramNetwork {
   bind(options: MemoryBindOptions = {}): Observable<UdpSocket> {
     const { family, address, port, remote } = checkBind(options);
     return new Observable<UdpSocket>((subscriber) => {
+      // What Node's dgram answers for an address of the other family: EINVAL from bind, or from connect.
+      if (isIP(address) !== 0 && isIPv6(address) !== (family === 'IPv6')) {
+        subscriber.error(wrongFamilyError('bind', address, port));
+        return;
+      }
+      if (remote !== undefined && isIP(remote.address) !== 0 && isIPv6(remote.address) !== (family === 'IPv6')) {
+        subscriber.error(wrongFamilyError('connect', remote.address, remote.port));
+        return;
+      }
       const bound = port === 0 ? this.freePort(address) : this.taken(address, port) ? undefined : port;
       if (bound === undefined) {
         subscriber.error(bindInUseError(address, port));
@@ -328,7 +359,15 @@ export class MemoryDatagramNetwork {
   }
 
   private record(type: DatagramTraceEntry['type'], datagram: NetworkDatagram, socketId: number | undefined): void {
+    if (this.traceLimit === 0) return;
     this.log.push({ type, at: this.scheduler.now(), datagram, socketId });
+    // Trimmed once it holds twice its limit, so dropping the oldest costs O(1) per entry.
+    if (this.log.length >= 2 * this.traceLimit) this.trimTrace(this.traceLimit);
+  }
+
+  /** Drops the oldest entries past `limit`. */
+  private trimTrace(limit: number): void {
+    if (this.log.length > limit) this.log.splice(0, this.log.length - limit);
   }
 }
 
@@ -361,9 +400,6 @@ function checkBind(options: MemoryBindOptions): {
     throw new InvalidArgumentError('address', `expected a non-empty string, got ${String(address)}`);
   }
   if (address === 'localhost') address = family === 'IPv6' ? '::1' : '127.0.0.1';
-  if ((family === 'IPv4' && isIPv6(address)) || (family === 'IPv6' && isIPv4(address))) {
-    throw new InvalidArgumentError('address', `${address} is not an address of a ${type} socket`);
-  }
   const remote = options.connect === undefined ? undefined : checkTarget('connect', options.connect, family);
   return { family, address, port, remote };
 }

@@ -6,13 +6,18 @@ import type { Observable } from 'rxjs';
 import { nextConnectionId } from '../core/SocketConnection';
 import { InvalidArgumentError, UdpSendError } from '../errors';
 import type { Chunk, Datagram, DatagramTarget, UdpSocket, UdpStats } from '../types';
+import { CloseListeners, WHEN_CLOSED } from '../udp/whenClosed';
+import type { ClosingSocket } from '../udp/whenClosed';
 import { checkInteger } from '../util/validate';
 import { sendError } from './netErrors';
 import type { NetError } from './netErrors';
 
+/** The most a datagram holds, per family, as the kernel refuses more (65,535 less the headers). */
+const FAMILY_LIMIT = { IPv4: 65_507, IPv6: 65_527 } as const;
+
 /** What a socket needs of its network. @internal */
 export interface DatagramLink {
-  /** The largest datagram, in bytes. */
+  /** The largest datagram the test allows, in bytes (`Infinity`: the family's own limit only). */
   readonly maxDatagramSize: number;
   /** Takes a datagram on its way (the bytes are the socket's own copy); throws what the faults throw. */
   carry(from: MemoryUdpSocket, data: Buffer, to: DatagramTarget): void;
@@ -30,10 +35,7 @@ export interface DatagramLink {
  * ```
  *
  * It refuses what bindUdp's socket refuses, with the same errors, so a test sees the failures
- * production code will (see {@link send}).
- *
- * ```
- * ```
+ * production code will (see {@link send}); `spec/support/udpContract.ts` holds both to that.
  *
  * @example
  * ```ts
@@ -45,7 +47,7 @@ export interface DatagramLink {
  * ```
  * @internal
  */
-export class MemoryUdpSocket implements UdpSocket {
+export class MemoryUdpSocket implements UdpSocket, ClosingSocket {
   /** Process-unique, from the same counter as every connection's. */
   readonly id = nextConnectionId();
   /** Counters, as a real socket keeps them. */
@@ -60,6 +62,8 @@ export class MemoryUdpSocket implements UdpSocket {
     oversize: 0,
     rateLimited: 0,
     refused: 0,
+    // The network never delivers a stranger's datagram to a connected socket: always 0.
+    strangers: 0,
   };
   /** No `dgram.Socket` behind it. */
   readonly socket = undefined;
@@ -68,6 +72,9 @@ export class MemoryUdpSocket implements UdpSocket {
 
   private readonly inbox = new Subject<Datagram>();
   private isClosed = false;
+  private readonly closeListeners = new CloseListeners();
+  /** The family's limit, lowered by the network's `maxDatagramSize`. */
+  private readonly maxDatagramSize: number;
 
   /** Made by `MemoryDatagramNetwork.bind()`, once its address is reserved. */
   constructor(
@@ -78,6 +85,7 @@ export class MemoryUdpSocket implements UdpSocket {
     private readonly link: DatagramLink,
   ) {
     this.messages$ = this.inbox.asObservable();
+    this.maxDatagramSize = Math.min(link.maxDatagramSize, FAMILY_LIMIT[local.family]);
   }
 
   /** True once the subscription that bound it has ended. */
@@ -95,9 +103,10 @@ export class MemoryUdpSocket implements UdpSocket {
    * once the network took it, whatever then becomes of it. Refusals reject as bindUdp's socket
    * rejects them: `InvalidArgumentError` for data that is not bytes or a string; `UdpSendError`
    * with reason `'closed'` on a closed socket, and, counted in `stats.sendFailed`, with Node's code
-   * for a bad port or none on a socket that is not connected (`ERR_SOCKET_BAD_PORT`), a target on
-   * a connected one (`ERR_SOCKET_DGRAM_IS_CONNECTED`), an address of the other family (`EINVAL`)
-   * and a datagram over the network's `maxDatagramSize` (`EMSGSIZE`).
+   * for no target on a socket that is not connected (`ERR_SOCKET_DGRAM_NOT_CONNECTED`), a bad port
+   * (`ERR_SOCKET_BAD_PORT`), a target on a connected one (`ERR_SOCKET_DGRAM_IS_CONNECTED`), an
+   * address of the other family (`EINVAL`) and a datagram over its family's limit (65,507 B on
+   * udp4, 65,527 B on udp6) or the network's `maxDatagramSize` (`EMSGSIZE`).
    */
   send(data: Chunk, target?: DatagramTarget): Promise<number> {
     if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
@@ -112,8 +121,7 @@ export class MemoryUdpSocket implements UdpSocket {
     if (isIP(to.address) !== 0 && isIPv6(to.address) !== (this.local.family === 'IPv6')) {
       return this.refuse(size, 'EINVAL', sendError('EINVAL', to.address, to.port));
     }
-    if (size > this.link.maxDatagramSize)
-      return this.refuse(size, 'EMSGSIZE', sendError('EMSGSIZE', to.address, to.port));
+    if (size > this.maxDatagramSize) return this.refuse(size, 'EMSGSIZE', sendError('EMSGSIZE', to.address, to.port));
     // A copy, as the kernel takes one: the caller may reuse its buffer at once.
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
     try {
@@ -141,7 +149,13 @@ export class MemoryUdpSocket implements UdpSocket {
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.closeListeners.fire();
     this.inbox.complete();
+  }
+
+  /** Calls `listener` once when the socket closes (sendDatagrams ends on it). */
+  [WHEN_CLOSED](listener: () => void): () => void {
+    return this.closeListeners.add(listener);
   }
 
   /** Where a send goes, or the error Node's dgram throws for the target. */
@@ -150,6 +164,10 @@ export class MemoryUdpSocket implements UdpSocket {
       return target === undefined
         ? this.remote
         : codedError(Error, 'ERR_SOCKET_DGRAM_IS_CONNECTED', 'Already connected');
+    }
+    if (target === undefined) {
+      // As bindUdp's socket says it (Node would complain about the port).
+      return codedError(Error, 'ERR_SOCKET_DGRAM_NOT_CONNECTED', 'no target given, and the socket is not connected');
     }
     const port: unknown = typeof target === 'object' && target !== null ? target.port : undefined;
     if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {

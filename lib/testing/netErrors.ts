@@ -6,7 +6,8 @@ import { constants } from 'os';
  * kit raises these where a socket would: ECONNRESET on the peer of `reset()`, EPIPE for bytes
  * written to a destroyed peer, ECONNREFUSED from a `memoryServer` that is not listening,
  * EADDRINUSE from a second `listen()` on the same `memoryServer` or a `MemoryDatagramNetwork` bind on
- * a taken port, EMSGSIZE and EINVAL for a datagram it cannot send, ERR_STREAM_DESTROYED for write
+ * a taken port, EMSGSIZE and EINVAL for a datagram it cannot send, EINVAL for a datagram socket bound
+ * to or connected to an address of the other family, ERR_STREAM_DESTROYED for write
  * callbacks a destroyed side never flushed.
  *
  * @example
@@ -27,7 +28,7 @@ export interface NetError extends Error {
   syscall?: string;
   /** The address connected, bound or sent to (`'memory'` for a memory server); only on ECONNREFUSED, EADDRINUSE, EMSGSIZE and EINVAL. */
   address?: string;
-  /** The port connected, bound or sent to; only on ECONNREFUSED, EADDRINUSE, EMSGSIZE and EINVAL. */
+  /** The port connected, bound or sent to; only on ECONNREFUSED, EADDRINUSE, EMSGSIZE and EINVAL (not for a bind to port 0). */
   port?: number;
 }
 
@@ -61,6 +62,15 @@ export function addressInUseError(address: string, port: number): NetError {
 /** `bind EADDRINUSE`: a datagram socket is already bound there (Node's `dgram` wording). */
 export function bindInUseError(address: string, port: number): NetError {
   return netError('EADDRINUSE', 'bind', `bind EADDRINUSE ${address}:${port}`, { address, port });
+}
+
+/**
+ * `bind EINVAL` or `connect EINVAL`: a datagram socket given a local address or a peer of the other
+ * family, in Node's `dgram` wording (the port only where it is not 0).
+ */
+export function wrongFamilyError(syscall: 'bind' | 'connect', address: string, port: number): NetError {
+  const where = port > 0 ? `${address}:${port}` : address;
+  return netError('EINVAL', syscall, `${syscall} EINVAL ${where}`, port > 0 ? { address, port } : { address });
 }
 
 /** `send EMSGSIZE` (a datagram larger than the path allows) or `send EINVAL` (an address of the other family), in Node's `dgram` wording. */

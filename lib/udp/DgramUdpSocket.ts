@@ -8,6 +8,8 @@ import type { Chunk, Datagram, DatagramTarget, UdpSocket, UdpStats } from '../ty
 import { addListeners } from '../util/listeners';
 import { toBuffer } from '../util/toBuffer';
 import type { SourceRateLimit } from './SourceRateLimit';
+import { CloseListeners, WHEN_CLOSED } from './whenClosed';
+import type { ClosingSocket } from './whenClosed';
 
 /** What the receive side checks before a datagram is handed on. */
 export interface ReceiveLimits {
@@ -26,6 +28,12 @@ export interface ReceiveLimits {
  */
 const REFUSALS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOPROTOOPT', 'EMSGSIZE']);
 
+/** Settles one pending send: with the kernel's verdict, or with CLOSED when the socket closed first. */
+type Settle = (error: Error | null, bytes: number) => void;
+
+/** What a send still pending at close is settled with (Node never calls back one that awaited its lookup). */
+const CLOSED = new Error('closed before the send settled');
+
 /**
  * A {@link UdpSocket} over a bound `dgram.Socket`. Its listeners are attached in one place; the
  * socket's `'error'` event always has one, so no error is ever unhandled: a refusal reported on the
@@ -33,9 +41,14 @@ const REFUSALS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTD
  * `ended`. `close()` (the subscription ending) completes `messages$` without calling `ended`; a
  * close from elsewhere (the `socket` escape hatch) completes both.
  *
+ * Every send is pending until settled once: by Node's callback, or at close, since Node never
+ * calls back a send still waiting for its address lookup when the handle goes. Once connected,
+ * what does not come from the peer (queued by the kernel before the connect) is dropped as
+ * `strangers`.
+ *
  * @internal
  */
-export class DgramUdpSocket implements UdpSocket {
+export class DgramUdpSocket implements UdpSocket, ClosingSocket {
   readonly id = nextConnectionId();
   readonly local: UdpSocket['local'];
   readonly stats: Required<UdpStats> = {
@@ -48,6 +61,7 @@ export class DgramUdpSocket implements UdpSocket {
     oversize: 0,
     rateLimited: 0,
     refused: 0,
+    strangers: 0,
   };
   readonly messages$: Observable<Datagram>;
 
@@ -55,6 +69,9 @@ export class DgramUdpSocket implements UdpSocket {
   private peer: DatagramTarget | undefined = undefined;
   private isClosed = false;
   private readonly removeListeners: () => void;
+  /** Sends awaiting their settlement. */
+  private readonly pending = new Set<Settle>();
+  private readonly closeListeners = new CloseListeners();
 
   constructor(
     readonly socket: Socket,
@@ -86,6 +103,11 @@ export class DgramUdpSocket implements UdpSocket {
     this.peer = { address, port };
   }
 
+  /** Calls `listener` once when the socket closes (sendDatagrams ends on it). */
+  [WHEN_CLOSED](listener: () => void): () => void {
+    return this.closeListeners.add(listener);
+  }
+
   send(data: Chunk, target?: DatagramTarget): Promise<number> {
     if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
       return Promise.reject(
@@ -96,10 +118,11 @@ export class DgramUdpSocket implements UdpSocket {
     const size = buffer.length;
     if (this.isClosed) return Promise.reject(new UdpSendError(this.id, size, 'closed'));
     return new Promise<number>((resolve, reject) => {
-      const done = (error: Error | null, bytes: number): void => {
+      const done: Settle = (error, bytes) => {
+        if (!this.pending.delete(done)) return; // settled already: at close, or by an earlier callback
+        // Pending at close (awaiting a lookup, or in the kernel's queue, to be cancelled): that is the close.
+        if (error === CLOSED) return reject(new UdpSendError(this.id, size, 'closed'));
         if (error) {
-          // Sends still in the kernel's queue when the socket closed are cancelled: that is the close.
-          if (this.isClosed) return reject(new UdpSendError(this.id, size, 'closed', error));
           this.stats.sendFailed++;
           reject(new UdpSendError(this.id, size, codeOf(error), error));
           return;
@@ -108,6 +131,7 @@ export class DgramUdpSocket implements UdpSocket {
         this.stats.sentBytes += bytes;
         resolve(bytes);
       };
+      this.pending.add(done);
       try {
         if (target === undefined && this.peer === undefined) {
           // Node would take the callback for the port and complain about that instead.
@@ -115,8 +139,17 @@ export class DgramUdpSocket implements UdpSocket {
           return done(Object.assign(error, { code: 'ERR_SOCKET_DGRAM_NOT_CONNECTED' }), 0);
         }
         if (target === undefined) this.socket.send(buffer, done);
-        else this.socket.send(buffer, target.port, target.address, done);
+        else {
+          // A target that is none (null) is refused as Node refuses a missing port, not with a TypeError.
+          const { port, address } = (target ?? {}) as Partial<DatagramTarget>;
+          this.socket.send(buffer, port, address, done);
+        }
       } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ERR_SOCKET_DGRAM_NOT_RUNNING') {
+          // Closed through the escape hatch in this tick, its 'close' event still to come: close now.
+          this.onClose();
+          return;
+        }
         // Refused before the kernel saw it: a connected socket given a target, a bad port, ...
         done(error as Error, 0);
       }
@@ -131,8 +164,12 @@ export class DgramUdpSocket implements UdpSocket {
   }
 
   private readonly onMessage = (data: Buffer, rinfo: RemoteInfo): void => {
-    const { stats, limits } = this;
+    const { stats, limits, peer } = this;
     const size = rinfo.size;
+    if (peer !== undefined && (rinfo.port !== peer.port || rinfo.address !== peer.address)) {
+      stats.strangers++;
+      return;
+    }
     if (size > limits.maxDatagramSize) {
       stats.oversize++;
       return;
@@ -167,6 +204,7 @@ export class DgramUdpSocket implements UdpSocket {
     this.isClosed = true;
     this.removeListeners();
     this.socket.on('error', noop);
+    this.settlePending();
     this.incoming.complete();
     this.ended();
   };
@@ -177,6 +215,13 @@ export class DgramUdpSocket implements UdpSocket {
     this.removeListeners();
     this.socket.on('error', noop);
     closeQuietly(this.socket);
+    this.settlePending();
+  }
+
+  /** Rejects with 'closed' every send still pending, then tells the close listeners. */
+  private settlePending(): void {
+    for (const done of this.pending) done(CLOSED, 0);
+    this.closeListeners.fire();
   }
 }
 

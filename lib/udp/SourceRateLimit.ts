@@ -9,8 +9,9 @@ const SWEEP_EVERY = 1024;
  * read against the clock you pass, so it runs in virtual time and keeps no timer.
  *
  * Memory is bounded twice: buckets that filled up again are the same as none and are swept every
- * 1024 new sources, and at most `maxSources` are held: past that the oldest is forgotten (its
- * source starts again with a full burst). Sources are told apart by address only, not port.
+ * 1024 new sources, and at most `maxSources` are held: past that the one heard from least recently
+ * is forgotten (its source starts again with a full burst), so a flood of new sources cannot
+ * reset the bucket of a busy one. Sources are told apart by address only, not port.
  *
  * ```
  * burst 2, 1/s:  t=0 A→true A→true A→false B→true   t=1000 A→true A→false
@@ -37,10 +38,13 @@ export class SourceRateLimit {
     let bucket = this.buckets.get(source);
     if (bucket === undefined) {
       if (++this.added % SWEEP_EVERY === 0) this.sweep(now);
-      if (this.buckets.size >= this.maxSources) this.forgetOldest();
+      if (this.buckets.size >= this.maxSources) this.forgetLeastRecent();
       bucket = new TokenBucket(this.burst, this.perSecond, now);
-      this.buckets.set(source, bucket);
+    } else {
+      // Moved to the end: the Map's order is the order sources were last heard from.
+      this.buckets.delete(source);
     }
+    this.buckets.set(source, bucket);
     return bucket.take(now);
   }
 
@@ -53,9 +57,9 @@ export class SourceRateLimit {
     for (const [source, bucket] of this.buckets) if (bucket.full(now)) this.buckets.delete(source);
   }
 
-  private forgetOldest(): void {
-    // A Map iterates in insertion order: its first key is the source tracked longest.
-    const oldest = this.buckets.keys().next();
-    if (!oldest.done) this.buckets.delete(oldest.value);
+  private forgetLeastRecent(): void {
+    // Each datagram re-inserts its source, so the Map's first key is the one heard from least recently.
+    const leastRecent = this.buckets.keys().next();
+    if (!leastRecent.done) this.buckets.delete(leastRecent.value);
   }
 }

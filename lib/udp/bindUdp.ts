@@ -74,8 +74,9 @@ export interface UdpRateLimit {
   /** Datagrams per second one address may send after its burst: a finite number > 0. */
   readonly perSecond: number;
   /**
-   * Addresses tracked at once (default 16,384): past it the oldest is forgotten and starts again
-   * with a full burst, so a flood of spoofed sources costs bounded memory.
+   * Addresses tracked at once (default 16,384): past it the one heard from least recently is
+   * forgotten and starts again with a full burst, so a flood of spoofed sources costs bounded
+   * memory and does not reset a busy source's bucket.
    */
   readonly maxSources?: number;
 }
@@ -114,7 +115,9 @@ export interface BindUdpOptions {
   readonly sendBufferSize?: number;
   /**
    * Connect the socket to one peer once bound: `remote` is set, `send(data)` without a target
-   * goes there, only its datagrams are received, and its refusals (`ECONNREFUSED`) are reported.
+   * goes there, only its datagrams are received (others', queued before the connect, are dropped
+   * and counted in `stats.strangers`), and its refusals (`ECONNREFUSED`) are reported. A connect
+   * that fails (`ENOTFOUND`, `EINVAL` for an address of the other family) fails the bind.
    */
   readonly connect?: DatagramTarget;
   /** Allow sending to broadcast addresses (`setBroadcast`); without it such a send fails with `EACCES`. */
@@ -138,12 +141,14 @@ export interface BindUdpOptions {
  * ```
  * subscribe ──bind──socket─────────────────── … ──unsubscribe
  *                   (told via options.bound)        socket closed, messages$ completes
- * bind error ──#    (EADDRINUSE, EACCES, EADDRNOTAVAIL, ENOTFOUND: Node's error with its `code`)
+ * bind error ──#    (EADDRINUSE, EACCES, EADDRNOTAVAIL, ENOTFOUND: Node's error with its `code`;
+ *                    a failed `connect` likewise: ENOTFOUND, EINVAL for an address of the other family)
  * socket error ─────socket────#                    (messages$ errors with it too)
  * ```
  *
  * Received datagrams go through `maxDatagramSize`, then `rateLimit`, then to `messages$`; each
- * drop is counted in `stats` (`oversize`, `rateLimited`, `unread` while nobody listens). UDP has
+ * drop is counted in `stats` (`oversize`, `rateLimited`, `unread` while nobody listens, and on a
+ * connected socket `strangers`, what others sent before the connect). UDP has
  * no flow control: what the kernel's receive buffer cannot hold is dropped there, uncounted.
  * A refusal reported for an earlier datagram on a connected socket (`ECONNREFUSED` when nobody
  * listens at the peer's port) rejects the `send()` it surfaced on or is counted in
@@ -202,9 +207,10 @@ export function bindUdp(options: BindUdpOptions): Observable<UdpSocket> {
         // From here the socket's own listeners count what arrives, before anyone can subscribe.
         udp = new DgramUdpSocket(raw, limits, (error) => (error ? subscriber.error(error) : subscriber.complete()));
         removeSetup();
-        // A failed connect (a peer name not found) is an 'error' event: the socket fails, so does this.
-        if (connect !== undefined) raw.connect(connect.port, connect.address, ready);
-        else ready();
+        if (connect === undefined) return ready();
+        // A failed connect (a name not found, an address of the other family) comes to the callback,
+        // not as an 'error' event: it fails the subscription, whose teardown closes the socket.
+        raw.connect(connect.port, connect.address, (error?: Error) => (error ? subscriber.error(error) : ready()));
       },
     });
     raw.bind({ port, address });

@@ -5,6 +5,7 @@ import { InvalidArgumentError, QueueOverflowError, UdpSendError } from '../error
 import type { Chunk, DatagramTarget, UdpSocket } from '../types';
 import { OperatorSubscriber } from '../util/OperatorSubscriber';
 import { checkLimit, checkOptions } from '../util/validate';
+import { whenClosed } from './whenClosed';
 
 /** The default `highWaterMark` of {@link sendDatagrams}: sends awaiting their kernel callback. */
 const DEFAULT_HIGH_WATER_MARK = 1024;
@@ -65,7 +66,7 @@ export interface DatagramSendStats {
   dropped: number;
   /** Sends the kernel refused (`EMSGSIZE`, `ENOBUFS`, `ECONNREFUSED`, …), dropped or not. */
   failed: number;
-  /** Values never sent: queued when the sink ended early, failed, or found its socket closed. */
+  /** Values never sent: queued when the sink ended early or failed, or pending or given when its socket closed. */
   unsent: number;
   /** Sends awaiting their kernel callback now. */
   inFlight: number;
@@ -162,8 +163,12 @@ export interface SendDatagramsOptions {
  * sends awaiting their kernel callback (`highWaterMark`) and, with `'wait'`, the queue behind them
  * (`maxQueued`). A refused send (`EMSGSIZE` over 65,507 B on IPv4, `ECONNREFUSED` on a connected
  * socket whose peer is gone) is dropped and counted, or fails the stream with `onSendError:
- * 'error'`. A socket that closes ends the sink quietly, counting what it could not send as
- * `unsent`. Unsubscribing stops sending and drops what waits; sends already in flight settle.
+ * 'error'`. A socket that closes ends the sink quietly: it leaves its source, counts what it
+ * could not send as `unsent`, and completes once the sends in flight settled (a closing socket
+ * rejects them with reason `'closed'`). rxnet's sockets (bindUdp's, `MemoryDatagramNetwork`'s)
+ * tell the sink at once, even with nothing in flight; a `UdpSocket` of your own is found closed
+ * at subscription, or else at its next send. Unsubscribing stops sending and drops what waits;
+ * sends already in flight settle.
  * A throw from the socket's `send` becomes the error notification.
  *
  * @throws InvalidArgumentError at creation for a missing socket or a bad option.
@@ -215,7 +220,9 @@ export function sendDatagrams<T extends Chunk | OutgoingDatagram>(
   };
   return (source) =>
     new Observable<never>((subscriber) => {
-      source.subscribe(new SendDatagramsSubscriber<T>(subscriber, settings));
+      const sink = new SendDatagramsSubscriber<T>(subscriber, settings);
+      source.subscribe(sink);
+      sink.watchSocket();
     });
 }
 
@@ -242,7 +249,7 @@ class SendDatagramsSubscriber<T extends Chunk | OutgoingDatagram> extends Operat
   /** Values waiting for room (`'wait'`), from `head` on. */
   private queue: (T | undefined)[] = [];
   private head = 0;
-  /** The source completed: complete downstream once everything settled. */
+  /** The source completed, or the socket closed: complete downstream once everything settled. */
   private ended = false;
   /** Settlement handlers made once per subscription, not per send. */
   private readonly onSent = (bytes: number): void => this.settled(bytes, false, undefined);
@@ -294,6 +301,25 @@ class SendDatagramsSubscriber<T extends Chunk | OutgoingDatagram> extends Operat
     this.unsubscribe();
   }
 
+  /** Ends the sink when its socket closes: now if it is closed already, else when rxnet's socket says so. */
+  watchSocket(): void {
+    const { socket } = this.settings;
+    if (this.downstream.closed) return;
+    if (socket.closed) return this.socketClosed();
+    const removeListener = whenClosed(socket, () => this.socketClosed());
+    if (removeListener !== undefined) this.downstream.add(removeListener);
+  }
+
+  /** Nothing more can be sent: leave the source, drop what waits, complete once what is in flight settled. */
+  private socketClosed(): void {
+    const downstream = this.downstream;
+    if (downstream.closed) return;
+    this.ended = true;
+    this.unsubscribe();
+    this.dropQueue();
+    if (this.inFlight === 0) downstream.complete();
+  }
+
   private send(value: T): void {
     const { socket, stats } = this.settings;
     let sending: Promise<number>;
@@ -337,13 +363,7 @@ class SendDatagramsSubscriber<T extends Chunk | OutgoingDatagram> extends Operat
     const downstream = this.downstream;
     if (downstream.closed) return;
     if (failed) {
-      if (closed) {
-        // The socket's end ends the sink: nothing more can be sent.
-        this.unsubscribe();
-        this.dropQueue();
-        downstream.complete();
-        return;
-      }
+      if (closed) return this.socketClosed();
       if (failOnSendError) {
         this.fail(error);
         return;

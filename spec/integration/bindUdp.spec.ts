@@ -3,7 +3,18 @@
 // per-source rates on a virtual clock, and teardown. The receive filters and send's promise over a stand-in socket:
 // spec/udp/DgramUdpSocket.spec.ts; the sink's policies: spec/udp/sendDatagrams.spec.ts.
 import { Buffer } from 'buffer';
-import { Subject, Subscription, VirtualTimeScheduler, filter, firstValueFrom, timeout } from 'rxjs';
+// The module object itself (a namespace import is a frozen copy), so that one spec can wrap its createSocket.
+import dgram from 'dgram';
+import {
+  Subject,
+  Subscription,
+  VirtualTimeScheduler,
+  filter,
+  firstValueFrom,
+  from,
+  lastValueFrom,
+  timeout,
+} from 'rxjs';
 import { InvalidArgumentError, UdpSendError } from '../../lib/errors';
 import type { Datagram, DatagramTarget, UdpSocket } from '../../lib/types';
 import { bindUdp, type BindUdpOptions } from '../../lib/udp/bindUdp';
@@ -292,11 +303,106 @@ describe('bindUdp', () => {
   });
 
   it('binds a port twice with reuseAddr, and sets the buffer sizes asked for', async () => {
-    const first = await bind({ type: 'udp4', address: '127.0.0.1', reuseAddr: true, recvBufferSize: 65_536 });
+    const first = await bind({ type: 'udp4', address: '127.0.0.1', reuseAddr: true });
     const second = await bind({ type: 'udp4', address: '127.0.0.1', reuseAddr: true, port: first.port });
     expect(second.port).toBe(first.port);
-    // Linux doubles what is asked (its bookkeeping), within net.core.rmem_max.
-    expect(first.socket.socket?.getRecvBufferSize()).toBeGreaterThanOrEqual(65_536);
+    // What a socket gets when it asks for nothing (net.core.rmem_default and wmem_default on Linux).
+    const plain = await bind({ type: 'udp4', address: '127.0.0.1' });
+    const defaults = [plain.socket.socket!.getRecvBufferSize(), plain.socket.socket!.getSendBufferSize()];
+    const small = await bind({ type: 'udp4', address: '127.0.0.1', recvBufferSize: 4096, sendBufferSize: 4096 });
+    const sizes = [small.socket.socket!.getRecvBufferSize(), small.socket.socket!.getSendBufferSize()];
+    // Linux doubles what is asked (its bookkeeping): 8192, well below the defaults (212,992 as shipped).
+    expect(sizes[0]).toBeGreaterThanOrEqual(4096);
+    expect(sizes[1]).toBeGreaterThanOrEqual(4096);
+    expect(sizes[0]).toBeLessThan(defaults[0]);
+    expect(sizes[1]).toBeLessThan(defaults[1]);
+  });
+
+  it.each([
+    ['an address of the other family', '::1', { code: 'EINVAL', syscall: 'connect', address: '::1', port: 9 }],
+    [
+      'a name that does not resolve',
+      'no-such-host.invalid',
+      { code: expect.stringMatching(/^(ENOTFOUND|EAI_AGAIN)$/) },
+    ],
+  ])(
+    "fails with Node's error, closing the socket, when it cannot connect to %s",
+    async (_what, address, expected) => {
+      const before = udpHandleCount();
+      const error = await bind({ type: 'udp4', address: '127.0.0.1', connect: { address, port: 9 } }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject(expected);
+      await expectUdpHandlesBackTo(before);
+    },
+    10_000,
+  );
+
+  it('drops, counted as strangers, what others sent a connected socket before it connected', async () => {
+    const stranger = await bind({ type: 'udp4', address: '127.0.0.1' });
+    const peer = await bind({ type: 'udp4', address: '127.0.0.1' });
+    // The kernel queues a stranger's datagram that comes between bind and connect; connect does not purge it.
+    const createSocket = dgram.createSocket;
+    const spy = jest.spyOn(dgram, 'createSocket').mockImplementationOnce(((
+      ...args: Parameters<typeof createSocket>
+    ) => {
+      const raw = createSocket(...args);
+      raw.once(
+        'listening',
+        () => void stranger.socket.send('stranger', { address: '127.0.0.1', port: raw.address().port }),
+      );
+      return raw;
+    }) as typeof createSocket);
+    let client: Bound;
+    try {
+      client = await bind({ type: 'udp4', address: '127.0.0.1', connect: { address: '127.0.0.1', port: peer.port } });
+    } finally {
+      spy.mockRestore();
+    }
+    const heard = nextDatagram(client.socket);
+    await peer.socket.send('peer', client.socket.local);
+    expect(await heard).toMatchObject({ data: Buffer.from('peer'), port: peer.port });
+    expect(client.socket.stats).toMatchObject({ strangers: 1, received: 1 });
+  });
+
+  it("rejects with 'closed' a send still waiting for its name lookup when the socket closes", async () => {
+    const server = await bind({ type: 'udp4', address: '127.0.0.1' });
+    const sending = server.socket.send('x', { address: 'localhost', port: server.port });
+    server.subscription.unsubscribe();
+    expect(await sending.catch((e: unknown) => e)).toMatchObject({ name: 'UdpSendError', reason: 'closed' });
+    expect(server.socket.stats).toMatchObject({ sent: 0, sendFailed: 0 });
+  }, 10_000);
+
+  it('completes sendDatagrams, counting as unsent what waited for a lookup, when the socket closes', async () => {
+    const server = await bind({ type: 'udp4', address: '127.0.0.1' });
+    const stats = datagramSendStats();
+    const target = { address: 'localhost', port: server.port };
+    const sent = lastValueFrom(from(['a', 'b']).pipe(sendDatagrams(server.socket, { target, stats })), {
+      defaultValue: 'completed',
+    });
+    server.socket.socket!.close();
+    expect(await sent).toBe('completed');
+    expect(stats).toMatchObject({ sent: 0, unsent: 2, failed: 0, inFlight: 0 });
+  }, 10_000);
+
+  it('completes sendDatagrams when its socket closes with nothing in flight, leaving its source', async () => {
+    const server = await bind({ type: 'udp4', address: '127.0.0.1' });
+    const source = new Subject<string>();
+    const target = { address: '127.0.0.1', port: server.port };
+    const sent = lastValueFrom(source.pipe(sendDatagrams(server.socket, { target })), { defaultValue: 'completed' });
+    server.socket.socket!.close();
+    expect(await sent).toBe('completed');
+    expect(source.observed).toBe(false);
+  }, 10_000);
+
+  it("rejects a send in the tick the socket was closed through the escape hatch with 'closed', uncounted", async () => {
+    const server = await bind({ type: 'udp4', address: '127.0.0.1' });
+    server.socket.socket!.close();
+    const sending = server.socket.send('x', { address: '127.0.0.1', port: server.port });
+    expect(server.socket.closed).toBe(true);
+    expect(await sending.catch((e: unknown) => e)).toMatchObject({ name: 'UdpSendError', reason: 'closed' });
+    expect(server.socket.stats.sendFailed).toBe(0);
+    expect(await server.ended).toEqual({ completed: true });
   });
 
   describeIf(kernel.ipv6, 'ipv6Only')('with ipv6Only', () => {

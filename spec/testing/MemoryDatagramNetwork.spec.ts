@@ -299,17 +299,22 @@ describe('MemoryDatagramNetwork', () => {
     s2.unsubscribe();
   });
 
-  it('rejects a datagram over maxDatagramSize (65507 by default) with UdpSendError EMSGSIZE, sending nothing', async () => {
+  it("rejects a datagram over its family's limit (65507 B on udp4, 65527 B on udp6) or maxDatagramSize with UdpSendError EMSGSIZE, sending nothing", async () => {
     const scheduler = new VirtualTimeScheduler();
-    for (const [limit, options] of [
-      [65507, {}],
-      [100, { maxDatagramSize: 100 }],
+    for (const [limit, options, type, host] of [
+      [65_507, {}, 'udp4', '127.0.0.1'],
+      [65_527, {}, 'udp6', '::1'],
+      [100, { maxDatagramSize: 100 }, 'udp4', '127.0.0.1'],
+      [100, { maxDatagramSize: 100 }, 'udp6', '::1'],
+      // A larger option cannot lift the family's own limit.
+      [65_507, { maxDatagramSize: 100_000 }, 'udp4', '127.0.0.1'],
     ] as const) {
       const network = new MemoryDatagramNetwork({ scheduler, ...options });
-      const [client, subscription] = bound(network);
-      expect(network.maxDatagramSize).toBe(limit);
-      await expect(client.send(Buffer.alloc(limit), SERVER)).resolves.toBe(limit);
-      const refusal = await client.send(Buffer.alloc(limit + 1), SERVER).catch((error: unknown) => error);
+      const [client, subscription] = bound(network, { type });
+      expect(network.maxDatagramSize).toBe('maxDatagramSize' in options ? options.maxDatagramSize : Infinity);
+      const server = { address: host, port: 7 };
+      await expect(client.send(Buffer.alloc(limit), server)).resolves.toBe(limit);
+      const refusal = await client.send(Buffer.alloc(limit + 1), server).catch((error: unknown) => error);
       expect(refusal).toBeInstanceOf(UdpSendError);
       expect(errorData(refusal)).toEqual({
         name: 'UdpSendError',
@@ -317,12 +322,31 @@ describe('MemoryDatagramNetwork', () => {
         socketId: client.id,
         size: limit + 1,
         reason: 'EMSGSIZE',
-        cause: expect.objectContaining({ code: 'EMSGSIZE', syscall: 'send', address: '127.0.0.1', port: 7 }),
+        cause: expect.objectContaining({ code: 'EMSGSIZE', syscall: 'send', address: host, port: 7 }),
       });
       expect(client.stats).toMatchObject({ sent: 1, sentBytes: limit, sendFailed: 1 });
       expect(network.stats.sent).toBe(1);
       subscription.unsubscribe();
     }
+  });
+
+  it('keeps the last traceLimit entries of its trace (10,000 by default), the oldest dropped', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const network = new MemoryDatagramNetwork({ scheduler, traceLimit: 3, faults: () => 'drop' });
+    const [client, subscription] = bound(network);
+    for (let i = 0; i < 5; i++) await client.send(`${i}`, SERVER);
+    // Each datagram: 'sent', then 'dropped'; what is left is the last three entries, in order.
+    expect(network.trace.map((e) => `${e.type} #${e.datagram.index}`)).toEqual(['dropped #3', 'sent #4', 'dropped #4']);
+    expect(network.stats).toMatchObject({ sent: 5, dropped: 5 });
+    for (let i = 0; i < 1000; i++) await client.send('x', SERVER);
+    expect(network.trace).toHaveLength(3);
+    expect(new MemoryDatagramNetwork().traceLimit).toBe(10_000);
+    const silent = new MemoryDatagramNetwork({ scheduler, traceLimit: 0 });
+    const [quiet, quietSubscription] = bound(silent);
+    await quiet.send('x', SERVER);
+    expect(silent.trace).toEqual([]);
+    subscription.unsubscribe();
+    quietSubscription.unsubscribe();
   });
 
   it("rejects a send after close with UdpSendError 'closed'", async () => {
@@ -393,6 +417,8 @@ describe('MemoryDatagramNetwork', () => {
       { latency: -1 },
       { latency: 0.5 },
       { maxDatagramSize: -1 },
+      { traceLimit: -1 },
+      { traceLimit: 1.5 },
       { scheduler: {} },
       { faults: 'drop' },
       { faults: { first: 'drop' } },
@@ -410,8 +436,6 @@ describe('MemoryDatagramNetwork', () => {
       { port: -1 },
       { type: 'tcp' },
       { address: '' },
-      { address: '::1' },
-      { type: 'udp6', address: '127.0.0.1' },
       { connect: { address: '127.0.0.1', port: 0 } },
       { connect: { port: 7 } },
     ]) {

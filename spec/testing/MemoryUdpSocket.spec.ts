@@ -40,7 +40,7 @@ describe('MemoryUdpSocket', () => {
     scheduler.flush();
     expect(received.map((d) => d.size)).toEqual([5, 3]);
     // bindUdp's drop counters are there, at 0: a memory socket has no option that drops.
-    const zeros = { oversize: 0, rateLimited: 0, refused: 0 };
+    const zeros = { oversize: 0, rateLimited: 0, refused: 0, strangers: 0 };
     expect(client.stats).toEqual({
       received: 0,
       receivedBytes: 0,
@@ -87,7 +87,7 @@ describe('MemoryUdpSocket', () => {
       ].map((p) => p.catch((error: UdpSendError) => [error.name, error.reason, (error.cause as NetError).code])),
     );
     expect(reasons).toEqual([
-      ['UdpSendError', 'ERR_SOCKET_BAD_PORT', 'ERR_SOCKET_BAD_PORT'],
+      ['UdpSendError', 'ERR_SOCKET_DGRAM_NOT_CONNECTED', 'ERR_SOCKET_DGRAM_NOT_CONNECTED'],
       ['UdpSendError', 'ERR_SOCKET_BAD_PORT', 'ERR_SOCKET_BAD_PORT'],
       ['UdpSendError', 'ERR_SOCKET_BAD_PORT', 'ERR_SOCKET_BAD_PORT'],
       ['UdpSendError', 'ERR_SOCKET_BAD_PORT', 'ERR_SOCKET_BAD_PORT'],

@@ -163,6 +163,48 @@ describe('DgramUdpSocket', () => {
     expect(socket.stats.sendFailed).toBe(0);
   });
 
+  it("rejects with 'closed' the sends still pending when the socket closes (Node never calls back one awaiting its lookup)", async () => {
+    for (const closing of ['close()', "'close' from elsewhere"]) {
+      const { raw, socket } = make();
+      const pending = socket.send('abc', { address: 'localhost', port: 9 });
+      if (closing === 'close()') socket.close();
+      else raw.emit('close');
+      await expect(pending).rejects.toMatchObject({
+        name: 'UdpSendError',
+        reason: 'closed',
+        size: 3,
+        cause: undefined,
+      });
+      // A callback that comes after all the same is not a second settlement.
+      raw.sends[0].callback(null, 3);
+      raw.sends[0].callback(errno('ECANCELED', 'send'), 0);
+      expect(socket.stats).toMatchObject({ sent: 0, sentBytes: 0, sendFailed: 0 });
+    }
+  });
+
+  it("rejects a send Node refuses as not running (closed through the escape hatch this tick) with 'closed', and closes", async () => {
+    const { raw, socket, ended } = make();
+    let completed = false;
+    socket.messages$.subscribe({ complete: () => (completed = true) });
+    raw.throwOnSend = Object.assign(new Error('Not running'), { code: 'ERR_SOCKET_DGRAM_NOT_RUNNING' });
+    const refusal = socket.send('x', { address: '10.0.0.9', port: 9 }).catch((e: unknown) => e);
+    expect([socket.closed, completed, ended]).toEqual([true, true, [undefined]]);
+    expect(await refusal).toMatchObject({ reason: 'closed', size: 1 });
+    expect(socket.stats.sendFailed).toBe(0);
+  });
+
+  it('drops what a connected socket receives from anyone but its peer, counted as strangers', () => {
+    const { raw, socket } = make();
+    socket.connected();
+    const seen: string[] = [];
+    socket.messages$.subscribe((d) => seen.push(`${d.address}:${d.port} ${String(d.data)}`));
+    raw.emit('message', Buffer.from('other host'), { ...rinfo(10, '10.0.0.1'), port: 5000 });
+    raw.emit('message', Buffer.from('other port'), { ...rinfo(10, '127.0.0.1'), port: 5001 });
+    raw.emit('message', Buffer.from('peer'), { ...rinfo(4, '127.0.0.1'), port: 5000 });
+    expect(seen).toEqual(['127.0.0.1:5000 peer']);
+    expect(socket.stats).toMatchObject({ strangers: 2, received: 1, receivedBytes: 4 });
+  });
+
   it('close completes messages$, closes the socket once, and is not told as an end', () => {
     const { raw, socket, ended } = make();
     let completed = false;

@@ -31,17 +31,29 @@ describe('SourceRateLimit', () => {
     expect(limit.allow('10.0.0.1', 500)).toBe(false);
   });
 
-  it('holds at most maxSources addresses, forgetting the oldest, which starts again with a full burst', () => {
+  it('holds at most maxSources addresses, forgetting the one heard from least recently, which starts again with a full burst', () => {
     const limit = new SourceRateLimit(1, 1, 3);
     for (const source of ['a', 'b', 'c']) expect(limit.allow(source, 0)).toBe(true);
+    // 'a' is heard again (and refused): now 'b' is the one heard from least recently.
     expect(limit.allow('a', 0)).toBe(false);
     expect(limit.allow('d', 0)).toBe(true);
     expect(limit.sources).toBe(3);
-    // 'a' was the oldest: forgotten, so allowed again at once.
-    expect(limit.allow('a', 0)).toBe(true);
-    expect(limit.sources).toBe(3);
-    // 'b', the oldest then, made room for 'a'; 'c' is still held, in debt.
-    expect(limit.allow('c', 0)).toBe(false);
+    // 'b' was forgotten, so allowed again at once; 'a', busy, was kept in debt.
     expect(limit.allow('b', 0)).toBe(true);
+    expect(limit.sources).toBe(3);
+    // 'c', least recent then, made room for 'b'; 'a' and 'd' are still held, in debt.
+    expect(limit.allow('a', 0)).toBe(false);
+    expect(limit.allow('d', 0)).toBe(false);
+    expect(limit.allow('c', 0)).toBe(true);
+  });
+
+  it('keeps a busy source that keeps sending, however many others come and go', () => {
+    const limit = new SourceRateLimit(1, 0.001, 2);
+    expect(limit.allow('busy', 0)).toBe(true);
+    for (let i = 0; i < 100; i++) {
+      expect(limit.allow(`passer-by ${i}`, 0)).toBe(true);
+      // Heard between every two newcomers: never the least recent, never forgotten, so never a fresh burst.
+      expect(limit.allow('busy', 0)).toBe(false);
+    }
   });
 });

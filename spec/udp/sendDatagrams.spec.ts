@@ -1,9 +1,11 @@
 // sendDatagrams over a socket whose sends the test settles: destinations, the window in flight, overflow, refusals, ends.
 // The same operator over real sockets (10,000 datagrams echoed on 127.0.0.1 and ::1) is in spec/integration/bindUdp.spec.ts.
 import { Buffer } from 'buffer';
-import { NEVER, Subject, concat, from, throwError } from 'rxjs';
+import { NEVER, Subject, VirtualTimeScheduler, concat, from, throwError } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { InvalidArgumentError, QueueOverflowError, UdpSendError } from '../../lib/errors';
+import { MemoryDatagramNetwork } from '../../lib/testing';
+import type { MemoryUdpSocket } from '../../lib/testing/MemoryUdpSocket';
 import type { Chunk, Datagram, DatagramTarget, UdpSocket } from '../../lib/types';
 import { datagramSendStats, sendDatagrams, type OutgoingDatagram } from '../../lib/udp/sendDatagrams';
 
@@ -194,6 +196,37 @@ describe('sendDatagrams', () => {
     expect(end).toEqual({ completed: true, error: undefined, values: [] });
     expect(source.observed).toBe(false);
     expect(stats).toMatchObject({ unsent: 3, failed: 0, queued: 0 });
+  });
+
+  it("ends as soon as rxnet's own socket closes, nothing in flight, leaving its source and not reading messages$", () => {
+    const network = new MemoryDatagramNetwork({ scheduler: new VirtualTimeScheduler() });
+    let socket: UdpSocket | undefined;
+    const binding = network.bind().subscribe((s) => (socket = s));
+    const stats = datagramSendStats();
+    const source = new Subject<string>();
+    const { end } = run(source.pipe(sendDatagrams(socket!, { target: peer, stats })));
+    expect(socket!.messages$).toBeDefined();
+    expect((socket as MemoryUdpSocket).reading).toBe(false);
+    binding.unsubscribe();
+    expect(end).toEqual({ completed: true, error: undefined, values: [] });
+    expect(source.observed).toBe(false);
+    expect(stats).toMatchObject({ sent: 0, unsent: 0, inFlight: 0 });
+  });
+
+  it('ends at once on a socket already closed, counting what the source gave meanwhile as unsent', async () => {
+    const network = new MemoryDatagramNetwork({ scheduler: new VirtualTimeScheduler() });
+    let socket: UdpSocket | undefined;
+    network
+      .bind()
+      .subscribe((s) => (socket = s))
+      .unsubscribe();
+    const stats = datagramSendStats();
+    const never = run(NEVER.pipe(sendDatagrams(socket!, { target: peer, stats })));
+    expect(never.end.completed).toBe(true);
+    const some = run(from(['a', 'b']).pipe(sendDatagrams(socket!, { target: peer, stats })));
+    await settle();
+    expect(some.end.completed).toBe(true);
+    expect(stats).toMatchObject({ sent: 0, unsent: 2, failed: 0, inFlight: 0 });
   });
 
   it('fails with InvalidArgumentError for a payload with nowhere to go, or a value that is no datagram', () => {
