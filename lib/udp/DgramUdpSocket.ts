@@ -11,7 +11,7 @@ import type { SourceRateLimit } from './SourceRateLimit';
 import { CloseListeners, WHEN_CLOSED } from './whenClosed';
 import type { ClosingSocket } from './whenClosed';
 
-/** What the receive side checks before a datagram is handed on. */
+/** What the receive side checks before a datagram is handed on. @internal */
 export interface ReceiveLimits {
   /** Larger datagrams are dropped and counted as `oversize` (`Infinity`: none). */
   readonly maxDatagramSize: number;
