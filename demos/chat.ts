@@ -14,7 +14,7 @@ import {
   wiretap,
 } from '../lib';
 import type { Backplane, BoundAddress, Connection, RedisBackplaneOptions, ServerMetrics } from '../lib';
-import { consoleLog, demoArgs } from './support';
+import { consoleLog, demoArgs, shutDownOnSignals } from './support';
 import type { Log } from './support';
 
 export const DEFAULT_CHAT_PORT = 1337;
@@ -270,20 +270,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = 1;
     },
   });
-  const stop = () => {
-    if (!shutdown.signal.aborted) {
-      console.log('shutting down: telling members goodbye (Ctrl-C again to force)');
-      shutdown.abort();
-    } else {
-      subscription.unsubscribe();
-    }
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  subscription.add(() => {
-    process.removeListener('SIGINT', stop);
-    process.removeListener('SIGTERM', stop);
-  });
+  shutDownOnSignals(subscription, shutdown, 'shutting down: telling members goodbye (Ctrl-C again to force)');
 }
 
 if (require.main === module) void main(process.argv.slice(2));

@@ -9,7 +9,7 @@ import { listen, serverMetrics } from '../lib';
 import type { BoundAddress, ConnectionMetrics, ServerEvent, ServerMetrics } from '../lib';
 import { DEFAULT_CHAT_PORT, chatServer } from './chat';
 import { DEFAULT_IDLE_MS, idleApp } from './idle-server';
-import { consoleLog, demoArgs, integerFlag } from './support';
+import { consoleLog, demoArgs, integerFlag, shutDownOnSignals } from './support';
 import type { Log } from './support';
 
 /** The demos the dashboard can run: those whose server takes our server events (chat's `metrics`, idle-server's `idleApp`). */
@@ -309,20 +309,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = 1;
     },
   });
-  const stop = () => {
-    if (!shutdown.signal.aborted) {
-      console.log('shutting down (Ctrl-C again to force)');
-      shutdown.abort();
-    } else {
-      subscription.unsubscribe();
-    }
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  subscription.add(() => {
-    process.removeListener('SIGINT', stop);
-    process.removeListener('SIGTERM', stop);
-  });
+  shutDownOnSignals(subscription, shutdown, 'shutting down (Ctrl-C again to force)');
 }
 
 if (require.main === module) void main(process.argv.slice(2));

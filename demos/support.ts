@@ -45,5 +45,26 @@ export function stopOnSignal(subscription: Subscription, onStop?: () => void): v
   });
 }
 
+/**
+ * Graceful, then forced: the first Ctrl-C (SIGINT) or SIGTERM aborts `shutdown` (the server's
+ * graceful shutdown) after printing `message`; the next one ends `subscription` at once.
+ */
+export function shutDownOnSignals(subscription: Subscription, shutdown: AbortController, message: string): void {
+  const stop = () => {
+    if (!shutdown.signal.aborted) {
+      console.log(message);
+      shutdown.abort();
+    } else {
+      subscription.unsubscribe();
+    }
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  subscription.add(() => {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+  });
+}
+
 export type Log = (line: string) => void;
 export const consoleLog: Log = (line) => console.log(line);

@@ -6,6 +6,7 @@ import type { Observable } from 'rxjs';
 import { nextConnectionId } from '../core/SocketConnection';
 import { InvalidArgumentError, UdpSendError } from '../errors';
 import type { Chunk, Datagram, DatagramTarget, UdpSocket, UdpStats } from '../types';
+import { zeroUdpStats } from '../udp/DgramUdpSocket';
 import { CloseListeners, WHEN_CLOSED } from '../udp/whenClosed';
 import type { ClosingSocket } from '../udp/whenClosed';
 import { checkInteger } from '../util/validate';
@@ -51,20 +52,9 @@ export class MemoryUdpSocket implements UdpSocket, ClosingSocket {
   /** Process-unique, from the same counter as every connection's. */
   readonly id = nextConnectionId();
   /** Counters, as a real socket keeps them. */
-  readonly stats: UdpStats = {
-    received: 0,
-    receivedBytes: 0,
-    unread: 0,
-    sent: 0,
-    sentBytes: 0,
-    sendFailed: 0,
-    // Kept by bindUdp's options, which memory sockets do not take: always 0.
-    oversize: 0,
-    rateLimited: 0,
-    refused: 0,
-    // The network never delivers a stranger's datagram to a connected socket: always 0.
-    strangers: 0,
-  };
+  // oversize, rateLimited and refused are kept by bindUdp's options, which memory sockets do not take, and
+  // the network never delivers a stranger's datagram to a connected socket: those stay 0.
+  readonly stats: UdpStats = zeroUdpStats();
   /** No `dgram.Socket` behind it. */
   readonly socket = undefined;
   /** Arrivals while read; completes at close. */

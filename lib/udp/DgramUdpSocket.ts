@@ -21,6 +21,22 @@ export interface ReceiveLimits {
   readonly scheduler: SchedulerLike;
 }
 
+/** Every counter of a datagram socket at zero, the optional ones included (shared by the memory socket). @internal */
+export function zeroUdpStats(): Required<UdpStats> {
+  return {
+    received: 0,
+    receivedBytes: 0,
+    unread: 0,
+    sent: 0,
+    sentBytes: 0,
+    sendFailed: 0,
+    oversize: 0,
+    rateLimited: 0,
+    refused: 0,
+    strangers: 0,
+  };
+}
+
 /**
  * Codes the kernel reports on a connected socket's receive side for an earlier datagram that an
  * ICMP message refused (port, host or network unreachable, fragmentation needed): news about the
@@ -51,18 +67,7 @@ const CLOSED = new Error('closed before the send settled');
 export class DgramUdpSocket implements UdpSocket, ClosingSocket {
   readonly id = nextConnectionId();
   readonly local: UdpSocket['local'];
-  readonly stats: Required<UdpStats> = {
-    received: 0,
-    receivedBytes: 0,
-    unread: 0,
-    sent: 0,
-    sentBytes: 0,
-    sendFailed: 0,
-    oversize: 0,
-    rateLimited: 0,
-    refused: 0,
-    strangers: 0,
-  };
+  readonly stats = zeroUdpStats();
   readonly messages$: Observable<Datagram>;
 
   private readonly incoming = new Subject<Datagram>();
