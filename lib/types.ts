@@ -401,12 +401,13 @@ export interface UdpStats {
  *
  * @example
  * ```ts
- * import { bindUdp } from 'rxnet';
+ * import { bindUdp, sendDatagrams } from 'rxnet';
  * import { mergeMap } from 'rxjs';
  *
- * // An echo: every datagram goes back to its sender.
+ * // An echo: every datagram goes back to its sender (a received datagram is its own destination),
+ * // with a bounded number of sends in flight and a refused send counted, not fatal.
  * bindUdp({ type: 'udp4', port: 0, address: '127.0.0.1' })
- *   .pipe(mergeMap((socket) => socket.messages$.pipe(mergeMap((d) => socket.send(d.data, d)))))
+ *   .pipe(mergeMap((socket) => socket.messages$.pipe(sendDatagrams(socket))))
  *   .subscribe();
  * ```
  */

@@ -7,6 +7,7 @@ import { MemoryDatagramNetwork, createTestScheduler } from '../../lib/testing';
 import type { DatagramFate, DatagramTraceEntry, MemoryBindOptions, NetworkDatagram } from '../../lib/testing';
 import { bindInUseError } from '../../lib/testing/netErrors';
 import { errorData } from '../support/framing';
+import { sendDatagrams } from '../../lib/udp/sendDatagrams';
 
 const marbles = () => createTestScheduler({ assertDeepEqual: (actual, expected) => expect(actual).toEqual(expected) });
 const at = (frame: number, work: () => void) => asyncScheduler.schedule(work, frame);
@@ -25,7 +26,7 @@ const lines = (trace: readonly DatagramTraceEntry[]) => trace.map((e) => `${e.at
 
 /** The echo of the UdpSocket docs, written against UdpSocket only: every datagram back to its sender. */
 const echo = (sockets$: Observable<UdpSocket>) =>
-  sockets$.pipe(mergeMap((socket) => socket.messages$.pipe(mergeMap((d) => socket.send(d.data, d)))));
+  sockets$.pipe(mergeMap((socket) => socket.messages$.pipe(sendDatagrams(socket))));
 
 describe('MemoryDatagramNetwork', () => {
   it('delivers each datagram after the latency (1 ms by default), in order, telling the sender', () => {
