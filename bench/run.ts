@@ -264,6 +264,10 @@ function parseArgs(argv: string[]): Args {
           'netty',
           'go',
         ] as const);
+        // Its cells are reported beside rxnet's: without rxnet in the run they would have nothing to stand by.
+        if (args.servers.includes('rxnet-otel') && !args.servers.includes('rxnet')) {
+          throw new Error('--servers: rxnet-otel is measured beside rxnet; name rxnet too');
+        }
         break;
       case '--go-procs':
         args.goProcs = numbers(value(), a)[0];

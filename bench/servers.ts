@@ -228,6 +228,7 @@ function startRxnet(options: ServerOptions): Promise<RunningServer> {
     workload === 'source' || workload === 'bulk' ? undefined : rxnetReply(workload, options.reply ?? 'cut');
   const otel = options.kind === 'rxnet-otel' ? observed() : undefined;
   const recorder = otel?.recorder;
+  // Counted where the replies leave the framing: one per frame received.
   const countFrames = recorder?.countFrames<Buffer>('receive');
   const handle = (conn: Connection): Observable<never> => {
     if (workload === 'source') {

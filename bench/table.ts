@@ -10,7 +10,9 @@ interface Saved {
   medians: MedianRow[];
 }
 
-const SERVERS = ['plain', 'plain-cork', 'rxnet', 'netty', 'go', 'split2', 'pipe'];
+const SERVERS = ['plain', 'plain-cork', 'rxnet', 'rxnet-otel', 'netty', 'go', 'split2', 'pipe'];
+/** Columns only a run that named them has (`--servers ...,rxnet-otel`). */
+const WHEN_RUN = ['rxnet-otel'];
 
 /** A cell's medians as `judged` takes them. */
 const measure = (m: MedianRow) => ({ mps: m.messagesPerSec, cpu: m.serverCpuUsPerMsg, gen: m.loadgenCpu });
@@ -24,10 +26,11 @@ export function cellTable(medians: MedianRow[]): string {
     if (!cells.has(key)) cells.set(key, new Map());
     cells.get(key)!.set(m.server, m);
   }
+  const columns = SERVERS.filter((s) => !WHEN_RUN.includes(s) || medians.some((m) => m.server === s));
   const header = [
     'cell',
     'conns',
-    ...SERVERS,
+    ...columns,
     'rxnet ÷ best plain',
     'p99 ÷ best plain',
     'rxnet ÷ faster peer',
@@ -61,7 +64,7 @@ export function cellTable(medians: MedianRow[]): string {
       `| ${[
         label,
         conns,
-        ...SERVERS.map((s) => {
+        ...columns.map((s) => {
           const m = servers.get(s);
           return m ? kilo(m.messagesPerSec) : '';
         }),

@@ -207,8 +207,14 @@ export function dashboard(options: DashboardOptions): Observable<never> {
         res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('GET only\n');
         return;
       }
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      if (url.pathname === '/events') {
+      // The path as sent, not parsed: a target URL cannot parse ('http://[') must not throw out of here.
+      const pathname = (req.url ?? '/').split('?', 1)[0];
+      if (pathname === '/events') {
+        // HEAD: the headers alone, and no viewer kept for a stream nobody reads.
+        if (req.method === 'HEAD') {
+          res.writeHead(200, { 'content-type': 'text/event-stream' }).end();
+          return;
+        }
         const viewer: Viewer = { res, who: `${req.socket.remoteAddress}:${req.socket.remotePort}`, blocked: false };
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         viewers.add(viewer);
@@ -221,7 +227,7 @@ export function dashboard(options: DashboardOptions): Observable<never> {
         write(viewer, `retry: 1000\ndata: ${JSON.stringify(sample(false))}\n\n`);
         return;
       }
-      const file = files.get(url.pathname);
+      const file = files.get(pathname);
       if (file === undefined) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
         return;

@@ -73,6 +73,8 @@ export class ServerConnections implements ConnectionOwner {
     this.closeTimers?.delete(connection);
     this.open.delete(connection);
     const successor = this.accept(secure);
+    // One connection to logs and metrics from the `upgrade` event on: the plain one's id.
+    (successor as { id: number }).id = connection.id;
     this.upgraded?.(successor, connection, handshakeMs);
     return successor;
   }

@@ -64,8 +64,8 @@ export interface OtelServerMetrics {
   countFrames<T>(direction: 'receive' | 'transmit'): MonoTypeOperatorFunction<T>;
   /**
    * A fresh `SendStats` for `sendTo(conn, { stats })` whose waits for `'drain'`, drops and queue
-   * peaks are read at collection; once `connection` has closed, its counts are kept in the totals
-   * and the object is let go.
+   * peaks are read at collection; once `connection` has closed (a server's, at its `disconnect`;
+   * another's, at a later call), its counts are kept in the totals and the object is let go.
    */
   sendStats(connection: Connection): SendStats;
 }
@@ -109,7 +109,7 @@ export const OTEL_METRIC_NAMES = {
   sinkWaits: 'rxnet.sink.waits',
   /** Values sinks dropped by their overflow policy (observable counter). */
   sinkDropped: 'rxnet.sink.dropped',
-  /** The longest queue a sink reached, in values, over the sinks open now or closed since the last collection (observable gauge). */
+  /** The longest queue, in values, the sinks of the connections open now reached (observable gauge). */
   sinkQueuePeak: 'rxnet.sink.queue.peak',
 } as const;
 
@@ -132,7 +132,7 @@ export const OTEL_METRIC_NAMES = {
  * | `rxnet.client.tls.handshake.duration` | histogram, `s`; failures with `error.type` | `client` |
  * | `rxnet.frames` | observable counter, `network.io.direction` | `countFrames(direction)` |
  * | `rxnet.sink.waits`, `rxnet.sink.dropped` | observable counters | `sendStats(conn)` given to `sendTo` |
- * | `rxnet.sink.queue.peak` | observable gauge, values | the same: the longest queue of the sinks open, or closed since the last collection |
+ * | `rxnet.sink.queue.peak` | observable gauge, values | the same: the longest queue the sinks of open connections reached |
  *
  * A client's measurements carry `server.address` and `server.port` of where it connects (or
  * `network.transport` `unix` and the path).
@@ -164,6 +164,7 @@ export function otelMetrics(options: OtelMetricsOptions = {}): OtelServerMetrics
   const duration = meter.createHistogram(OTEL_METRIC_NAMES.duration, {
     description: 'How long connections were open, from accept to close.',
     unit: 's',
+    advice: { explicitBucketBoundaries: CONNECTION_BUCKETS },
   });
   const counter = (name: string, description: string, unit = '{connection}') =>
     meter.createCounter(name, { description, unit, valueType: ValueType.INT });
@@ -177,7 +178,8 @@ export function otelMetrics(options: OtelMetricsOptions = {}): OtelServerMetrics
     valueType: ValueType.INT,
   });
 
-  const seconds = (name: string, description: string) => meter.createHistogram(name, { description, unit: 's' });
+  const seconds = (name: string, description: string) =>
+    meter.createHistogram(name, { description, unit: 's', advice: { explicitBucketBoundaries: HANDSHAKE_BUCKETS } });
   const tlsHandshake = seconds(OTEL_METRIC_NAMES.tlsHandshake, 'How long TLS handshakes took, from accept or switch.');
   const clientConnect = seconds(OTEL_METRIC_NAMES.clientConnect, 'How long clients took to connect, or to fail.');
   const clientTls = seconds(OTEL_METRIC_NAMES.clientTlsHandshake, 'How long clients took for their TLS handshakes.');
@@ -196,24 +198,32 @@ export function otelMetrics(options: OtelMetricsOptions = {}): OtelServerMetrics
     result.observe(frameCounts.receive, { ...base, 'network.io.direction': 'receive' });
     result.observe(frameCounts.transmit, { ...base, 'network.io.direction': 'transmit' });
   });
-  /** Sinks' stats by connection until it closes; then folded into `sinks`' totals at the next collection. */
-  const sinkStats = new Map<SendStats, Connection>();
-  const sinks = { waits: 0, dropped: 0 };
+  /**
+   * Sinks' stats by connection, until it closes: its `disconnect` (a server's), or a sweep when the
+   * map has doubled (a client's), folds them into `sinks`' totals. Collections only read, so every
+   * reader sees the same figures, and nothing waits on a reader to be let go.
+   */
+  const sinksOf = new Map<Connection, SendStats[]>();
+  const sinks = { waits: 0, dropped: 0, sweepAt: 64 };
+  const letGo = (connection: Connection) => {
+    for (const stats of sinksOf.get(connection) ?? []) {
+      sinks.waits += stats.waits;
+      sinks.dropped += stats.dropped;
+    }
+    sinksOf.delete(connection);
+  };
   // One batch reads the sinks for all three instruments, so a collection sees one set of figures.
   meter.addBatchObservableCallback(
     (result) => {
       let waits = sinks.waits;
       let dropped = sinks.dropped;
       let peak = 0;
-      for (const [stats, connection] of sinkStats) {
-        waits += stats.waits;
-        dropped += stats.dropped;
-        peak = Math.max(peak, stats.peakQueued);
-        if (!connection.closed) continue;
-        sinkStats.delete(stats);
-        sinks.waits += stats.waits;
-        sinks.dropped += stats.dropped;
-      }
+      for (const list of sinksOf.values())
+        for (const stats of list) {
+          waits += stats.waits;
+          dropped += stats.dropped;
+          peak = Math.max(peak, stats.peakQueued);
+        }
       result.observe(sinkWaits, waits, base);
       result.observe(sinkDropped, dropped, base);
       result.observe(queuePeak, peak, base);
@@ -261,9 +271,15 @@ export function otelMetrics(options: OtelMetricsOptions = {}): OtelServerMetrics
         closedWritten += event.previous.bytesWritten ?? 0;
         open.set(event.connection, started);
         tlsHandshake.record(event.handshakeMs / 1000, base);
+        const list = sinksOf.get(event.previous);
+        if (list !== undefined) {
+          sinksOf.delete(event.previous);
+          sinksOf.set(event.connection, list);
+        }
         break;
       }
       case 'disconnect': {
+        letGo(event.connection);
         const started = open.get(event.connection);
         if (started === undefined) break;
         open.delete(event.connection);
@@ -321,18 +337,34 @@ export function otelMetrics(options: OtelMetricsOptions = {}): OtelServerMetrics
       return tap<T>(() => frameCounts[direction]++);
     },
     sendStats: (connection: Connection): SendStats => {
+      if (sinksOf.size >= sinks.sweepAt) {
+        for (const known of [...sinksOf.keys()]) if (known.closed) letGo(known);
+        sinks.sweepAt = Math.max(64, 2 * sinksOf.size);
+      }
       const stats = sendStats();
-      sinkStats.set(stats, connection);
+      const list = sinksOf.get(connection);
+      if (list === undefined) sinksOf.set(connection, [stats]);
+      else list.push(stats);
       return stats;
     },
   };
 }
 
+/**
+ * Bucket bounds (s) of the connect and handshake histograms: those the semantic conventions advise
+ * for durations (the SDK's default bounds are for milliseconds, and would put every loopback
+ * handshake in one bucket).
+ */
+const HANDSHAKE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+
+/** Bucket bounds (s) of connection durations: the same, then on to an hour, since connections live long. */
+const CONNECTION_BUCKETS = [...HANDSHAKE_BUCKETS, 30, 60, 300, 600, 1800, 3600];
+
 /** The conventions' attributes for a client's `target`: `host:port` (an IPv6 address bare before its port), or a socket path. */
 function targetAttributes(target: string): Attributes {
   const colon = target.lastIndexOf(':');
   const port = colon > 0 ? Number(target.slice(colon + 1)) : NaN;
-  if (!Number.isInteger(port) || target.startsWith('/'))
-    return { 'network.transport': 'unix', 'server.address': target };
+  // Host names and addresses hold no '/': a target with one is a socket path, whatever follows its last ':'.
+  if (!Number.isInteger(port) || target.includes('/')) return { 'network.transport': 'unix', 'server.address': target };
   return { 'network.transport': 'tcp', 'server.address': target.slice(0, colon), 'server.port': port };
 }

@@ -237,6 +237,32 @@ describe('dashboard demo: /events over plain HTTP', () => {
     expect((await get(run.httpPort, '/events', { host: 'evil.example' })).status).toBe(403);
   });
 
+  it('answers a request whose target does not parse as a URL, and HEAD /events keeps no viewer, still serving after', async () => {
+    run = await start();
+    const raw = await plainConnect(run.httpPort);
+    raw.write('GET http://[ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+    const answer = await new Promise<string>((resolve) => {
+      let text = '';
+      raw.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      raw.on('close', () => resolve(text));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 404/);
+    const head = await new Promise<number>((resolve, reject) =>
+      http
+        .request({ host: '127.0.0.1', port: run!.httpPort, path: '/events', method: 'HEAD' }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        })
+        .on('error', reject)
+        .end(),
+    );
+    expect(head).toBe(200);
+    const seen: string[] = [];
+    run.lines.subscribe((line) => seen.push(line)).unsubscribe();
+    expect(seen.filter((line) => /watching/.test(line))).toEqual([]);
+    expect((await get(run.httpPort, '/')).status).toBe(200);
+  });
+
   it('with --demo idle-server follows the echo server the same way', async () => {
     run = await start('idle-server');
     reader = new EventsReader(run.httpPort);

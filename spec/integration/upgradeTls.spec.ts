@@ -48,6 +48,8 @@ async function startTlsServer(
 ) {
   const port$ = new ReplaySubject<number>(1);
   const events: ServerEvent[] = [];
+  /** The ids an `upgrade` event named as it was told: [connection's, previous's]. */
+  const upgradeIds: [number, number][] = [];
   const upgraded: Connection[] = [];
   const failures: unknown[] = [];
   const subscription = listen({
@@ -57,6 +59,7 @@ async function startTlsServer(
     listening: (a) => typeof a !== 'string' && port$.next(a.port),
     events: (e) => {
       events.push(e);
+      if (e.type === 'upgrade') upgradeIds.push([e.connection.id, e.previous.id]);
       const also = options.events;
       if (typeof also === 'function') also(e);
       else also?.next(e);
@@ -87,7 +90,7 @@ async function startTlsServer(
       ),
     )
     .subscribe();
-  return { port: await firstValueFrom(port$), subscription, events, upgraded, failures };
+  return { port: await firstValueFrom(port$), subscription, events, upgradeIds, upgraded, failures };
 }
 
 /** Reads from `socket` until `text` has come; resolves with everything read. */
@@ -163,6 +166,8 @@ describe('upgradeTls, server side', () => {
     const { handshakeMs } = server.events.find((e) => e.type === 'upgrade') as { handshakeMs: number };
     expect(handshakeMs).toBeGreaterThanOrEqual(0);
     expect(handshakeMs).toBeLessThan(5000);
+    // The TLS connection already has the plain one's id when the event names it (a listener keying by id).
+    expect(server.upgradeIds).toEqual([[plain.id, plain.id]]);
     expect(server.failures).toEqual([]);
     server.subscription.unsubscribe();
     await expectTcpHandlesBackTo(baseline);

@@ -267,6 +267,8 @@ describe('otelMetrics: TLS handshakes, clients, frames and sinks', () => {
       const server = histograms(OTEL_METRIC_NAMES.tlsHandshake);
       expect(server.reduce((n, p) => n + p.value.count, 0)).toBeGreaterThanOrEqual(1);
       expect(metrics.get(OTEL_METRIC_NAMES.tlsHandshake)!.descriptor.unit).toBe('s');
+      // Buckets in seconds, as the conventions advise: a loopback handshake lands in the lowest ones, not all in (0, 5].
+      expect(server[0].value.buckets.boundaries.slice(0, 3)).toEqual([0.005, 0.01, 0.025]);
       const target = { 'network.transport': 'tcp', 'server.address': '127.0.0.1', 'server.port': port };
       const connects = histograms(OTEL_METRIC_NAMES.clientConnect);
       expect(connects.find((p) => p.attributes['error.type'] === undefined)).toMatchObject({
@@ -293,9 +295,11 @@ describe('otelMetrics: TLS handshakes, clients, frames and sinks', () => {
     await expectTcpHandlesBackTo(baseline);
   });
 
-  it('counts frames by direction and reads sinks for waits, drops and queue peaks, letting closed ones go into the totals', async () => {
+  it('counts frames by direction and reads sinks for waits, drops and queue peaks, the same for every reader, letting closed ones go into the totals', async () => {
+    // Two readers, as with OTLP and Prometheus side by side: a collection must not change what the other sees.
     const reader = new TestReader();
-    const provider = new MeterProvider({ readers: [reader] });
+    const other = new TestReader();
+    const provider = new MeterProvider({ readers: [reader, other] });
     const recorder = otelMetrics({ meter: provider.getMeter('test') });
     const received: string[] = [];
     of('a', 'b', 'c')
@@ -313,8 +317,8 @@ describe('otelMetrics: TLS handshakes, clients, frames and sinks', () => {
     Object.assign(second, { waits: 3, dropped: 0, peakQueued: 12 });
     (gone as { closed: boolean }).closed = true;
 
-    const read = async () => {
-      const metrics = await collected(reader);
+    const read = async (from = reader) => {
+      const metrics = await collected(from);
       const value = (name: string, direction?: string) =>
         (metrics.get(name)!.dataPoints as DataPoint<number>[]).find(
           (p) => direction === undefined || p.attributes['network.io.direction'] === direction,
@@ -327,10 +331,26 @@ describe('otelMetrics: TLS handshakes, clients, frames and sinks', () => {
         peak: value(OTEL_METRIC_NAMES.sinkQueuePeak),
       };
     };
-    expect(await read()).toEqual({ receive: 3, transmit: 1, waits: 5, dropped: 1, peak: 12 });
-    // The closed sink's counts stay in the totals; its peak is no longer the current one.
+    const figures = { receive: 3, transmit: 1, waits: 5, dropped: 1, peak: 12 };
+    expect(await read()).toEqual(figures);
+    expect(await read(other)).toEqual(figures);
+    expect(await read()).toEqual(figures);
+    // The server tells the connection went: its sink's counts stay in the totals, its peak is no longer current.
+    recorder.events({ type: 'disconnect', connection: gone, hadError: false, open: 1 });
     first.waits = 4;
-    expect(await read()).toEqual({ receive: 3, transmit: 1, waits: 7, dropped: 1, peak: 7 });
+    expect(await read()).toEqual({ ...figures, waits: 7, peak: 7 });
+    expect(await read(other)).toEqual({ ...figures, waits: 7, peak: 7 });
+
+    // Connections no server tells of (a client's) are let go by a sweep once the map has doubled
+    // (first at 64 connections, then at twice what a sweep left).
+    const client = () => ({ closed: false }) as Connection;
+    const early = Array.from({ length: 100 }, client);
+    for (const c of early) Object.assign(recorder.sendStats(c), { waits: 1, peakQueued: 99 });
+    expect(await read()).toMatchObject({ waits: 7 + 100, peak: 99 });
+    for (const c of early) (c as { closed: boolean }).closed = true;
+    for (const c of Array.from({ length: 30 }, client)) Object.assign(recorder.sendStats(c), { waits: 1 });
+    // Swept at 128: the closed ones' waits are in the totals, their peaks no longer count.
+    expect(await read()).toMatchObject({ waits: 7 + 100 + 30, peak: 7 });
     await provider.shutdown();
   });
 });
