@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { childEnv } from './programs';
 import { runCLoad } from './cloadgen';
 import type { LoadMessage, LoadOptions, LoadResult } from './loadgen';
 import { processCpu, startPeer, type PeerKind } from './peers';
@@ -56,16 +57,6 @@ function spawnNode(
 
 /** As far as the hard limit allows: 1,000 connections and more. */
 export const RAISE_FD_LIMIT = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null';
-
-/**
- * A child's environment: the runner's, without a glibc trim threshold the runner itself may have
- * been given (so --default-malloc and the memory workloads really get glibc's own rule), plus `extra`.
- */
-export function childEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.MALLOC_TRIM_THRESHOLD_;
-  return Object.assign(env, extra);
-}
 
 export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
@@ -342,13 +333,6 @@ export function runCLoadChild(
   );
 }
 
-/** A program the runner started (a server under test): its port and pid, and the way to stop it. */
-export interface ProgramChild {
-  readonly port: number;
-  readonly pid: number;
-  stop(): Promise<void>;
-}
-
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -357,44 +341,5 @@ export function freePort(): Promise<number> {
       const { port } = server.address() as net.AddressInfo;
       server.close(() => resolve(port));
     });
-  });
-}
-
-/** Starts `command args` and resolves once its output matches `ready` (group 1: the port, if `port` is not given). */
-export function startProgram(
-  what: string,
-  command: string,
-  args: string[],
-  ready: RegExp,
-  env: Record<string, string>,
-  port?: number,
-): Promise<ProgramChild> {
-  const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv(env) });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const force = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(force);
-    }
-  };
-  let output = '';
-  return new Promise<ProgramChild>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const m = ready.exec(output);
-      if (!m) return;
-      child.stdout!.removeListener('data', onData);
-      // Keep reading its output so the pipe never fills.
-      child.stdout!.resume();
-      resolve({ port: port ?? Number(m[1]), pid: child.pid!, stop });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code, signal) =>
-      reject(new Error(`${what} exited (${code ?? signal}) before it was ready:\n${output}`)),
-    );
   });
 }

@@ -2,7 +2,8 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { freePort, startProgram, waitForQuiet, type ChildContext, type ProgramChild } from './children';
+import { freePort, waitForQuiet, type ChildContext } from './children';
+import { startProgram, type ProgramChild } from './programs';
 import { processCpu } from './peers';
 import { kilo, median } from './report';
 import { RESP_CLIENTS, type RespClientKind, type RespClientOptions, type RespClientResult } from './respclient';

@@ -2,7 +2,8 @@
 // hand-written Node ones in the same run; each connection connects, handshakes, echoes one line and closes.
 import { spawn } from 'child_process';
 import * as path from 'path';
-import { childEnv, startProgram, waitForQuiet, type ChildContext, type ProgramChild } from './children';
+import { waitForQuiet, type ChildContext } from './children';
+import { childEnv, startProgram, type ProgramChild } from './programs';
 import { processCpu } from './peers';
 import { median } from './report';
 import { TLS_KINDS, type TlsKind, type TlsLoadResult } from './tlspeers';

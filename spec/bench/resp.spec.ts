@@ -1,8 +1,6 @@
 // The bench's resp workload: redis-benchmark's CSV read, the ratios of medians, and a short run of the runner
 // (demo vs redis-server, rxnet's client vs ioredis), skipped with the reason where Redis's programs are missing.
-import { execFile } from 'child_process';
-import * as path from 'path';
-import { promisify } from 'util';
+import { benchRecords, runBench } from '../support/bench';
 import {
   RESP_TESTS,
   findProgram,
@@ -12,8 +10,6 @@ import {
   type RespRecord,
   type RespServerRecord,
 } from '../../bench/resp';
-
-const ROOT = path.resolve(__dirname, '..', '..');
 
 const serverRun = (server: 'rxnet' | 'redis', pipeline: number, rep: number, rps: number): RespServerRecord => ({
   workload: 'resp',
@@ -85,15 +81,8 @@ describeWithRedis(
   () => {
     it('runs the demo and redis-server under redis-benchmark at -P 16 and -P 1, and every client, with ratios', async () => {
       const args = ['resp', '--quick', '--no-save', '--resp-requests', '6000', '--resp-ops', '2000'];
-      const { stdout } = await promisify(execFile)(
-        process.execPath,
-        [require.resolve('ts-node/dist/bin.js'), '--transpile-only', 'bench/run.ts', ...args],
-        { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
-      );
-      const records = stdout
-        .split('\n')
-        .filter((line) => line.startsWith('{"workload":"resp"'))
-        .map((line) => JSON.parse(line) as RespRecord);
+      const { stdout } = await runBench(args);
+      const records = benchRecords<RespRecord>(stdout, 'resp');
       const servers = records.filter((r): r is RespServerRecord => r.part === 'server');
       expect(servers.map((r) => `${r.server} -P ${r.pipeline}`).sort()).toEqual([
         'redis -P 1',

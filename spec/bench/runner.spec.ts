@@ -1,28 +1,7 @@
 // Smoke test of the benchmark runner: a short echo suite runs every run on its own server process, with the
 // heap trim threshold fixed unless --default-malloc, and reports page faults; a short connection-scale run
 // measures memory per idle connection twice; the slow consumer reads at issue 7's 10 MB/s by default.
-import { execFile } from 'child_process';
-import * as path from 'path';
-import { promisify } from 'util';
-
-const ROOT = path.resolve(__dirname, '..', '..');
-
-/** Runs `npm run bench -- ...args` (through ts-node, as the script does); rejects on a non-zero exit. */
-function bench(args: string[], env: Record<string, string> = {}) {
-  return promisify(execFile)(
-    process.execPath,
-    [require.resolve('ts-node/dist/bin.js'), '--transpile-only', 'bench/run.ts', ...args],
-    { cwd: ROOT, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, ...env } },
-  );
-}
-
-/** The JSON run records of `workload` in the runner's output. */
-function recordsOf<T>(stdout: string, workload: string): T[] {
-  return stdout
-    .split('\n')
-    .filter((line) => line.startsWith(`{"workload":"${workload}"`))
-    .map((line) => JSON.parse(line) as T);
-}
+import { benchRecords as recordsOf, runBench as bench } from '../support/bench';
 
 interface ConnsLine {
   server: string;

@@ -1,12 +1,8 @@
 // The bench's udp workload: how its medians become rows, ratios and chart points, and a short run of the runner
 // (rxnet's echoes, the hand-written dgram one and the C ceiling against udploadgen), skipped without a C compiler.
-import { execFile } from 'child_process';
-import * as path from 'path';
-import { promisify } from 'util';
+import { benchRecords, runBench } from '../support/bench';
 import { pointsOfUdp } from '../../bench/chart';
 import { UDP_KINDS, udpAvailable, udpRows, udpSummary, type UdpKind, type UdpRecord } from '../../bench/udp';
-
-const ROOT = path.resolve(__dirname, '..', '..');
 
 const run = (server: UdpKind, rep: number, perSecond: number, cpuUs: number, window = 32): UdpRecord => ({
   workload: 'udp',
@@ -88,15 +84,8 @@ describeWithCc(
   () => {
     it('runs every server once against udploadgen, each echo intact, and prints the ratios', async () => {
       const args = ['udp', '--quick', '--no-save', '--sizes', '64', '--udp-window', '8', '--duration', '300'];
-      const { stdout } = await promisify(execFile)(
-        process.execPath,
-        [require.resolve('ts-node/dist/bin.js'), '--transpile-only', 'bench/run.ts', ...args],
-        { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
-      );
-      const records = stdout
-        .split('\n')
-        .filter((line) => line.startsWith('{"workload":"udp"'))
-        .map((line) => JSON.parse(line) as UdpRecord);
+      const { stdout } = await runBench(args);
+      const records = benchRecords<UdpRecord>(stdout, 'udp');
       expect(records.map((r) => r.server).sort()).toEqual([...UDP_KINDS].sort());
       for (const r of records) {
         expect(r).toMatchObject({ window: 8, size: 64, late: 0 });

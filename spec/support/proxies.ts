@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { startProgram } from '../../bench/programs';
 
 /** Whether a usable nginx is here: its binary and the `load_module` line its stream module needs. */
 export type NginxLookup =
@@ -175,37 +176,7 @@ export interface RunningRedis {
  * resolves once it says it is ready to accept connections; rejects with its output if it exits first.
  */
 export async function startRedis(binary: string, port: number): Promise<RunningRedis> {
-  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const force = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(force);
-    }
-  };
-  let output = '';
-  try {
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.setEncoding('utf8');
-      child.stdout!.on('data', (text: string) => {
-        output += text;
-        if (output.includes('Ready to accept connections')) resolve();
-      });
-      child.stderr!.on('data', (text: Buffer) => (output += text.toString()));
-      child.once('error', reject);
-      child.once('exit', (code, signal) =>
-        reject(new Error(`redis-server exited (${code ?? signal}) before it was ready:\n${output}`)),
-      );
-    });
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  // Keep reading its output so the pipe never fills.
-  child.stdout!.resume();
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const { stop } = await startProgram('redis-server', binary, args, /Ready to accept connections/, {}, port);
   return { port, url: `redis://127.0.0.1:${port}`, stop };
 }
