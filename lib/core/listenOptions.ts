@@ -40,7 +40,9 @@ import type { BoundAddress, ServerEvent } from './ServerEvent';
 export interface ListenTlsOptions extends tls.TlsOptions {
   /**
    * New key, certificate and CA for handshakes from now on (`server.setSecureContext`): each value
-   * is applied in turn and told as a `tlsContext` event; one Node refuses (a key that does not
+   * is laid over the options given here (a setting it leaves out, such as `ca`, `crl` or
+   * `ciphers`, keeps its value; one given as `undefined` is dropped), applied in turn and told as
+   * a `tlsContext` event; one Node refuses (a key that does not
    * match its certificate, bad PEM) is a `tlsContext` event with its `error`, and the context
    * before it stays in force. Subscribed with the server, unsubscribed when it closes; its error
    * or completion leaves the last context in force.

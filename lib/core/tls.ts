@@ -55,10 +55,14 @@ export function withoutContexts(options: ListenTlsOptions): tls.TlsOptions {
 
 /**
  * Applies each new secure context to `server` for handshakes from then on, telling a `tlsContext`
- * event; one Node refuses is told with its error, and the one before stays in force.
+ * event; one Node refuses is told with its error, and the one before stays in force. Each value is
+ * laid over `base` (the server's own options): Node's `setSecureContext` replaces every context
+ * setting, so a renewal of key and certificate alone would otherwise drop the server's `ca` (and
+ * with it client certificate checks), `crl`, `ciphers` and the rest.
  */
 export function watchContexts(
   server: tls.Server,
+  base: tls.SecureContextOptions,
   contexts: Observable<tls.SecureContextOptions>,
   tell: (event: ServerEvent) => void,
 ): Subscription {
@@ -70,7 +74,7 @@ export function watchContexts(
   return contexts.subscribe({
     next: (context) => {
       try {
-        server.setSecureContext(context);
+        server.setSecureContext({ ...base, ...context });
       } catch (error) {
         return told(error ?? new Error('secure context refused'));
       }

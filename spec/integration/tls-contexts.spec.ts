@@ -108,6 +108,47 @@ describeWithOpenssl(`listen({ tls }) seen by openssl s_client [${SETUP}]`, () =>
     await expectTcpHandlesBackTo(baseline);
   }, 30_000);
 
+  it('keeps the settings a renewal leaves out (the CA for client certificates) and drops one given as undefined', async () => {
+    const baseline = tcpHandleCount();
+    const contexts = new Subject<tls.SecureContextOptions>();
+    // Mutual TLS: clients must show a certificate first's CA signed.
+    const server = await serve({
+      key: second.key,
+      cert: second.cert,
+      ca: first.ca,
+      requestCert: true,
+      rejectUnauthorized: true,
+      secureContext$: contexts,
+    });
+    /** Echoes one line over a new TLS connection, with first's client certificate or none; false if refused. */
+    const echoes = (withCertificate: boolean) =>
+      new Promise<boolean>((resolve) => {
+        const client = tls.connect({
+          host: '127.0.0.1',
+          port: server.port,
+          rejectUnauthorized: false,
+          ...(withCertificate ? { key: first.key, cert: first.cert } : {}),
+        });
+        client.once('data', (chunk: Buffer) => (client.destroy(), resolve(chunk.toString() === 'hi\n')));
+        client.once('error', () => (client.destroy(), resolve(false)));
+        client.once('close', () => resolve(false));
+        client.write('hi\n');
+      });
+    try {
+      expect([await echoes(true), await echoes(false)]).toEqual([true, false]);
+      // A renewal of key and certificate only: the CA given to listen still decides who may connect.
+      contexts.next({ key: third.key, cert: third.cert });
+      expect(server.events.filter((e) => e.type === 'tlsContext')).toEqual([{ type: 'tlsContext', error: undefined }]);
+      expect([await echoes(true), await echoes(false)]).toEqual([true, false]);
+      // A CA given as undefined is dropped: no client certificate can be verified any more.
+      contexts.next({ key: third.key, cert: third.cert, ca: undefined });
+      expect(await echoes(true)).toBe(false);
+    } finally {
+      server.subscription.unsubscribe();
+    }
+    await expectTcpHandlesBackTo(baseline);
+  }, 30_000);
+
   it('chooses the certificate by server name (sniCallback), tells the name on conn.tls, and negotiates ALPN', async () => {
     const baseline = tcpHandleCount();
     const server = await serve({
