@@ -2,6 +2,7 @@
 import { Buffer } from 'buffer';
 import { map, type OperatorFunction } from 'rxjs';
 import { EncodeError, FrameTooLongError } from '../../errors';
+import { FRAMES } from '../../util/FrameSlab';
 import { checkLimit, checkOptions } from '../../util/validate';
 
 /**
@@ -61,10 +62,9 @@ export function ndjsonEncoder(config: EncodeNdjsonOptions): (value: unknown) => 
       throw new EncodeError(`value is not serializable as JSON: ${(cause as Error).message}`);
     }
     if (json === undefined) throw new EncodeError(`${typeof value} is not serializable as JSON`);
-    const length = Buffer.byteLength(json, 'utf8');
+    const out = FRAMES.encode(json, 0, 1);
+    const length = out.length - 1;
     if (length > maxLength) throw new FrameTooLongError(maxLength, length);
-    const out = Buffer.allocUnsafe(length + 1);
-    out.write(json, 0, 'utf8');
     out[length] = 0x0a;
     return out;
   };

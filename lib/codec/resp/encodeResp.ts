@@ -1,6 +1,7 @@
 // encodeResp() and encodeRespCommand(): RESP replies (RESP2 or RESP3) and client commands to bytes.
 import { Buffer } from 'buffer';
 import { EncodeError, InvalidArgumentError } from '../../errors';
+import { FRAMES } from '../../util/FrameSlab';
 import { RespError, RespPush, RespVerbatim, type RespCommand, type RespValue } from './RespValue';
 
 /**
@@ -171,7 +172,7 @@ function encodeScalar(value: RespValue, v3: boolean): Buffer | undefined {
   if (value === null) return Buffer.from(v3 ? '_\r\n' : '$-1\r\n', 'latin1');
   if (!(value instanceof Uint8Array)) return undefined;
   const n = value.length;
-  const out = Buffer.allocUnsafe(n + 5 + decimalLength(n));
+  const out = FRAMES.alloc(n + 5 + decimalLength(n));
   out[0] = 36;
   let pos = writeDecimal(out, 1, n);
   out.writeUInt16LE(CRLF, pos);
@@ -264,7 +265,7 @@ export function encodeRespCommand(args: RespCommand): Buffer {
     lengths[i] = length;
     size += 5 + decimalLength(length) + length;
   }
-  const out = Buffer.allocUnsafe(size);
+  const out = FRAMES.alloc(size);
   out[0] = 42;
   let pos = writeDecimal(out, 1, n);
   out.writeUInt16LE(CRLF, pos);

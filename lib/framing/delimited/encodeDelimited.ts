@@ -3,6 +3,7 @@ import { Buffer } from 'buffer';
 import { map, type OperatorFunction } from 'rxjs';
 import { EncodeError, FrameTooLongError } from '../../errors';
 import type { Chunk } from '../../types';
+import { FRAMES } from '../../util/FrameSlab';
 import { checkDelimiter, checkLimit, checkOptions } from '../../util/validate';
 import { toBuffer } from '../../util/toBuffer';
 
@@ -67,7 +68,7 @@ export function delimiterEncoder(delimiter: Buffer, config: EncodeDelimitedOptio
   return (value) => {
     const frame = toBuffer(value);
     if (frame.length > maxLength) throw new FrameTooLongError(maxLength, frame.length);
-    const out = Buffer.allocUnsafe(frame.length + delimiter.length);
+    const out = FRAMES.alloc(frame.length + delimiter.length);
     frame.copy(out, 0);
     delimiter.copy(out, frame.length);
     const found = out.indexOf(delimiter);

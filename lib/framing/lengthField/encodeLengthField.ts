@@ -3,6 +3,7 @@ import { Buffer } from 'buffer';
 import { map, type OperatorFunction } from 'rxjs';
 import { EncodeError, FrameTooLongError, InvalidArgumentError } from '../../errors';
 import type { Chunk } from '../../types';
+import { FRAMES } from '../../util/FrameSlab';
 import { checkBoolean, checkByteOrder, checkInteger } from '../../util/validate';
 
 /**
@@ -91,20 +92,27 @@ export function lengthFieldEncoder(config: EncodeLengthFieldOptions, maxLength =
   // The longest payload: what the field can hold, and the caller's limit.
   const limit = Math.min(CAPACITY[fieldLength] - extra, maxLength);
   return (value) => {
-    // A string is encoded straight into the frame's buffer: one allocation, no intermediate copy.
-    const text = typeof value === 'string';
-    const size = text ? Buffer.byteLength(value) : value.length;
+    let out: Buffer | undefined = undefined;
+    let size: number;
+    if (typeof value === 'string') {
+      // More UTF-16 units than the limit allows bytes: too long, known before anything is written.
+      if (value.length > limit) throw new FrameTooLongError(limit, Buffer.byteLength(value));
+      // Encoded once, straight into the frame's memory; the field is written once the length is known.
+      out = FRAMES.encode(value, fieldLength, 0);
+      size = out.length - fieldLength;
+    } else size = value.length;
     const length = size + extra;
     if (length < 0) throw new EncodeError(`adjusted length ${length} of a ${size}-byte frame is negative`);
     if (size > limit) throw new FrameTooLongError(limit, size);
-    const out = Buffer.allocUnsafe(fieldLength + size);
+    if (out === undefined) {
+      out = FRAMES.alloc(fieldLength + size);
+      out.set(value as Uint8Array, fieldLength);
+    }
     if (fieldLength === 8) {
       if (littleEndian) out.writeBigUInt64LE(BigInt(length), 0);
       else out.writeBigUInt64BE(BigInt(length), 0);
     } else if (littleEndian) out.writeUIntLE(length, 0, fieldLength);
     else out.writeUIntBE(length, 0, fieldLength);
-    if (text) out.write(value, fieldLength, size, 'utf8');
-    else out.set(value, fieldLength);
     return out;
   };
 }

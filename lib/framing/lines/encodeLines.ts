@@ -3,6 +3,7 @@ import { Buffer } from 'buffer';
 import { map, type OperatorFunction } from 'rxjs';
 import { EncodeError, FrameTooLongError, InvalidArgumentError } from '../../errors';
 import type { Chunk } from '../../types';
+import { FRAMES } from '../../util/FrameSlab';
 import { checkLimit, checkOptions } from '../../util/validate';
 
 /**
@@ -69,16 +70,17 @@ export function lineEncoder(config: EncodeLinesOptions, encoding: BufferEncoding
   return (value) => {
     let out: Buffer;
     if (typeof value === 'string' && utf8) {
-      // Encoded straight into the line's buffer (one allocation, no intermediate copy), checked as
-      // a string: cheaper than a search of the bytes.
-      const length = Buffer.byteLength(value);
-      if (length > maxLength) throw new FrameTooLongError(maxLength, length);
+      // Checked as a string (cheaper than a search of the bytes), then encoded once, straight into
+      // the line's memory.
       const lf = value.indexOf('\n');
       if (lf !== -1)
         throw new EncodeError(`a line must not contain \\n (found at byte ${Buffer.byteLength(value.slice(0, lf))})`);
       if (value.endsWith('\r')) throw new EncodeError('a line must not end with \\r');
-      out = Buffer.allocUnsafe(length + endingLength);
-      out.write(value, 0, length);
+      // More UTF-16 units than maxLength allows bytes: too long, known before anything is written.
+      if (value.length > maxLength) throw new FrameTooLongError(maxLength, Buffer.byteLength(value));
+      out = FRAMES.encode(value, 0, endingLength);
+      const length = out.length - endingLength;
+      if (length > maxLength) throw new FrameTooLongError(maxLength, length);
     } else {
       const bytes = typeof value === 'string' ? Buffer.from(value, encoding) : value;
       const length = bytes.length;
@@ -86,7 +88,7 @@ export function lineEncoder(config: EncodeLinesOptions, encoding: BufferEncoding
       const lf = bytes.indexOf(0x0a);
       if (lf !== -1) throw new EncodeError(`a line must not contain \\n (found at byte ${lf})`);
       if (length > 0 && bytes[length - 1] === 0x0d) throw new EncodeError('a line must not end with \\r');
-      out = Buffer.allocUnsafe(length + endingLength);
+      out = FRAMES.alloc(length + endingLength);
       out.set(bytes, 0);
     }
     // The ending's bytes, stored: cheaper than a copy call for one or two bytes.
