@@ -292,7 +292,12 @@ export function listen(options: ListenOptions): Observable<Connection> {
     else server.listen({ port: port ?? 0, host, backlog, ipv6Only });
     const contexts =
       options.tls?.secureContext$ &&
-      watchContexts(tlsServer ?? (server as tls.Server), withoutContexts(options.tls), options.tls.secureContext$, tell);
+      watchContexts(
+        tlsServer ?? (server as tls.Server),
+        withoutContexts(options.tls),
+        options.tls.secureContext$,
+        tell,
+      );
 
     if (shutdown !== undefined) {
       if (isAbortSignal(shutdown)) {
