@@ -229,7 +229,8 @@ export function encodeResp(value: RespValue, options: EncodeRespOptions = {}): B
 
 /**
  * The bytes of one command, as a client sends it: an array of bulk strings, strings written as
- * UTF-8 and numbers as their decimal text. The buffer is sized exactly and written once.
+ * UTF-8 and numbers as their decimal text. The buffer is sized exactly and written once; up to
+ * 4 KiB it is cut from the slab rxnet's encoders share (see `encodeLines`), so copy one kept for long.
  *
  * ```
  * ['GET', 'k']  →  *2\r\n$3\r\nGET\r\n$1\r\nk\r\n

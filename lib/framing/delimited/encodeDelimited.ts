@@ -33,13 +33,17 @@ export interface EncodeDelimitedOptions {
  * output:  -a\0--bc\0-|          (one Buffer per frame)
  * ```
  *
- * Each output Buffer is a fresh copy of the frame with the delimiter after it (one allocation,
- * one copy, so a socket gets one write per frame).
+ * Each output Buffer is a copy of the frame with the delimiter after it (one copy, so a socket
+ * gets one write per frame).
  *
  * Limits: a frame in which the delimiter would be found before its end (it contains the
  * delimiter, or its tail and the delimiter overlap into an earlier match) is an `EncodeError`,
  * since the peer would cut it short; a frame over `maxLength` is a `FrameTooLongError`. Either
  * error is the error notification.
+ *
+ * Memory: outputs are cut end to end from a 64 KiB slab shared by rxnet's encoders (as Node cuts small
+ * Buffers from its 8 KiB pool), so the replies to one chunk go out as one write; a frame kept keeps its
+ * slab, so copy one kept for long (`Buffer.from(frame)`).
  *
  * End of stream: completes when the source completes.
  *

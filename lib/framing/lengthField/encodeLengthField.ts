@@ -46,11 +46,15 @@ const CAPACITY: Record<number, number> = { 1: 0xff, 2: 0xffff, 3: 0xffffff, 4: 0
  *
  * Decode with `decodeLengthField({ lengthFieldLength, initialBytesToStrip: lengthFieldLength,
  * lengthAdjustment: -lengthAdjustment - (lengthIncludesLengthFieldLength ? lengthFieldLength : 0), maxFrameLength })`.
- * Each output is one fresh Buffer holding header and payload (one copy, one socket write).
+ * Each output is one Buffer holding header and payload (one copy, one socket write).
  *
  * Limits: a value that does not fit the field (over 255 for one byte, 65535 for two, ...) is a
  * `FrameTooLongError` whose `limit` is the largest payload that fits; a negative value (with a
  * negative `lengthAdjustment`) is an `EncodeError`.
+ *
+ * Memory: outputs are cut end to end from a 64 KiB slab shared by rxnet's encoders (as Node cuts small
+ * Buffers from its 8 KiB pool), so the replies to one chunk go out as one write; a frame kept keeps its
+ * slab, so copy one kept for long (`Buffer.from(frame)`).
  *
  * End of stream: completes when the source completes.
  *
