@@ -9,7 +9,7 @@ import { from, lastValueFrom, toArray } from 'rxjs';
 
 describe('FrameSlab', () => {
   it('cuts pieces of the asked length end to end from one slab, then starts another', () => {
-    const slab = new FrameSlab(1024);
+    const slab = new FrameSlab(1024, 8);
     const a = slab.alloc(10);
     const b = slab.alloc(54);
     expect([a.length, b.length]).toEqual([10, 54]);
@@ -28,23 +28,31 @@ describe('FrameSlab', () => {
   });
 
   it('gives a frame over a sixteenth of a slab memory of its own', () => {
-    const slab = new FrameSlab(1024);
+    const slab = new FrameSlab(1024, 8);
     const small = slab.alloc(64);
     const large = slab.alloc(65);
     expect(large.length).toBe(65);
     expect(large.buffer).not.toBe(small.buffer);
-    expect(slab.alloc(1).byteOffset).toBe(small.byteOffset + 64); // the slab was not touched
+    expect(slab.alloc(8).byteOffset).toBe(small.byteOffset + 64); // the slab was not touched
+  });
+
+  it("gives frames under its smallest size memory from Node's pool", () => {
+    const slab = new FrameSlab(1024, 8);
+    const a = slab.alloc(8);
+    expect(slab.alloc(7).buffer).not.toBe(a.buffer);
+    expect(slab.encode('abc', 1, 1).buffer).not.toBe(a.buffer);
+    expect(slab.alloc(8).byteOffset).toBe(a.byteOffset + 8);
   });
 
   it('gives zero-length pieces without moving on', () => {
-    const slab = new FrameSlab(1024);
+    const slab = new FrameSlab(1024, 8);
     const a = slab.alloc(8);
     expect(slab.alloc(0).length).toBe(0);
     expect(slab.alloc(8).byteOffset).toBe(a.byteOffset + 8);
   });
 
   it('keeps its slabs from being transferred to a worker (that would detach every frame cut from them)', () => {
-    const piece = FRAMES.alloc(16);
+    const piece = FRAMES.alloc(1024);
     const { port1, port2 } = new MessageChannel();
     try {
       try {
@@ -53,7 +61,7 @@ describe('FrameSlab', () => {
         // Newer Node refuses the transfer outright; either way the memory stays here.
       }
       expect(piece.buffer.byteLength).toBe(SLAB_SIZE);
-      expect(piece.length).toBe(16);
+      expect(piece.length).toBe(1024);
     } finally {
       port1.close();
       port2.close();
@@ -80,7 +88,7 @@ describe('FrameSlab.encode', () => {
           { minLength: 1, maxLength: 20 },
         ),
         (frames) => {
-          const slab = new FrameSlab(1024);
+          const slab = new FrameSlab(1024, 1);
           const outs = frames.map(({ text, before, after }) => {
             const out = slab.encode(text, before, after);
             out.fill(0xee, 0, before);
@@ -97,7 +105,10 @@ describe('FrameSlab.encode', () => {
               true,
             );
             // Two frames of the slab (room for three bytes per unit within a sixteenth of it) lie end to end.
-            const fromSlab = (k: number) => frames[k].before + frames[k].text.length * 3 + frames[k].after <= 64;
+            const fromSlab = (k: number) => {
+              const least = frames[k].before + frames[k].text.length + frames[k].after;
+              return least >= 1 && least + 2 * frames[k].text.length <= 64;
+            };
             const previous = outs[i - 1];
             if (i > 0 && fromSlab(i) && fromSlab(i - 1) && previous.buffer === out.buffer) {
               expect(out.byteOffset).toBe(previous.byteOffset + previous.length);
@@ -118,16 +129,31 @@ describe('the encoders take their frames from the slab', () => {
         i === 0 ||
         (frame.buffer === frames[i - 1].buffer && frame.byteOffset === frames[i - 1].byteOffset + frames[i - 1].length),
     );
+  const long = (text: string) => text.repeat(Math.ceil(600 / text.length));
 
-  it('so that the replies encoded together lie end to end (the write batch joins them into one write)', async () => {
-    const lines = await lastValueFrom(from(['a', 'bé', 'c'.repeat(100)]).pipe(encodeLines(), toArray()));
-    expect(Buffer.concat(lines).toString()).toBe(`a\nbé\n${'c'.repeat(100)}\n`);
+  it('so that the replies of 512 B and more encoded together lie end to end (the batch joins them into one write)', async () => {
+    const texts = [long('a'), long('bé'), long('c')];
+    const lines = await lastValueFrom(from(texts).pipe(encodeLines(), toArray()));
+    expect(Buffer.concat(lines).toString()).toBe(texts.map((t) => `${t}\n`).join(''));
     expect(endToEnd(lines)).toBe(true);
-    const json = await lastValueFrom(from([{ a: 1 }, 'x', [2]]).pipe(encodeNdjson(), toArray()));
-    expect(Buffer.concat(json).toString()).toBe('{"a":1}\n"x"\n[2]\n');
+    expect(lines[0].buffer.byteLength).toBe(SLAB_SIZE);
+    const values = [{ a: long('x') }, long('y'), [long('zé')]];
+    const json = await lastValueFrom(from(values).pipe(encodeNdjson(), toArray()));
+    expect(Buffer.concat(json).toString()).toBe(values.map((v) => `${JSON.stringify(v)}\n`).join(''));
     expect(endToEnd(json)).toBe(true);
-    const framed = await lastValueFrom(from(['hi', 'ü']).pipe(encodeLengthField({ lengthFieldLength: 2 }), toArray()));
-    expect(Buffer.concat(framed)).toEqual(Buffer.from([0, 2, 0x68, 0x69, 0, 2, 0xc3, 0xbc]));
+    const framed = await lastValueFrom(
+      from([long('h'), long('ü')]).pipe(encodeLengthField({ lengthFieldLength: 2 }), toArray()),
+    );
+    expect(framed.map((f) => [f.readUInt16BE(0), f.subarray(2).toString()])).toEqual([
+      [600, long('h')],
+      [1200, long('ü')],
+    ]);
     expect(endToEnd(framed)).toBe(true);
+  });
+
+  it("and smaller frames from Node's pool, as before (a kept one keeps less memory alive)", async () => {
+    const lines = await lastValueFrom(from(['a', 'bé']).pipe(encodeLines(), toArray()));
+    expect(Buffer.concat(lines).toString()).toBe('a\nbé\n');
+    expect(lines.every((line) => line.buffer.byteLength === Buffer.poolSize)).toBe(true);
   });
 });

@@ -1,7 +1,6 @@
 // encodeResp() and encodeRespCommand(): RESP replies (RESP2 or RESP3) and client commands to bytes.
 import { Buffer } from 'buffer';
 import { EncodeError, InvalidArgumentError } from '../../errors';
-import { FRAMES } from '../../util/FrameSlab';
 import { RespError, RespPush, RespVerbatim, type RespCommand, type RespValue } from './RespValue';
 
 /**
@@ -172,7 +171,7 @@ function encodeScalar(value: RespValue, v3: boolean): Buffer | undefined {
   if (value === null) return Buffer.from(v3 ? '_\r\n' : '$-1\r\n', 'latin1');
   if (!(value instanceof Uint8Array)) return undefined;
   const n = value.length;
-  const out = FRAMES.alloc(n + 5 + decimalLength(n));
+  const out = Buffer.allocUnsafe(n + 5 + decimalLength(n));
   out[0] = 36;
   let pos = writeDecimal(out, 1, n);
   out.writeUInt16LE(CRLF, pos);
@@ -229,8 +228,7 @@ export function encodeResp(value: RespValue, options: EncodeRespOptions = {}): B
 
 /**
  * The bytes of one command, as a client sends it: an array of bulk strings, strings written as
- * UTF-8 and numbers as their decimal text. The buffer is sized exactly and written once; up to
- * 4 KiB it is cut from the slab rxnet's encoders share (see `encodeLines`), so copy one kept for long.
+ * UTF-8 and numbers as their decimal text. The buffer is sized exactly and written once.
  *
  * ```
  * ['GET', 'k']  →  *2\r\n$3\r\nGET\r\n$1\r\nk\r\n
@@ -266,7 +264,7 @@ export function encodeRespCommand(args: RespCommand): Buffer {
     lengths[i] = length;
     size += 5 + decimalLength(length) + length;
   }
-  const out = FRAMES.alloc(size);
+  const out = Buffer.allocUnsafe(size);
   out[0] = 42;
   let pos = writeDecimal(out, 1, n);
   out.writeUInt16LE(CRLF, pos);
