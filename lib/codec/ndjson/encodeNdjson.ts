@@ -34,9 +34,9 @@ export interface EncodeNdjsonOptions {
  * Limits: a value `JSON.stringify` cannot serialize (undefined, a function, a symbol, a BigInt,
  * a cycle) is an `EncodeError`; a line over `maxLength` bytes is a `FrameTooLongError`.
  *
- * Memory: outputs are cut end to end from a 64 KiB slab shared by rxnet's encoders (as Node cuts small
- * Buffers from its 8 KiB pool), so the replies to one chunk go out as one write; a frame kept keeps its
- * slab, so copy one kept for long (`Buffer.from(frame)`).
+ * Memory: outputs of 512 B to 4 KiB are cut end to end from a 64 KiB slab shared by rxnet's encoders (as
+ * Node cuts smaller Buffers from its 8 KiB pool), so the replies to one chunk go out as one write; a frame
+ * kept keeps its slab alive, so copy one kept for long (`Buffer.from(frame)`).
  *
  * End of stream: completes when the source completes.
  *

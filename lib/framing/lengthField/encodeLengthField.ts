@@ -52,9 +52,9 @@ const CAPACITY: Record<number, number> = { 1: 0xff, 2: 0xffff, 3: 0xffffff, 4: 0
  * `FrameTooLongError` whose `limit` is the largest payload that fits; a negative value (with a
  * negative `lengthAdjustment`) is an `EncodeError`.
  *
- * Memory: outputs are cut end to end from a 64 KiB slab shared by rxnet's encoders (as Node cuts small
- * Buffers from its 8 KiB pool), so the replies to one chunk go out as one write; a frame kept keeps its
- * slab, so copy one kept for long (`Buffer.from(frame)`).
+ * Memory: outputs of 512 B to 4 KiB are cut end to end from a 64 KiB slab shared by rxnet's encoders (as
+ * Node cuts smaller Buffers from its 8 KiB pool), so the replies to one chunk go out as one write; a frame
+ * kept keeps its slab alive, so copy one kept for long (`Buffer.from(frame)`).
  *
  * End of stream: completes when the source completes.
  *
