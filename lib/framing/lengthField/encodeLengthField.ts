@@ -95,19 +95,24 @@ export function lengthFieldEncoder(config: EncodeLengthFieldOptions, maxLength =
   const extra = adjustment + (includes ? fieldLength : 0);
   // The longest payload: what the field can hold, and the caller's limit.
   const limit = Math.min(CAPACITY[fieldLength] - extra, maxLength);
+  /** Throws for a payload of `size` bytes that cannot be framed. */
+  const check = (size: number): void => {
+    const length = size + extra;
+    if (length < 0) throw new EncodeError(`adjusted length ${length} of a ${size}-byte frame is negative`);
+    if (size > limit) throw new FrameTooLongError(limit, size);
+  };
   return (value) => {
     let out: Buffer | undefined = undefined;
     let size: number;
     if (typeof value === 'string') {
-      // More UTF-16 units than the limit allows bytes: too long, known before anything is written.
-      if (value.length > limit) throw new FrameTooLongError(limit, Buffer.byteLength(value));
+      // More UTF-16 units than the limit allows bytes: refused before anything is written.
+      if (value.length > limit) check(Buffer.byteLength(value));
       // Encoded once, straight into the frame's memory; the field is written once the length is known.
       out = FRAMES.encode(value, fieldLength, 0);
       size = out.length - fieldLength;
     } else size = value.length;
+    check(size);
     const length = size + extra;
-    if (length < 0) throw new EncodeError(`adjusted length ${length} of a ${size}-byte frame is negative`);
-    if (size > limit) throw new FrameTooLongError(limit, size);
     if (out === undefined) {
       out = FRAMES.alloc(fieldLength + size);
       out.set(value as Uint8Array, fieldLength);

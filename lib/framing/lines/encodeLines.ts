@@ -75,13 +75,16 @@ export function lineEncoder(config: EncodeLinesOptions, encoding: BufferEncoding
     let out: Buffer;
     if (typeof value === 'string' && utf8) {
       // Checked as a string (cheaper than a search of the bytes), then encoded once, straight into
-      // the line's memory.
+      // the line's memory. More UTF-16 units than maxLength allows bytes is too long for sure.
       const lf = value.indexOf('\n');
-      if (lf !== -1)
-        throw new EncodeError(`a line must not contain \\n (found at byte ${Buffer.byteLength(value.slice(0, lf))})`);
-      if (value.endsWith('\r')) throw new EncodeError('a line must not end with \\r');
-      // More UTF-16 units than maxLength allows bytes: too long, known before anything is written.
-      if (value.length > maxLength) throw new FrameTooLongError(maxLength, Buffer.byteLength(value));
+      if (lf !== -1 || value.endsWith('\r') || value.length > maxLength) {
+        // Refused: measured, so that the errors come in the order the bytes would give them.
+        const length = Buffer.byteLength(value);
+        if (length > maxLength) throw new FrameTooLongError(maxLength, length);
+        if (lf !== -1)
+          throw new EncodeError(`a line must not contain \\n (found at byte ${Buffer.byteLength(value.slice(0, lf))})`);
+        throw new EncodeError('a line must not end with \\r');
+      }
       out = FRAMES.encode(value, 0, endingLength);
       const length = out.length - endingLength;
       if (length > maxLength) throw new FrameTooLongError(maxLength, length);

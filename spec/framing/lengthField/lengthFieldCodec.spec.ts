@@ -195,4 +195,11 @@ describe('lengthFieldCodec', () => {
     expectInvalidArgument(() => lengthFieldCodec({ ...base, truncation: 'emit' as never }), 'truncation');
     expectInvalidArgument(() => lengthFieldCodec({ ...base, copy: 'no' as never }), 'copy');
   });
+
+  it('refuses a frame whose adjusted length is negative as such, string or Buffer, however long', () => {
+    const codec = lengthFieldCodec({ lengthFieldLength: 2, maxFrameLength: 10, lengthAdjustment: -100 });
+    for (const payload of ['abcdefghijkl', Buffer.from('abcdefghijkl'), 'ab']) {
+      expect(() => codec.encode(payload)).toThrow(EncodeError);
+    }
+  });
 });

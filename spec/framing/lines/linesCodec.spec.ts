@@ -191,6 +191,18 @@ describe('linesCodec', () => {
     });
   });
 
+  it('refuses a line both too long and holding \\n or ending in \\r as too long, in every encoding', () => {
+    for (const encoding of ['utf8', 'latin1'] as const) {
+      const codec = linesCodec({ maxLength: 4, encoding });
+      for (const line of ['abcdef\n', 'abcdef\r', 'ab\ncdéé']) {
+        expect(() => codec.encode(line)).toThrow(FrameTooLongError);
+      }
+      expect(() => codec.encode('ab\nc')).toThrow(EncodeError);
+    }
+    // Fewer UTF-16 units than the limit, more bytes.
+    expect(() => linesCodec({ maxLength: 4 }).encode('é\né')).toThrow(FrameTooLongError);
+  });
+
   it('throws InvalidArgumentError at creation for a bad option', () => {
     expectInvalidArgument(() => linesCodec(null as never), 'config');
     expectInvalidArgument(() => linesCodec({ maxLength: 0 }), 'maxLength');
