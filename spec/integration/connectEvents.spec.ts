@@ -141,6 +141,8 @@ describe('connect({ events })', () => {
 
   it('errors with what `events` threw, and destroys the connection it was about to emit', async () => {
     const server = await echoServer();
+    // The listening handle is counted; the connection's two ends are not, once it is gone.
+    const listening = tcpHandleCount();
     const boom = new Error('boom');
     try {
       await expect(
@@ -154,6 +156,8 @@ describe('connect({ events })', () => {
           }),
         ),
       ).rejects.toBe(boom);
+      // Destroyed: its socket is gone, and the server's end saw it close (the server closes none itself).
+      await expectTcpHandlesBackTo(listening);
     } finally {
       await server.close();
     }
