@@ -310,11 +310,9 @@ function rxnetReply(workload: 'lines' | 'length' | 'ndjson', reply: ReplyStyle):
   return (chunks) =>
     chunks.pipe(
       decodeLengthField({ ...lengthField, initialBytesToStrip: 4 }),
-      // latin1, as plain does: the payload bytes are arbitrary. encodeLengthField takes strings as
-      // UTF-8 only, so the string goes back to latin1 bytes here.
+      // latin1, as plain does: the payload bytes are arbitrary, a character each.
       map((payload) => payload.toString('latin1')),
-      map((text) => Buffer.from(text, 'latin1')),
-      encodeLengthField({ lengthFieldLength: 4 }),
+      encodeLengthField({ lengthFieldLength: 4, encoding: 'latin1' }),
     );
 }
 

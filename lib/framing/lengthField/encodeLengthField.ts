@@ -29,6 +29,11 @@ export interface EncodeLengthFieldOptions {
   readonly lengthIncludesLengthFieldLength?: boolean;
   /** Added to the value written (may be negative). Default 0. */
   readonly lengthAdjustment?: number;
+  /**
+   * How a string payload is written: `'utf8'` (default), or `'latin1'`, a byte per character (the low
+   * byte of each UTF-16 unit), for binary data carried as text (`buffer.toString('latin1')` gives it back).
+   */
+  readonly encoding?: 'utf8' | 'latin1';
 }
 
 const CAPACITY: Record<number, number> = { 1: 0xff, 2: 0xffff, 3: 0xffffff, 4: 0xffffffff, 8: Number.MAX_SAFE_INTEGER };
@@ -87,6 +92,11 @@ export function lengthFieldEncoder(config: EncodeLengthFieldOptions, maxLength =
     throw new InvalidArgumentError('lengthFieldLength', `expected 1, 2, 3, 4 or 8, got ${String(fieldLength)}`);
   }
   const littleEndian = checkByteOrder(config.byteOrder, 'BE') === 'LE';
+  const encoding = config.encoding ?? 'utf8';
+  if (encoding !== 'utf8' && encoding !== 'latin1') {
+    throw new InvalidArgumentError('encoding', `expected 'utf8' or 'latin1', got ${String(encoding)}`);
+  }
+  const latin1 = encoding === 'latin1';
   const includes = checkBoolean('lengthIncludesLengthFieldLength', config.lengthIncludesLengthFieldLength, false);
   const adjustment =
     config.lengthAdjustment === undefined
@@ -104,7 +114,13 @@ export function lengthFieldEncoder(config: EncodeLengthFieldOptions, maxLength =
   return (value) => {
     let out: Buffer | undefined = undefined;
     let size: number;
-    if (typeof value === 'string') {
+    if (typeof value === 'string' && latin1) {
+      // A byte per UTF-16 unit: measured without a pass over the text.
+      size = value.length;
+      check(size);
+      out = FRAMES.alloc(fieldLength + size);
+      out.write(value, fieldLength, size, 'latin1');
+    } else if (typeof value === 'string') {
       // More UTF-16 units than the limit allows bytes: refused before anything is written.
       if (value.length > limit) check(Buffer.byteLength(value));
       // Encoded once, straight into the frame's memory; the field is written once the length is known.

@@ -54,6 +54,20 @@ describe('encodeLengthField', () => {
     expect(errorData(tooLong.error)).toMatchObject({ limit: 3, length: 5 });
   });
 
+  it("writes strings a byte per character with encoding 'latin1' (binary carried as text), limits counted alike", () => {
+    const binary = Buffer.from([0, 0x0a, 0x7f, 0x80, 0xff]);
+    const out = enc(encodeLengthField({ lengthFieldLength: 2, encoding: 'latin1' }), [binary.toString('latin1'), 'é']);
+    expect(hex(out.values as Buffer[])).toEqual(['0005000a7f80ff', '0001e9']);
+    const long = 'x'.repeat(600); // cut from the encoders' slab: the same bytes
+    const [frame] = enc(encodeLengthField({ lengthFieldLength: 2, encoding: 'latin1' }), [long]).values as Buffer[];
+    expect([frame.readUInt16BE(0), frame.subarray(2).toString('latin1')]).toEqual([600, long]);
+    const tooLong = enc(encodeLengthField({ lengthFieldLength: 1, encoding: 'latin1' }), ['é'.repeat(256)]);
+    expect(errorData(tooLong.error)).toMatchObject({ limit: 255, length: 256 });
+    expect(() => encodeLengthField({ lengthFieldLength: 2, encoding: 'utf16le' as never })).toThrow(
+      expect.objectContaining({ argument: 'encoding' }),
+    );
+  });
+
   it('refuses a negative adjusted length with EncodeError', () => {
     expect(enc(encodeLengthField({ lengthFieldLength: 1, lengthAdjustment: -2 }), ['a']).error).toBeInstanceOf(
       EncodeError,
