@@ -19,6 +19,19 @@ export interface ProgramChild {
   stop(): Promise<void>;
 }
 
+/** A stop for `child`: SIGTERM, SIGKILL after 5 s, resolved once it has exited (at once if it had). */
+export function stopperOf(child: ChildProcess): () => Promise<void> {
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(force);
+    }
+  };
+}
+
 /** Starts `command args` and resolves once its output matches `ready` (group 1: the port, if `port` is not given). */
 export function startProgram(
   what: string,
@@ -29,15 +42,7 @@ export function startProgram(
   port?: number,
 ): Promise<ProgramChild> {
   const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv(env) });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const force = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(force);
-    }
-  };
+  const stop = stopperOf(child);
   let output = '';
   return new Promise<ProgramChild>((resolve, reject) => {
     const onData = (chunk: Buffer) => {

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { startProgram } from '../../bench/programs';
+import { startProgram, stopperOf } from '../../bench/programs';
 
 /** Whether a usable nginx is here: its binary and the `load_module` line its stream module needs. */
 export type NginxLookup =
@@ -120,14 +120,9 @@ export async function startNginx(
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stopChild = stopperOf(child);
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const force = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(force);
-    }
+    await stopChild();
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
