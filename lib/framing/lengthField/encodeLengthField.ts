@@ -115,11 +115,8 @@ export function lengthFieldEncoder(config: EncodeLengthFieldOptions, maxLength =
     let out: Buffer | undefined = undefined;
     let size: number;
     if (typeof value === 'string' && latin1) {
-      // A byte per UTF-16 unit: measured without a pass over the text.
+      // A byte per UTF-16 unit: measured without a pass over the text, written below.
       size = value.length;
-      check(size);
-      out = FRAMES.alloc(fieldLength + size);
-      out.write(value, fieldLength, size, 'latin1');
     } else if (typeof value === 'string') {
       // More UTF-16 units than the limit allows bytes: refused before anything is written.
       if (value.length > limit) check(Buffer.byteLength(value));
@@ -131,7 +128,8 @@ export function lengthFieldEncoder(config: EncodeLengthFieldOptions, maxLength =
     const length = size + extra;
     if (out === undefined) {
       out = FRAMES.alloc(fieldLength + size);
-      out.set(value as Uint8Array, fieldLength);
+      if (typeof value === 'string') out.write(value, fieldLength, size, 'latin1');
+      else out.set(value, fieldLength);
     }
     if (fieldLength === 8) {
       if (littleEndian) out.writeBigUInt64LE(BigInt(length), 0);
