@@ -9,7 +9,8 @@ export const SLAB_SIZE = 64 * 1024;
  * Where the streaming encoders (`encodeLines`, `encodeNdjson`, `encodeLengthField`, `encodeDelimited` and their
  * codecs) take the Buffers they return: frames of 512 B to 4 KiB are consecutive pieces of a shared 64 KiB
  * slab, as Node's `Buffer.allocUnsafe` takes Buffers under 4 KiB from its 8 KiB pool, but without padding
- * between pieces and without a new pool every few frames. Smaller and larger frames are allocated as before.
+ * between pieces and without a new pool every few frames. Smaller and larger frames are allocated as before
+ * (for text, "larger" counts the room it is written into: three bytes per UTF-16 unit).
  *
  * Why: for a frame of 1 KiB, Node's pool makes a new 8 KiB pool every eight frames, and the collector then
  * sweeps one memory block per pool; measured on Node 20, `Buffer.allocUnsafe(1025)` averaged about 600 ns,
