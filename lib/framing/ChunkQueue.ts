@@ -237,6 +237,18 @@ export class ChunkQueue {
     return frame;
   }
 
+  /** {@link extract}'s frame as text, decoded where it lies when that is one chunk (no view is made). */
+  extractText(before: number, n: number, after: number, encoding: BufferEncoding): string {
+    const head = this.chunks[this.first];
+    const start = this.offset + before;
+    const total = before + n + after;
+    if (head === undefined || this.offset + total >= head.length)
+      return this.extract(before, n, after).toString(encoding);
+    this.offset += total;
+    this.total -= total;
+    return head.toString(encoding, start, start + n);
+  }
+
   /** Position of the first byte equal to `byte` at or after position `from`, or -1. */
   indexOfByte(byte: number, from: number): number {
     if (this.end - this.first === 1) {

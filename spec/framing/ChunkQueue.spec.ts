@@ -159,6 +159,28 @@ describe('ChunkQueue', () => {
     );
   });
 
+  it('extracts text as extract then toString would, without recording a view of a frame inside a chunk', () => {
+    fc.assert(
+      fc.property(
+        chunked,
+        fc.nat({ max: 8 }),
+        fc.nat({ max: 30 }),
+        fc.nat({ max: 8 }),
+        fc.constantFrom('utf8' as const, 'latin1' as const),
+        ({ bytes, chunks }, before, n, after, encoding) => {
+          if (before + n + after > bytes.length) return;
+          const queue = queueOf(chunks);
+          const inOneChunk = chunks[0].length > before + n + after;
+          expect(queue.extractText(before, n, after, encoding)).toBe(
+            bytes.subarray(before, before + n).toString(encoding),
+          );
+          expect(queue.length).toBe(bytes.length - before - n - after);
+          if (inOneChunk) expect(queue.cut.view).toBeUndefined();
+        },
+      ),
+    );
+  });
+
   it('finds a single byte at or after a position, in one chunk or several', () => {
     fc.assert(
       fc.property(chunked, fc.nat({ max: 255 }), fc.nat({ max: 64 }), ({ bytes, chunks }, byte, from) => {

@@ -86,11 +86,11 @@ class NdjsonFramer implements Framer<unknown> {
   }
 
   read(): unknown {
-    let line: Buffer | undefined;
-    while ((line = this.lines.read()) !== undefined) {
+    let text: string | undefined;
+    // Each line is decoded where it lies: only its value is kept, so no view of it is made.
+    while ((text = this.lines.readText('utf8')) !== undefined) {
       this.lineNumber++;
-      if (line.length === 0) continue;
-      const text = line.toString('utf8');
+      if (text.length === 0) continue;
       try {
         // JSON.parse never returns undefined, so undefined stays free to mean "no value yet".
         return JSON.parse(text) as unknown;

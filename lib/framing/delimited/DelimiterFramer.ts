@@ -6,6 +6,9 @@ import { DEFAULT_MAX_LENGTH, type Framer, type Truncation } from '../Framer';
 import { checkBoolean, checkLimit, checkOptions, checkTruncation } from '../../util/validate';
 
 const CR = 0x0d;
+/** What {@link DelimiterFramer.find} returns when no whole frame is held, and for the tail of an ended stream. */
+const NONE = -1;
+const TAIL = -2;
 
 /** The resolved settings of a {@link DelimiterFramer}. */
 export interface DelimiterFramerOptions {
@@ -33,6 +36,8 @@ export class DelimiterFramer implements Framer<Buffer> {
   /** Position before which no delimiter can start. */
   private searchFrom = 0;
   private ended = false;
+  /** Bytes after the frame {@link find} found last: its delimiter, with a `\r` before it when stripped. */
+  private after = 0;
 
   // The settings, copied into fields of this class so that the hot path reads them directly.
   private readonly delimiter: Buffer;
@@ -79,6 +84,35 @@ export class DelimiterFramer implements Framer<Buffer> {
   }
 
   read(): Buffer | undefined {
+    const length = this.find();
+    if (length >= 0) {
+      const after = this.after;
+      return this.includeDelimiter ? this.queue.extract(0, length + after, 0) : this.queue.extract(0, length, after);
+    }
+    return length === TAIL ? this.finish(this.queue.length) : undefined;
+  }
+
+  /**
+   * The next frame as text, or undefined: what {@link read} returns, decoded, without a view of a
+   * frame that lies in one chunk (for codecs that keep only the text, or what they parse from it).
+   */
+  readText(encoding: BufferEncoding): string | undefined {
+    const length = this.find();
+    if (length >= 0) {
+      const after = this.after;
+      return this.includeDelimiter
+        ? this.queue.extractText(0, length + after, 0, encoding)
+        : this.queue.extractText(0, length, after, encoding);
+    }
+    return length === TAIL ? this.finish(this.queue.length)?.toString(encoding) : undefined;
+  }
+
+  /**
+   * Finds the next frame: its length, delimiter not counted (the delimiter's length, a `\r` before
+   * it included, goes to `after`); NONE when no whole frame is held, TAIL for the rest of an ended
+   * stream. Throws `FrameTooLongError` as soon as a frame is known to be over the limit.
+   */
+  private find(): number {
     const queue = this.queue;
     const delimiter = this.delimiter;
     const maxLength = this.maxLength;
@@ -86,30 +120,29 @@ export class DelimiterFramer implements Framer<Buffer> {
       this.single >= 0 ? queue.indexOfByte(this.single, this.searchFrom) : queue.indexOf(delimiter, this.searchFrom);
     if (index < 0) {
       const held = queue.length;
-      if (held === 0) return undefined;
+      if (held === 0) return NONE;
       if (this.ended) {
         if (held > maxLength) throw new FrameTooLongError(maxLength, held);
-        return this.finish(held);
+        return TAIL;
       }
       // A tail that could still be the start of a delimiter is not counted yet.
       const known = this.stripCR ? held - (queue.lastByte() === CR ? 1 : 0) : held - (delimiter.length - 1);
       if (known > maxLength) throw new FrameTooLongError(maxLength, known);
       this.searchFrom = Math.max(this.searchFrom, held - delimiter.length + 1);
-      return undefined;
+      return NONE;
     }
     this.searchFrom = 0;
-    const includeDelimiter = this.includeDelimiter;
     let length = index;
-    let delimiterLength = delimiter.length;
+    let after = delimiter.length;
     // A `\r` before the delimiter belongs to the delimiter: a frame that keeps the delimiter and is
     // short enough either way has no need to look at it.
-    if (this.stripCR && index > 0 && !(includeDelimiter && index <= maxLength) && queue.byteAt(index - 1) === CR) {
+    if (this.stripCR && index > 0 && !(this.includeDelimiter && index <= maxLength) && queue.byteAt(index - 1) === CR) {
       length--;
-      delimiterLength++;
+      after++;
     }
     if (length > maxLength) throw new FrameTooLongError(maxLength, length);
-    if (includeDelimiter) return queue.extract(0, length + delimiterLength, 0);
-    return queue.extract(0, length, delimiterLength);
+    this.after = after;
+    return length;
   }
 
   private finish(held: number): Buffer | undefined {

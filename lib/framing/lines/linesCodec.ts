@@ -4,8 +4,9 @@ import type { Codec } from '../../codec/Codec';
 import { InvalidArgumentError } from '../../errors';
 import type { Chunk } from '../../types';
 import { checkLimit, checkOptions } from '../../util/validate';
-import { DEFAULT_MAX_LENGTH, type Truncation } from '../Framer';
-import { MappedFramer } from '../MappedFramer';
+import type { FrameCut } from '../../util/FrameCut';
+import type { DelimiterFramer } from '../delimited/DelimiterFramer';
+import { DEFAULT_MAX_LENGTH, type Framer, type Truncation } from '../Framer';
 import { lineFramer } from './decodeLines';
 import { lineEncoder } from './encodeLines';
 
@@ -144,6 +145,38 @@ export function linesCodec(
   const lines = lineFramer({ maxLength, truncation, copy });
   const encode = lineEncoder({ newline, maxLength }, encoding);
   if (encoding === undefined) return { decoder: lines, encode };
-  const decode = (line: Buffer): string => line.toString(encoding);
-  return { decoder: () => new MappedFramer(lines(), decode), encode };
+  return { decoder: () => new TextLines(lines(), encoding), encode };
+}
+
+/** Lines as text, each decoded where it lies in its chunk: no view of a line is made for it. */
+class TextLines implements Framer<string> {
+  constructor(
+    private readonly lines: DelimiterFramer,
+    private readonly encoding: LineEncoding,
+  ) {}
+
+  get buffered(): number {
+    return this.lines.buffered;
+  }
+
+  /** The line framer's record (a line that ends its chunk is still cut as a view), cleared after each chunk. */
+  get frameCut(): FrameCut {
+    return this.lines.frameCut;
+  }
+
+  push(chunk: Buffer): void {
+    this.lines.push(chunk);
+  }
+
+  read(): string | undefined {
+    return this.lines.readText(this.encoding);
+  }
+
+  end(): void {
+    this.lines.end();
+  }
+
+  clear(): void {
+    this.lines.clear();
+  }
 }

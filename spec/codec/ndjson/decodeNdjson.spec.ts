@@ -1,7 +1,7 @@
 // decodeNdjson(): one JSON value per line; line numbers in errors, skipping on request, the line limit. The encoder: encodeNdjson.spec.ts.
 import fc from 'fast-check';
 import { InvalidArgumentError, NdjsonParseError } from '../../../lib/errors';
-import { decodeNdjson } from '../../../lib/codec/ndjson/decodeNdjson';
+import { decodeNdjson, ndjsonFramer } from '../../../lib/codec/ndjson/decodeNdjson';
 import { encodeNdjson } from '../../../lib/codec/ndjson/encodeNdjson';
 import { bufferValues, chunkingsOf, errorData, marbles, run } from '../../support/framing';
 import { behavesAsOperator } from '../../support/operatorContract';
@@ -81,6 +81,13 @@ describe('decodeNdjson', () => {
   it('decodes UTF-8 text split inside a character', () => {
     const all = Buffer.from('"é😀"\n');
     expect(run(decodeNdjson(), [all.subarray(0, 2), all.subarray(2, 5), all.subarray(5)]).values).toEqual(['é😀']);
+  });
+
+  it('parses a line that lies inside its chunk where it lies, without a view of it', () => {
+    const framer = ndjsonFramer({})();
+    framer.push(Buffer.from('{"a":"é"}\r\n[1]\n{"b"'));
+    expect([framer.read(), framer.read(), framer.read()]).toEqual([{ a: 'é' }, [1], undefined]);
+    expect(framer.frameCut?.view).toBeUndefined();
   });
 
   it('decodes what encodeNdjson encoded, however it is chunked', () => {

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { FrameTooLongError } from '../../../lib/errors';
 import { DelimiterFramer, type DelimiterFramerOptions } from '../../../lib/framing/delimited/DelimiterFramer';
-import { byteByByte, runFramer, texts } from '../../support/framing';
+import { byteByByte, chunkingsOf, runFramer, texts } from '../../support/framing';
 
 const config = (over: Partial<DelimiterFramerOptions> = {}): DelimiterFramerOptions => ({
   delimiter: Buffer.from('\r\n'),
@@ -73,5 +73,46 @@ describe('DelimiterFramer', () => {
     expect(framer.buffered).toBe(0);
     framer.push(Buffer.from('\r\n'));
     expect(framer.read()?.length).toBe(0);
+  });
+
+  it('reads each frame as text, as read() then toString() would, however the bytes are chunked and set up', () => {
+    const input = fc
+      .array(fc.constantFrom('a', 'é', '\r', '\n', '\r\n', 'xyz'), { maxLength: 24 })
+      .chain((parts) => chunkingsOf(Buffer.from(parts.join(''))));
+    const setup = fc.record({
+      delimiter: fc.constantFrom(Buffer.from('\n'), Buffer.from('\r\n')),
+      maxLength: fc.integer({ min: 1, max: 10 }),
+      includeDelimiter: fc.boolean(),
+      truncation: fc.constantFrom('error' as const, 'emit' as const, 'discard' as const),
+      stripCarriageReturn: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(input, setup, fc.constantFrom('utf8' as const, 'latin1' as const), (chunks, options, encoding) => {
+        const asBuffers = runFramer(new DelimiterFramer(options), chunks);
+        const text = new DelimiterFramer(options);
+        const asText = runFramer<string>(
+          {
+            push: (c) => text.push(c),
+            end: () => text.end(),
+            clear: () => text.clear(),
+            read: () => text.readText(encoding),
+          },
+          chunks,
+        );
+        expect(asText.values).toEqual(asBuffers.values.map((frame) => frame.toString(encoding)));
+        expect(asText.error).toEqual(asBuffers.error);
+      }),
+    );
+  });
+
+  it('makes no view of a frame it reads as text inside a chunk, where read() does', () => {
+    const framer = new DelimiterFramer(config({ delimiter: Buffer.from('\n') }));
+    framer.push(Buffer.from('one\ntwo\nthree\nfour'));
+    expect([framer.readText('utf8'), framer.readText('latin1')]).toEqual(['one', 'two']);
+    expect(framer.frameCut.view).toBeUndefined();
+    const three = framer.read();
+    expect(three?.toString()).toBe('three');
+    expect(framer.frameCut.view).toBe(three);
+    expect(framer.readText('utf8')).toBeUndefined();
   });
 });

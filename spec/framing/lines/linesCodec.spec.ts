@@ -169,6 +169,13 @@ describe('linesCodec', () => {
       );
     });
 
+    it('decodes a line that lies inside its chunk where it lies, without a view of it', () => {
+      const framer = linesCodec({ encoding: 'utf8' }).decoder();
+      framer.push(Buffer.from('héllo\r\nworld\nmore'));
+      expect([framer.read(), framer.read(), framer.read()]).toEqual(['héllo', 'world', undefined]);
+      expect(framer.frameCut?.view).toBeUndefined();
+    });
+
     it('round-trips every latin1 character, and refuses one that latin1 would write as \\n', () => {
       const codec = linesCodec({ encoding: 'latin1' });
       const all = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i))
