@@ -6,8 +6,9 @@ import { DEFAULT_MAX_LENGTH, type Framer, type Truncation } from '../Framer';
 import { checkBoolean, checkLimit, checkOptions, checkTruncation } from '../../util/validate';
 
 const CR = 0x0d;
-/** What {@link DelimiterFramer.find} returns when no whole frame is held, and for the tail of an ended stream. */
+/** What {@link DelimiterFramer.find} returns when no whole frame is held. */
 const NONE = -1;
+/** What {@link DelimiterFramer.find} returns for the bytes left when the stream has ended without a delimiter. */
 const TAIL = -2;
 
 /** The resolved settings of a {@link DelimiterFramer}. */
